@@ -1,0 +1,3 @@
+using KeyDoctor.Cli;
+
+return KeyDoctorApp.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every KeyDoctor test on a fresh machine with the .NET SDK: installs the Debian reference tools the
+# tests compare against (when missing and apt is usable), runs the xunit suite, and publishes the
+# single-file Windows build so Windows-only code keeps compiling. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Reference tools and data the tests compare with: binary or file to look for, then its Debian package.
+prerequisites=(
+  "/usr/bin/evtxexport libevtx-utils"
+  "/usr/bin/regfexport libregf-utils"
+  "/usr/share/mingw-w64/include/winerror.h mingw-w64-common"
+  "/usr/lib/python3/dist-packages/Evtx python3-evtx"
+  "/usr/lib/python3/dist-packages/impacket python3-impacket"
+)
+missing=()
+for entry in "${prerequisites[@]}"; do
+  read -r path package <<<"$entry"
+  [ -e "$path" ] || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing reference tools: ${missing[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+log=$(mktemp)
+status=0
+dotnet test KeyDoctor.slnx -c Release 2>&1 | tee "$log" || status=$?
+
+# One plain closing line with the totals, whatever the runner printed above.
+total() { grep -oE "$1: +[0-9]+" "$log" | awk '{ n += $2 } END { print n + 0 }'; }
+passed=$(total Passed); failed=$(total Failed); skipped=$(total Skipped)
+rm -f "$log"
+if [ "$status" -ne 0 ]; then
+  echo "tests: $passed passed, $failed failed, $skipped skipped"
+  exit "$status"
+fi
+
+# Windows-only code must keep compiling: build the self-contained single-file keydoctor.exe.
+dotnet publish src/KeyDoctor.Cli/KeyDoctor.Cli.csproj -c Release -r win-x64 --self-contained \
+  -p:PublishSingleFile=true -o artifacts/win-x64 -v quiet -nologo
+test -f artifacts/win-x64/keydoctor.exe
+
+echo "tests: $passed passed, $failed failed, $skipped skipped"
