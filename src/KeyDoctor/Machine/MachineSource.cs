@@ -1,0 +1,72 @@
+using KeyDoctor.Formats;
+
+namespace KeyDoctor.Machine;
+
+/// <summary>Opens whatever the user pointed at as one <see cref="IMachineSource"/>.</summary>
+public static class MachineSource
+{
+    /// <summary>
+    /// A folder is an image (or an already extracted bundle when it holds a manifest); a .zip is a bundle,
+    /// extracted with path checks into a private temporary folder that is deleted on dispose.
+    /// </summary>
+    public static IMachineSource Open(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            var manifestPath = Path.Combine(path, BundleManifest.FileName);
+            if (File.Exists(manifestPath))
+                return new FolderMachineSource(path, MachineSourceKind.Bundle, $"bundle {path}",
+                    BundleManifest.Parse(File.ReadAllBytes(manifestPath)));
+            return new FolderMachineSource(path, MachineSourceKind.Image, $"image {path}");
+        }
+        if (File.Exists(path))
+            return OpenBundle(path);
+        throw new FileNotFoundException($"no such image folder or bundle: {path}", path);
+    }
+
+    public static IMachineSource OpenBundle(string zipPath)
+    {
+        var temp = CreatePrivateTempFolder();
+        try
+        {
+            SafeZipExtractor.Extract(zipPath, temp);
+            var manifestPath = Path.Combine(temp, BundleManifest.FileName);
+            if (!File.Exists(manifestPath))
+                throw new MalformedDataException("bundle", 0, $"{Path.GetFileName(zipPath)} has no {BundleManifest.FileName}");
+            var manifest = BundleManifest.Parse(File.ReadAllBytes(manifestPath));
+            return new FolderMachineSource(temp, MachineSourceKind.Bundle, $"bundle {zipPath}", manifest,
+                onDispose: () => TryDelete(temp));
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>A new folder only the current user can read: extracted bundles may hold key files.</summary>
+    public static string CreatePrivateTempFolder()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "keydoctor-" + Guid.NewGuid().ToString("N"));
+        if (OperatingSystem.IsWindows())
+            Directory.CreateDirectory(path);
+        else
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
+    private static void TryDelete(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a leftover temp folder is owner-only and harmless.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
