@@ -10,7 +10,7 @@ namespace KeyDoctor.Machine;
 internal sealed class CaseInsensitivePathResolver(string root)
 {
     private const int MaxCachedEntries = 50_000;
-    private readonly ConcurrentDictionary<string, Dictionary<string, string>?> _listings = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Dictionary<string, List<string>>?> _listings = new(StringComparer.Ordinal);
 
     public string Root { get; } = Path.GetFullPath(root);
 
@@ -18,43 +18,44 @@ internal sealed class CaseInsensitivePathResolver(string root)
     public string? Resolve(string windowsPath)
     {
         var parts = WindowsPaths.Normalize(windowsPath).Split('\\', StringSplitOptions.RemoveEmptyEntries);
-        var current = Root;
-        foreach (var part in parts)
-        {
-            if (part is "." or "..") return null; // Never leave the root.
-            var exact = Path.Combine(current, part);
-            if (File.Exists(exact) || Directory.Exists(exact))
-            {
-                current = exact;
-                continue;
-            }
-            var match = FindEntry(current, part);
-            if (match is null) return null;
-            current = match;
-        }
-        return current;
+        if (parts.Any(p => p is "." or "..")) return null; // Never leave the root.
+        return Resolve(Root, parts, 0);
     }
 
-    private string? FindEntry(string directory, string name)
+    // Folders copied to a case-sensitive file system by hand can exist twice ("Windows" and "windows"): try each.
+    private string? Resolve(string current, string[] parts, int index)
     {
-        if (!Directory.Exists(directory)) return null;
-        var listing = _listings.GetOrAdd(directory, BuildListing);
-        if (listing is not null)
-            return listing.TryGetValue(name, out var found) ? found : null;
-        // Too large to cache: scan it for this one name.
-        foreach (var entry in Directory.EnumerateFileSystemEntries(directory))
-            if (string.Equals(Path.GetFileName(entry), name, StringComparison.OrdinalIgnoreCase))
-                return entry;
+        if (index == parts.Length) return current;
+        var exact = Path.Combine(current, parts[index]);
+        if ((File.Exists(exact) || Directory.Exists(exact)) && Resolve(exact, parts, index + 1) is { } found)
+            return found;
+        foreach (var candidate in FindEntries(current, parts[index]))
+            if (candidate != exact && Resolve(candidate, parts, index + 1) is { } viaCandidate)
+                return viaCandidate;
         return null;
     }
 
-    private static Dictionary<string, string>? BuildListing(string directory)
+    private IEnumerable<string> FindEntries(string directory, string name)
     {
-        var map = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (!Directory.Exists(directory)) return [];
+        var listing = _listings.GetOrAdd(directory, BuildListing);
+        if (listing is not null)
+            return listing.TryGetValue(name, out var found) ? found : [];
+        // Too large to cache: scan it for this one name.
+        return Directory.EnumerateFileSystemEntries(directory)
+            .Where(entry => string.Equals(Path.GetFileName(entry), name, StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static Dictionary<string, List<string>>? BuildListing(string directory)
+    {
+        var map = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
+        var count = 0;
         foreach (var entry in Directory.EnumerateFileSystemEntries(directory))
         {
-            if (map.Count >= MaxCachedEntries) return null;
-            map.TryAdd(Path.GetFileName(entry), entry);
+            if (++count > MaxCachedEntries) return null;
+            var name = Path.GetFileName(entry);
+            if (!map.TryGetValue(name, out var entries)) map[name] = entries = [];
+            entries.Add(entry);
         }
         return map;
     }

@@ -41,6 +41,19 @@ public static class WindowsPaths
     public static string Combine(string directory, string name) =>
         directory.Length == 0 ? Normalize(name) : Normalize(directory) + "\\" + Normalize(name);
 
+    /// <summary>
+    /// The part of <paramref name="path"/> below <paramref name="directory"/> (Windows rules, case-insensitive, on
+    /// every OS); throws when it is not below it.
+    /// </summary>
+    public static string Relative(string directory, string path)
+    {
+        var prefix = Normalize(directory) + "\\";
+        var normalized = Normalize(path);
+        if (!normalized.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) || normalized.Length == prefix.Length)
+            throw new ArgumentException($"{path} is not below {directory}", nameof(path));
+        return normalized[prefix.Length..];
+    }
+
     public static string FileName(string path)
     {
         var normalized = Normalize(path);

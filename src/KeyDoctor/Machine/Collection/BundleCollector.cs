@@ -1,0 +1,138 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+
+namespace KeyDoctor.Machine.Collection;
+
+/// <summary>
+/// Runs a collection plan on a host and writes the bundle: a zip laid out like the system drive, plus the
+/// manifest with hashes, sizes, times, attributes and ACLs. Nothing is silently skipped: a file that is locked
+/// or denied is recorded in <see cref="BundleManifest.Problems"/>. The zip is created owner-only, since it holds
+/// key files and hives.
+/// </summary>
+public sealed class BundleCollector(ICollectionHost host, string toolVersion)
+{
+    public event Action<CollectionStep>? StepStarted;
+
+    public BundleManifest Collect(IReadOnlyList<CollectionStep> plan, string outputZip, string kind)
+    {
+        var manifest = new BundleManifest
+        {
+            Kind = kind,
+            CreatedUtc = DateTimeOffset.UtcNow,
+            ToolVersion = toolVersion,
+            HostName = host.HostName,
+            OsVersion = host.OsVersion,
+        };
+        using var zipStream = CreateOwnerOnly(outputZip);
+        using (var zip = new ZipArchive(zipStream, ZipArchiveMode.Create))
+        {
+            foreach (var step in plan)
+            {
+                StepStarted?.Invoke(step);
+                try
+                {
+                    Run(step, zip, manifest);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+                {
+                    manifest.Problems.Add(new CollectionProblem(step.BundlePath, $"{step.Description}: {ex.Message}"));
+                }
+            }
+            var entry = zip.CreateEntry(BundleManifest.FileName, CompressionLevel.Optimal);
+            using var output = entry.Open();
+            output.Write(manifest.ToJson());
+        }
+        return manifest;
+    }
+
+    private void Run(CollectionStep step, ZipArchive zip, BundleManifest manifest)
+    {
+        switch (step.Kind)
+        {
+            case CollectionStepKind.CopyFolder:
+                if (!host.DirectoryExists(step.Source)) return; // Not every server has every folder (no IIS 6, no CNG keys).
+                manifest.Directories.Add(Describe(step.BundlePath, step.Source, 0, null));
+                foreach (var file in host.EnumerateFiles(step.Source, step.Recursive))
+                {
+                    var relative = WindowsPaths.Relative(step.Source, file);
+                    CopyFile(file, WindowsPaths.Combine(step.BundlePath, relative), zip, manifest);
+                }
+                break;
+            case CollectionStepKind.CopyFile:
+                if (host.FileExists(step.Source)) CopyFile(step.Source, step.BundlePath, zip, manifest);
+                break;
+            case CollectionStepKind.SaveRegistryHive:
+                WithTempFile(temp => host.SaveRegistryHive(step.Source, temp), step, zip, manifest);
+                break;
+            case CollectionStepKind.ExportEventLog:
+                WithTempFile(temp => host.ExportEventLog(step.Source, temp, step.Since), step, zip, manifest);
+                break;
+        }
+    }
+
+    private void CopyFile(string source, string bundlePath, ZipArchive zip, BundleManifest manifest)
+    {
+        try
+        {
+            using var input = host.OpenRead(source);
+            var (length, hash) = AddEntry(zip, bundlePath, input);
+            manifest.Files.Add(Describe(bundlePath, source, length, hash));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A locked or denied key file is evidence too: say so rather than leave a silent gap.
+            manifest.Problems.Add(new CollectionProblem(bundlePath, ex.Message));
+        }
+    }
+
+    private static void WithTempFile(Action<string> produce, CollectionStep step, ZipArchive zip, BundleManifest manifest)
+    {
+        var folder = MachineSource.CreatePrivateTempFolder();
+        try
+        {
+            var temp = Path.Combine(folder, "item");
+            produce(temp);
+            using var input = new FileStream(temp, FileMode.Open, FileAccess.Read);
+            var (length, hash) = AddEntry(zip, step.BundlePath, input);
+            manifest.Files.Add(new BundleEntry(step.BundlePath) { Length = length, Sha256 = hash, LastWritten = DateTimeOffset.UtcNow });
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private BundleEntry Describe(string bundlePath, string source, long length, string? sha256)
+    {
+        var metadata = host.Describe(source);
+        return new BundleEntry(bundlePath)
+        {
+            Length = length, Sha256 = sha256, Attributes = metadata.Attributes, Sddl = metadata.Sddl,
+            Created = metadata.Created, LastWritten = metadata.LastWritten,
+        };
+    }
+
+    private static (long Length, string Sha256) AddEntry(ZipArchive zip, string bundlePath, Stream input)
+    {
+        var entry = zip.CreateEntry(WindowsPaths.Normalize(bundlePath).Replace('\\', '/'), CompressionLevel.Optimal);
+        using var output = entry.Open();
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[81920];
+        long length = 0;
+        int read;
+        while ((read = input.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            sha.AppendData(buffer, 0, read);
+            output.Write(buffer, 0, read);
+            length += read;
+        }
+        return (length, Convert.ToHexStringLower(sha.GetHashAndReset()));
+    }
+
+    private static FileStream CreateOwnerOnly(string path)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        return new FileStream(path, options);
+    }
+}

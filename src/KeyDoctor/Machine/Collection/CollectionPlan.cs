@@ -1,0 +1,128 @@
+namespace KeyDoctor.Machine.Collection;
+
+public enum CollectionStepKind
+{
+    /// <summary>Copy the files of a folder (optionally its sub-folders), recording attributes and ACLs.</summary>
+    CopyFolder,
+
+    /// <summary>Copy one file, recording attributes and ACL.</summary>
+    CopyFile,
+
+    /// <summary>Save a loaded registry hive with <c>reg save</c> (consistent even while in use).</summary>
+    SaveRegistryHive,
+
+    /// <summary>Export an event log with <c>wevtutil epl</c>, optionally filtered by time.</summary>
+    ExportEventLog,
+}
+
+/// <summary>
+/// One thing to collect: where it is on the live machine, where it goes in the bundle (a drive-relative Windows
+/// path, so the bundle reads like an image), and the command an administrator would type to do it by hand.
+/// </summary>
+public sealed record CollectionStep(CollectionStepKind Kind, string Source, string BundlePath, string Description)
+{
+    /// <summary>The equivalent manual command (reg save, wevtutil epl, robocopy), for the plan and the transcript.</summary>
+    public string? Command { get; init; }
+
+    public bool Recursive { get; init; }
+
+    /// <summary>For event logs: export only events at or after this time.</summary>
+    public DateTimeOffset? Since { get; init; }
+
+    /// <summary>True when the step holds private-key material or secrets (the bundle is then owner-only).</summary>
+    public bool HoldsSecrets { get; init; }
+}
+
+/// <summary>A user profile whose hive is loaded (HKU\&lt;SID&gt;) and whose key folders are collected.</summary>
+public sealed record UserProfile(string UserName, string Sid, string ProfilePath);
+
+public sealed record CollectionOptions
+{
+    /// <summary>Snapshots leave out the event logs so they stay small enough to keep before every patch.</summary>
+    public bool IncludeEventLogs { get; init; } = true;
+
+    /// <summary>Only events at or after this time are exported (wevtutil /q filter).</summary>
+    public DateTimeOffset? EventsSince { get; init; }
+
+    public IReadOnlyList<string> EventLogs { get; init; } = ["System", "Application", "Security"];
+    public string SystemDrive { get; init; } = "C:";
+    public IReadOnlyList<UserProfile> Users { get; init; } = [];
+}
+
+/// <summary>
+/// What <c>keydoctor collect</c> and <c>keydoctor snapshot</c> gather from a live server: everything
+/// <c>keydoctor scan</c> reads. Pure: the plan is the same on every OS, so it is shown and tested on Linux.
+/// </summary>
+public static class CollectionPlanner
+{
+    public static IReadOnlyList<CollectionStep> Plan(CollectionOptions options)
+    {
+        var drive = options.SystemDrive.TrimEnd('\\');
+        string Live(string relative) => $@"{drive}\{relative}";
+        var steps = new List<CollectionStep>();
+
+        void Folder(string relative, string description, bool recursive = false, bool secrets = false) =>
+            steps.Add(new CollectionStep(CollectionStepKind.CopyFolder, Live(relative), relative, description)
+            {
+                Recursive = recursive,
+                HoldsSecrets = secrets,
+                Command = $"robocopy \"{Live(relative)}\" \"<bundle>\\{relative}\" /B /COPY:DAT{(recursive ? " /E" : "")}",
+            });
+
+        Folder(WindowsPaths.MachineKeys, "CryptoAPI machine key containers", secrets: true);
+        Folder(WindowsPaths.CngMachineKeys, "CNG machine keys", secrets: true);
+        Folder(WindowsPaths.CngSystemKeys, "CNG LocalSystem keys", secrets: true);
+        Folder(WindowsPaths.SystemRsaKeys, "CryptoAPI LocalSystem key containers", secrets: true);
+        Folder(WindowsPaths.SystemMasterKeys, "machine DPAPI master keys (S-1-5-18 and S-1-5-18\\User)", recursive: true, secrets: true);
+
+        foreach (var hive in new[] { "SOFTWARE", "SYSTEM", "SECURITY" })
+            steps.Add(new CollectionStep(CollectionStepKind.SaveRegistryHive, $@"HKLM\{hive}",
+                $@"{WindowsPaths.ConfigHives}\{hive}", $"registry hive HKLM\\{hive}")
+            {
+                HoldsSecrets = hive == "SECURITY",
+                Command = $@"reg save HKLM\{hive} ""<bundle>\{WindowsPaths.ConfigHives}\{hive}"" /y",
+            });
+
+        foreach (var user in options.Users)
+        {
+            var profile = $@"{WindowsPaths.Users}\{user.UserName}";
+            steps.Add(new CollectionStep(CollectionStepKind.SaveRegistryHive, $@"HKU\{user.Sid}",
+                WindowsPaths.UserHive(user.UserName), $"registry hive of {user.UserName} ({user.Sid})")
+            {
+                Command = $@"reg save HKU\{user.Sid} ""<bundle>\{WindowsPaths.UserHive(user.UserName)}"" /y",
+            });
+            steps.Add(new CollectionStep(CollectionStepKind.CopyFolder, $@"{user.ProfilePath}\AppData\Roaming\Microsoft\Crypto",
+                $@"{profile}\AppData\Roaming\Microsoft\Crypto", $"key containers of {user.UserName}")
+            {
+                Recursive = true, HoldsSecrets = true,
+                Command = $"robocopy \"{user.ProfilePath}\\AppData\\Roaming\\Microsoft\\Crypto\" \"<bundle>\\{profile}\\AppData\\Roaming\\Microsoft\\Crypto\" /B /E /COPY:DAT",
+            });
+        }
+
+        if (options.IncludeEventLogs)
+        {
+            var filter = options.EventsSince is { } since
+                ? $" /q:\"*[System[TimeCreated[@SystemTime>='{since.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}']]]\""
+                : "";
+            foreach (var log in options.EventLogs)
+            {
+                var file = log.Replace('/', '%') + ".evtx";
+                steps.Add(new CollectionStep(CollectionStepKind.ExportEventLog, log,
+                    $@"{WindowsPaths.EventLogs}\{file}", $"event log {log}")
+                {
+                    Since = options.EventsSince,
+                    Command = $"wevtutil epl \"{log}\" \"<bundle>\\{WindowsPaths.EventLogs}\\{file}\"{filter}",
+                });
+            }
+        }
+
+        Folder(WindowsPaths.InetsrvConfig, "IIS 7+ configuration (applicationHost, administration, redirection)", recursive: true);
+        steps.Add(new CollectionStep(CollectionStepKind.CopyFile, Live(WindowsPaths.Metabase), WindowsPaths.Metabase, "IIS 6 metabase")
+        {
+            Command = $"copy \"{Live(WindowsPaths.Metabase)}\" \"<bundle>\\{WindowsPaths.Metabase}\"",
+        });
+        Folder(WindowsPaths.MetabaseHistory, "IIS 6 metabase history versions");
+        Folder(WindowsPaths.MetabaseBackups, "IIS 6 metabase backups");
+        return steps;
+    }
+}
