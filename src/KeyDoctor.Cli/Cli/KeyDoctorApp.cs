@@ -16,6 +16,7 @@ public static class KeyDoctorApp
         ExplainCommand.Create(context),
         CollectCommand.CreateCollect(context),
         CollectCommand.CreateSnapshot(context),
+        AuditCommand.Create(context),
     ];
 
     public static int Run(string[] args, TextWriter output, TextWriter error, bool? interactive = null)
