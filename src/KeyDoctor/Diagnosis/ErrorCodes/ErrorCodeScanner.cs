@@ -156,6 +156,6 @@ public static partial class ErrorCodeScanner
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase, matchTimeoutMilliseconds: 2000)]
     private static partial Regex ErrorWordBefore();
 
-    [GeneratedRegex(@"^(?:[-+]?\d|0[xX])[0-9A-Za-z]*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?:[-+]?\d|0[xX])[0-9A-Za-z]*$|^[0-9A-Fa-f]{8}[lLuU]?$", RegexOptions.CultureInvariant)]
     private static partial Regex LooksNumeric();
 }
