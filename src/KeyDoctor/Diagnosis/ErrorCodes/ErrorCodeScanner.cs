@@ -104,7 +104,8 @@ public static partial class ErrorCodeScanner
 
     private static ErrorCode? Read(Match match, string text, ErrorNameTable names)
     {
-        var afterError = ErrorWordBefore().IsMatch(text.AsSpan(Math.Max(0, match.Index - 48), Math.Min(48, match.Index)));
+        // Only numbers below the error range need an error word before them; most candidates never ask.
+        bool AfterErrorWord() => ErrorWordBefore().IsMatch(text.AsSpan(Math.Max(0, match.Index - 48), Math.Min(48, match.Index)));
         uint value;
         if (match.Groups["insert"].Success)
         {
@@ -123,7 +124,7 @@ public static partial class ErrorCodeScanner
         {
             var bare = match.Groups["bare"].Value;
             // Eight plain digits are more often a size or a count than a hex code: take them only after an error word.
-            if (bare.All(char.IsAsciiDigit) && !afterError) return null;
+            if (bare.All(char.IsAsciiDigit) && !AfterErrorWord()) return null;
             value = uint.Parse(bare, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
             if (value < 0x8000_0000) return null;
         }
@@ -133,11 +134,11 @@ public static partial class ErrorCodeScanner
             if (dec.Length > 11 || !long.TryParse(dec, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n)
                 || n is < int.MinValue or > uint.MaxValue) return null;
             value = unchecked((uint)n);
-            if (n < 0 && value >= 0xFFFF_0000 && !afterError) return null; // -1, -5: not an HRESULT in running text
+            if (n < 0 && value >= 0xFFFF_0000 && !AfterErrorWord()) return null; // -1, -5: not an HRESULT in running text
         }
 
         if (value == 0) return null; // success is not something to explain in a pasted message
-        if (value < 0x8000_0000 && !afterError) return null;
+        if (value < 0x8000_0000 && !AfterErrorWord()) return null;
         return Classify(value, names);
     }
 

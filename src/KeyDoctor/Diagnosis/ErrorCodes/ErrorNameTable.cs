@@ -99,7 +99,7 @@ public sealed class ErrorNameTable
             ? uint.Parse(value.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture)
             : throw new InvalidDataException($"bad value '{value}'");
 
-    private static string ReadResource(string name)
+    internal static string ReadResource(string name)
     {
         using var stream = typeof(ErrorNameTable).Assembly.GetManifestResourceStream(name)
                            ?? throw new InvalidOperationException($"embedded resource {name} is missing from KeyDoctor.Core");
