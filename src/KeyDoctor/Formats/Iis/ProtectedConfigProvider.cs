@@ -51,8 +51,8 @@ public sealed record ProtectedConfigProvider(
     public string? ExpectedKeyFilePrefix => KeyContainerName is { Length: > 0 } name
         ? KeyStore switch
         {
-            KeyStoreKind.CryptoApi => KeyContainerFileName.CapiPrefix(name),
-            KeyStoreKind.Cng => KeyContainerFileName.CngPrefix(name),
+            KeyStoreKind.CryptoApi => KeyContainerFileNames.CapiPrefix(name),
+            KeyStoreKind.Cng => KeyContainerFileNames.CngPrefix(name),
             _ => null,
         }
         : null;

@@ -10,7 +10,7 @@ namespace KeyDoctor.Formats.Iis;
 /// (Crypto\Keys) hashes the UTF-16LE name and a two-byte NUL. The full name appends "_" + MachineGuid.
 /// Kept internal and small on purpose: KeyDoctor.Formats.KeyFiles.ContainerName supersedes it when merged.
 /// </summary>
-internal static class KeyContainerFileName
+internal static class KeyContainerFileNames
 {
     public static string CapiPrefix(string containerName)
     {
