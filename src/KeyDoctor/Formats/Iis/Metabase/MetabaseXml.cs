@@ -204,9 +204,12 @@ public sealed record MetabaseXml(
         }
     }
 
-    /// <summary>MULTISZ values are written one per line, indented.</summary>
+    /// <summary>
+    /// MULTISZ values are written one per line; XML attribute normalization turns those line breaks into spaces,
+    /// and a binding ("IP:port:host") never contains white space, so any white space separates entries.
+    /// </summary>
     private static IReadOnlyList<string> SplitMultiString(string? value) =>
-        value is null ? [] : value.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        value is null ? [] : value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
 
     private static string StripWhitespace(string text) =>
         text.Any(char.IsWhiteSpace) ? string.Concat(text.Where(c => !char.IsWhiteSpace(c))) : text;
