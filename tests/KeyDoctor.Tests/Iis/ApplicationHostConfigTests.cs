@@ -107,6 +107,7 @@ public class ApplicationHostConfigTests
         var hash = key.Properties.Single(p => p.Id == 5506);
         Assert.Equal(("SSLCertHash", "Binary"), (hash.Name, hash.DataType));
         Assert.Equal(IisSamples.Thumbprint, hash.CertificateThumbprint);
+        Assert.Equal("oXiHOzFAMOF0YxIuI7soWvDFEzg=", IisSamples.ThumbprintBase64);
         Assert.Equal("MY", key.Properties.Single(p => p.Id == 5511).Value);
         Assert.Equal([5506u, 5511u], config.SslMetadataFor(7).Select(p => p.Id));
         Assert.Empty(config.SslMetadataFor(1));

@@ -31,9 +31,9 @@ public sealed class TempImage : IDisposable
 /// <summary>Builds IIS configuration text for tests.</summary>
 public static class IisSamples
 {
-    public const string Thumbprint = "A178873B314030E174631222E3BB285AF0C51338";
+    public const string Thumbprint = "A178873B314030E17463122E23BB285AF0C51338";
 
-    /// <summary>The 20-byte SHA-1 of the KB sample as customMetadata stores it (base64).</summary>
+    /// <summary>The thumbprint as customMetadata stores it; equals the KB 2025598 sample value oXiHOzFAMOF0YxIuI7soWvDFEzg=.</summary>
     public static string ThumbprintBase64 => Convert.ToBase64String(Convert.FromHexString(Thumbprint));
 
     public const string AesSessionKey =
@@ -104,7 +104,7 @@ public static class IisSamples
                     ServerBindings=":80:
                         10.0.0.5:8080:www.example.com"
                     ServerComment="Default Web Site"
-                    SSLCertHash="a178873b314030e174631222e3bb285af0c51338"
+                    SSLCertHash="a178873b314030e17463122e23bb285af0c51338"
                     SSLStoreName="MY"
                 >
                 <Custom
