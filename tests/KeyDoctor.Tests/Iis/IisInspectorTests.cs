@@ -151,14 +151,14 @@ public class IisInspectorTests
     {
         using var image = new TempImage();
         image.Write($@"{ConfigDir}\applicationHost.config", File.ReadAllText(Fixtures.Path("iis/applicationHost.cc0.config")));
-        image.Touch($@"ProgramData\Microsoft\Crypto\RSA\MachineKeys\6de9cb26d2b98c01ec4e9e8b34824aa2_{MachineGuid}");
+        image.Touch($@"ProgramData\Microsoft\Crypto\RSA\MachineKeys\6DE9CB26D2B98C01EC4E9E8B34824AA2_{MachineGuid}");
         image.Touch($@"ProgramData\Microsoft\Crypto\Keys\f0e91f6485ac2d09485e4ec18135601e_{MachineGuid}");
 
         var report = IisInspector.InspectImage(image.Root);
 
         Assert.Equal("image key folders", report.Lookup);
         var aes = report.Providers.Single(p => p.Name == "AesProvider").KeyFile!;
-        Assert.Equal([$"6de9cb26d2b98c01ec4e9e8b34824aa2_{MachineGuid}"], aes.MatchingFiles);
+        Assert.Equal([$"6DE9CB26D2B98C01EC4E9E8B34824AA2_{MachineGuid}"], aes.MatchingFiles); // matched case-insensitively
         Assert.Null(aes.Exists); // MachineGuid unknown without the SOFTWARE hive
         Assert.Single(report.Providers.Single(p => p.Name == "IISCngProvider").KeyFile!.MatchingFiles);
         // iisWasKey (two providers) and iisCngWasKey have no file: warnings, as no encrypted value uses them.

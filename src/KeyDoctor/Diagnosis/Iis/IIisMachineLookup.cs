@@ -124,7 +124,9 @@ public sealed class ImageKeyFolderLookup(string? capiMachineKeys, string? cngMac
         List<string> matching;
         try
         {
-            matching = Directory.EnumerateFiles(folder, prefix + "_*").Take(MaxFilesPerFolder)
+            // Copies of Windows folders keep Windows' case-insensitive names: match the prefix the same way.
+            var options = new EnumerationOptions { MatchCasing = MatchCasing.CaseInsensitive, IgnoreInaccessible = true };
+            matching = Directory.EnumerateFiles(folder, prefix + "_*", options).Take(MaxFilesPerFolder)
                 .Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToList();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -17,7 +17,8 @@ internal static class SafeXml
         DtdProcessing = DtdProcessing.Prohibit,
         XmlResolver = null,
         MaxCharactersInDocument = maxCharacters,
-        MaxCharactersFromEntities = 0,
+        // Redundant while DTDs are prohibited (0 would mean "no limit"); kept small as a second guard.
+        MaxCharactersFromEntities = 1 << 16,
         IgnoreComments = true,
         IgnoreProcessingInstructions = true,
         IgnoreWhitespace = true,
