@@ -6,6 +6,7 @@ using KeyDoctor.Bench;
 var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.OrdinalIgnoreCase)
 {
     ["explain"] = ExplainBenchmark.Run,
+    ["iis"] = IisBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -17,6 +17,7 @@ public static class KeyDoctorApp
         CollectCommand.CreateCollect(context),
         CollectCommand.CreateSnapshot(context),
         AuditCommand.Create(context),
+        IisCommand.Create(context),
     ];
 
     public static int Run(string[] args, TextWriter output, TextWriter error, bool? interactive = null)

@@ -1,0 +1,114 @@
+using System.Text.Json;
+
+namespace KeyDoctor.Tests.Iis;
+
+public class IisCommandTests
+{
+    [Fact]
+    public void RealSampleIsHealthyAndJsonIsOneDocument()
+    {
+        var result = Cli.Run("iis", Fixtures.Path("iis/applicationHost.cc0.config"), "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Stdout);
+        var root = json.RootElement;
+        Assert.Equal("file", root.GetProperty("inputKind").GetString());
+        Assert.Equal(5, root.GetProperty("providers").GetArrayLength());
+        var https = root.GetProperty("sites")[0].GetProperty("bindings")[1];
+        Assert.Equal("0.0.0.0:443", https.GetProperty("ssl").GetProperty("httpSysKey").GetString());
+        Assert.Equal(2048, root.GetProperty("providers")[3].GetProperty("sessionKey").GetProperty("wrappingKeyBits").GetInt32());
+        Assert.Equal(0, root.GetProperty("findings").GetArrayLength());
+        Assert.Equal("", result.Stderr);
+    }
+
+    [Fact]
+    public void TextOutputNamesSitesProvidersAndKeyFiles()
+    {
+        var result = Cli.Run("iis", Fixtures.Path("iis/applicationHost.jexus-original.config"));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("GuessMeWeb", result.Stdout);
+        Assert.Contains("HTTP.sys IpPort 0.0.0.0:44300: not looked up", result.Stdout);
+        Assert.Contains("key file 6de9cb26d2b98c01ec4e9e8b34824aa2_<MachineGuid>", result.Stdout);
+        Assert.Contains("AesProvider, 32 bytes", result.Stdout);
+        Assert.DoesNotContain("9mM2ovvK6I1KeNdmNtr4", result.Stdout); // ciphertext is not printed either
+        Assert.Contains("No findings.", result.Stdout);
+    }
+
+    [Fact]
+    public void LegacyHashIsAFindingWithExitCodeOne()
+    {
+        using var image = new TempImage();
+        image.Write(@"Windows\System32\inetsrv\config\applicationHost.config",
+            IisSamples.ApplicationHostWithLegacyHash(IisSamples.ThumbprintBase64));
+
+        var result = Cli.Run("iis", image.Root, "--json");
+
+        Assert.Equal(1, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Stdout);
+        var finding = json.RootElement.GetProperty("findings")[0];
+        Assert.Equal("iis-legacy-ssl-cert-hash", finding.GetProperty("id").GetString());
+        Assert.Equal("warning", finding.GetProperty("severity").GetString());
+    }
+
+    [Fact]
+    public void InvalidXmlIsAReportedProblemNotACrash()
+    {
+        using var image = new TempImage();
+        var path = image.Write("applicationHost.config", "<configuration>\n  <system.applicationHost>\n</configuration>");
+
+        var result = Cli.Run("iis", path);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("iis-config-unreadable", result.Stdout);
+        Assert.Contains("not well-formed XML at line 3", result.Stdout);
+        Assert.Equal("", result.Stderr);
+    }
+
+    [Fact]
+    public void DtdIsRefusedAsAProblem()
+    {
+        using var image = new TempImage();
+        var path = image.Write("site.config", """<?xml version="1.0"?><!DOCTYPE c [<!ENTITY x SYSTEM "file:///etc/passwd">]><configuration>&x;</configuration>""");
+
+        var result = Cli.Run("iis", path, "--json");
+
+        Assert.Equal(1, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Stdout);
+        Assert.Contains("DTD", json.RootElement.GetProperty("files")[0].GetProperty("problem").GetString());
+        Assert.DoesNotContain("root:", result.Stdout);
+    }
+
+    [Fact]
+    public void MetabaseFileIsDetectedByContent()
+    {
+        var (exchange, signature) = IisSamples.MetabaseKeys();
+        var (sessionKey, secret) = IisSamples.MetabaseBlobs(exchange, signature);
+        using var image = new TempImage();
+        var path = image.Write("backup-copy.xml", IisSamples.Metabase(sessionKey, secret));
+
+        var result = Cli.Run("iis", path, "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Stdout);
+        Assert.Equal("valid", json.RootElement.GetProperty("metabase").GetProperty("sessionKey").GetProperty("status").GetString());
+        Assert.DoesNotContain(secret, result.Stdout); // secure values are never echoed, not even as ciphertext
+    }
+
+    [Fact]
+    public void MissingPathIsAUsageError()
+    {
+        var result = Cli.Run("iis", "/no/such/path");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("keydoctor: '/no/such/path' does not exist", result.Stderr.Trim());
+    }
+
+    [Fact]
+    public void EmptyFolderHasNothingToReport()
+    {
+        using var image = new TempImage();
+        var result = Cli.Run("iis", image.Root);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("applicationHost.config   missing", result.Stdout);
+    }
+}
