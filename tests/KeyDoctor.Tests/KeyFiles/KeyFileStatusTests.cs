@@ -88,6 +88,14 @@ public class KeyFileStatusTests
         var text = Inspect($"{RealPrefix}_{RealGuid}", "hello, world"u8.ToArray());
         Assert.Equal("first DWORD 0x6C6C6568 at 0x0 is neither 2 (CAPI) nor 1 (CNG)", Only(text, KeyFileStatus.NotAKeyFile).Evidence);
 
+        var masterKey = Inspect("dd26f81a-4ed9-49fd-8b45-42723d8ae006", KeyFixtures.Bytes("keys/nemesis/masterkey_system.bin"),
+            hint: KeyProviderKind.Capi);
+        Assert.StartsWith("a DPAPI master-key file (dd26f81a-4ed9-49fd-8b45-42723d8ae006), not a key file; CAPI header:",
+            Only(masterKey, KeyFileStatus.NotAKeyFile).Evidence);
+        var blob = Inspect("blob.bin", KeyFixtures.Bytes("keys/nemesis/dpapi_blob.bin"));
+        Assert.StartsWith("a bare DPAPI blob, not a key file;", Only(blob, KeyFileStatus.NotAKeyFile).Evidence);
+        Assert.Null(blob.Kind);
+
         var bytes = Capi();
         bytes[8] = 0; bytes[9] = 0x10; bytes[10] = 0x10; // name length 0x00101000
         var header = Inspect(KeyFixtures.MimikatzCapiName, bytes);

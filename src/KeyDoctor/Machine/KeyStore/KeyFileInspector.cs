@@ -68,6 +68,15 @@ public static class KeyFileInspector
                 ? $"file-name suffix {g:D}, MachineGuid {expected:D}"
                 : $"file name has no _<GUID> suffix, MachineGuid {expected:D}"));
 
+        if (capi is null && cng is null && problems.Any(p => p.Status == KeyFileStatus.NotAKeyFile))
+        {
+            // The version DWORD alone does not make a key file: keep only what the folder says, and name the
+            // DPAPI files that most often end up in key folders by mistake.
+            report = report with { Kind = kindHint };
+            if (OtherDpapiFile(data.Span) is { } what)
+                problems[problems.FindIndex(p => p.Status == KeyFileStatus.NotAKeyFile)] =
+                    new KeyFileProblem(KeyFileStatus.NotAKeyFile, what + "; " + problems.First(p => p.Status == KeyFileStatus.NotAKeyFile).Evidence);
+        }
         return new KeyFileInspection(report with { Problems = problems }, capi, cng);
     }
 
@@ -214,6 +223,17 @@ public static class KeyFileInspector
 
     private static Guid[] MasterKeys(IEnumerable<DpapiBlob?> blobs) =>
         blobs.OfType<DpapiBlob>().Select(b => b.MasterKeyGuid).Distinct().ToArray();
+
+    /// <summary>"a DPAPI master-key file" or "a bare DPAPI blob" when the bytes look like one.</summary>
+    private static string? OtherDpapiFile(ReadOnlySpan<byte> data)
+    {
+        if (DpapiBlob.StartsWithBlobHeader(data)) return "a bare DPAPI blob, not a key file";
+        // Master-key file: version 2, two DWORDs, then the GUID as 36 UTF-16 characters.
+        if (data.Length >= 0x80 && BinaryPrimitives.ReadUInt32LittleEndian(data) == 2
+            && Guid.TryParseExact(System.Text.Encoding.Unicode.GetString(data.Slice(12, 72)), "D", out var guid))
+            return $"a DPAPI master-key file ({guid:D}), not a key file";
+        return null;
+    }
 
     /// <summary>For a truncated file whose name survived, the digest of that name.</summary>
     private static UInt128? PartialNameDigest(ReadOnlyMemory<byte> data, KeyProviderKind? kind)
