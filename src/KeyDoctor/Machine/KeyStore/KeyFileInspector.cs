@@ -63,7 +63,7 @@ public static class KeyFileInspector
                 problems.Add(new KeyFileProblem(KeyFileStatus.NameMismatch,
                     $"stored name '{container}' at 0x{(kind == KeyProviderKind.Cng ? CngKeyFileHeader.Length : CapiKeyFileHeader.Length):X} hashes to {ContainerName.Format(digest)}, the file name has {ContainerName.Format(filePrefix)}"));
         }
-        if (machineGuid is { } expected && fileLength > 0 && hasPrefix && fileGuid != expected)
+        if (machineGuid is { } expected && hasPrefix && fileGuid != expected)
             problems.Add(new KeyFileProblem(KeyFileStatus.GuidMismatch, fileGuid is { } g
                 ? $"file-name suffix {g:D}, MachineGuid {expected:D}"
                 : $"file name has no _<GUID> suffix, MachineGuid {expected:D}"));
