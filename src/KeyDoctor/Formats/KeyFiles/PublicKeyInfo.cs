@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Formats.Asn1;
 using System.Numerics;
 using System.Security.Cryptography;
 using KeyDoctor.Formats.Primitives;
@@ -13,9 +12,6 @@ namespace KeyDoctor.Formats.KeyFiles;
 /// </summary>
 public sealed record PublicKeyInfo
 {
-    private const string RsaEncryptionOid = "1.2.840.113549.1.1.1";
-    private const string EcPublicKeyOid = "1.2.840.10045.2.1";
-
     private PublicKeyInfo(string algorithm, int keyBits, ulong? exponent, byte[] subjectPublicKeyInfo)
     {
         Algorithm = algorithm;
@@ -39,27 +35,33 @@ public sealed record PublicKeyInfo
     /// <summary>Lower-case hex SHA-256 of <see cref="SubjectPublicKeyInfo"/>.</summary>
     public string Sha256 { get; }
 
+    // DER AlgorithmIdentifier values: rsaEncryption with NULL parameters; id-ecPublicKey with each named curve.
+    private static readonly byte[] RsaAlgorithm = Convert.FromHexString("300d06092a864886f70d0101010500");
+    private static readonly byte[] EcP256Algorithm = Convert.FromHexString("301306072a8648ce3d020106082a8648ce3d030107");
+    private static readonly byte[] EcP384Algorithm = Convert.FromHexString("301006072a8648ce3d020106052b81040022");
+    private static readonly byte[] EcP521Algorithm = Convert.FromHexString("301006072a8648ce3d020106052b81040023");
+
     /// <summary>An RSA key from its big-endian modulus and exponent.</summary>
     public static PublicKeyInfo Rsa(ReadOnlySpan<byte> modulusBigEndian, ReadOnlySpan<byte> exponentBigEndian)
     {
+        // Hand-written DER (the structure is fixed): a million keys are fingerprinted per listing.
         var modulus = TrimLeadingZeros(modulusBigEndian);
         var exponent = TrimLeadingZeros(exponentBigEndian);
-        var rsaKey = new AsnWriter(AsnEncodingRules.DER);
-        using (rsaKey.PushSequence())
-        {
-            rsaKey.WriteIntegerUnsigned(modulus);
-            rsaKey.WriteIntegerUnsigned(exponent);
-        }
-        var spki = new AsnWriter(AsnEncodingRules.DER);
-        using (spki.PushSequence())
-        {
-            using (spki.PushSequence())
-            {
-                spki.WriteObjectIdentifier(RsaEncryptionOid);
-                spki.WriteNull();
-            }
-            spki.WriteBitString(rsaKey.Encode());
-        }
+        var modulusInteger = IntegerLength(modulus);
+        var exponentInteger = IntegerLength(exponent);
+        var rsaKeyContent = modulusInteger + exponentInteger;
+        var bitStringContent = 1 + TlvLength(rsaKeyContent);
+        var spkiContent = RsaAlgorithm.Length + TlvLength(bitStringContent);
+        var der = new byte[TlvLength(spkiContent)];
+        var w = new DerWriter(der);
+        w.Header(0x30, spkiContent);
+        w.Raw(RsaAlgorithm);
+        w.Header(0x03, bitStringContent);
+        w.Raw([0]); // no unused bits
+        w.Header(0x30, rsaKeyContent);
+        w.Integer(modulus);
+        w.Integer(exponent);
+
         ulong? exponentValue = null;
         if (exponent.Length <= 8)
         {
@@ -67,34 +69,70 @@ public sealed record PublicKeyInfo
             foreach (var b in exponent) value = (value << 8) | b;
             exponentValue = value;
         }
-        return new PublicKeyInfo("RSA", BitLength(modulus), exponentValue, spki.Encode());
+        return new PublicKeyInfo("RSA", BitLength(modulus), exponentValue, der);
     }
 
     /// <summary>An EC key on a named NIST curve from its big-endian coordinates.</summary>
     public static PublicKeyInfo EllipticCurve(string usage, int curveBits, ReadOnlySpan<byte> x, ReadOnlySpan<byte> y)
     {
-        var curveOid = curveBits switch
+        var algorithm = curveBits switch
         {
-            256 => "1.2.840.10045.3.1.7",
-            384 => "1.3.132.0.34",
-            521 => "1.3.132.0.35",
+            256 => EcP256Algorithm,
+            384 => EcP384Algorithm,
+            521 => EcP521Algorithm,
             _ => throw new ArgumentOutOfRangeException(nameof(curveBits), curveBits, "not a NIST curve"),
         };
-        var point = new byte[1 + x.Length + y.Length];
-        point[0] = 0x04; // uncompressed point
-        x.CopyTo(point.AsSpan(1));
-        y.CopyTo(point.AsSpan(1 + x.Length));
-        var spki = new AsnWriter(AsnEncodingRules.DER);
-        using (spki.PushSequence())
+        var bitStringContent = 1 + 1 + x.Length + y.Length;
+        var spkiContent = algorithm.Length + TlvLength(bitStringContent);
+        var der = new byte[TlvLength(spkiContent)];
+        var w = new DerWriter(der);
+        w.Header(0x30, spkiContent);
+        w.Raw(algorithm);
+        w.Header(0x03, bitStringContent);
+        w.Raw([0, 0x04]); // no unused bits; uncompressed point
+        w.Raw(x);
+        w.Raw(y);
+        return new PublicKeyInfo($"{usage}_P{curveBits}", curveBits, null, der);
+    }
+
+    private static int LengthOfLength(int length) => length < 0x80 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 4;
+
+    private static int TlvLength(int contentLength) => 1 + LengthOfLength(contentLength) + contentLength;
+
+    /// <summary>A positive INTEGER needs a leading 0x00 when its top bit is set.</summary>
+    private static int IntegerLength(ReadOnlySpan<byte> value) => TlvLength(value.Length + (value[0] >= 0x80 ? 1 : 0));
+
+    private ref struct DerWriter(Span<byte> output)
+    {
+        private readonly Span<byte> _output = output;
+        private int _position;
+
+        public void Header(byte tag, int length)
         {
-            using (spki.PushSequence())
+            _output[_position++] = tag;
+            var extra = LengthOfLength(length) - 1;
+            if (extra == 0)
             {
-                spki.WriteObjectIdentifier(EcPublicKeyOid);
-                spki.WriteObjectIdentifier(curveOid);
+                _output[_position++] = (byte)length;
+                return;
             }
-            spki.WriteBitString(point);
+            _output[_position++] = (byte)(0x80 | extra);
+            for (var i = extra - 1; i >= 0; i--) _output[_position++] = (byte)(length >> (8 * i));
         }
-        return new PublicKeyInfo($"{usage}_P{curveBits}", curveBits, null, spki.Encode());
+
+        public void Raw(ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(_output[_position..]);
+            _position += bytes.Length;
+        }
+
+        public void Integer(ReadOnlySpan<byte> value)
+        {
+            var pad = value[0] >= 0x80;
+            Header(0x02, value.Length + (pad ? 1 : 0));
+            if (pad) _output[_position++] = 0;
+            Raw(value);
+        }
     }
 
     private static ReadOnlySpan<byte> TrimLeadingZeros(ReadOnlySpan<byte> value)
