@@ -119,12 +119,13 @@ public static class KeysCommand
             progress?.Invoke(seen);
         }
 
+        List<KeyFileReport>? tableRows = null; // drawn after the progress bar is gone
         void Run(Action<long>? progress)
         {
             if (json)
                 WriteJsonArray(context, Counted(Reports(), progress));
             else if (total <= TableLimit)
-                WriteTable(context, Counted(Reports(), progress).OrderBy(r => r.Path, StringComparer.Ordinal).ToList());
+                tableRows = Counted(Reports(), progress).OrderBy(r => r.Path, StringComparer.Ordinal).ToList();
             else
                 WriteLines(context, Counted(Reports(), progress));
         }
@@ -140,6 +141,7 @@ public static class KeysCommand
                 });
         else
             Run(null);
+        if (tableRows is not null) WriteTable(context, tableRows);
 
         if (context.Interactive)
             context.ErrorConsole.MarkupLine(Markup.Escape(
