@@ -18,6 +18,7 @@ public static class KeyDoctorApp
         CollectCommand.CreateSnapshot(context),
         AuditCommand.Create(context),
         IisCommand.Create(context),
+        KeysCommand.Create(context),
     ];
 
     public static int Run(string[] args, TextWriter output, TextWriter error, bool? interactive = null)

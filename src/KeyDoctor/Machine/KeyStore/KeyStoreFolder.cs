@@ -1,0 +1,62 @@
+using KeyDoctor.Formats.KeyFiles;
+
+namespace KeyDoctor.Machine.KeyStore;
+
+/// <summary>A folder of key files, and the store it belongs to when the folder name says so.</summary>
+public sealed record KeyStoreFolder(string Path, KeyProviderKind? Kind)
+{
+    private static readonly string[][] ImageFolders =
+    [
+        ["ProgramData", "Microsoft", "Crypto", "RSA", "MachineKeys"],
+        ["ProgramData", "Microsoft", "Crypto", "Keys"],
+        ["ProgramData", "Microsoft", "Crypto", "SystemKeys"],
+    ];
+
+    /// <summary>
+    /// The key folders under <paramref name="path"/>: for the root of a Windows image (a folder holding
+    /// ProgramData\Microsoft\Crypto), RSA\MachineKeys, Keys and SystemKeys, found case-insensitively; otherwise the
+    /// folder itself.
+    /// </summary>
+    public static IReadOnlyList<KeyStoreFolder> Locate(string path)
+    {
+        if (File.Exists(path)) throw new IOException($"'{path}' is a file; give the MachineKeys folder or an image root");
+        if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"folder not found: '{path}'");
+        var found = new List<KeyStoreFolder>();
+        foreach (var parts in ImageFolders)
+            if (ResolveCaseInsensitive(path, parts) is { } folder)
+                found.Add(new KeyStoreFolder(folder, parts[^1] == "MachineKeys" ? KeyProviderKind.Capi : KeyProviderKind.Cng));
+        return found.Count > 0 ? found : [new KeyStoreFolder(System.IO.Path.GetFullPath(path), KindFromName(path))];
+    }
+
+    /// <summary>MachineKeys and RSA\&lt;SID&gt; hold CAPI files; Keys and SystemKeys hold CNG files.</summary>
+    public static KeyProviderKind? KindFromName(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path).TrimEnd(System.IO.Path.DirectorySeparatorChar, System.IO.Path.AltDirectorySeparatorChar);
+        var name = System.IO.Path.GetFileName(full);
+        var parent = System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(full) ?? "");
+        if (name.Equals("MachineKeys", StringComparison.OrdinalIgnoreCase) || parent.Equals("RSA", StringComparison.OrdinalIgnoreCase))
+            return KeyProviderKind.Capi;
+        if (name.Equals("Keys", StringComparison.OrdinalIgnoreCase) || name.Equals("SystemKeys", StringComparison.OrdinalIgnoreCase))
+            return KeyProviderKind.Cng;
+        return null;
+    }
+
+    private static string? ResolveCaseInsensitive(string root, string[] parts)
+    {
+        var current = root;
+        foreach (var part in parts)
+        {
+            var exact = System.IO.Path.Combine(current, part);
+            if (Directory.Exists(exact))
+            {
+                current = exact;
+                continue;
+            }
+            var match = Directory.EnumerateDirectories(current)
+                .FirstOrDefault(d => System.IO.Path.GetFileName(d).Equals(part, StringComparison.OrdinalIgnoreCase));
+            if (match is null) return null;
+            current = match;
+        }
+        return System.IO.Path.GetFullPath(current);
+    }
+}
