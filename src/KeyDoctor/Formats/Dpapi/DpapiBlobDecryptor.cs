@@ -1,0 +1,127 @@
+using System.Security.Cryptography;
+using KeyDoctor.Crypto;
+
+namespace KeyDoctor.Formats.Dpapi;
+
+/// <summary>The outcome of opening a DPAPI blob: the plaintext, or why it did not open.</summary>
+public sealed record DpapiDecryption
+{
+    public bool Success => Plaintext is not null;
+
+    /// <summary>The secret. Callers must never print it.</summary>
+    public byte[]? Plaintext { get; init; }
+
+    public string? Failure { get; init; }
+
+    /// <summary>True when the blob needed the legacy (non-RFC) HMAC of SHA-1 blobs with entropy.</summary>
+    public bool UsedLegacyHmac { get; init; }
+
+    public override string ToString() => Success ? "decrypted (secret)" : $"not decrypted: {Failure}";
+}
+
+/// <summary>
+/// Opens a DPAPI blob with its 64-byte master key (and the caller's entropy), as CryptUnprotectData does:
+/// session key = HMAC(SHA1(master key), salt || entropy), expanded CryptDeriveKey-style when the cipher needs
+/// more bytes than the hash gives, CBC with a zero IV, then the signature checked over the signed range.
+/// SHA-1 blobs written with entropy by old Windows versions use a legacy HMAC in which the entropy is hashed
+/// outside the inner hash; both forms are tried and the signature decides.
+/// </summary>
+public static class DpapiBlobDecryptor
+{
+    public static DpapiDecryption Decrypt(DpapiBlob blob, ReadOnlySpan<byte> masterKey, ReadOnlySpan<byte> entropy = default)
+    {
+        var hash = CryptoAlgorithms.Hash(blob.HashAlgorithm);
+        var cipher = CryptoAlgorithms.Cipher(blob.CryptAlgorithm);
+        if (hash is null) return Failed($"hash algorithm 0x{blob.HashAlgorithm:X4} is not supported");
+        if (cipher is null) return Failed($"cipher 0x{blob.CryptAlgorithm:X4} is not supported");
+        if (blob.CipherText.Length == 0 || blob.CipherText.Length % cipher.Value.BlockLength != 0)
+            return Failed($"cipher text length {blob.CipherText.Length} is not a whole number of blocks");
+
+        var keyHash = SHA1.HashData(masterKey);
+        var signed = blob.SignedBytes();
+        foreach (var legacy in entropy.IsEmpty || hash.Value != HashAlgorithmName.SHA1 ? [false] : new[] { false, true })
+        {
+            var signature = Mac(hash.Value, keyHash, blob.HmacSalt.Span, entropy, signed, legacy);
+            if (!CryptographicOperations.FixedTimeEquals(signature, blob.Signature.Span)) continue;
+            var sessionKey = Mac(hash.Value, keyHash, blob.Salt.Span, entropy, [], legacy);
+            var key = ExpandKey(hash.Value, sessionKey, cipher.Value.KeyLength);
+            var padded = CryptoAlgorithms.DecryptCbc(blob.CryptAlgorithm, key,
+                new byte[cipher.Value.BlockLength], blob.CipherText.Span);
+            var plain = RemovePkcs7(padded, cipher.Value.BlockLength);
+            return plain is null
+                ? Failed("the signature matches but the padding does not")
+                : new DpapiDecryption { Plaintext = plain, UsedLegacyHmac = legacy };
+        }
+        return Failed("the signature does not match: wrong master key or entropy");
+    }
+
+    /// <summary>
+    /// HMAC(key, first || entropy || rest), or in the legacy form H(opad || H(ipad || first) || entropy || rest).
+    /// </summary>
+    internal static byte[] Mac(HashAlgorithmName hash, ReadOnlySpan<byte> key, ReadOnlySpan<byte> first,
+                               ReadOnlySpan<byte> entropy, ReadOnlySpan<byte> rest, bool legacy)
+    {
+        if (!legacy)
+        {
+            using var hmac = IncrementalHash.CreateHMAC(hash, key);
+            hmac.AppendData(first);
+            hmac.AppendData(entropy);
+            hmac.AppendData(rest);
+            return hmac.GetHashAndReset();
+        }
+        var blockSize = CryptoAlgorithms.HashBlockSize(hash);
+        Span<byte> ipad = stackalloc byte[blockSize];
+        Span<byte> opad = stackalloc byte[blockSize];
+        for (var i = 0; i < blockSize; i++)
+        {
+            var k = i < key.Length ? key[i] : (byte)0;
+            ipad[i] = (byte)(k ^ 0x36);
+            opad[i] = (byte)(k ^ 0x5C);
+        }
+        using var inner = IncrementalHash.CreateHash(hash);
+        inner.AppendData(ipad);
+        inner.AppendData(first);
+        using var outer = IncrementalHash.CreateHash(hash);
+        outer.AppendData(opad);
+        outer.AppendData(inner.GetHashAndReset());
+        outer.AppendData(entropy);
+        outer.AppendData(rest);
+        return outer.GetHashAndReset();
+    }
+
+    /// <summary>
+    /// CryptDeriveKey's expansion when the hash is shorter than the key: H(ipad ^ k) || H(opad ^ k) over the
+    /// zero-padded hash, truncated to the key length.
+    /// </summary>
+    internal static byte[] ExpandKey(HashAlgorithmName hash, byte[] sessionKey, int keyLength)
+    {
+        if (sessionKey.Length >= keyLength) return sessionKey[..keyLength];
+        var blockSize = CryptoAlgorithms.HashBlockSize(hash);
+        var ipad = new byte[blockSize];
+        var opad = new byte[blockSize];
+        for (var i = 0; i < blockSize; i++)
+        {
+            var k = i < sessionKey.Length ? sessionKey[i] : (byte)0;
+            ipad[i] = (byte)(k ^ 0x36);
+            opad[i] = (byte)(k ^ 0x5C);
+        }
+        using var h = IncrementalHash.CreateHash(hash);
+        h.AppendData(ipad);
+        var first = h.GetHashAndReset();
+        h.AppendData(opad);
+        var second = h.GetHashAndReset();
+        return first.Concat(second).Take(keyLength).ToArray();
+    }
+
+    private static byte[]? RemovePkcs7(byte[] padded, int blockLength)
+    {
+        if (padded.Length == 0) return null;
+        var pad = padded[^1];
+        if (pad == 0 || pad > blockLength || pad > padded.Length) return null;
+        for (var i = padded.Length - pad; i < padded.Length; i++)
+            if (padded[i] != pad) return null;
+        return padded[..^pad];
+    }
+
+    private static DpapiDecryption Failed(string reason) => new() { Failure = reason };
+}
