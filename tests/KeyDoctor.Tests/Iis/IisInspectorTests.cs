@@ -26,7 +26,7 @@ public class IisInspectorTests
         public KeyFileStatus FindKeyFile(KeyStoreKind store, string containerName)
         {
             var files = KeyFiles.GetValueOrDefault(containerName) ?? [];
-            var expected = $"{(store == KeyStoreKind.CryptoApi ? KeyContainerFileNames.CapiPrefix(containerName) : KeyContainerFileNames.CngPrefix(containerName))}_{MachineGuid}";
+            var expected = $"{(store == KeyStoreKind.CryptoApi ? KeyDoctor.Formats.KeyFiles.ContainerName.CapiPrefix(containerName) : KeyDoctor.Formats.KeyFiles.ContainerName.CngPrefix(containerName))}_{MachineGuid}";
             return new KeyFileStatus(store, expected[..32], "MachineKeys", files, expected, files.Contains(expected), null);
         }
     }
@@ -65,7 +65,7 @@ public class IisInspectorTests
         machine.HttpSys["10.0.0.5:443"] = new HttpSysSslBinding(HttpSysBindingKind.IpPort, "10.0.0.5:443", current, "MY", null);
         machine.Certificates[current] = new CertificateInfo(current, "MY", "CN=shop", DateTimeOffset.Parse("2030-01-01Z"),
             HasKeyLink: true, "shop-key", "Microsoft RSA SChannel Cryptographic Provider", KeyStoreKind.CryptoApi);
-        machine.KeyFiles["shop-key"] = [$"{KeyContainerFileNames.CapiPrefix("shop-key")}_00000000-0000-0000-0000-000000000000"];
+        machine.KeyFiles["shop-key"] = [$"{KeyDoctor.Formats.KeyFiles.ContainerName.CapiPrefix("shop-key")}_00000000-0000-0000-0000-000000000000"];
         machine.KeyFiles["iisConfigurationKey"] = [$"6de9cb26d2b98c01ec4e9e8b34824aa2_{MachineGuid}"];
 
         var report = IisInspector.InspectImage(image.Root, machine);

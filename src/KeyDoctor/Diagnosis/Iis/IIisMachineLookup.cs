@@ -115,8 +115,8 @@ public sealed class ImageKeyFolderLookup(string? capiMachineKeys, string? cngMac
     {
         var folder = store == KeyStoreKind.CryptoApi ? capiMachineKeys : cngMachineKeys;
         var prefix = store == KeyStoreKind.CryptoApi
-            ? KeyContainerFileNames.CapiPrefix(containerName)
-            : KeyContainerFileNames.CngPrefix(containerName);
+            ? KeyDoctor.Formats.KeyFiles.ContainerName.CapiPrefix(containerName)
+            : KeyDoctor.Formats.KeyFiles.ContainerName.CngPrefix(containerName);
         var expected = machineGuid is null ? null : $"{prefix}_{machineGuid}";
         if (folder is null)
             return new KeyFileStatus(store, prefix, null, [], expected, null,

@@ -289,7 +289,7 @@ public static class IisInspector
 
             _metabase = new IisMetabaseView(path, metabase.Namespace, metabase.Global?.ChangeNumber,
                 metabase.Global?.HistoryMajorVersion, sessionView, MetabaseKeyContainer,
-                KeyContainerFileNames.CapiPrefix(MetabaseKeyContainer), keyFile, sites, secure,
+                KeyDoctor.Formats.KeyFiles.ContainerName.CapiPrefix(MetabaseKeyContainer), keyFile, sites, secure,
                 historyDirectory is null ? null : HistoryView(historyDirectory),
                 metaBackDirectory is null ? null : SafeScan(() => MetabaseHistory.ScanBackups(metaBackDirectory)));
         }

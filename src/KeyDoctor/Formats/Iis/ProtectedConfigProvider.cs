@@ -51,8 +51,8 @@ public sealed record ProtectedConfigProvider(
     public string? ExpectedKeyFilePrefix => KeyContainerName is { Length: > 0 } name
         ? KeyStore switch
         {
-            KeyStoreKind.CryptoApi => KeyContainerFileNames.CapiPrefix(name),
-            KeyStoreKind.Cng => KeyContainerFileNames.CngPrefix(name),
+            KeyStoreKind.CryptoApi => KeyDoctor.Formats.KeyFiles.ContainerName.CapiPrefix(name),
+            KeyStoreKind.Cng => KeyDoctor.Formats.KeyFiles.ContainerName.CngPrefix(name),
             _ => null,
         }
         : null;
