@@ -118,7 +118,7 @@ public static class RegfExportOutput
         if (i + 1 >= lines.Length) return true;
         var next = lines[i + 1];
         return next.StartsWith("Value: ", StringComparison.Ordinal) || next.StartsWith("Key path: ", StringComparison.Ordinal)
-               || (next.Length == 0 && i + 2 >= lines.Length);
+               || lines.Skip(i).All(l => l.Length == 0);
     }
 
     /// <summary>regfexport's "Type:" text for a type number.</summary>
