@@ -10,8 +10,9 @@ namespace KeyDoctor.Formats.Registry;
 /// </summary>
 public static class Marvin32
 {
-    /// <summary>The seed of registry log entries: bytes 82 EF 4D 88 7A 4E 55 C5 read as a little-endian u64.</summary>
-    public const ulong RegistryLogSeed = 0xC5554E7A884DEF82;
+    /// <summary>The seed of registry log entries (the specification lists it as the bytes 82 EF 4D 88 7A 4E 55 C5,
+    /// most significant first; verified against the hashes of real Windows 10 logs).</summary>
+    public const ulong RegistryLogSeed = 0x82EF4D887A4E55C5;
 
     public static ulong Compute(ReadOnlySpan<byte> data, ulong seed)
     {
