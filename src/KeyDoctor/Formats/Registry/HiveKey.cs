@@ -60,7 +60,7 @@ public sealed class HiveKey : RegistryKey
             if (node.ClassNameOffset == Cell.None || node.ClassNameLength == 0) return null;
             if (!_hive.TryGetCell(node.ClassNameOffset, out var cell, out var reason))
             {
-                _hive.Report(node.ClassNameOffset, $"class name of key at 0x{_cell.Offset:X} unreadable: {reason}");
+                _hive.Report(node.ClassNameOffset, $"class name of key at {RegistryHive.FileOffset(_cell.Offset)} unreadable: {reason}");
                 return null;
             }
             var data = _hive.Span(cell);
@@ -159,7 +159,7 @@ public sealed class HiveKey : RegistryKey
         }
         SubkeyLists.Collect(_hive, node.SubkeyListOffset, offsets);
         if (offsets.Count != node.SubkeyCount)
-            _hive.Report(node.SubkeyListOffset, $"key at 0x{_cell.Offset:X} declares {node.SubkeyCount} subkeys, its list holds {offsets.Count}");
+            _hive.Report(node.SubkeyListOffset, $"key at {RegistryHive.FileOffset(_cell.Offset)} declares {node.SubkeyCount} subkeys, its list holds {offsets.Count}");
         return offsets;
     }
 
@@ -173,12 +173,12 @@ public sealed class HiveKey : RegistryKey
         for (var ancestor = this; ancestor is not null; ancestor = ancestor._parent)
             if (ancestor._cell.Offset == offset)
             {
-                _hive.Report(offset, $"subkey list of key at 0x{_cell.Offset:X} points back to an ancestor (cycle, not followed)");
+                _hive.Report(offset, $"subkey list of key at {RegistryHive.FileOffset(_cell.Offset)} points back to an ancestor (cycle, not followed)");
                 return null;
             }
         if (!_hive.TryGetCell(offset, out var cell, out var reason))
         {
-            _hive.Report(offset, $"subkey of key at 0x{_cell.Offset:X} unreadable: {reason}");
+            _hive.Report(offset, $"subkey of key at {RegistryHive.FileOffset(_cell.Offset)} unreadable: {reason}");
             return null;
         }
         var problem = KeyNode.TryParse(_hive.Span(cell), out var child);
@@ -191,7 +191,7 @@ public sealed class HiveKey : RegistryKey
         // whatever a damaged or crafted list says (shared nodes would otherwise multiply without bound).
         if (child.Parent != _cell.Offset)
         {
-            _hive.Report(offset, $"key node's parent field is 0x{child.Parent:X}, but it is listed under key at 0x{_cell.Offset:X} (not followed)");
+            _hive.Report(offset, $"key node's parent field is {RegistryHive.FileOffset(child.Parent)}, but it is listed under key at {RegistryHive.FileOffset(_cell.Offset)} (not followed)");
             return null;
         }
         return new HiveKey(_hive, cell, this, _depth + 1);
@@ -203,7 +203,7 @@ public sealed class HiveKey : RegistryKey
         if (node.ValueCount == 0) return 0;
         if (!_hive.TryGetCell(node.ValueListOffset, out list, out var reason))
         {
-            _hive.Report(node.ValueListOffset, $"value list of key at 0x{_cell.Offset:X} unreadable: {reason}");
+            _hive.Report(node.ValueListOffset, $"value list of key at {RegistryHive.FileOffset(_cell.Offset)} unreadable: {reason}");
             return 0;
         }
         var fits = list.Length / 4;
@@ -220,7 +220,7 @@ public sealed class HiveKey : RegistryKey
     {
         if (!_hive.TryGetCell(offset, out var cell, out var reason))
         {
-            _hive.Report(offset, $"value of key at 0x{_cell.Offset:X} unreadable: {reason}");
+            _hive.Report(offset, $"value of key at {RegistryHive.FileOffset(_cell.Offset)} unreadable: {reason}");
             return null;
         }
         var span = _hive.Span(cell);

@@ -194,21 +194,21 @@ public sealed class RegistryHive : IRegistryHive
     {
         cell = default;
         if (offset == Cell.None) { reason = "no cell (offset 0xFFFFFFFF)"; return false; }
-        if (offset >= (uint)_binsLength) { reason = $"offset 0x{offset:X} is beyond the hive bins (0x{_binsLength:X})"; return false; }
-        if ((offset & 7) != 0) { reason = $"offset 0x{offset:X} is not 8-byte aligned"; return false; }
+        if (offset >= (uint)_binsLength) { reason = $"cell {FileOffset(offset)} is beyond the hive bins (end {FileOffset((uint)_binsLength)})"; return false; }
+        if ((offset & 7) != 0) { reason = $"cell {FileOffset(offset)} is not 8-byte aligned"; return false; }
         var page = (int)(offset / HiveBin.PageSize);
         var binStart = _pageBinStart[page];
-        if (binStart < 0) { reason = $"offset 0x{offset:X} lies in a damaged region with no valid hive bin"; return false; }
+        if (binStart < 0) { reason = $"cell {FileOffset(offset)} lies in a damaged region with no valid hive bin"; return false; }
         var binEnd = _pageBinEnd[page];
-        if (offset < binStart + HiveBin.HeaderSize) { reason = $"offset 0x{offset:X} points into a hive bin header"; return false; }
-        if (offset + 4 > binEnd) { reason = $"offset 0x{offset:X} leaves no room for a cell size"; return false; }
+        if (offset < binStart + HiveBin.HeaderSize) { reason = $"cell {FileOffset(offset)} points into a hive bin header"; return false; }
+        if (offset + 4 > binEnd) { reason = $"cell {FileOffset(offset)} leaves no room for a cell size"; return false; }
         var position = BaseBlock.Size + (int)offset;
         var size = BinaryPrimitives.ReadInt32LittleEndian(_data.AsSpan(position));
         var allocated = size < 0;
         if (size == int.MinValue) { reason = "cell size is invalid"; return false; }
         var length = Math.Abs(size);
         if (length < Cell.MinimumSize) { reason = $"cell size {length} is smaller than any cell"; return false; }
-        if (offset + (uint)length > (uint)binEnd) { reason = $"cell of {length} bytes runs past its hive bin (ends 0x{binEnd:X})"; return false; }
+        if (offset + (uint)length > (uint)binEnd) { reason = $"cell of {length} bytes runs past its hive bin (which ends at {FileOffset((uint)binEnd)})"; return false; }
         if (!allocated) Report(offset, "reference to an unallocated (free) cell; read anyway");
         cell = new Cell(offset, position + 4, length - 4, allocated);
         reason = null;
@@ -232,4 +232,7 @@ public sealed class RegistryHive : IRegistryHive
     }
 
     internal uint MinorVersion => BaseBlock.MinorVersion;
+
+    /// <summary>A hive-bins-relative offset as the file offset every message uses ("0x1234").</summary>
+    internal static string FileOffset(uint relative) => $"0x{BaseBlock.Size + (long)relative:X}";
 }
