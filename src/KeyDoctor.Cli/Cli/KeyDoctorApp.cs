@@ -14,6 +14,8 @@ public static class KeyDoctorApp
     private static IEnumerable<Command> CreateCommands(CliContext context) =>
     [
         ExplainCommand.Create(context),
+        RegCommand.Create(context),
+        CertsCommand.Create(context),
     ];
 
     public static int Run(string[] args, TextWriter output, TextWriter error, bool? interactive = null)
