@@ -20,9 +20,12 @@ public class RegfExportComparisonTests
     [InlineData("hives/regipy/ntuser_software_partial", -1, -1, 0, 7)]
     [InlineData("hives/ez/NTUSER1.DAT", -1, -1, 0, 0)]
     [InlineData("hives/ez/SECURITYNoRoot", -1, -1, 0, 0)]
-    public void EveryKeyAndValueEqualsRegfexport(string fixture, int expectedKeys, int expectedValues, int smallInline, int unterminated)
+    public void EveryKeyAndValueEqualsRegfexport(string fixture, int expectedKeys, int expectedValues, int smallInline, int unterminated) =>
+        AssertMatchesRegfexport(Fixtures.Path(fixture), expectedKeys, expectedValues, smallInline, unterminated);
+
+    /// <summary>Compares the whole hive at <paramref name="path"/> with regfexport's listing of it.</summary>
+    internal static void AssertMatchesRegfexport(string path, int expectedKeys = -1, int expectedValues = -1, int smallInline = 0, int unterminated = 0)
     {
-        var path = Fixtures.Path(fixture);
         var reference = RegfExportOutput.Parse(RegfExportOutput.Run(path));
         var hive = RegistryHive.Open(path, replayLogs: false);
         var ours = hive.Root.DescendantsAndSelf().ToList();
