@@ -88,3 +88,59 @@ public class RegistryCommandTests
         finally { File.Delete(path); }
     }
 }
+
+public class RegistryImageTests
+{
+    [Fact]
+    public void CertsListFindsTheSoftwareHiveOfAnImageFolderInAnyCase()
+    {
+        using var certificate = CertificateBlobBuilder.CreateCertificate("CN=image.example");
+        var software = new WritableKey("ROOT");
+        software.Add(@"Microsoft\Cryptography").SetString("MachineGuid", WindowsRegistryTests.MachineGuid);
+        var info = CertificateBlobBuilder.KeyProviderInfo("image-key", "Microsoft Enhanced RSA and AES Cryptographic Provider", 24, 0x20, 1);
+        software.Add($@"Microsoft\SystemCertificates\My\Certificates\{certificate.Thumbprint}")
+            .Set("Blob", RegistryValueType.Binary, CertificateBlobBuilder.Blob(certificate, info));
+        var root = Path.Combine(Path.GetTempPath(), $"keydoctor-image-{Guid.NewGuid():N}");
+        try
+        {
+            var config = Directory.CreateDirectory(Path.Combine(root, "WINDOWS", "system32", "Config")).FullName;
+            File.WriteAllBytes(Path.Combine(config, "software"), RegfWriter.Write(software, "SOFTWARE"));
+            var result = Cli.Run("certs", "list", root, "--store", "MY", "--json");
+            Assert.Equal(0, result.ExitCode);
+            var document = System.Text.Json.JsonDocument.Parse(result.Stdout).RootElement;
+            var entry = document.GetProperty("certificates")[0];
+            Assert.Equal("My", entry.GetProperty("store").GetString());
+            Assert.Equal("CN=image.example", entry.GetProperty("subject").GetString());
+            Assert.Equal("AT_KEYEXCHANGE", entry.GetProperty("key").GetProperty("keySpecName").GetString());
+            Assert.Equal(@"ProgramData\Microsoft\Crypto\RSA\MachineKeys", entry.GetProperty("key").GetProperty("expectedKeyFileDirectory").GetString());
+            var text = Cli.Run("certs", "list", root);
+            Assert.Contains("1 certificate(s)", text.Stdout, StringComparison.Ordinal);
+        }
+        finally { Directory.Delete(root, recursive: true); }
+    }
+
+    private const string Garble = "\\\"[]=,:\r\n@-x0";
+
+    [Fact]
+    public void TruncatedAndGarbledExportsNeverCrash()
+    {
+        using var certificate = CertificateBlobBuilder.CreateCertificate();
+        var text = WindowsRegistryTests.MachineExport(CertificateBlobBuilder.Blob(certificate, null), certificate.Thumbprint, "00,11");
+        var random = new Random(3);
+        for (var i = 0; i < 400; i++)
+        {
+            var chars = text[..random.Next(text.Length)].ToCharArray();
+            for (var j = 0; j < 3 && chars.Length > 0; j++) chars[random.Next(chars.Length)] = Garble[random.Next(Garble.Length)];
+            try
+            {
+                var file = RegExportReader.ParseText(new string(chars));
+                var registry = WindowsRegistry.FromExport(file);
+                _ = registry.MachineGuid;
+                _ = registry.HttpSysBindings;
+                _ = registry.Certificates();
+                foreach (var key in file.Root.DescendantsAndSelf()) foreach (var value in key.Values) _ = value.Decode();
+            }
+            catch (KeyDoctor.Formats.MalformedDataException) { }
+        }
+    }
+}
