@@ -97,7 +97,10 @@ public sealed class RegistryHive : IRegistryHive
         return Load(data, logs, path, takeOwnership: true);
     }
 
-    /// <summary>Reads a hive from memory. <paramref name="hive"/> is copied before recovery changes anything.</summary>
+    /// <summary>
+    /// Reads a hive from memory. The array is read in place (do not change it afterwards); log recovery works on a
+    /// copy, so <paramref name="hive"/> itself is never modified.
+    /// </summary>
     public static RegistryHive Load(byte[] hive, IReadOnlyList<TransactionLog>? logs = null, string source = "(memory)") =>
         Load(hive, logs ?? [], source, takeOwnership: false);
 
