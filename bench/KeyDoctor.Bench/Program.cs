@@ -8,6 +8,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["explain"] = ExplainBenchmark.Run,
     ["iis"] = IisBenchmark.Run,
     ["keystore"] = KeyStoreBenchmark.Run,
+    ["registry"] = RegistryBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -19,6 +19,8 @@ public static class KeyDoctorApp
         AuditCommand.Create(context),
         IisCommand.Create(context),
         KeysCommand.Create(context),
+        RegCommand.Create(context),
+        CertsCommand.Create(context),
     ];
 
     public static int Run(string[] args, TextWriter output, TextWriter error, bool? interactive = null)

@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Globalization;
+using KeyDoctor.Formats.Registry;
+
+namespace KeyDoctor.Cli.Commands;
+
+/// <summary>`keydoctor reg dump`: every key and value of a hive or .reg export, as text or JSON Lines.</summary>
+public static class RegCommand
+{
+    /// <summary>One JSON line per value.</summary>
+    public sealed record ValueLine(string Key, string Name, string Type, object Data);
+
+    public static Command Create(CliContext context)
+    {
+        var source = new Argument<string>("source") { Description = "A hive file (SYSTEM, SOFTWARE, NTUSER.DAT, ...) or a .reg export." };
+        var keyPath = new Option<string?>("--key") { Description = "Only this key and what is below it (path from the hive root)." };
+        var json = CommonOptions.Json();
+        var dump = new Command("dump", "Print every key and value below a key (JSON Lines with --json: one line per value).")
+        {
+            source, keyPath, json,
+        };
+        dump.SetAction(parse => Dump(context, parse.GetValue(source)!, parse.GetValue(keyPath), parse.GetValue(json)));
+        return new Command("reg", "Read registry hives and .reg exports offline (dirty hives are recovered from their logs in memory).")
+        {
+            dump,
+        };
+    }
+
+    private static int Dump(CliContext context, string path, string? keyPath, bool json)
+    {
+        var hive = RegistrySources.OpenFile(path);
+        var start = keyPath is null ? hive.Root : hive.OpenKey(keyPath) ?? throw new UserInputException($"no key {keyPath} in {path}");
+        foreach (var key in start.DescendantsAndSelf())
+        {
+            if (json)
+            {
+                foreach (var value in key.Values)
+                    context.WriteJsonLine(new ValueLine(key.Path, value.Name, value.Type.ToRegName(), JsonData(value)));
+                continue;
+            }
+            context.Output.Write('[');
+            context.Output.Write(key.Path.Length == 0 ? "(root: " + key.Name + ")" : key.Path);
+            context.Output.Write(']');
+            if (key.LastWritten is { } written) context.Output.Write(" " + written.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+            if (key.ClassName is { } className) context.Output.Write(" class=\"" + className + "\"");
+            context.Output.WriteLine();
+            foreach (var value in key.Values)
+                context.Output.WriteLine($"  {(value.Name.Length == 0 ? "(default)" : value.Name)} {value.Type.ToRegName()} = {TextData(value)}");
+        }
+        RegistrySources.ReportProblems(context, hive);
+        return hive.Problems.Count == 0 ? ExitCodes.Healthy : ExitCodes.Findings;
+    }
+
+    /// <summary>Strings as text, string lists as arrays, numbers as numbers, everything else as hex.</summary>
+    public static object JsonData(RegistryValue value) => value.Decode() switch
+    {
+        byte[] bytes => Convert.ToHexStringLower(bytes),
+        var other => other,
+    };
+
+    private static string TextData(RegistryValue value) => value.Decode() switch
+    {
+        string text => "\"" + text + "\"",
+        string[] list => string.Join(" | ", list.Select(s => "\"" + s + "\"")),
+        ulong number => $"{number} (0x{number:x})",
+        byte[] bytes => bytes.Length == 0 ? "(empty)" : Convert.ToHexStringLower(bytes),
+        var other => other.ToString() ?? "",
+    };
+}

@@ -1,0 +1,64 @@
+using KeyDoctor.Formats.Registry;
+
+namespace KeyDoctor.Cli.Commands;
+
+/// <summary>Opens what the user points at: a hive file, a .reg export, or the folder of a Windows image.</summary>
+internal static class RegistrySources
+{
+    /// <summary>A hive (logs beside it replayed in memory) or a .reg export, decided by content, not by name.</summary>
+    public static IRegistryHive OpenFile(string path)
+    {
+        if (Directory.Exists(path)) throw new UserInputException($"{path} is a folder; give a hive file or a .reg export");
+        if (!File.Exists(path)) throw new UserInputException($"{path}: no such file");
+        Span<byte> head = stackalloc byte[512];
+        int read;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        head = head[..read];
+        if (BaseBlock.HasSignature(head)) return RegistryHive.Open(path);
+        if (RegExportReader.LooksLikeExport(head)) return RegExportReader.Read(path);
+        throw new UserInputException($"{path} is neither a registry hive (\"regf\") nor a .reg export");
+    }
+
+    /// <summary>
+    /// The machine's registry from an image folder (Windows\System32\config or registry\*.reg), a SOFTWARE or
+    /// NTUSER.DAT hive, or a .reg export.
+    /// </summary>
+    public static WindowsRegistry OpenMachine(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            var image = WindowsRegistry.OpenImage(path);
+            if (image.Software is null && image.System is null)
+                throw new UserInputException($"{path}: found neither Windows\\System32\\config\\SOFTWARE nor registry\\*.reg");
+            return image;
+        }
+        var source = OpenFile(path);
+        if (source is RegExportFile export) return WindowsRegistry.FromExport(export);
+        // A user hive holds its stores under Software\...; the machine SOFTWARE hive directly under Microsoft\...
+        if (source.OpenKey(@"Microsoft\SystemCertificates") is null && source.OpenKey(@"Software\Microsoft\SystemCertificates") is not null)
+            return new WindowsRegistry(null, null, source);
+        if (source.OpenKey("Select") is not null && source.OpenKey("Microsoft") is null)
+            return new WindowsRegistry(null, source);
+        return new WindowsRegistry(source, null);
+    }
+
+    /// <summary>One stderr line per problem kind (first few), so damaged input is never silent.</summary>
+    public static void ReportProblems(CliContext context, IRegistryHive hive)
+    {
+        if (hive is RegistryHive { Recovery: { } recovery })
+        {
+            var applied = recovery.AppliedEntries;
+            if (applied.Count > 0)
+                context.Error.WriteLine($"keydoctor: dirty hive recovered in memory: {applied.Count} log entries ({applied[0].SequenceNumber}-{applied[^1].SequenceNumber}) from {string.Join(", ", applied.Select(a => a.Log).Distinct())}");
+            else if (recovery.OldFormatPagesApplied > 0)
+                context.Error.WriteLine($"keydoctor: dirty hive recovered in memory: {recovery.OldFormatPagesApplied} pages from an old-format log");
+            if (recovery.StopReason is { } stop) context.Error.WriteLine($"keydoctor: log replay stopped: {stop}");
+        }
+        var problems = hive.Problems;
+        if (problems.Count == 0) return;
+        context.Error.WriteLine($"keydoctor: {problems.Count} problem(s) in {hive.Source}:");
+        foreach (var problem in problems.Take(10)) context.Error.WriteLine($"  {problem}");
+        if (problems.Count > 10) context.Error.WriteLine($"  ... and {problems.Count - 10} more (use --json and read stderr, or 'reg dump' a smaller --key)");
+    }
+}
