@@ -26,7 +26,7 @@ public static class IisCommand
         {
             var path = parse.GetValue(input)!;
             IisReport report;
-            if (Directory.Exists(path)) report = IisInspector.InspectImage(path);
+            if (Directory.Exists(path)) report = IisInspector.InspectImage(path, OpenMachineLookup(context, path));
             else if (File.Exists(path)) report = IisInspector.InspectFile(path);
             else throw new UserInputException($"'{path}' does not exist");
 
@@ -35,6 +35,23 @@ public static class IisCommand
             return report.NeedsAttention() ? ExitCodes.Findings : ExitCodes.Healthy;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The registry half of the SSL chain. A damaged hive must not hide what the configuration files show: the
+    /// report then falls back to the key folders alone, and stderr says why.
+    /// </summary>
+    private static IIisMachineLookup? OpenMachineLookup(CliContext context, string imageRoot)
+    {
+        try
+        {
+            return RegistryMachineLookup.ForImage(imageRoot);
+        }
+        catch (Exception ex) when (ex is KeyDoctor.Formats.MalformedDataException or IOException)
+        {
+            context.Error.WriteLine($"keydoctor: registry not used ({ex.Message}); HTTP.sys bindings and certificates are not looked up");
+            return null;
+        }
     }
 
     private static void Print(IAnsiConsole console, IisReport report)
