@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using KeyDoctor.Formats;
 using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Formats.KeyFiles;
 using KeyDoctor.Machine.KeyStore;
@@ -95,9 +96,35 @@ public static class KeysCommand
 
     // ---- list ----
 
+    /// <summary>
+    /// An image root carries its own MachineGuid in SOFTWARE (hive or registry\*.reg): use it, so GUID suffixes are
+    /// checked without the admin having to look it up. A damaged hive only loses that check.
+    /// </summary>
+    private static Guid? MachineGuidOfImage(CliContext context, string path)
+    {
+        if (!Directory.Exists(path) || KeyStoreFolder.KindFromName(path) is not null) return null;
+        try
+        {
+            var text = KeyDoctor.Formats.Registry.WindowsRegistry.OpenImage(path).MachineGuid;
+            if (text is null) return null;
+            if (Guid.TryParse(text, out var guid))
+            {
+                context.Error.WriteLine($"MachineGuid {guid:D} (from the image's SOFTWARE registry)");
+                return guid;
+            }
+            context.Error.WriteLine($"keydoctor: the image's MachineGuid '{text}' is not a GUID; suffixes are not checked");
+        }
+        catch (Exception ex) when (ex is MalformedDataException or IOException)
+        {
+            context.Error.WriteLine($"keydoctor: MachineGuid not read from the image ({ex.Message}); suffixes are not checked");
+        }
+        return null;
+    }
+
     private static int List(CliContext context, string path, Guid? machineGuid, bool json)
     {
         var folders = KeyStoreFolder.Locate(path);
+        machineGuid ??= MachineGuidOfImage(context, path);
         // The name-only pass counts the files (for the progress bar and the table/stream choice) and tallies the
         // prefixes, so that every copy of a container under several GUIDs is flagged, not only the later ones.
         var tallies = folders.Select(f => PrefixTally.Build(f.Path)).ToArray();

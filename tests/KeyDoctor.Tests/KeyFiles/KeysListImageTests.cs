@@ -1,0 +1,33 @@
+using System.Text.Json;
+
+namespace KeyDoctor.Tests.KeyFiles;
+
+/// <summary>`keys list` on an image root reads the MachineGuid from the image's registry.</summary>
+public sealed class KeysListImageTests : IDisposable
+{
+    private readonly string _image = Directory.CreateTempSubdirectory("kd-keys-image-").FullName;
+
+    public void Dispose() => Directory.Delete(_image, recursive: true);
+
+    [Fact]
+    public void GuidSuffixesAreCheckedAgainstTheImagesMachineGuid()
+    {
+        var wiki = Fixtures.Path("keys/mimikatz-wiki/79e1ac78150e8bea8ad238e14d63145b_4f8e7ec6-a506-4d31-9d5a-1e4cbed4997b");
+        var machineKeys = Path.Combine(_image, "ProgramData", "Microsoft", "Crypto", "RSA", "MachineKeys");
+        Directory.CreateDirectory(machineKeys);
+        File.Copy(wiki, Path.Combine(machineKeys, Path.GetFileName(wiki)));
+        Directory.CreateDirectory(Path.Combine(_image, "registry"));
+        File.WriteAllText(Path.Combine(_image, "registry", "software.reg"),
+            "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography]\r\n" +
+            "\"MachineGuid\"=\"11111111-2222-3333-4444-555555555555\"\r\n");
+
+        var result = Cli.Run("keys", "list", _image, "--json");
+        using var json = JsonDocument.Parse(result.Stdout);
+        Assert.Equal("guid-mismatch", json.RootElement[0].GetProperty("status").GetString());
+        Assert.Contains("11111111-2222-3333-4444-555555555555", result.Stderr);
+
+        var explicitGuid = Cli.Run("keys", "list", _image, "--json", "--machine-guid", "4f8e7ec6-a506-4d31-9d5a-1e4cbed4997b");
+        using var ok = JsonDocument.Parse(explicitGuid.Stdout);
+        Assert.Equal("ok", ok.RootElement[0].GetProperty("status").GetString()); // the option wins over the image
+    }
+}
