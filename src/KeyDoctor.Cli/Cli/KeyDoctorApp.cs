@@ -14,6 +14,7 @@ public static class KeyDoctorApp
     private static IEnumerable<Command> CreateCommands(CliContext context) =>
     [
         ExplainCommand.Create(context),
+        EventsCommand.Create(context),
     ];
 
     public static int Run(string[] args, TextWriter output, TextWriter error, bool? interactive = null)
