@@ -56,8 +56,8 @@ internal sealed class EventFieldSink : IBinXmlSink
             SystemAttribute(_path[2]!, _attribute!);
         else if (_depth == 3 && _section == "EventData" && _attribute == "Name")
             _dataName = TakeText();
-        else if (_depth >= 4 && _section == "UserData")
-            _data.Add(new EvtxDataItem(_attribute!, TakeText())); // e.g. CAPI2 <EventAuxInfo ProcessName="…"/>
+        else if (_depth >= 3 && _section == "UserData" && !_attribute!.StartsWith("xmlns", StringComparison.Ordinal))
+            _data.Add(new EvtxDataItem(_attribute, TakeText())); // e.g. CAPI2 <EventAuxInfo ProcessName="…"/>
         _attribute = null;
         Reset();
     }
