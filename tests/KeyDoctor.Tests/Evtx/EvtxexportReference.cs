@@ -44,8 +44,8 @@ public static partial class EvtxexportReference
                 var match = FieldLine().Match(lines[i]);
                 if (!match.Success)
                 {
-                    // A string value with line breaks continues on the next lines.
-                    if (strings.Count > 0 && lines[i].Length > 0) strings[^1] += "\n" + lines[i];
+                    // A string value with line breaks (blank lines included) continues on the next lines.
+                    if (strings.Count > 0) strings[^1] += "\n" + lines[i];
                     continue;
                 }
                 var (name, value) = (match.Groups[1].Value.Trim(), match.Groups[2].Value);
