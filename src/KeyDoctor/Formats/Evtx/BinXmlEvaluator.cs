@@ -23,7 +23,21 @@ internal interface IBinXmlSink
 /// </summary>
 internal static class BinXmlEvaluator
 {
-    public static void Walk(ChunkContext chunk, BinXmlNode[] nodes, BinXmlValue[] values, IBinXmlSink sink, int depth = 0)
+    /// <summary>
+    /// Items one record may expand to. A crafted template can use a BinXml value many times, and that value
+    /// can do the same, so the work is bounded rather than the nesting alone.
+    /// </summary>
+    private const int MaxItemsPerRecord = 1_000_000;
+
+    [ThreadStatic] private static int _budget;
+
+    public static void Walk(ChunkContext chunk, BinXmlNode[] nodes, BinXmlValue[] values, IBinXmlSink sink)
+    {
+        _budget = MaxItemsPerRecord;
+        Walk(chunk, nodes, values, sink, 0);
+    }
+
+    private static void Walk(ChunkContext chunk, BinXmlNode[] nodes, BinXmlValue[] values, IBinXmlSink sink, int depth)
     {
         if (depth > BinXmlParser.MaxDepth) throw chunk.Error(0, "BinXml nested too deeply");
         foreach (var node in nodes) WalkNode(chunk, node, values, sink, depth);
@@ -31,6 +45,7 @@ internal static class BinXmlEvaluator
 
     private static void WalkNode(ChunkContext chunk, BinXmlNode node, BinXmlValue[] values, IBinXmlSink sink, int depth)
     {
+        if (--_budget < 0) throw chunk.Error(0, $"record expands to more than {MaxItemsPerRecord} items");
         switch (node.Kind)
         {
             case BinXmlNodeKind.Element:
