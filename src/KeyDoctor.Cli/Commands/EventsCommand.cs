@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -63,7 +64,10 @@ public static class EventsCommand
         long matched = 0, recordsRead = 0, errors = 0, filtered = 0;
         int chunksSkipped = 0, unreadable = 0;
         var options = new EvtxReadOptions { EventIds = filter.Ids };
-        var stdout = ReferenceEquals(context.Output, Console.Out) ? Console.OpenStandardOutput() : null;
+        // JSON is formatted as UTF-8 on the workers; hand the bytes straight to stdout when we can.
+        var stdout = ReferenceEquals(context.Output, Console.Out) ? Console.OpenStandardOutput()
+            : context.Output is StreamWriter { Encoding: UTF8Encoding } writer ? writer.BaseStream : null;
+        context.Output.Flush();
         foreach (var file in files)
         {
             EvtxReader reader;
@@ -108,6 +112,7 @@ public static class EventsCommand
     private sealed record FormattedBlock(int Matched, byte[]? Utf8, string? Text);
 
     /// <summary>Runs on the worker thread that parsed the chunk: filter and format its records.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static FormattedBlock Format(EvtxChunkResult chunk, EventFilter filter, bool json, bool withXml, string? source)
     {
         var matched = 0;
@@ -157,6 +162,7 @@ public static class EventsCommand
     private static string OneLine(string value) =>
         value.Contains('\n') || value.Contains('\r') ? value.ReplaceLineEndings(" ").Trim() : value;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteJson(Utf8JsonWriter w, EvtxRecord r, bool withXml, string? source)
     {
         w.WriteStartObject();
@@ -185,6 +191,7 @@ public static class EventsCommand
     }
 
     /// <summary>Name → value; a name that repeats (unnamed &lt;Data&gt; items) maps to an array, in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteData(Utf8JsonWriter w, IReadOnlyList<EvtxDataItem> data)
     {
         w.WriteStartObject();

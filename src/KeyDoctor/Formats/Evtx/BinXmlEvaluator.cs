@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace KeyDoctor.Formats.Evtx;
 
 /// <summary>Receives an evaluated BinXml document as a stream of XML events (no DOM is built).</summary>
@@ -37,12 +39,14 @@ internal static class BinXmlEvaluator
         Walk(chunk, nodes, values, sink, 0);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Walk(ChunkContext chunk, BinXmlNode[] nodes, BinXmlValue[] values, IBinXmlSink sink, int depth)
     {
         if (depth > BinXmlParser.MaxDepth) throw chunk.Error(0, "BinXml nested too deeply");
         foreach (var node in nodes) WalkNode(chunk, node, values, sink, depth);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WalkNode(ChunkContext chunk, BinXmlNode node, BinXmlValue[] values, IBinXmlSink sink, int depth)
     {
         if (--_budget < 0) throw chunk.Error(0, $"record expands to more than {MaxItemsPerRecord} items");
@@ -79,6 +83,7 @@ internal static class BinXmlEvaluator
     private static BinXmlValue Lookup(BinXmlValue[] values, ushort index) =>
         index < values.Length ? values[index] : default;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EmitValue(ChunkContext chunk, BinXmlValue value, IBinXmlSink sink, int depth)
     {
         if (value.IsNull) return;
@@ -91,6 +96,7 @@ internal static class BinXmlEvaluator
         sink.Value(chunk.Data, value);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WalkElement(ChunkContext chunk, BinXmlElement element, BinXmlValue[] values, IBinXmlSink sink, int depth)
     {
         if (element.Children is [{ Kind: BinXmlNodeKind.Substitution } only])
@@ -108,6 +114,7 @@ internal static class BinXmlEvaluator
         EmitElement(chunk, element, values, sink, depth, null);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EmitElement(ChunkContext chunk, BinXmlElement element, BinXmlValue[] values, IBinXmlSink sink,
         int depth, BinXmlValue? item)
     {
@@ -128,6 +135,7 @@ internal static class BinXmlEvaluator
     }
 
     /// <summary>An attribute made only of null substitutions is not rendered at all.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool IsAbsent(BinXmlNode[] parts, BinXmlValue[] values)
     {
         if (parts.Length == 0) return false;

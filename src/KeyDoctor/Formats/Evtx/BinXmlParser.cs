@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace KeyDoctor.Formats.Evtx;
@@ -38,6 +39,7 @@ internal struct BinXmlParser
     /// Parses a document or fragment: fragment headers, template instances, elements and PIs until the
     /// end-of-stream token or the end of the data (a record may hold several fragments).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public BinXmlNode[] ParseFragment()
     {
         var nodes = new List<BinXmlNode>(1);
@@ -69,6 +71,7 @@ internal struct BinXmlParser
         return [.. nodes];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TemplateInstance ParseTemplateInstance()
     {
         Need(10);
@@ -108,6 +111,7 @@ internal struct BinXmlParser
         return new TemplateInstance(definition, values);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BinXmlElement ParseElement(int depth)
     {
         if (depth > MaxDepth) throw _chunk.Error(_pos, "elements nested too deeply");
@@ -150,6 +154,7 @@ internal struct BinXmlParser
         return new BinXmlElement(name, attributes is null ? [] : [.. attributes], children);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BinXmlNode[] ParseAttributeValue()
     {
         List<BinXmlNode>? parts = null;
@@ -165,6 +170,7 @@ internal struct BinXmlParser
     }
 
     /// <summary>Element content up to and including the end-element token.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BinXmlNode[] ParseContent(int depth)
     {
         var nodes = new List<BinXmlNode>(2);
@@ -193,6 +199,7 @@ internal struct BinXmlParser
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BinXmlNode ParseContentItem()
     {
         var token = _data[_pos] & ~BinXmlToken.MoreFlag;
@@ -242,6 +249,7 @@ internal struct BinXmlParser
     }
 
     /// <summary>Reads a u32 name offset; when it points here the name is inline and is skipped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string ReadNameReference()
     {
         var offset = (int)ReadUInt32();
@@ -254,6 +262,7 @@ internal struct BinXmlParser
         return name;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string ReadCountedString()
     {
         Need(2);

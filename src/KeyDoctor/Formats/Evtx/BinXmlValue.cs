@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -29,6 +30,7 @@ internal static class BinXmlValues
     }
 
     /// <summary>The value as text (strings decoded, numbers in decimal, hex types as 0x…, times in ISO 8601 UTC).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string Render(byte[] chunk, BinXmlValue value)
     {
         var bytes = chunk.AsSpan(value.Offset, value.Length);
@@ -56,6 +58,7 @@ internal static class BinXmlValues
     }
 
     /// <summary>Appends the rendered value without an intermediate string where possible.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AppendTo(StringBuilder sb, byte[] chunk, BinXmlValue value)
     {
         var bytes = chunk.AsSpan(value.Offset, value.Length);
@@ -90,6 +93,7 @@ internal static class BinXmlValues
     }
 
     /// <summary>Reads an unsigned integer value (any integer, hex or bool type) for typed fields.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryGetUInt64(byte[] chunk, BinXmlValue value, out ulong result)
     {
         var bytes = chunk.AsSpan(value.Offset, value.Length);
@@ -199,6 +203,7 @@ internal static class BinXmlValues
         _ => null,
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static ulong ReadUnsigned(ReadOnlySpan<byte> bytes, int size)
     {
         // Short values in dirty records read as if zero-padded instead of failing the record.
@@ -208,6 +213,7 @@ internal static class BinXmlValues
         return BinaryPrimitives.ReadUInt64LittleEndian(padded);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryFormatScalar(ReadOnlySpan<byte> b, BinXmlValueType type, Span<char> dest, out int written)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -265,6 +271,7 @@ internal static class BinXmlValues
     }
 
     /// <summary>S-revision-authority-sub1-…; the 48-bit authority is big-endian, in hex when it is 2^32 or more.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool FormatSid(ReadOnlySpan<byte> b, Span<char> dest, out int written)
     {
         var inv = CultureInfo.InvariantCulture;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace KeyDoctor.Formats.Evtx;
@@ -30,6 +31,7 @@ internal sealed class ChunkContext
     /// Reads the name at <paramref name="offset"/> (u32 next, u16 hash, u16 length, UTF-16, NUL) and returns
     /// its total size, which the caller skips when the name is stored inline.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public string ReadName(int offset, out int storedSize)
     {
         if (offset < EvtxChunkHeader.HeaderSize || offset > Data.Length - 8)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace KeyDoctor.Formats.Evtx;
@@ -30,6 +31,7 @@ internal sealed class EventFieldSink : IBinXmlSink
 
     public void Complete() => _record.Data = _data;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void StartElement(string name)
     {
         FlushElementText();
@@ -44,12 +46,14 @@ internal sealed class EventFieldSink : IBinXmlSink
         Reset();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void StartAttribute(string name)
     {
         _attribute = name;
         Reset();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void EndAttribute()
     {
         if (_depth == 3 && _section == "System")
@@ -68,6 +72,7 @@ internal sealed class EventFieldSink : IBinXmlSink
 
     private bool Collecting => _target is not null || _attribute is not null;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Value(byte[] chunk, BinXmlValue value)
     {
         if (!Collecting) return;
@@ -93,6 +98,7 @@ internal sealed class EventFieldSink : IBinXmlSink
     {
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void EndElement()
     {
         FlushElementText();
@@ -101,6 +107,7 @@ internal sealed class EventFieldSink : IBinXmlSink
         Reset();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FlushElementText()
     {
         if (_target is null || _pieces == 0 && !(_section == "EventData" && _depth == 3)) return;
@@ -110,6 +117,7 @@ internal sealed class EventFieldSink : IBinXmlSink
         Reset();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SystemText(string element)
     {
         switch (element)
@@ -126,6 +134,7 @@ internal sealed class EventFieldSink : IBinXmlSink
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SystemAttribute(string element, string attribute)
     {
         switch (element, attribute)
@@ -142,6 +151,7 @@ internal sealed class EventFieldSink : IBinXmlSink
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Add(string? text)
     {
         if (!Collecting) return;
@@ -163,6 +173,7 @@ internal sealed class EventFieldSink : IBinXmlSink
         if (text is not null) _builder.Append(text);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string TakeText()
     {
         if (_pieces == 0) return "";
@@ -171,6 +182,7 @@ internal sealed class EventFieldSink : IBinXmlSink
         return _builder!.ToString();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ulong? TakeNumber(bool hex = false)
     {
         if (_pieces == 1 && _valueChunk is not null)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace KeyDoctor.Formats.Evtx;
 
@@ -35,6 +36,7 @@ internal static class EvtxChunk
     private const int RecordHeaderSize = 24;
     private const uint RecordMagic = 0x00002A2A;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static EvtxChunkResult Parse(byte[] data, int slot, long fileOffset, EvtxReadOptions options)
     {
         var header = EvtxChunkHeader.Parse(data, fileOffset);
@@ -85,6 +87,7 @@ internal static class EvtxChunk
         return result;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static EvtxRecord? ReadRecord(ChunkContext chunk, int offset, int size, long recordOffset, ulong recordId,
         DateTime written, EvtxReadOptions options, out bool filtered)
     {
@@ -109,6 +112,7 @@ internal static class EvtxChunk
     }
 
     /// <summary>The EventID of a template-instance record from its one substitution value, without rendering.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryQuickEventId(ChunkContext chunk, BinXmlNode[] document, out int eventId)
     {
         eventId = 0;

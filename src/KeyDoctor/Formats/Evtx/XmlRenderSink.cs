@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace KeyDoctor.Formats.Evtx;
@@ -110,6 +111,7 @@ internal sealed class XmlRenderSink : IBinXmlSink
         if (!element) _lastWasElement = false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Escape(ReadOnlySpan<char> text)
     {
         foreach (var c in text)

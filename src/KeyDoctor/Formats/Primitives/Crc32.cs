@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace KeyDoctor.Formats.Primitives;
 
@@ -16,6 +17,7 @@ public static class Crc32
     public static uint Compute(ReadOnlySpan<byte> data) => Append(0, data);
 
     /// <summary>Continues <paramref name="crc"/> (the result of an earlier call) over more bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static uint Append(uint crc, ReadOnlySpan<byte> data)
     {
         var table = Table.AsSpan();
