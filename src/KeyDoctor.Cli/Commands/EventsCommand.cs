@@ -168,14 +168,20 @@ public static class EventsCommand
         w.WriteStartObject();
         if (source is not null) w.WriteString("file", source);
         w.WriteNumber("recordId", r.RecordId);
-        w.WriteString("timeCreated", r.Time.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
+        w.WriteString("timeCreated", r.Time); // ISO 8601 round-trip form: 2017-07-12T17:16:28.4641401Z
         w.WriteNumber("eventId", r.EventId);
         if (r.Qualifiers is { } q) w.WriteNumber("qualifiers", q);
         if (r.Version is { } v) w.WriteNumber("version", v);
         if (r.Level is { } level) w.WriteNumber("level", level);
         if (r.Task is { } task) w.WriteNumber("task", task);
         if (r.Opcode is { } op) w.WriteNumber("opcode", op);
-        if (r.Keywords is { } k) w.WriteString("keywords", "0x" + k.ToString("x16", CultureInfo.InvariantCulture));
+        if (r.Keywords is { } k)
+        {
+            Span<char> hex = stackalloc char[18];
+            "0x".CopyTo(hex);
+            k.TryFormat(hex[2..], out _, "x16", CultureInfo.InvariantCulture);
+            w.WriteString("keywords", hex);
+        }
         if (r.Provider is not null) w.WriteString("provider", r.Provider);
         if (r.ProviderGuid is not null) w.WriteString("providerGuid", r.ProviderGuid);
         if (r.EventSourceName is not null) w.WriteString("eventSourceName", r.EventSourceName);

@@ -13,7 +13,7 @@ internal sealed class EventFieldSink : IBinXmlSink
 {
     private readonly EvtxRecord _record;
     private readonly List<EvtxDataItem> _data = [];
-    private readonly string?[] _path = new string?[BinXmlParser.MaxDepth * 4];
+    private string? _level3Element; // the System child being read, e.g. "Provider"
     private int _depth;
     private string? _section;
 
@@ -35,8 +35,8 @@ internal sealed class EventFieldSink : IBinXmlSink
     public void StartElement(string name)
     {
         FlushElementText();
-        if (_depth < _path.Length) _path[_depth] = name;
         _depth++;
+        if (_depth == 3) _level3Element = name;
         if (_depth == 2) _section = name;
         _dataName = null;
         _target = null;
@@ -57,7 +57,7 @@ internal sealed class EventFieldSink : IBinXmlSink
     public void EndAttribute()
     {
         if (_depth == 3 && _section == "System")
-            SystemAttribute(_path[2]!, _attribute!);
+            SystemAttribute(_level3Element!, _attribute!);
         else if (_depth == 3 && _section == "EventData" && _attribute == "Name")
             _dataName = TakeText();
         else if (_depth >= 3 && _section == "UserData" && !_attribute!.StartsWith("xmlns", StringComparison.Ordinal))

@@ -70,7 +70,7 @@ internal static class EvtxChunk
                 break;
             }
 
-            var written = BinXmlValues.FromFileTime(BinaryPrimitives.ReadUInt64LittleEndian(span[16..])) ?? DateTime.MinValue;
+            var written = BinXmlValues.FromFileTime(BinaryPrimitives.ReadUInt64LittleEndian(span[16..])) ?? DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc);
             try
             {
                 var record = ReadRecord(chunk, offset, (int)size, recordOffset, recordId, written, options, out var filtered);

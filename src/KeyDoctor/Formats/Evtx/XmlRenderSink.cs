@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 
@@ -114,20 +116,40 @@ internal sealed class XmlRenderSink : IBinXmlSink
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Escape(ReadOnlySpan<char> text)
     {
-        foreach (var c in text)
+        // Copy runs of ordinary characters in one go; only the few special ones are rewritten.
+        var special = _inAttribute ? AttributeSpecial : TextSpecial;
+        while (!text.IsEmpty)
         {
+            var next = text.IndexOfAny(special);
+            if (next < 0)
+            {
+                _sb.Append(text);
+                return;
+            }
+            _sb.Append(text[..next]);
+            var c = text[next];
             switch (c)
             {
                 case '&': _sb.Append("&amp;"); break;
                 case '<': _sb.Append("&lt;"); break;
                 case '>': _sb.Append("&gt;"); break;
-                case '"' when _inAttribute: _sb.Append("&quot;"); break;
-                default:
-                    // Control characters are not allowed in XML 1.0; keep them visible as references.
-                    if (c < 0x20 && c is not ('\t' or '\n' or '\r')) _sb.Append("&#x").Append(((int)c).ToString("X")).Append(';');
-                    else _sb.Append(c);
-                    break;
+                case '"': _sb.Append("&quot;"); break;
+                // Control characters are not allowed in XML 1.0; keep them visible as references.
+                default: _sb.Append("&#x").Append(((int)c).ToString("X", CultureInfo.InvariantCulture)).Append(';'); break;
             }
+            text = text[(next + 1)..];
         }
+    }
+
+    private static readonly SearchValues<char> TextSpecial = SearchValues.Create(SpecialChars(attribute: false));
+    private static readonly SearchValues<char> AttributeSpecial = SearchValues.Create(SpecialChars(attribute: true));
+
+    private static string SpecialChars(bool attribute)
+    {
+        var chars = new List<char> { '&', '<', '>' };
+        if (attribute) chars.Add('"');
+        for (var c = (char)0; c < 0x20; c++)
+            if (c is not ('\t' or '\n' or '\r')) chars.Add(c);
+        return new string([.. chars]);
     }
 }
