@@ -212,15 +212,23 @@ public static class EventsCommand
             w.WritePropertyName(name);
             if (!repeats)
             {
-                w.WriteStringValue(data[i].Value);
+                WriteValue(w, data[i]);
                 continue;
             }
             w.WriteStartArray();
             for (var j = i; j < data.Count; j++)
-                if (data[j].Name == name) w.WriteStringValue(data[j].Value);
+                if (data[j].Name == name) WriteValue(w, data[j]);
             w.WriteEndArray();
         }
         w.WriteEndObject();
+    }
+
+    /// <summary>Most values fit a stack buffer and go from the chunk to UTF-8 without a string.</summary>
+    private static void WriteValue(Utf8JsonWriter w, EvtxDataItem item)
+    {
+        Span<char> buffer = stackalloc char[512];
+        if (item.TryFormatValue(buffer, out var written)) w.WriteStringValue(buffer[..written]);
+        else w.WriteStringValue(item.Value);
     }
 
     private static IReadOnlySet<int>? ParseIds(string? text)

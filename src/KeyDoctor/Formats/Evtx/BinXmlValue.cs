@@ -57,6 +57,30 @@ internal static class BinXmlValues
         return Convert.ToHexString(bytes);
     }
 
+    /// <summary>Renders into <paramref name="destination"/> without allocating; false when it does not fit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool TryFormat(byte[] chunk, BinXmlValue value, Span<char> destination, out int written)
+    {
+        var bytes = chunk.AsSpan(value.Offset, value.Length);
+        if (value.Type == BinXmlValueType.String)
+        {
+            var chars = Utf16Chars(bytes);
+            written = chars.Length;
+            return chars.TryCopyTo(destination);
+        }
+        if (value.IsNull)
+        {
+            written = 0;
+            return true;
+        }
+        if (value.Type == BinXmlValueType.Binary) return Convert.TryToHexString(bytes, destination, out written);
+        if (!value.IsArray && value.Type != BinXmlValueType.AnsiString && TryFormatScalar(bytes, value.Type, destination, out written))
+            return true;
+        var text = Render(chunk, value);
+        written = text.Length;
+        return text.TryCopyTo(destination);
+    }
+
     /// <summary>Appends the rendered value without an intermediate string where possible.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AppendTo(StringBuilder sb, byte[] chunk, BinXmlValue value)

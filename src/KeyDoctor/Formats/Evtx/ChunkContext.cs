@@ -47,6 +47,7 @@ internal sealed class ChunkContext
     }
 
     /// <summary>The template definition at <paramref name="offset"/>, parsed on first use.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public TemplateDefinition GetTemplate(int offset, int depth)
     {
         if (_templates.TryGetValue(offset, out var cached)) return cached;

@@ -61,13 +61,15 @@ internal sealed class EventFieldSink : IBinXmlSink
         else if (_depth == 3 && _section == "EventData" && _attribute == "Name")
             _dataName = TakeText();
         else if (_depth >= 3 && _section == "UserData" && !_attribute!.StartsWith("xmlns", StringComparison.Ordinal))
-            _data.Add(new EvtxDataItem(_attribute, TakeText())); // e.g. CAPI2 <EventAuxInfo ProcessName="…"/>
+            _data.Add(TakeDataItem(_attribute)); // e.g. CAPI2 <EventAuxInfo ProcessName="…"/>
         _attribute = null;
         Reset();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void CloseStartElement() => Reset();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Text(string text) => Add(text);
 
     private bool Collecting => _target is not null || _attribute is not null;
@@ -112,7 +114,7 @@ internal sealed class EventFieldSink : IBinXmlSink
     {
         if (_target is null || _pieces == 0 && !(_section == "EventData" && _depth == 3)) return;
         if (_section == "System" && _depth == 3) SystemText(_target);
-        else if (_section is "EventData" or "UserData") _data.Add(new EvtxDataItem(_dataName ?? _target, TakeText()));
+        else if (_section is "EventData" or "UserData") _data.Add(TakeDataItem(_dataName ?? _target));
         _target = null;
         Reset();
     }
@@ -173,7 +175,11 @@ internal sealed class EventFieldSink : IBinXmlSink
         if (text is not null) _builder.Append(text);
     }
 
+    /// <summary>A single typed value stays in the chunk (rendered when asked); anything else becomes text now.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private EvtxDataItem TakeDataItem(string name) =>
+        _pieces == 1 && _valueChunk is not null ? new EvtxDataItem(name, _valueChunk, _value) : new EvtxDataItem(name, TakeText());
+
     private string TakeText()
     {
         if (_pieces == 0) return "";
@@ -194,6 +200,7 @@ internal sealed class EventFieldSink : IBinXmlSink
         return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private DateTime? TakeTime()
     {
         if (_pieces == 1 && _valueChunk is not null) return BinXmlValues.TryGetTime(_valueChunk, _value);
@@ -201,6 +208,7 @@ internal sealed class EventFieldSink : IBinXmlSink
             DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t) ? t : null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Reset()
     {
         _pieces = 0;

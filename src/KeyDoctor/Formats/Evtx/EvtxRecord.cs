@@ -1,7 +1,48 @@
 namespace KeyDoctor.Formats.Evtx;
 
-/// <summary>One EventData/UserData value: <c>Data Name="x"</c> → (x, text); unnamed items use the element name.</summary>
-public readonly record struct EvtxDataItem(string Name, string Value);
+/// <summary>
+/// One EventData/UserData value: <c>Data Name="x"</c> → (x, text); unnamed items use the element name.
+/// A value that is one typed substitution stays in the chunk until it is asked for, so formatting output
+/// (<see cref="TryFormatValue"/>) needs no intermediate string.
+/// </summary>
+public readonly struct EvtxDataItem
+{
+    private readonly string? _text;
+    private readonly byte[]? _chunk;
+    private readonly BinXmlValue _value;
+
+    public EvtxDataItem(string name, string value)
+    {
+        Name = name;
+        _text = value;
+    }
+
+    internal EvtxDataItem(string name, byte[] chunk, BinXmlValue value)
+    {
+        Name = name;
+        _chunk = chunk;
+        _value = value;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The value as text (rendered on each call when it is still in the chunk).</summary>
+    public string Value => _text ?? (_chunk is null ? "" : BinXmlValues.Render(_chunk, _value));
+
+    /// <summary>Writes the value's text into <paramref name="destination"/>; false when it does not fit.</summary>
+    public bool TryFormatValue(Span<char> destination, out int charsWritten)
+    {
+        if (_text is not null || _chunk is null)
+        {
+            var text = _text ?? "";
+            charsWritten = text.Length;
+            return text.TryCopyTo(destination);
+        }
+        return BinXmlValues.TryFormat(_chunk, _value, destination, out charsWritten);
+    }
+
+    public override string ToString() => $"{Name}={Value}";
+}
 
 /// <summary>
 /// One event record: the record header, the System fields, and EventData/UserData as ordered name → value
