@@ -89,9 +89,16 @@ public static class EventsCommand
                 foreach (var block in reader.ReadChunks(chunk => Format(chunk, filter, json, withXml, source), options))
                 {
                     matched += block.Matched;
-                    if (block.Utf8 is not null && stdout is not null) stdout.Write(block.Utf8);
-                    else if (block.Utf8 is not null) context.Output.Write(Encoding.UTF8.GetString(block.Utf8));
-                    else context.Output.Write(block.Text);
+                    if (block.Utf8 is { } utf8)
+                    {
+                        if (stdout is not null) stdout.Write(utf8.WrittenSpan);
+                        else context.Output.Write(Encoding.UTF8.GetString(utf8.WrittenSpan));
+                        utf8.Dispose();
+                    }
+                    else
+                    {
+                        context.Output.Write(block.Text);
+                    }
                 }
                 var s = reader.Statistics;
                 recordsRead += s.RecordsRead;
@@ -110,7 +117,48 @@ public static class EventsCommand
         return ExitCodes.Healthy;
     }
 
-    private sealed record FormattedBlock(int Matched, byte[]? Utf8, string? Text);
+    private sealed record FormattedBlock(int Matched, PooledBufferWriter? Utf8, string? Text);
+
+    /// <summary>
+    /// A growable UTF-8 buffer from the shared array pool. A chunk's JSON is often over 85 KB; fresh arrays
+    /// that size go to the large-object heap and force full collections, pooled ones do not.
+    /// </summary>
+    private sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
+    {
+        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
+        private int _written;
+
+        public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
+
+        public void Advance(int count) => _written += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            Ensure(sizeHint);
+            return _buffer.AsMemory(_written);
+        }
+
+        public Span<byte> GetSpan(int sizeHint = 0)
+        {
+            Ensure(sizeHint);
+            return _buffer.AsSpan(_written);
+        }
+
+        private void Ensure(int sizeHint)
+        {
+            if (_buffer.Length - _written >= Math.Max(sizeHint, 256)) return;
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _written + sizeHint));
+            WrittenSpan.CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = bigger;
+        }
+
+        public void Dispose()
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+    }
 
     /// <summary>Runs on the worker thread that parsed the chunk: filter and format its records.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -119,7 +167,7 @@ public static class EventsCommand
         var matched = 0;
         if (json)
         {
-            var buffer = new ArrayBufferWriter<byte>(16384);
+            var buffer = new PooledBufferWriter();
             using var writer = new Utf8JsonWriter(buffer, JsonOptions);
             foreach (var item in chunk.Items)
             {
@@ -130,7 +178,7 @@ public static class EventsCommand
                 writer.Reset();
                 buffer.Write("\n"u8);
             }
-            return new FormattedBlock(matched, buffer.WrittenSpan.ToArray(), null);
+            return new FormattedBlock(matched, buffer, null);
         }
 
         var sb = new StringBuilder();
@@ -163,37 +211,59 @@ public static class EventsCommand
     private static string OneLine(string value) =>
         value.Contains('\n') || value.Contains('\r') ? value.ReplaceLineEndings(" ").Trim() : value;
 
+    // Property names encoded once, not per event.
+    private static readonly JsonEncodedText PChannel = JsonEncodedText.Encode("channel");
+    private static readonly JsonEncodedText PComputer = JsonEncodedText.Encode("computer");
+    private static readonly JsonEncodedText PData = JsonEncodedText.Encode("data");
+    private static readonly JsonEncodedText PEventId = JsonEncodedText.Encode("eventId");
+    private static readonly JsonEncodedText PEventSourceName = JsonEncodedText.Encode("eventSourceName");
+    private static readonly JsonEncodedText PFile = JsonEncodedText.Encode("file");
+    private static readonly JsonEncodedText PKeywords = JsonEncodedText.Encode("keywords");
+    private static readonly JsonEncodedText PLevel = JsonEncodedText.Encode("level");
+    private static readonly JsonEncodedText POpcode = JsonEncodedText.Encode("opcode");
+    private static readonly JsonEncodedText PProcessId = JsonEncodedText.Encode("processId");
+    private static readonly JsonEncodedText PProvider = JsonEncodedText.Encode("provider");
+    private static readonly JsonEncodedText PProviderGuid = JsonEncodedText.Encode("providerGuid");
+    private static readonly JsonEncodedText PQualifiers = JsonEncodedText.Encode("qualifiers");
+    private static readonly JsonEncodedText PRecordId = JsonEncodedText.Encode("recordId");
+    private static readonly JsonEncodedText PTask = JsonEncodedText.Encode("task");
+    private static readonly JsonEncodedText PThreadId = JsonEncodedText.Encode("threadId");
+    private static readonly JsonEncodedText PTimeCreated = JsonEncodedText.Encode("timeCreated");
+    private static readonly JsonEncodedText PUserId = JsonEncodedText.Encode("userId");
+    private static readonly JsonEncodedText PVersion = JsonEncodedText.Encode("version");
+    private static readonly JsonEncodedText PXml = JsonEncodedText.Encode("xml");
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteJson(Utf8JsonWriter w, EvtxRecord r, bool withXml, string? source)
     {
         w.WriteStartObject();
-        if (source is not null) w.WriteString("file", source);
-        w.WriteNumber("recordId", r.RecordId);
-        w.WriteString("timeCreated", r.Time); // ISO 8601 round-trip form: 2017-07-12T17:16:28.4641401Z
-        w.WriteNumber("eventId", r.EventId);
-        if (r.Qualifiers is { } q) w.WriteNumber("qualifiers", q);
-        if (r.Version is { } v) w.WriteNumber("version", v);
-        if (r.Level is { } level) w.WriteNumber("level", level);
-        if (r.Task is { } task) w.WriteNumber("task", task);
-        if (r.Opcode is { } op) w.WriteNumber("opcode", op);
+        if (source is not null) w.WriteString(PFile, source);
+        w.WriteNumber(PRecordId, r.RecordId);
+        w.WriteString(PTimeCreated, r.Time); // ISO 8601 round-trip form: 2017-07-12T17:16:28.4641401Z
+        w.WriteNumber(PEventId, r.EventId);
+        if (r.Qualifiers is { } q) w.WriteNumber(PQualifiers, q);
+        if (r.Version is { } v) w.WriteNumber(PVersion, v);
+        if (r.Level is { } level) w.WriteNumber(PLevel, level);
+        if (r.Task is { } task) w.WriteNumber(PTask, task);
+        if (r.Opcode is { } op) w.WriteNumber(POpcode, op);
         if (r.Keywords is { } k)
         {
             Span<char> hex = stackalloc char[18];
             "0x".CopyTo(hex);
             k.TryFormat(hex[2..], out _, "x16", CultureInfo.InvariantCulture);
-            w.WriteString("keywords", hex);
+            w.WriteString(PKeywords, hex);
         }
-        if (r.Provider is not null) w.WriteString("provider", r.Provider);
-        if (r.ProviderGuid is not null) w.WriteString("providerGuid", r.ProviderGuid);
-        if (r.EventSourceName is not null) w.WriteString("eventSourceName", r.EventSourceName);
-        if (r.Channel is not null) w.WriteString("channel", r.Channel);
-        if (r.Computer is not null) w.WriteString("computer", r.Computer);
-        if (r.UserId is not null) w.WriteString("userId", r.UserId);
-        if (r.ProcessId is { } pid) w.WriteNumber("processId", pid);
-        if (r.ThreadId is { } tid) w.WriteNumber("threadId", tid);
-        w.WritePropertyName("data");
+        if (r.Provider is not null) w.WriteString(PProvider, r.Provider);
+        if (r.ProviderGuid is not null) w.WriteString(PProviderGuid, r.ProviderGuid);
+        if (r.EventSourceName is not null) w.WriteString(PEventSourceName, r.EventSourceName);
+        if (r.Channel is not null) w.WriteString(PChannel, r.Channel);
+        if (r.Computer is not null) w.WriteString(PComputer, r.Computer);
+        if (r.UserId is not null) w.WriteString(PUserId, r.UserId);
+        if (r.ProcessId is { } pid) w.WriteNumber(PProcessId, pid);
+        if (r.ThreadId is { } tid) w.WriteNumber(PThreadId, tid);
+        w.WritePropertyName(PData);
         WriteData(w, r.Data);
-        if (withXml) w.WriteString("xml", r.RenderXml());
+        if (withXml) w.WriteString(PXml, r.RenderXml());
         w.WriteEndObject();
     }
 
@@ -234,11 +304,13 @@ public static class EventsCommand
         w.WriteEndObject();
     }
 
-    /// <summary>Most values fit a stack buffer and go from the chunk to UTF-8 without a string.</summary>
+    [ThreadStatic] private static char[]? _valueBuffer;
+
+    /// <summary>Most values fit a reused buffer and go from the chunk to UTF-8 without a string.</summary>
     private static void WriteValue(Utf8JsonWriter w, EvtxDataItem item)
     {
-        Span<char> buffer = stackalloc char[512];
-        if (item.TryFormatValue(buffer, out var written)) w.WriteStringValue(buffer[..written]);
+        var buffer = _valueBuffer ??= new char[4096];
+        if (item.TryFormatValue(buffer, out var written)) w.WriteStringValue(buffer.AsSpan(0, written));
         else w.WriteStringValue(item.Value);
     }
 

@@ -52,7 +52,8 @@ internal static class BinXmlValues
             }
             return sb.ToString();
         }
-        Span<char> buffer = stackalloc char[256];
+        // Scalars need at most 40 characters; a SID up to 8 + 11 per sub-authority (at most 15).
+        Span<char> buffer = stackalloc char[value.Type == BinXmlValueType.Sid ? 192 : 48];
         if (TryFormatScalar(bytes, value.Type, buffer, out var written)) return new string(buffer[..written]);
         return Convert.ToHexString(bytes);
     }
@@ -91,7 +92,7 @@ internal static class BinXmlValues
             sb.Append(Utf16Chars(bytes));
             return;
         }
-        Span<char> buffer = stackalloc char[256];
+        Span<char> buffer = stackalloc char[value.Type == BinXmlValueType.Sid ? 192 : 48];
         if (!value.IsArray && value.Type != BinXmlValueType.AnsiString && TryFormatScalar(bytes, value.Type, buffer, out var written))
         {
             sb.Append(buffer[..written]);
