@@ -9,6 +9,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["iis"] = IisBenchmark.Run,
     ["keystore"] = KeyStoreBenchmark.Run,
     ["registry"] = RegistryBenchmark.Run,
+    ["evtx"] = EvtxBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

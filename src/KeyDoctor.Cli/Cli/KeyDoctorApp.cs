@@ -14,13 +14,14 @@ public static class KeyDoctorApp
     private static IEnumerable<Command> CreateCommands(CliContext context) =>
     [
         ExplainCommand.Create(context),
-        CollectCommand.CreateCollect(context),
-        CollectCommand.CreateSnapshot(context),
-        AuditCommand.Create(context),
-        IisCommand.Create(context),
         KeysCommand.Create(context),
         RegCommand.Create(context),
         CertsCommand.Create(context),
+        EventsCommand.Create(context),
+        IisCommand.Create(context),
+        CollectCommand.CreateCollect(context),
+        CollectCommand.CreateSnapshot(context),
+        AuditCommand.Create(context),
     ];
 
     public static int Run(string[] args, TextWriter output, TextWriter error, bool? interactive = null)

@@ -1,0 +1,219 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace KeyDoctor.Formats.Evtx;
+
+/// <summary>
+/// Fills an <see cref="EvtxRecord"/>'s fields from the evaluated document by path (Event/System/…,
+/// Event/EventData/Data, Event/UserData/*/…) without building a tree. Typed values (EventID, times) are read
+/// from their binary form, not parsed back from text.
+/// </summary>
+internal sealed class EventFieldSink : IBinXmlSink
+{
+    private readonly EvtxRecord _record;
+    private readonly List<EvtxDataItem> _data = [];
+    private string? _level3Element; // the System child being read, e.g. "Provider"
+    private int _depth;
+    private string? _section;
+
+    // The element or attribute whose text is being collected, and what was collected.
+    private string? _target;
+    private string? _dataName;
+    private string? _attribute;
+    private byte[]? _valueChunk;
+    private BinXmlValue _value;
+    private string? _text;
+    private StringBuilder? _builder;
+    private int _pieces;
+
+    public EventFieldSink(EvtxRecord record) => _record = record;
+
+    public void Complete() => _record.Data = _data;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void StartElement(string name)
+    {
+        FlushElementText();
+        _depth++;
+        if (_depth == 3) _level3Element = name;
+        if (_depth == 2) _section = name;
+        _dataName = null;
+        _target = null;
+        if (_depth == 3 && _section == "System") _target = name;
+        else if (_section == "EventData" && _depth == 3) _target = name;
+        else if (_section == "UserData" && _depth >= 4) _target = name;
+        Reset();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void StartAttribute(string name)
+    {
+        _attribute = name;
+        Reset();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void EndAttribute()
+    {
+        if (_depth == 3 && _section == "System")
+            SystemAttribute(_level3Element!, _attribute!);
+        else if (_depth == 3 && _section == "EventData" && _attribute == "Name")
+            _dataName = TakeText();
+        else if (_depth >= 3 && _section == "UserData" && !_attribute!.StartsWith("xmlns", StringComparison.Ordinal))
+            _data.Add(TakeDataItem(_attribute)); // e.g. CAPI2 <EventAuxInfo ProcessName="…"/>
+        _attribute = null;
+        Reset();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void CloseStartElement() => Reset();
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Text(string text) => Add(text);
+
+    private bool Collecting => _target is not null || _attribute is not null;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Value(byte[] chunk, BinXmlValue value)
+    {
+        if (!Collecting) return;
+        _pieces++;
+        if (_pieces == 1)
+        {
+            _valueChunk = chunk;
+            _value = value;
+            return;
+        }
+        Add(null);
+        BinXmlValues.AppendTo(_builder!, chunk, value);
+    }
+
+    public void CharRef(ushort value) => Add(((char)value).ToString());
+    public void EntityRef(string name) => Add(name switch
+    {
+        "amp" => "&", "lt" => "<", "gt" => ">", "quot" => "\"", "apos" => "'", _ => $"&{name};",
+    });
+    public void CData(string text) => Add(text);
+
+    public void ProcessingInstruction(string target, string data)
+    {
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void EndElement()
+    {
+        FlushElementText();
+        _depth--;
+        _target = null;
+        Reset();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void FlushElementText()
+    {
+        if (_target is null || _pieces == 0 && !(_section == "EventData" && _depth == 3)) return;
+        if (_section == "System" && _depth == 3) SystemText(_target);
+        else if (_section is "EventData" or "UserData") _data.Add(TakeDataItem(_dataName ?? _target));
+        _target = null;
+        Reset();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SystemText(string element)
+    {
+        switch (element)
+        {
+            case "EventID": _record.EventId = (int)(TakeNumber() ?? 0); break;
+            case "Version": _record.Version = (int?)TakeNumber(); break;
+            case "Level": _record.Level = (int?)TakeNumber(); break;
+            case "Task": _record.Task = (int?)TakeNumber(); break;
+            case "Opcode": _record.Opcode = (int?)TakeNumber(); break;
+            case "Keywords": _record.Keywords = TakeNumber(hex: true); break;
+            case "Channel": _record.Channel = TakeText(); break;
+            case "Computer": _record.Computer = TakeText(); break;
+            case "EventRecordID": break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SystemAttribute(string element, string attribute)
+    {
+        switch (element, attribute)
+        {
+            case ("Provider", "Name"): _record.Provider = TakeText(); break;
+            case ("Provider", "Guid"): _record.ProviderGuid = TakeText(); break;
+            case ("Provider", "EventSourceName"): _record.EventSourceName = TakeText(); break;
+            case ("EventID", "Qualifiers"): _record.Qualifiers = (int?)TakeNumber(); break;
+            case ("TimeCreated", "SystemTime"): _record.TimeCreated = TakeTime(); break;
+            case ("Correlation", "ActivityID"): _record.ActivityId = TakeText(); break;
+            case ("Execution", "ProcessID"): _record.ProcessId = (long?)TakeNumber(); break;
+            case ("Execution", "ThreadID"): _record.ThreadId = (long?)TakeNumber(); break;
+            case ("Security", "UserID"): _record.UserId = TakeText(); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Add(string? text)
+    {
+        if (!Collecting) return;
+        if (text is not null) _pieces++;
+        if (_pieces == 1 && text is not null)
+        {
+            _text = text;
+            return;
+        }
+        if (_builder is null) _builder = new StringBuilder();
+        if (_builder.Length == 0 && (_text is not null || _valueChunk is not null))
+        {
+            // Second piece: move the first one into the builder.
+            if (_text is not null) _builder.Append(_text);
+            else BinXmlValues.AppendTo(_builder, _valueChunk!, _value);
+            _text = null;
+            _valueChunk = null;
+        }
+        if (text is not null) _builder.Append(text);
+    }
+
+    /// <summary>A single typed value stays in the chunk (rendered when asked); anything else becomes text now.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private EvtxDataItem TakeDataItem(string name) =>
+        _pieces == 1 && _valueChunk is not null ? new EvtxDataItem(name, _valueChunk, _value) : new EvtxDataItem(name, TakeText());
+
+    private string TakeText()
+    {
+        if (_pieces == 0) return "";
+        if (_pieces == 1)
+            return _text ?? BinXmlValues.Render(_valueChunk!, _value);
+        return _builder!.ToString();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private ulong? TakeNumber(bool hex = false)
+    {
+        if (_pieces == 1 && _valueChunk is not null)
+            return BinXmlValues.TryGetUInt64(_valueChunk, _value, out var v) ? v : null;
+        var text = TakeText().Trim();
+        if (hex && text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+                && ulong.TryParse(text.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var h))
+            return h;
+        return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private DateTime? TakeTime()
+    {
+        if (_pieces == 1 && _valueChunk is not null) return BinXmlValues.TryGetTime(_valueChunk, _value);
+        return DateTime.TryParse(TakeText(), CultureInfo.InvariantCulture,
+            DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var t) ? t : null;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Reset()
+    {
+        _pieces = 0;
+        _text = null;
+        _valueChunk = null;
+        _builder?.Clear();
+    }
+}
