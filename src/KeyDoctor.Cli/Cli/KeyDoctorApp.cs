@@ -21,6 +21,7 @@ public static class KeyDoctorApp
         IisCommand.Create(context),
         CollectCommand.CreateCollect(context),
         CollectCommand.CreateSnapshot(context),
+        DiffCommand.Create(context),
         AuditCommand.Create(context),
     ];
 
