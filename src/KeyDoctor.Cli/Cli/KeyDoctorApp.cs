@@ -13,6 +13,7 @@ public static class KeyDoctorApp
     /// <summary>Each command is built by its own class; this is the only list of them.</summary>
     private static IEnumerable<Command> CreateCommands(CliContext context) =>
     [
+        ScanCommand.Create(context),
         ExplainCommand.Create(context),
         KeysCommand.Create(context),
         RegCommand.Create(context),

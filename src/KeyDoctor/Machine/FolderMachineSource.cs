@@ -83,6 +83,12 @@ public sealed class FolderMachineSource : IMachineSource
         return local is not null && File.Exists(local) ? local : null;
     }
 
+    public string? GetLocalDirectory(string path)
+    {
+        var local = _resolver.Resolve(path);
+        return local is not null && Directory.Exists(local) ? local : null;
+    }
+
     /// <summary>Metadata recorded for a folder (bundles only).</summary>
     public MachineFile? GetDirectoryMetadata(string path)
     {

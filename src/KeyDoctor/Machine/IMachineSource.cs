@@ -50,6 +50,9 @@ public interface IMachineSource : IDisposable
     /// null when it does not exist.
     /// </summary>
     string? GetLocalPath(string path);
+
+    /// <summary>The local path of a folder, for readers that stream a whole folder (key stores); null when missing.</summary>
+    string? GetLocalDirectory(string path);
 }
 
 /// <summary>Facts about the collected machine, from the bundle manifest.</summary>

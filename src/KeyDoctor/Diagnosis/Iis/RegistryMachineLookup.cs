@@ -69,7 +69,7 @@ public sealed class RegistryMachineLookup : IIisMachineLookup
 
     // IIS keys: "0.0.0.0:443" / "[::]:443" (IP), "host:443" (SNI), "0.0.0.0:443" (CCS); the registry keeps the
     // endpoint as HTTP.sys writes it. Compare case-insensitively, and CCS by port alone.
-    private static bool Matches(HttpSysBinding binding, HttpSysBindingKey key) => (binding.Kind, key.Kind) switch
+    internal static bool Matches(HttpSysBinding binding, HttpSysBindingKey key) => (binding.Kind, key.Kind) switch
     {
         (RegistryBindingKind.IpPort, HttpSysBindingKind.IpPort) or (RegistryBindingKind.Sni, HttpSysBindingKind.Sni) =>
             string.Equals(binding.Endpoint, key.Key, StringComparison.OrdinalIgnoreCase),

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using KeyDoctor.Diagnosis;
+using KeyDoctor.Diagnosis.Scan;
+using KeyDoctor.Machine;
+using Spectre.Console;
+
+namespace KeyDoctor.Cli.Commands;
+
+/// <summary>`keydoctor scan`: read a server image or bundle once, run every check, report findings worst first.</summary>
+public static class ScanCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var input = new Argument<string>("source") { Description = "An image folder (a mounted or copied system drive) or a bundle from 'keydoctor collect' (.zip)." };
+        var json = CommonOptions.Json();
+        var command = new Command("scan",
+            "Diagnose a server: MachineGuid, key files, the IIS 6 container, certificates and their keys, HTTP.sys and IIS bindings, protected configuration, and the event logs that tell the story. Exit 1 when something is found.")
+        {
+            input, json,
+        };
+        command.SetAction(parse =>
+        {
+            using var source = MachineSource.Open(parse.GetValue(input)!);
+            ScanResult result;
+            if (context.Interactive)
+                result = context.ErrorConsole.Status().Start("Reading", status =>
+                    Scanner.Scan(source, step => status.Status($"Reading {step}")));
+            else
+                result = Scanner.Scan(source);
+
+            if (parse.GetValue(json)) context.WriteJson(ToJson(result));
+            else Print(context.Console, result);
+            return result.Findings.Any(f => f.Severity > Severity.Info) ? ExitCodes.Findings : ExitCodes.Healthy;
+        });
+        return command;
+    }
+
+    internal static object ToJson(ScanResult result) => new
+    {
+        machine = Machine(result.State),
+        findings = result.Findings.Select(f => new
+        {
+            id = f.Id,
+            severity = f.Severity,
+            title = f.Title,
+            subject = f.Subject,
+            message = f.Message,
+            evidence = f.Evidence,
+            fix = f.Fix,
+            related = f.Related.Count == 0 ? null : f.Related,
+            properties = f.Properties.Count == 0 ? null : f.Properties,
+            helpLink = f.Descriptor.HelpLink,
+        }),
+        summary = Enum.GetValues<Severity>().ToDictionary(s => s.ToString().ToLowerInvariant(), s => result.Count(s)),
+    };
+
+    private static object Machine(MachineState state) => new
+    {
+        source = state.Source.Description,
+        kind = state.Source.Kind,
+        hostName = state.Source.Info.HostName,
+        collectedUtc = state.Source.Info.CollectedUtc,
+        machineGuid = state.MachineGuid,
+        keyFiles = state.KeyFileCount,
+        damagedKeyFiles = state.DamagedKeyFileCount,
+        certificates = state.Certificates.Count,
+        httpSysBindings = state.HttpSysBindings.Count,
+        iisSites = state.ApplicationHost?.Sites.Count,
+        metabase = state.Metabase is not null,
+        events = state.Events.Count,
+    };
+
+    private static void Print(IAnsiConsole console, ScanResult result)
+    {
+        var state = result.State;
+        console.MarkupLine($"[bold]KeyDoctor scan[/] of {Markup.Escape(state.Source.Description)}");
+        console.MarkupLine($"MachineGuid {Markup.Escape(state.MachineGuid ?? "(unknown)")} · {state.KeyFileCount:N0} key files · " +
+                           $"{state.Certificates.Count} machine certificates · {state.HttpSysBindings.Count} HTTP.sys SSL bindings · " +
+                           $"{state.ApplicationHost?.Sites.Count ?? 0} IIS sites{(state.Metabase is null ? "" : " · IIS 6 metabase")} · {state.Events.Count} relevant events");
+        console.WriteLine();
+        foreach (var finding in result.Findings)
+        {
+            console.MarkupLine($"{Badge(finding.Severity)} [bold]{finding.Id}[/] {Markup.Escape(finding.Title)}");
+            console.MarkupLine($"  {Markup.Escape(finding.Message)}");
+            foreach (var evidence in finding.Evidence)
+                console.MarkupLine($"  [grey]evidence:[/] {Markup.Escape(DescribeEvidence(evidence))}");
+            foreach (var related in finding.Related)
+                console.MarkupLine($"  [grey]supports:[/] {Markup.Escape(related)}");
+            if (finding.Fix is { } fix)
+            {
+                console.MarkupLine($"  [green]fix:[/] {Markup.Escape(fix.Summary)}");
+                if (fix.PowerShell is { } ps)
+                    foreach (var line in ps.Split('\n')) console.MarkupLine($"    [grey]PS>[/] {Markup.Escape(line)}");
+                if (fix.Risk is { } risk) console.MarkupLine($"  [yellow]risk:[/] {Markup.Escape(risk)}");
+            }
+            console.MarkupLine($"  [grey]more: {Markup.Escape(finding.Descriptor.HelpLink)}[/]");
+            console.WriteLine();
+        }
+        var counts = string.Join(", ", Enum.GetValues<Severity>().Reverse().Where(s => result.Count(s) > 0).Select(s => $"{result.Count(s)} {s.ToString().ToLowerInvariant()}"));
+        console.MarkupLine(result.Findings.Count == 0 ? "[green]No findings: the key store, certificates and bindings look healthy.[/]" : $"[bold]{result.Findings.Count} finding(s)[/]: {counts}");
+    }
+
+    private static string DescribeEvidence(Evidence e) =>
+        e.Description
+        + (e.Location is null ? "" : $" @ {e.Location}")
+        + (e.Offset is { } o ? $" offset 0x{o:X}" : "")
+        + (e.RecordId is { } r ? $" record {r}" : "")
+        + (e.Value is null ? "" : $" = {e.Value}");
+
+    private static string Badge(Severity severity) => severity switch
+    {
+        Severity.Critical => "[white on red] CRITICAL [/]",
+        Severity.Error => "[red]ERROR[/]   ",
+        Severity.Warning => "[yellow]WARNING[/] ",
+        _ => "[blue]INFO[/]    ",
+    };
+}

@@ -1,0 +1,39 @@
+using KeyDoctor.Machine;
+
+namespace KeyDoctor.Diagnosis.Scan;
+
+/// <summary>The result of one scan: what was read, and what was found, worst first.</summary>
+public sealed record ScanResult(MachineState State, IReadOnlyList<Finding> Findings)
+{
+    public int Count(Severity severity) => Findings.Count(f => f.Severity == severity);
+}
+
+/// <summary>Runs every check over one machine: read once, then diagnose (no check reads files itself).</summary>
+public static class Scanner
+{
+    private static readonly Func<MachineState, IEnumerable<Finding>>[] Checks =
+    [
+        KeyStoreChecks.MachineGuidChanged,
+        KeyStoreChecks.Iis6Container,
+        KeyStoreChecks.CorruptKeyFiles,
+        KeyStoreChecks.AttributesAndAcl,
+        SslChecks.Run,
+        ConfigurationChecks.ProtectedConfigurationKeys,
+        EventChecks.Run,
+    ];
+
+    public static ScanResult Scan(IMachineSource source, Action<string>? progress = null)
+    {
+        var state = MachineState.Load(source, progress);
+        progress?.Invoke("checks");
+        var findings = Checks.SelectMany(check => check(state)).ToList();
+        findings = EventChecks.LinkEvidence(findings);
+        findings.AddRange(ScopeChecks.EvidenceUnavailable(state));
+        var ordered = findings
+            .OrderByDescending(f => f.Severity)
+            .ThenBy(f => f.Id, StringComparer.Ordinal)
+            .ThenBy(f => f.Subject, StringComparer.Ordinal)
+            .ToList();
+        return new ScanResult(state, ordered);
+    }
+}
