@@ -27,7 +27,7 @@ internal static class ConfigurationChecks
                 Severity = used > 0 ? Severity.Error : Severity.Warning,
                 Evidence =
                 [
-                    Evidence.ForConfiguration(state.ApplicationHostPath ?? WindowsPaths.ApplicationHostConfig,
+                    Evidence.ForConfiguration(WindowsPaths.ApplicationHostConfig,
                         $"provider {provider.Name} ({provider.Type}) on line {provider.Line}", container),
                     Evidence.ForValue("files with this container's prefix", string.Join(", ", elsewhere.DefaultIfEmpty("none"))),
                 ],

@@ -171,7 +171,7 @@ internal static class SslChecks
                 yield return new Finding(FindingCatalog.StaleMetabaseCertificateHash, $"{key.Path} 5506",
                     FindingCatalog.StaleMetabaseCertificateHash.FormatMessage(key.Path, property.CertificateThumbprint, store))
                 {
-                    Evidence = [Evidence.ForConfiguration(state.ApplicationHostPath ?? WindowsPaths.ApplicationHostConfig,
+                    Evidence = [Evidence.ForConfiguration(WindowsPaths.ApplicationHostConfig,
                         $"<customMetadata><key path=\"{key.Path}\"> property 5506 (line {key.Line})", property.CertificateThumbprint)],
                     Fix = new Fix("Remove the legacy 5506/5511 properties after backing up the configuration.")
                     {
@@ -201,7 +201,7 @@ internal static class SslChecks
                 yield return new Finding(FindingCatalog.BindingMismatch, $"{site.Name} {binding.BindingInformation}",
                     $"Site '{site.Name}' binds https {binding.BindingInformation} but HTTP.sys has no SSL binding for {key.Key}")
                 {
-                    Evidence = [Evidence.ForConfiguration(state.ApplicationHostPath ?? WindowsPaths.ApplicationHostConfig, $"binding on line {binding.Line}", binding.BindingInformation)],
+                    Evidence = [Evidence.ForConfiguration(WindowsPaths.ApplicationHostConfig, $"binding on line {binding.Line}", binding.BindingInformation)],
                     Fix = new Fix("Re-create the SSL binding (IIS Manager, Edit Bindings, select the certificate) or with netsh.")
                     {
                         PowerShell = $"netsh http add sslcert {(key.Kind == KeyDoctor.Diagnosis.Iis.HttpSysBindingKind.Sni ? "hostnameport" : "ipport")}={key.Key} certhash=<thumbprint> appid='{DefaultAppIdNote}' certstorename=MY",
