@@ -22,15 +22,19 @@ public static class EvtxBenchmark
         var big = BuildRepeated(Path.Combine(dir, "security.evtx"), repeat);
         try
         {
-            // Warm up: let the JIT reach its final code before anything is timed.
-            for (var i = 0; i < 3; i++)
+            // Warm up: let the JIT reach its final (tier-1) code, and let its background compilations finish,
+            // before anything is timed.
+            var warmUp = Stopwatch.StartNew();
+            while (warmUp.Elapsed < TimeSpan.FromSeconds(3))
             {
                 RunCli(big, "--json");
                 RunCli(big, "--id", "7024,36870,5061", "--json");
                 ReadAll(big, 1);
+                RunCli(Path.Combine(dir, "security.evtx"), "--json");
             }
+            Thread.Sleep(2000);
             Console.WriteLine($"cores: {Environment.ProcessorCount}; load average before: {LoadAverage()}; {DateTime.UtcNow:yyyy-MM-dd}");
-            Console.WriteLine("| file | size | records | tool | best time | MiB/s | vs evtxexport |");
+            Console.WriteLine("| file | size | records | tool | best time | MiB/s | vs evtxexport (faster mode) |");
             Console.WriteLine("|---|---|---|---|---|---|---|");
             foreach (var (file, label, runPython) in new[]
                      {
@@ -54,17 +58,19 @@ public static class EvtxBenchmark
         long records;
         using (var reader = EvtxReader.Open(file)) records = reader.ReadRecords().Count(r => !r.IsError);
 
-        var runs = 7;
+        // The machine is shared: many runs, keep the best of each, for us and for the reference tools alike.
+        var runs = 15;
         var json = Measure.Best(runs, () => RunCli(file, "--json"));
         var jsonOneCore = Measure.Best(runs, () => ReadAll(file, 1));
         var filtered = Measure.Best(runs, () => RunCli(file, "--id", "7024,36870,5061", "--json"));
-        var evtxText = Measure.BestExternal(5, "/usr/bin/evtxexport", file);
-        var evtxXml = Measure.BestExternal(5, "/usr/bin/evtxexport", "-f", "xml", file);
+        var evtxText = Measure.BestExternal(9, "/usr/bin/evtxexport", file);
+        var evtxXml = Measure.BestExternal(9, "/usr/bin/evtxexport", "-f", "xml", file);
+        var evtxexport = evtxText < evtxXml ? evtxText : evtxXml; // ratios against its faster mode
         var cli = Measure.BestExternal(3, "dotnet", Path.Combine(AppContext.BaseDirectory, "keydoctor.dll"), "events", file, "--json");
 
         void Row(string tool, TimeSpan t) =>
             Console.WriteLine($"| {label} | {size / 1048576.0:F1} MiB | {records} | {tool} | {t.TotalMilliseconds:F1} ms | " +
-                              $"{Measure.MiBps(size, t):F1} | {evtxText.TotalSeconds / t.TotalSeconds:F1}x |");
+                              $"{Measure.MiBps(size, t):F1} | {evtxexport.TotalSeconds / t.TotalSeconds:F1}x |");
         Row("keydoctor events --json (in process, 2 cores)", json);
         Row("EvtxReader fields only, 1 core", jsonOneCore);
         Row("keydoctor events --id 7024,36870,5061 --json", filtered);

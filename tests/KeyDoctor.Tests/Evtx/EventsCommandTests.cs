@@ -86,6 +86,35 @@ public class EventsCommandTests
     }
 
     [Fact]
+    public void FindsTheSeedEvidenceInAWrittenImage()
+    {
+        // A demo image built with EvtxWriter: the seeds' events, read back through the command.
+        var root = Directory.CreateTempSubdirectory("keydoctor-demo-");
+        try
+        {
+            var logs = Directory.CreateDirectory(Path.Combine(root.FullName, "Windows", "System32", "winevt", "Logs"));
+            using (var file = File.Create(Path.Combine(logs.FullName, "System.evtx")))
+                KeyDoctor.Formats.Evtx.EvtxWriter.Write(file, EvtxWriterTests.SeedEvents());
+
+            var result = Cli.Run("events", root.FullName, "--id", "7024,36870", "--json");
+            Assert.Equal(0, result.ExitCode);
+            var events = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+            Assert.Equal([7024, 36870], events.Select(e => e.GetProperty("eventId").GetInt32()));
+            Assert.Equal("IIS Admin Service", events[0].GetProperty("data").GetProperty("param1").GetString());
+            Assert.Equal("%%2148073478", events[0].GetProperty("data").GetProperty("param2").GetString());
+            Assert.Equal("0x8009030d", events[1].GetProperty("data").GetProperty("ErrorCode").GetString());
+            Assert.Equal("S-1-5-18", events[1].GetProperty("userId").GetString());
+
+            var text = Cli.Run("events", root.FullName, "--provider", "schannel");
+            Assert.Equal(3, text.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        }
+        finally
+        {
+            root.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void CorruptFilesReportErrorsAndStillExitZero()
     {
         var result = Cli.Run("events", Fixtures.Path("evtx/sample_with_a_bad_chunk_magic.evtx"), "--json");

@@ -190,20 +190,21 @@ public class EvtxContentTests
     }
 
     [Theory]
-    [InlineData(BinXmlValueType.SystemTime, "E8070500030015000A0009000800F401", "2024-05-21T10:09:08.500Z")]
-    [InlineData(BinXmlValueType.FileTime, "400563EB66ABDA01", "2024-05-21T10:09:08.5000000Z")]
-    [InlineData(BinXmlValueType.Sid, "010500000000000515000000A1B2C3D4E5F60718293A4B5CE8030000", "S-1-5-21-3569595041-403175141-1548433961-1000")]
-    [InlineData(BinXmlValueType.Guid, "4BFEB11C85D6FC48A3FA42893E4C1717", "{1CB1FE4B-D685-48FC-A3FA-42893E4C1717}")]
-    [InlineData(BinXmlValueType.Bool, "02000000", "true")]
-    [InlineData(BinXmlValueType.Int32, "FEFFFFFF", "-2")]
-    [InlineData(BinXmlValueType.HexInt32, "06000980", "0x80090006")]
-    [InlineData(BinXmlValueType.SizeT, "E703000000000000", "0x3e7")]
-    [InlineData(BinXmlValueType.Binary, "0A0B", "0A0B")]
-    [InlineData(BinXmlValueType.AnsiString, "4B65793A8000", "Key:€")]
-    [InlineData((BinXmlValueType)0x81, "41000000420043000000", "A,BC")]
-    [InlineData((BinXmlValueType)0x88, "0100000002000000", "1,2")]
-    public void ValueTypesRenderLikeWindows(BinXmlValueType type, string hex, string expected)
+    [InlineData((byte)BinXmlValueType.SystemTime, "E8070500030015000A0009000800F401", "2024-05-21T10:09:08.500Z")]
+    [InlineData((byte)BinXmlValueType.FileTime, "400563EB66ABDA01", "2024-05-21T10:09:08.5000000Z")]
+    [InlineData((byte)BinXmlValueType.Sid, "010500000000000515000000A1B2C3D4E5F60718293A4B5CE8030000", "S-1-5-21-3569595041-403175141-1548433961-1000")]
+    [InlineData((byte)BinXmlValueType.Guid, "4BFEB11C85D6FC48A3FA42893E4C1717", "{1CB1FE4B-D685-48FC-A3FA-42893E4C1717}")]
+    [InlineData((byte)BinXmlValueType.Bool, "02000000", "true")]
+    [InlineData((byte)BinXmlValueType.Int32, "FEFFFFFF", "-2")]
+    [InlineData((byte)BinXmlValueType.HexInt32, "06000980", "0x80090006")]
+    [InlineData((byte)BinXmlValueType.SizeT, "E703000000000000", "0x3e7")]
+    [InlineData((byte)BinXmlValueType.Binary, "0A0B", "0A0B")]
+    [InlineData((byte)BinXmlValueType.AnsiString, "4B65793A8000", "Key:€")]
+    [InlineData((byte)0x81, "41000000420043000000", "A,BC")]
+    [InlineData((byte)0x88, "0100000002000000", "1,2")]
+    public void ValueTypesRenderLikeWindows(byte typeCode, string hex, string expected)
     {
+        var type = (BinXmlValueType)typeCode;
         var bytes = Convert.FromHexString(hex);
         var chunk = new byte[64];
         bytes.CopyTo(chunk, 8);

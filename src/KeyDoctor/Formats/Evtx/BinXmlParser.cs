@@ -42,34 +42,42 @@ internal struct BinXmlParser
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public BinXmlNode[] ParseFragment()
     {
-        var nodes = new List<BinXmlNode>(1);
+        // Nearly every fragment holds one node (a template instance): no list unless a second one appears.
+        BinXmlNode? first = null;
+        List<BinXmlNode>? more = null;
         while (_pos < _end)
         {
             var token = _data[_pos];
+            BinXmlNode node;
             switch (token & ~BinXmlToken.MoreFlag)
             {
                 case BinXmlToken.EndOfStream:
                     _pos++;
-                    return [.. nodes];
+                    return Result(first, more);
                 case BinXmlToken.FragmentHeader:
                     Need(4);
                     _pos += 4;
-                    break;
+                    continue;
                 case BinXmlToken.TemplateInstance:
-                    nodes.Add(BinXmlNode.ForInstance(ParseTemplateInstance()));
+                    node = BinXmlNode.ForInstance(ParseTemplateInstance());
                     break;
                 case BinXmlToken.OpenStartElement:
-                    nodes.Add(BinXmlNode.ForElement(ParseElement(_depth + 1)));
+                    node = BinXmlNode.ForElement(ParseElement(_depth + 1));
                     break;
                 case BinXmlToken.PITarget:
-                    nodes.Add(ParseProcessingInstruction());
+                    node = ParseProcessingInstruction();
                     break;
                 default:
                     throw _chunk.Error(_pos, $"unexpected BinXml token 0x{token:X2} at document level");
             }
+            if (first is null) first = node;
+            else (more ??= [first]).Add(node);
         }
-        return [.. nodes];
+        return Result(first, more);
     }
+
+    private static BinXmlNode[] Result(BinXmlNode? first, List<BinXmlNode>? more) =>
+        more is not null ? [.. more] : first is not null ? [first] : [];
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TemplateInstance ParseTemplateInstance()

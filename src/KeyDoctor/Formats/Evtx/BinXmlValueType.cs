@@ -1,7 +1,7 @@
 namespace KeyDoctor.Formats.Evtx;
 
 /// <summary>Value types of BinXml substitutions and values (MS-EVEN6 2.2.12; 0x80 marks an array).</summary>
-public enum BinXmlValueType : byte
+internal enum BinXmlValueType : byte
 {
     Null = 0x00,
     String = 0x01,
