@@ -43,8 +43,10 @@ public sealed class ScanEvidenceTests
         Assert.Contains(evidence.Related, r => r.StartsWith("KD1002", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public void KD1004_CompressedMachineKeysAndChangedAclFromABundle()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void KD1004_CompressedMachineKeysAndChangedAclFromABundle(bool broken)
     {
         using var image = ScanImage.Healthy(out _);
         image.Build();
@@ -57,7 +59,9 @@ public sealed class ScanEvidenceTests
                 {
                     new BundleEntry(WindowsPaths.MachineKeys)
                     {
-                        Attributes = NtfsAttributes.Compressed, Sddl = "O:SYG:SYD:PAI(A;;FA;;;BA)(A;;FA;;;SY)",
+                        Attributes = broken ? NtfsAttributes.Compressed : NtfsAttributes.None,
+                        // Windows' default, written the way Get-Acl prints it.
+                        Sddl = broken ? "O:SYG:SYD:PAI(A;;FA;;;BA)(A;;FA;;;SY)" : "O:SYG:SYD:PAI(A;;0x12019f;;;S-1-1-0)(A;;0x1f01ff;;;S-1-5-32-544)",
                     },
                 },
             };
@@ -70,6 +74,11 @@ public sealed class ScanEvidenceTests
             }
             using var source = MachineSource.Open(zip);
             var findings = Scanner.Scan(source).Findings.Where(f => f.Id == "KD1004").ToList();
+            if (!broken)
+            {
+                Assert.Empty(findings);
+                return;
+            }
             Assert.Equal(2, findings.Count);
             Assert.Contains(findings, f => f.Message.Contains("compressed"));
             Assert.Contains(findings, f => f.Message.Contains("differ from Windows' default") && f.Fix!.Cmd!.Contains("icacls"));
