@@ -14,6 +14,7 @@ public static class KeyDoctorApp
     private static IEnumerable<Command> CreateCommands(CliContext context) =>
     [
         ScanCommand.Create(context),
+        RepairCommand.Create(context),
         ExplainCommand.Create(context),
         KeysCommand.Create(context),
         RegCommand.Create(context),
