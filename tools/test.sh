@@ -39,9 +39,18 @@ if [ "$status" -ne 0 ]; then
   exit "$status"
 fi
 
-# Windows-only code must keep compiling: build the self-contained single-file keydoctor.exe.
-dotnet publish src/KeyDoctor.Cli/KeyDoctor.Cli.csproj -c Release -r win-x64 --self-contained \
-  -p:PublishSingleFile=true -o artifacts/win-x64 -v quiet -nologo
+# Windows-only code must keep compiling: build the self-contained single-file keydoctor.exe, and the Linux one.
+for rid in win-x64 linux-x64; do
+  dotnet publish src/KeyDoctor.Cli/KeyDoctor.Cli.csproj -c Release -r "$rid" --self-contained \
+    -p:PublishSingleFile=true -o "artifacts/$rid" -v quiet -nologo
+done
 test -f artifacts/win-x64/keydoctor.exe
+artifacts/linux-x64/keydoctor --version
+
+# The .NET tool package installs and runs the way the README says.
+rm -rf artifacts/package artifacts/tool
+dotnet pack src/KeyDoctor.Cli/KeyDoctor.Cli.csproj -c Release -o artifacts/package -v quiet -nologo
+dotnet tool install keydoctor --tool-path artifacts/tool --add-source artifacts/package >/dev/null
+artifacts/tool/keydoctor --version | grep -E '^[0-9]+\.[0-9]+\.[0-9]+\+[0-9a-f]{7,}$'
 
 echo "tests: $passed passed, $failed failed, $skipped skipped"
