@@ -5,13 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Reference tools and data the tests compare with: binary or file to look for, then its Debian package.
+# Reference tools, data and the browser the tests use: binary or file to look for, then its Debian package.
 prerequisites=(
   "/usr/bin/evtxexport libevtx-utils"
   "/usr/bin/regfexport libregf-utils"
   "/usr/share/mingw-w64/include/winerror.h mingw-w64-common"
   "/usr/lib/python3/dist-packages/Evtx python3-evtx"
   "/usr/lib/python3/dist-packages/impacket python3-impacket"
+  "/usr/bin/chromium chromium"
 )
 missing=()
 for entry in "${prerequisites[@]}"; do

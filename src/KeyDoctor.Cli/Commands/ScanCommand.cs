@@ -13,10 +13,14 @@ public static class ScanCommand
     {
         var input = new Argument<string>("source") { Description = "An image folder (a mounted or copied system drive) or a bundle from 'keydoctor collect' (.zip)." };
         var json = CommonOptions.Json();
+        var html = new Option<FileInfo?>("--html")
+        {
+            Description = "Also write the report as one self-contained HTML file (findings, fixes with copy buttons, SSL chains, certificates, key store).",
+        };
         var command = new Command("scan",
             "Diagnose a server: MachineGuid, key files, the IIS 6 container, certificates and their keys, HTTP.sys and IIS bindings, protected configuration, and the event logs that tell the story. Exit 1 when something is found.")
         {
-            input, json,
+            input, json, html,
         };
         command.SetAction(parse =>
         {
@@ -28,6 +32,8 @@ public static class ScanCommand
             else
                 result = Scanner.Scan(source);
 
+            if (parse.GetValue(html) is { } report)
+                File.WriteAllText(report.FullName, KeyDoctor.Diagnosis.Reports.HtmlReport.Render(result, KeyDoctorApp.Version));
             if (parse.GetValue(json)) context.WriteJson(ToJson(result));
             else Print(context.Console, result);
             return result.Findings.Any(f => f.Severity > Severity.Info) ? ExitCodes.Findings : ExitCodes.Healthy;

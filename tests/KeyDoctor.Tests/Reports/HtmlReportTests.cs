@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace KeyDoctor.Tests.Reports;
+
+/// <summary>The demo's HTML report, rendered by a real browser (Debian's chromium, headless; tools/test.sh installs it).</summary>
+public sealed partial class HtmlReportTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("kd-html-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void ChromiumRendersEveryFindingOfTheDemo()
+    {
+        var report = Path.Combine(_folder, "report.html");
+        var scan = Cli.Run("scan", Path.Combine(Fixtures.RepoRoot, "demo", "web01"), "--json", "--html", report);
+        Assert.Equal(1, scan.ExitCode);
+        using var json = JsonDocument.Parse(scan.Stdout);
+        var expected = json.RootElement.GetProperty("findings").EnumerateArray().Select(f => f.GetProperty("id").GetString()!).ToList();
+
+        var html = File.ReadAllText(report);
+        Assert.DoesNotMatch(ExternalReference(), html); // self-contained: no external scripts, styles, fonts or requests
+
+        var dom = Chromium(report, "--dump-dom");
+        var rendered = FindingId().Matches(dom).Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(expected, rendered);
+        Assert.Contains("Copy</button>", dom);
+        Chromium(report, $"--screenshot={Path.Combine(_folder, "report.png")}", "--window-size=1200,2000");
+        Assert.True(new FileInfo(Path.Combine(_folder, "report.png")).Length > 10_000);
+    }
+
+    private string Chromium(string file, params string[] arguments)
+    {
+        const string chromium = "/usr/bin/chromium";
+        Assert.True(File.Exists(chromium), "chromium is not installed; tools/test.sh installs Debian's chromium package");
+        var start = new ProcessStartInfo(chromium) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _folder };
+        foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={Path.Combine(_folder, "profile")}" })
+            start.ArgumentList.Add(a);
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        start.ArgumentList.Add(new Uri(file).AbsoluteUri);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "chromium did not finish");
+        _ = stderr.Result;
+        return output;
+    }
+
+    [GeneratedRegex("data-finding-id=\"(KD[0-9]{4})\"")]
+    private static partial Regex FindingId();
+
+    [GeneratedRegex("(src|href)=\"(https?:)?//|@import|url\\(", RegexOptions.IgnoreCase)]
+    private static partial Regex ExternalReference();
+}
