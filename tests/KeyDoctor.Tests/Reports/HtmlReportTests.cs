@@ -27,6 +27,9 @@ public sealed partial class HtmlReportTests : IDisposable
         var rendered = FindingId().Matches(dom).Select(m => m.Groups[1].Value).ToList();
         Assert.Equal(expected, rendered);
         Assert.Contains("Copy</button>", dom);
+        var link = Regex.Match(dom, "href=\"#(key-[^\"]+)\"");
+        Assert.True(link.Success, "evidence links to the key-store table");
+        Assert.Contains($"id=\"{link.Groups[1].Value}\"", dom);
         Chromium(report, $"--screenshot={Path.Combine(_folder, "report.png")}", "--window-size=1200,2000");
         Assert.True(new FileInfo(Path.Combine(_folder, "report.png")).Length > 10_000);
     }

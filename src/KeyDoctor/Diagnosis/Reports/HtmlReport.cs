@@ -38,7 +38,8 @@ public static class HtmlReport
 
         html.Append("<section id=\"findings\"><h2>Findings</h2>");
         if (result.Findings.Count == 0) html.Append("<p class=\"ok\">No findings: the key store, certificates and bindings look healthy.</p>");
-        for (var i = 0; i < result.Findings.Count; i++) Finding(html, result.Findings[i], i);
+        var keyFiles = state.KeyFiles.Select(k => k.WindowsPath).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < result.Findings.Count; i++) Finding(html, result.Findings[i], i, keyFiles);
         html.Append("</section>");
 
         SslChains(html, state);
@@ -52,7 +53,7 @@ public static class HtmlReport
     /// <summary>The HTML id of a finding, so other sections and other documents can link to it.</summary>
     public static string AnchorOf(Finding finding, int index) => $"finding-{finding.Id}-{index}";
 
-    private static void Finding(StringBuilder html, Finding f, int index)
+    private static void Finding(StringBuilder html, Finding f, int index, IReadOnlySet<string> keyFiles)
     {
         html.Append($"<article class=\"finding sev-{Lower(f.Severity)}\" id=\"{AnchorOf(f, index)}\" data-finding-id=\"{f.Id}\">")
             .Append($"<h3><span class=\"badge\">{Lower(f.Severity)}</span> <span class=\"id\">{f.Id}</span> {E(f.Title)}</h3>")
@@ -64,7 +65,13 @@ public static class HtmlReport
             foreach (var e in f.Evidence)
             {
                 html.Append("<li>").Append(E(e.Description));
-                if (e.Location is not null) html.Append(" <code class=\"where\">").Append(E(e.Location)).Append("</code>");
+                if (e.Location is not null)
+                {
+                    // Key files link to their row in the key-store table; event records say log and record id.
+                    var keyRow = e.Kind == EvidenceKind.File && keyFiles.Contains(e.Location) ? $"#key-{E(Path.GetFileName(e.Location.Replace('\\', '/')))}" : null;
+                    html.Append(keyRow is null ? " <code class=\"where\">" : $" <a href=\"{keyRow}\"><code class=\"where\">")
+                        .Append(E(e.Location)).Append(keyRow is null ? "</code>" : "</code></a>");
+                }
                 if (e.Offset is { } offset) html.Append($" at offset <code>0x{offset:X}</code>");
                 if (e.RecordId is { } record) html.Append($" record <code>{record}</code>");
                 if (e.Value is not null) html.Append(" = <code>").Append(E(e.Value)).Append("</code>");
