@@ -82,7 +82,7 @@ public static class CapiPrivateKeyBlob
         };
     }
 
-    /// <summary>The first <paramref name="significant"/> bytes of a little-endian field, as big-endian; the padding must be zero.</summary>
+    /// <summary>The first <paramref name="significant"/> bytes of a little-endian field, as big-endian (the zero padding is dropped).</summary>
     private static byte[] BigEndian(ReadOnlySpan<byte> littleEndian, int significant)
     {
         var result = littleEndian[..significant].ToArray();
