@@ -57,19 +57,18 @@ public sealed class MasterKeyRing
     {
         var name = guid.ToString("D");
         var candidates = new List<(string Path, IReadOnlyList<(string Label, byte[] PreKey)> Keys)>();
-        if (_system is not null)
-        {
-            (string, byte[])[] halves = [("DPAPI_SYSTEM machine half", _system.MachineKey), ("DPAPI_SYSTEM user half", _system.UserKey)];
-            candidates.Add((WindowsPaths.Combine(WindowsPaths.SystemMasterKeys, name), halves));
-            candidates.Add((WindowsPaths.Combine(WindowsPaths.SystemMasterKeys + @"\User", name), halves.Reverse().ToArray()));
-        }
+        // Without DPAPI_SYSTEM the system folders are still searched, so the report can say the file is there.
+        (string, byte[])[] halves = _system is null ? []
+            : [("DPAPI_SYSTEM machine half", _system.MachineKey), ("DPAPI_SYSTEM user half", _system.UserKey)];
+        candidates.Add((WindowsPaths.Combine(WindowsPaths.SystemMasterKeys, name), halves));
+        candidates.Add((WindowsPaths.Combine(WindowsPaths.SystemMasterKeys + @"\User", name), halves.Reverse().ToArray()));
         if (_user is not null)
             foreach (var profile in _source.EnumerateDirectories(WindowsPaths.Users))
                 candidates.Add(($@"Users\{profile}\AppData\Roaming\Microsoft\Protect\{_user.Sid}\{name}",
                     _user.PreKeys.Select(k => ("user password", k)).ToArray()));
 
         string? foundAt = null;
-        var failure = "no master-key file with this GUID" + (_system is null && _user is null ? " (and no DPAPI_SYSTEM or user credential to open one)" : "");
+        var failure = "no master-key file with this GUID";
         foreach (var (path, keys) in candidates)
         {
             if (_source.GetFile(path) is not { } file || file.IsDirectory) continue;
@@ -85,6 +84,7 @@ public sealed class MasterKeyRing
                 }
                 var parsed = MasterKeyFile.Parse(data);
                 if (parsed.MasterKey is null) { failure = $"{path}: no master key section"; continue; }
+                if (keys.Count == 0) { failure = $"{path}: DPAPI_SYSTEM is not available to open it"; continue; }
                 foreach (var (label, preKey) in keys)
                     if (parsed.MasterKey.Decrypt(preKey) is { } key)
                         return (key, new MasterKeyOutcome(guid, path, label, null));
