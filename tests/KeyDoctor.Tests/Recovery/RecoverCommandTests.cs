@@ -61,6 +61,27 @@ public class RecoverCommandTests
     }
 
     [Fact]
+    public void CngEcKeyBecomesAPfxWithItsCertificate()
+    {
+        using var image = new RecoveryImage();
+        var (ecdsa, certificate) = image.AddCngEcKey("IIS Express Development Certificate Container", exportPolicy: 0);
+        using var _ = ecdsa;
+        var (output, passwordFile) = Paths(image);
+        var run = Cli.Run("recover", image.Root, "--thumbprint", certificate.Thumbprint, "-o", output, "--password-file", passwordFile, "--json");
+        Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
+        using var document = JsonDocument.Parse(run.Stdout);
+        var key = Assert.Single(document.RootElement.GetProperty("keys").EnumerateArray());
+        Assert.Equal("cng", key.GetProperty("kind").GetString());
+        Assert.Equal("ECDSA_P256", key.GetProperty("algorithm").GetString());
+        Assert.False(key.GetProperty("markedExportable").GetBoolean());
+        Assert.Equal("DPAPI_SYSTEM machine half", key.GetProperty("masterKeyOpenedWith").GetString());
+        var file = Assert.Single(key.GetProperty("files").EnumerateArray()).GetString()!;
+        using var pfx = X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(output, file), "Pfx-Pass-1");
+        using var pfxKey = pfx.GetECDsaPrivateKey()!;
+        Assert.True(ecdsa.VerifyData("x"u8.ToArray(), pfxKey.SignData("x"u8.ToArray(), HashAlgorithmName.SHA256), HashAlgorithmName.SHA256));
+    }
+
+    [Fact]
     public void MismatchedHivesGiveFindingsAndTheReason()
     {
         using var image = new RecoveryImage(withHives: false);

@@ -78,6 +78,53 @@ public sealed class RecoveryImage : IDisposable
         return (rsa, certificate);
     }
 
+    /// <summary>
+    /// Adds a machine CNG ECDSA P-256 key (Crypto\Keys) written per the layout: 44-byte header, UTF-16 name, public
+    /// properties (the unnamed ECS1 blob), private properties blob (Export Policy) and private key blob (ECS2).
+    /// </summary>
+    public (ECDsa Key, X509Certificate2 Certificate) AddCngEcKey(string name, uint exportPolicy = 0)
+    {
+        var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var p = ecdsa.ExportParameters(true);
+        byte[] EcBlob(uint magic, bool withD) =>
+            [.. BitConverter.GetBytes(magic), .. BitConverter.GetBytes(32u), .. p.Q.X!, .. p.Q.Y!, .. (withD ? p.D! : [])];
+        var publicProperties = CngPropertyRecord(15, "", EcBlob(0x31534345, false));
+        var privateProperties = DpapiWriter.ProtectBlob(CngPropertyRecord(3, "Export Policy", BitConverter.GetBytes(exportPolicy)),
+            MasterKey, MasterKeyGuid, "Private Key Properties", "6jnkd5J3ZdQDtrsu\0"u8);
+        var privateKey = DpapiWriter.ProtectBlob(EcBlob(0x32534345, true), MasterKey, MasterKeyGuid, "Private Key", "xT5rZW5qVVbrvpuA\0"u8);
+        var nameBytes = System.Text.Encoding.Unicode.GetBytes(name);
+        var header = new byte[44];
+        BinaryPrimitives.WriteUInt32LittleEndian(header, 1);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(8), nameBytes.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(12), 0x00030004);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(16), publicProperties.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(20), privateProperties.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(24), privateKey.Length);
+        Put($@"ProgramData\Microsoft\Crypto\Keys\{ContainerName.FileName(name, KeyProviderKind.Cng, Guid.Parse(MachineGuid))}",
+            [.. header, .. nameBytes, .. publicProperties, .. privateProperties, .. privateKey]);
+
+        var request = new CertificateRequest($"CN={name}.test", ecdsa, HashAlgorithmName.SHA256);
+        using var withKey = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        var certificate = X509CertificateLoader.LoadCertificate(withKey.RawData);
+        var info = CertificateBlobBuilder.KeyProviderInfo(name, "Microsoft Software Key Storage Provider", 0, 0x20, 0);
+        _certificates.Add((certificate.Thumbprint, CertificateBlobBuilder.Blob(certificate, info)));
+        WriteSoftwareHive();
+        return (ecdsa, certificate);
+    }
+
+    private static byte[] CngPropertyRecord(uint type, string name, byte[] value)
+    {
+        var nameBytes = System.Text.Encoding.Unicode.GetBytes(name);
+        var record = new byte[20 + nameBytes.Length + value.Length];
+        BinaryPrimitives.WriteInt32LittleEndian(record, record.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(4), type);
+        BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(12), nameBytes.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(16), value.Length);
+        nameBytes.CopyTo(record, 20);
+        value.CopyTo(record, 20 + nameBytes.Length);
+        return record;
+    }
+
     private void WriteSoftwareHive()
     {
         var root = new WritableKey("ROOT");
