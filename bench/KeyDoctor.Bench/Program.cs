@@ -10,6 +10,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["keystore"] = KeyStoreBenchmark.Run,
     ["registry"] = RegistryBenchmark.Run,
     ["evtx"] = EvtxBenchmark.Run,
+    ["recover"] = RecoverBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

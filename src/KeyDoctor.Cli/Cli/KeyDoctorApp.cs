@@ -25,6 +25,7 @@ public static class KeyDoctorApp
         CollectCommand.CreateSnapshot(context),
         DiffCommand.Create(context),
         AuditCommand.Create(context),
+        RecoverCommand.Create(context),
     ];
 
     public static int Run(string[] args, TextWriter output, TextWriter error, bool? interactive = null)

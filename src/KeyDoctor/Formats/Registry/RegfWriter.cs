@@ -172,7 +172,8 @@ public static class RegfWriter
         BinaryPrimitives.WriteUInt32LittleEndian(vk[4..], sizeField);
         BinaryPrimitives.WriteUInt32LittleEndian(vk[8..], dataField);
         BinaryPrimitives.WriteUInt32LittleEndian(vk[12..], (uint)value.Type);
-        BinaryPrimitives.WriteUInt16LittleEndian(vk[16..], compressed ? ValueKey.FlagCompressedName : (ushort)0);
+        // Windows leaves the flags 0 on the unnamed (default) value; impacket's reader relies on that.
+        BinaryPrimitives.WriteUInt16LittleEndian(vk[16..], compressed && nameBytes.Length > 0 ? ValueKey.FlagCompressedName : (ushort)0);
         nameBytes.CopyTo(vk[20..]);
         return vkOffset;
     }

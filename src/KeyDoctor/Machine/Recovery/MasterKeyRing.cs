@@ -1,0 +1,102 @@
+using KeyDoctor.Formats;
+using KeyDoctor.Formats.Dpapi;
+
+namespace KeyDoctor.Machine.Recovery;
+
+/// <summary>A user whose keys may be recovered: SID and the pre-keys their password (or hash) gives.</summary>
+public sealed record UserCredential(string Sid, IReadOnlyList<byte[]> PreKeys)
+{
+    /// <summary>From the password: local accounts use SHA-1 of it. (Domain accounts need the NT hash: use <see cref="FromHash"/>.)</summary>
+    public static UserCredential FromPassword(string sid, string password) => new(sid, [DpapiPreKeys.FromPassword(password, sid)]);
+
+    /// <summary>From the SHA-1 of the UTF-16LE password (20 bytes) or the NT hash (16 bytes).</summary>
+    public static UserCredential FromHash(string sid, byte[] hash) => new(sid, [DpapiPreKeys.FromPasswordHash(hash, sid)]);
+
+    public override string ToString() => $"user {Sid} (credential secret)";
+}
+
+/// <summary>Where a master key was found and which secret opened it.</summary>
+public sealed record MasterKeyOutcome(Guid Guid, string? Path, string? OpenedWith, string? Failure)
+{
+    public bool Opened => Failure is null;
+}
+
+/// <summary>
+/// Finds master keys by the GUID a DPAPI blob names and opens them: system master keys (Protect\S-1-5-18 with the
+/// DPAPI_SYSTEM machine half, Protect\S-1-5-18\User with the user half; both halves are tried on both, since no
+/// public source says which folder protects RSA\MachineKeys) and user master keys (Protect\&lt;SID&gt; under each
+/// profile, with the user's pre-keys). Results are cached by GUID; key bytes never leave this class except to decrypt.
+/// </summary>
+public sealed class MasterKeyRing
+{
+    private const long MaxMasterKeyFileLength = 64 * 1024;
+    private readonly IMachineSource _source;
+    private readonly DpapiSystemSecret? _system;
+    private readonly UserCredential? _user;
+    private readonly Dictionary<Guid, (byte[]? Key, MasterKeyOutcome Outcome)> _cache = [];
+
+    public MasterKeyRing(IMachineSource source, DpapiSystemSecret? system, UserCredential? user)
+    {
+        _source = source;
+        _system = system;
+        _user = user;
+    }
+
+    public IEnumerable<MasterKeyOutcome> Outcomes => _cache.Values.Select(v => v.Outcome);
+
+    /// <summary>The 64-byte master key, or null with the reason in <paramref name="outcome"/>.</summary>
+    public byte[]? Open(Guid guid, out MasterKeyOutcome outcome)
+    {
+        if (!_cache.TryGetValue(guid, out var entry))
+            _cache[guid] = entry = Find(guid);
+        outcome = entry.Outcome;
+        return entry.Key;
+    }
+
+    private (byte[]?, MasterKeyOutcome) Find(Guid guid)
+    {
+        var name = guid.ToString("D");
+        var candidates = new List<(string Path, IReadOnlyList<(string Label, byte[] PreKey)> Keys)>();
+        // Without DPAPI_SYSTEM the system folders are still searched, so the report can say the file is there.
+        (string, byte[])[] halves = _system is null ? []
+            : [("DPAPI_SYSTEM machine half", _system.MachineKey), ("DPAPI_SYSTEM user half", _system.UserKey)];
+        candidates.Add((WindowsPaths.Combine(WindowsPaths.SystemMasterKeys, name), halves));
+        candidates.Add((WindowsPaths.Combine(WindowsPaths.SystemMasterKeys + @"\User", name), halves.Reverse().ToArray()));
+        if (_user is not null)
+            foreach (var profile in _source.EnumerateDirectories(WindowsPaths.Users))
+                candidates.Add(($@"Users\{profile}\AppData\Roaming\Microsoft\Protect\{_user.Sid}\{name}",
+                    _user.PreKeys.Select(k => ("user password", k)).ToArray()));
+
+        string? foundAt = null;
+        var failure = "no master-key file with this GUID";
+        foreach (var (path, keys) in candidates)
+        {
+            if (_source.GetFile(path) is not { } file || file.IsDirectory) continue;
+            foundAt ??= path;
+            if (file.Length > MaxMasterKeyFileLength) { failure = $"{path}: {file.Length} bytes, not a master-key file"; continue; }
+            try
+            {
+                byte[] data;
+                using (var stream = _source.OpenRead(path))
+                {
+                    data = new byte[file.Length];
+                    stream.ReadExactly(data);
+                }
+                var parsed = MasterKeyFile.Parse(data);
+                if (parsed.MasterKey is null) { failure = $"{path}: no master key section"; continue; }
+                if (keys.Count == 0) { failure = $"{path}: DPAPI_SYSTEM is not available to open it"; continue; }
+                foreach (var (label, preKey) in keys)
+                    if (parsed.MasterKey.Decrypt(preKey) is { } key)
+                        return (key, new MasterKeyOutcome(guid, path, label, null));
+                failure = _user is not null && path.StartsWith("Users", StringComparison.OrdinalIgnoreCase)
+                    ? $"{path}: the password does not open it"
+                    : $"{path}: neither DPAPI_SYSTEM half opens it";
+            }
+            catch (Exception e) when (e is MalformedDataException or NotSupportedException or IOException or EndOfStreamException)
+            {
+                failure = $"{path}: {e.Message}";
+            }
+        }
+        return (null, new MasterKeyOutcome(guid, foundAt, null, failure));
+    }
+}

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using KeyDoctor.Formats.Dpapi;
+using KeyDoctor.Formats.KeyFiles;
+using KeyDoctor.Formats.Lsa;
+using KeyDoctor.Tests.Lsa;
+
+namespace KeyDoctor.Tests.Recovery;
+
+/// <summary>
+/// Debian's python3-impacket (run with /usr/bin/python3) decrypts the same inputs; plaintexts are compared by SHA-256.
+/// Covers real fixtures (our reader against impacket) and our writers (impacket reading what we wrote).
+/// </summary>
+public class ImpacketComparisonTests
+{
+    private const string WikiSid = "S-1-5-21-494464150-3436831043-1864828003-1001";
+
+    // argv: master-key file, pre-key hex, [blob file, entropy hex]. Prints sha256(master key) and sha256(plaintext).
+    private const string DecryptScript = """
+        import sys, hashlib
+        from impacket.dpapi import MasterKeyFile, MasterKey, DPAPI_BLOB
+        data = open(sys.argv[1], 'rb').read()
+        mkf = MasterKeyFile(data)
+        mk = MasterKey(data[len(mkf):][:mkf['MasterKeyLen']])
+        key = mk.decrypt(bytes.fromhex(sys.argv[2]))
+        if key is None:
+            print('no-master-key'); sys.exit(0)
+        print(hashlib.sha256(key).hexdigest())
+        if len(sys.argv) > 3:
+            blob = DPAPI_BLOB(open(sys.argv[3], 'rb').read())
+            entropy = bytes.fromhex(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[4] else None
+            plain = blob.decrypt(key, entropy) if entropy else blob.decrypt(key)
+            print(hashlib.sha256(plain).hexdigest() if plain is not None else 'no-plaintext')
+        """;
+
+    private static string[] Python(string script, params string[] args)
+    {
+        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(script);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi)!;
+        var output = process.StandardOutput.ReadToEnd();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, "impacket failed: " + error);
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+
+    private static string Sha256(byte[] data) => Convert.ToHexStringLower(SHA256.HashData(data));
+
+    private static string Temp(byte[] data)
+    {
+        var path = Path.Combine(Path.GetTempPath(), "kd-impacket-" + Guid.NewGuid().ToString("N"));
+        File.WriteAllBytes(path, data);
+        return path;
+    }
+
+    [Fact]
+    public void WikiPrivateKeyBlobDecryptsTheSameInImpacket()
+    {
+        var masterKeyPath = Fixtures.Path("keys/mimikatz-wiki/1eccdbd2-4771-4360-8b19-9d6060a061dc");
+        var preKey = DpapiPreKeys.FromPassword("waza1234/", WikiSid);
+        var masterKey = MasterKeyFile.Parse(File.ReadAllBytes(masterKeyPath)).MasterKey!.Decrypt(preKey)!;
+        var file = CapiKeyFile.Parse(Fixtures.Bytes("keys/mimikatz-wiki/79e1ac78150e8bea8ad238e14d63145b_4f8e7ec6-a506-4d31-9d5a-1e4cbed4997b"));
+        var ours = DpapiBlobDecryptor.Decrypt(file.Exchange!.PrivateKey!, masterKey).Plaintext!;
+        var blobPath = Temp(file.Exchange.PrivateKey!.ToArray());
+        try
+        {
+            var lines = Python(DecryptScript, masterKeyPath, Convert.ToHexString(preKey), blobPath);
+            Assert.Equal(Sha256(masterKey), lines[0]);
+            Assert.Equal(Sha256(ours), lines[1]);
+        }
+        finally { File.Delete(blobPath); }
+    }
+
+    [Fact]
+    public void ImpacketSystemMasterKeyOpensTheSame()
+    {
+        var path = Fixtures.Path("keys/impacket/ea95eba8-ba00-4e1a-b43f-51ea30171d11");
+        var secret = DpapiSystemSecret.FromHex("010000002bb2109db472825bfa7660fdbed62c981f08587b458dc597034d8801fc6fe3b342817caabb81a0cb");
+        var ours = MasterKeyFile.Parse(File.ReadAllBytes(path)).MasterKey!.Decrypt(secret.UserKey)!;
+        Assert.Equal(Sha256(ours), Python(DecryptScript, path, Convert.ToHexString(secret.UserKey))[0]);
+    }
+
+    [Fact]
+    public void ImpacketReadsWhatOurDpapiWriterWrote()
+    {
+        var masterKey = RandomNumberGenerator.GetBytes(64);
+        var preKey = RandomNumberGenerator.GetBytes(20);
+        var guid = Guid.NewGuid();
+        var plaintext = RandomNumberGenerator.GetBytes(1348);
+        var entropy = "xT5rZW5qVVbrvpuA\0"u8.ToArray();
+        var masterKeyPath = Temp(DpapiWriter.WriteMasterKeyFile(guid, masterKey, preKey, rounds: 4000));
+        var blobPath = Temp(DpapiWriter.ProtectBlob(plaintext, masterKey, guid, "Private Key", entropy));
+        try
+        {
+            var lines = Python(DecryptScript, masterKeyPath, Convert.ToHexString(preKey), blobPath, Convert.ToHexString(entropy));
+            Assert.Equal([Sha256(masterKey), Sha256(plaintext)], lines);
+        }
+        finally { File.Delete(masterKeyPath); File.Delete(blobPath); }
+    }
+
+    [Fact]
+    public void ImpacketSecretsdumpReadsDpapiSystemFromOurHives()
+    {
+        var (system, security, secret) = LsaTestHives.Build(DpapiSystemSecret.FromHex(
+            "01000000dcfd03644f501805c189e15e9367b01415dea75a4e25d96d26879ded571f5d48a6887455d28f66f5"));
+        var systemPath = Temp(system.Bytes.ToArray());
+        var securityPath = Temp(security.Bytes.ToArray());
+        try
+        {
+            var lines = Python("""
+                import sys
+                from impacket.examples.secretsdump import LocalOperations, LSASecrets
+                boot = LocalOperations(sys.argv[1]).getBootKey()
+                print(boot.hex())
+                found = []
+                lsa = LSASecrets(sys.argv[2], boot, None, isRemote=False, perSecretCallback=lambda t, s: found.append(s))
+                lsa.dumpSecrets()
+                lsa.finish()
+                print([s for s in found if s.startswith('dpapi_machinekey')][0])
+                """, systemPath, securityPath);
+            Assert.Equal(Convert.ToHexStringLower(BootKey.FromSystemHive(system)), lines[0]);
+            Assert.Equal("dpapi_machinekey:0x" + Convert.ToHexStringLower(secret.MachineKey), lines[^2]);
+            Assert.Equal("dpapi_userkey:0x" + Convert.ToHexStringLower(secret.UserKey), lines[^1]);
+        }
+        finally { File.Delete(systemPath); File.Delete(securityPath); }
+    }
+}
