@@ -1,0 +1,108 @@
+using System.Security.Cryptography;
+using System.Text;
+using KeyDoctor.Crypto.KeySets;
+using KeyDoctor.Formats;
+
+namespace KeyDoctor.Tests.Crypto;
+
+public sealed class KeySetTests
+{
+    private static readonly RSAParameters Exchange = NewKey();
+    private static readonly RSAParameters Signature = NewKey();
+
+    private static RSAParameters NewKey()
+    {
+        using var rsa = RSA.Create(1024);
+        return rsa.ExportParameters(true);
+    }
+
+    [Fact]
+    public void BareRsaKeyValueIsTheAspnetRegiisFormAndRoundTrips()
+    {
+        var set = new KeySet(null, [new KeySetEntry(CapiKeyNumber.Exchange, Exchange)]);
+        var xml = KeySetXml.Write(set);
+        Assert.StartsWith("<RSAKeyValue><Modulus>", xml);
+
+        // The BCL's own ToXmlString form (what aspnet_regiis -px -pri writes) reads back to the same key.
+        using var rsa = RSA.Create();
+        rsa.ImportParameters(Exchange);
+        var fromBcl = KeySetXml.Read(Encoding.UTF8.GetBytes(rsa.ToXmlString(true)));
+        Assert.Equal(Exchange.D, Assert.Single(fromBcl.Keys).Parameters.D);
+        Assert.Equal(Exchange.Modulus, KeySetXml.Read(Encoding.UTF8.GetBytes(xml)).Exchange!.Parameters.Modulus);
+    }
+
+    [Fact]
+    public void KeyDoctorKeySetCarriesBothKeyNumbers()
+    {
+        var set = new KeySet("iisWasKey", [new KeySetEntry(CapiKeyNumber.Signature, Signature), new KeySetEntry(CapiKeyNumber.Exchange, Exchange)]);
+        var xml = KeySetXml.Write(set);
+        Assert.StartsWith("<KeyDoctorKeySet version=\"1\" container=\"iisWasKey\"><RSAKeyValue keyNumber=\"AT_KEYEXCHANGE\">", xml);
+
+        var read = KeySetXml.Read(Encoding.UTF8.GetBytes(xml));
+        Assert.Equal("iisWasKey", read.Container);
+        Assert.Equal(Exchange.D, read.Exchange!.Parameters.D);
+        Assert.Equal(Signature.D, read.Signature!.Parameters.D);
+    }
+
+    [Theory]
+    [InlineData("<RSAKeyValue><Modulus>AQAB</Modulus></RSAKeyValue>", "has no <Exponent>")]
+    [InlineData("<RSAKeyValue><Modulus>@@</Modulus><Exponent>AQAB</Exponent></RSAKeyValue>", "is not base64")]
+    [InlineData("<Other/>", "is neither")]
+    [InlineData("<!DOCTYPE x [<!ENTITY a 'b'>]><RSAKeyValue/>", "not well-formed")]
+    [InlineData("<KeyDoctorKeySet><RSAKeyValue keyNumber='3'/></KeyDoctorKeySet>", "is not AT_KEYEXCHANGE")]
+    public void BadXmlIsAFormatError(string xml, string reason)
+    {
+        var ex = Assert.Throws<MalformedDataException>(() => KeySetXml.Read(Encoding.UTF8.GetBytes(xml)));
+        Assert.Contains(reason, ex.Message);
+    }
+
+    [Fact]
+    public void PrivateKeyBlobMatchesTheBclCspBlob()
+    {
+        using var csp = new RSACryptoServiceProvider();
+        csp.ImportParameters(Exchange);
+        var bcl = csp.ExportCspBlob(includePrivateParameters: true);
+        Assert.Equal(Convert.ToHexString(bcl), Convert.ToHexString(CapiPrivateKeyBlob.Write(Exchange, CapiKeyNumber.Exchange)));
+        Assert.Equal(Exchange.D, CapiPrivateKeyBlob.Read(bcl).Parameters.D);
+    }
+
+    [Fact]
+    public void PvkRoundTripsWithItsKeyNumber()
+    {
+        var pvk = PvkFile.Write(new KeySetEntry(CapiKeyNumber.Signature, Signature));
+        Assert.Equal("1EF1B5B0" + "00000000" + "02000000" + "00000000" + "00000000", Convert.ToHexString(pvk, 0, 20));
+        var read = PvkFile.Read(pvk);
+        Assert.Equal(CapiKeyNumber.Signature, read.KeyNumber);
+        Assert.Equal(Signature.InverseQ, read.Parameters.InverseQ);
+    }
+
+    [Fact]
+    public void TruncatedOrBitFlippedPvkIsAFormatErrorOrAKey()
+    {
+        var pvk = PvkFile.Write(new KeySetEntry(CapiKeyNumber.Exchange, Exchange));
+        for (var length = 0; length < pvk.Length; length += 7)
+            Assert.Throws<MalformedDataException>(() => PvkFile.Read(pvk.AsSpan(0, length)));
+        for (var bit = 0; bit < 44 * 8; bit++)
+        {
+            var copy = (byte[])pvk.Clone();
+            copy[bit / 8] ^= (byte)(1 << (bit % 8));
+            try { PvkFile.Read(copy); }
+            catch (MalformedDataException) { }
+        }
+    }
+
+    [Fact]
+    public void OwnerOnlyFileIsMode0600AndNeverOverwrites()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"kd-{Guid.NewGuid():N}.pvk");
+        try
+        {
+            OwnerOnlyFile.WriteAllBytes(path, [1, 2, 3]);
+            if (!OperatingSystem.IsWindows())
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            Assert.Throws<IOException>(() => OwnerOnlyFile.WriteAllBytes(path, [4]));
+            Assert.Equal([1, 2, 3], File.ReadAllBytes(path));
+        }
+        finally { File.Delete(path); }
+    }
+}
