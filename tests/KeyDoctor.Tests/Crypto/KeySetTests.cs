@@ -106,3 +106,60 @@ public sealed class KeySetTests
         finally { File.Delete(path); }
     }
 }
+
+public sealed class KeySetConverterTests
+{
+    private static readonly RSAParameters Key = NewKey();
+
+    private static RSAParameters NewKey()
+    {
+        using var rsa = RSA.Create(1024);
+        return rsa.ExportParameters(true);
+    }
+
+    [Theory]
+    [InlineData(KeySetFileFormat.Xml, "<RSAKeyValue>")]
+    [InlineData(KeySetFileFormat.Pkcs1Pem, "-----BEGIN RSA PRIVATE KEY-----")]
+    [InlineData(KeySetFileFormat.Pkcs8Pem, "-----BEGIN PRIVATE KEY-----")]
+    [InlineData(KeySetFileFormat.Pvk, "\u001E\u00F1")]
+    public void EveryFormRoundTripsTheSameKey(KeySetFileFormat format, string start)
+    {
+        var set = new KeySet(null, [new KeySetEntry(CapiKeyNumber.Exchange, Key)]);
+        var bytes = KeySetConverter.Write(set, format);
+        Assert.StartsWith(start, Encoding.Latin1.GetString(bytes));
+        Assert.Equal(format, KeySetConverter.Detect(bytes));
+        var read = KeySetConverter.Read(bytes);
+        Assert.Equal(Key.D, read.Exchange!.Parameters.D);
+        Assert.Equal(Key.Modulus, read.Exchange.Parameters.Modulus);
+    }
+
+    [Fact]
+    public void PfxNeedsTheMatchingCertificate()
+    {
+        using var rsa = RSA.Create();
+        rsa.ImportParameters(Key);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=KeyDoctor test", rsa,
+            HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var withKey = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(withKey.RawData);
+        var set = new KeySet(null, [new KeySetEntry(CapiKeyNumber.Signature, Key)]);
+
+        var pfx = KeySetConverter.Write(set, KeySetFileFormat.Pfx, CapiKeyNumber.Signature, certificate, "pw");
+        var read = KeySetConverter.Read(pfx, CapiKeyNumber.Signature, "pw");
+        Assert.Equal(Key.D, read.Signature!.Parameters.D);
+        Assert.Throws<MalformedDataException>(() => KeySetConverter.Read(pfx, CapiKeyNumber.Signature, "wrong"));
+
+        using var other = RSA.Create(1024);
+        using var otherCert = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=other", other,
+            HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1).CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
+        Assert.Throws<ArgumentException>(() => KeySetConverter.Write(set, KeySetFileFormat.Pfx, CapiKeyNumber.Signature, otherCert));
+    }
+
+    [Fact]
+    public void PublicOnlyPemIsAFormatError()
+    {
+        using var rsa = RSA.Create();
+        rsa.ImportParameters(Key);
+        Assert.Throws<MalformedDataException>(() => KeySetConverter.Read(Encoding.ASCII.GetBytes(rsa.ExportSubjectPublicKeyInfoPem())));
+    }
+}
