@@ -19,6 +19,7 @@ public static class KeyDoctorApp
         CertsCommand.Create(context),
         EventsCommand.Create(context),
         IisCommand.Create(context),
+        ConfigCommand.Create(context),
         CollectCommand.CreateCollect(context),
         CollectCommand.CreateSnapshot(context),
         DiffCommand.Create(context),

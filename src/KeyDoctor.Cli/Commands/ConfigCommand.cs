@@ -1,0 +1,113 @@
+using System.CommandLine;
+using KeyDoctor.Crypto;
+using KeyDoctor.Crypto.KeySets;
+using KeyDoctor.Formats.Iis;
+
+namespace KeyDoctor.Cli.Commands;
+
+/// <summary>
+/// `keydoctor config`: answers "does this key open this applicationHost.config?" offline, before a service is
+/// restarted, and reads the protected values it opens (masked unless --reveal).
+/// </summary>
+public static class ConfigCommand
+{
+    private const string Mask = "********";
+
+    public static Command Create(CliContext context) =>
+        new("config", "IIS 7+ protected configuration: does a key open applicationHost.config, and what does it hold.")
+        {
+            CreateVerify(context),
+            CreateDecrypt(context),
+        };
+
+    private static Command CreateVerify(CliContext context)
+    {
+        var (file, key, json) = (ConfigArgument(), KeyOption(), CommonOptions.Json());
+        var command = new Command("verify", "For each AES provider, say whether the key opens its sessionKey.") { file, key, json };
+        command.SetAction(parse =>
+        {
+            var (config, providers) = Open(parse.GetValue(file)!, parse.GetValue(key)!);
+            if (parse.GetValue(json))
+                context.WriteJson(new
+                {
+                    file = parse.GetValue(file),
+                    providers = providers.Select(p => new { name = p.Provider.Name, keyContainerName = p.Provider.KeyContainerName, useOaep = p.Provider.UseOaep ?? false, status = p.Status, message = p.Message }),
+                });
+            else
+                foreach (var p in providers) context.Output.WriteLine($"{p.Provider.Name}: {p.Message}");
+            return providers.Any(p => p.SessionKey is not null) ? ExitCodes.Healthy : ExitCodes.Findings;
+        });
+        return command;
+    }
+
+    private static Command CreateDecrypt(CliContext context)
+    {
+        var (file, key, json) = (ConfigArgument(), KeyOption(), CommonOptions.Json());
+        var reveal = new Option<bool>("--reveal") { Description = "Print the decrypted secrets instead of masking them." };
+        var command = new Command("decrypt", "Decrypt every [enc:...:enc] value the key opens; secrets are masked unless --reveal.")
+        {
+            file, key, reveal, json,
+        };
+        command.SetAction(parse =>
+        {
+            var (config, providers) = Open(parse.GetValue(file)!, parse.GetValue(key)!);
+            var show = parse.GetValue(reveal);
+            var byName = providers.ToDictionary(p => p.Provider.Name, StringComparer.Ordinal);
+            var values = config.EncryptedAttributes.Select(attribute =>
+            {
+                string status, message;
+                string? value = null;
+                if (attribute.Value is null) (status, message) = ("malformed", attribute.Problem ?? "not an [enc:...:enc] value");
+                else if (attribute.Value.IsEmpty) (status, message, value) = ("empty", "empty value", "");
+                else if (!byName.TryGetValue(attribute.Value.Provider, out var provider))
+                    (status, message) = ("unknown-provider", $"provider {attribute.Value.Provider} is not declared");
+                else if (provider.SessionKey is null) (status, message) = ("not-opened", $"this key does not open provider {provider.Provider.Name}");
+                else if (ProtectedConfigCrypto.TryDecryptValue(provider.SessionKey, attribute.Value.Ciphertext.Span) is { } secret)
+                    (status, message, value) = ("decrypted", "decrypted", show ? secret : Mask);
+                else (status, message) = ("undecryptable", "the session key does not decrypt this value");
+                return new { element = attribute.ElementPath, attribute = attribute.AttributeName, line = attribute.Line, provider = attribute.Provider, status, message, value };
+            }).ToList();
+            if (parse.GetValue(json))
+                context.WriteJson(new { file = parse.GetValue(file), revealed = show, values });
+            else
+                foreach (var v in values)
+                    context.Output.WriteLine($"{v.element}/@{v.attribute} (line {v.line}, {v.provider}): {v.value ?? v.message}");
+            return values.All(v => v.status is "decrypted" or "empty") ? ExitCodes.Healthy : ExitCodes.Findings;
+        });
+        return command;
+    }
+
+    private sealed record ProviderResult(ProtectedConfigProvider Provider, string Status, string Message, byte[]? SessionKey);
+
+    private static (ApplicationHostConfig Config, List<ProviderResult> Providers) Open(string configPath, string keyPath)
+    {
+        var keySet = KeySetConverter.Read(File.ReadAllBytes(keyPath));
+        var exchange = keySet.Exchange ?? throw new UserInputException($"{keyPath} holds no AT_KEYEXCHANGE key");
+        if (!exchange.HasPrivateKey) throw new UserInputException($"{keyPath} holds a public key only");
+        var config = ApplicationHostConfig.Read(configPath);
+        var results = new List<ProviderResult>();
+        foreach (var provider in config.Providers)
+        {
+            if (provider.Kind != ProviderKind.Aes)
+                results.Add(new(provider, "not-checked", $"{provider.Kind} providers are not checked yet", null));
+            else if (provider.SessionKey is null)
+                results.Add(new(provider, "malformed", provider.SessionKeyProblem ?? "no sessionKey", null));
+            else if (ProtectedConfigCrypto.TryUnwrapSessionKey(provider.SessionKeyBlob.Span, exchange.Parameters, provider.UseOaep ?? false) is { } sessionKey)
+                results.Add(new(provider, "opens", $"this key opens provider {provider.Name}", sessionKey));
+            else
+                results.Add(new(provider, "does-not-open", $"this key does not open provider {provider.Name}" +
+                    (exchange.KeySizeBits != provider.SessionKey.WrappingKeyBits
+                        ? $" (key is {exchange.KeySizeBits}-bit, the sessionKey was wrapped with a {provider.SessionKey.WrappingKeyBits}-bit key)"
+                        : ""), null));
+        }
+        return (config, results);
+    }
+
+    private static Argument<string> ConfigArgument() => new("file") { Description = "applicationHost.config (or administration.config, redirection.config)." };
+
+    private static Option<string> KeyOption() => new("--key")
+    {
+        Description = "The provider's key: aspnet_regiis -px XML, a KeyDoctor key set, PEM, PVK or PFX.",
+        Required = true,
+    };
+}
