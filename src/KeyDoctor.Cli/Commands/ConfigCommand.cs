@@ -18,7 +18,61 @@ public static class ConfigCommand
         {
             CreateVerify(context),
             CreateDecrypt(context),
+            CreateRekey(context),
         };
+
+    private static Command CreateRekey(CliContext context)
+    {
+        var file = ConfigArgument();
+        var from = new Option<string>("--from") { Description = "The key that opens the configuration now (private key).", Required = true };
+        var to = new Option<string>("--to") { Description = "The target server's key (its public half is enough).", Required = true };
+        var output = new Option<string?>("--output", "-o") { Description = "New file; default <file>.rekeyed<ext> beside the old one." };
+        var json = CommonOptions.Json();
+        var command = new Command("rekey", "Re-wrap every AES provider's session key for another RSA key, writing a new file (never in place).")
+        {
+            file, from, to, output, json,
+        };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(file)!;
+            var (_, providers) = Open(path, parse.GetValue(from)!);
+            var target = KeySetConverter.Read(File.ReadAllBytes(parse.GetValue(to)!)).Exchange
+                ?? throw new UserInputException($"{parse.GetValue(to)} holds no AT_KEYEXCHANGE key");
+            var outputPath = parse.GetValue(output)
+                ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + ".rekeyed" + Path.GetExtension(path));
+            if (File.Exists(outputPath)) throw new UserInputException($"{outputPath} exists; rekey never overwrites");
+
+            using var targetKey = System.Security.Cryptography.RSA.Create();
+            targetKey.ImportParameters(target.Parameters);
+            // Only the sessionKey attribute changes: the [enc] values stay encrypted under the same AES session key,
+            // and every other byte of the file is kept.
+            var text = File.ReadAllText(path);
+            var rekeyed = new List<string>();
+            foreach (var p in providers.Where(p => p.SessionKey is not null))
+            {
+                var oldBlob = Convert.ToBase64String(p.Provider.SessionKeyBlob.Span);
+                var newBlob = Convert.ToBase64String(ProtectedConfigCrypto.WrapSessionKey(p.SessionKey, targetKey,
+                    p.Provider.UseOaep ?? false, p.Provider.SessionKey!.KeyAlgorithm));
+                var attribute = $"sessionKey=\"{oldBlob}\"";
+                if (text.Split(attribute).Length != 2) throw new UserInputException($"provider {p.Provider.Name}: its sessionKey is not written exactly once in canonical base64");
+                text = text.Replace(attribute, $"sessionKey=\"{newBlob}\"");
+                rekeyed.Add(p.Provider.Name);
+            }
+            var skipped = providers.Where(p => p.SessionKey is null).Select(p => new { name = p.Provider.Name, reason = p.Message }).ToList();
+            if (rekeyed.Count > 0) File.WriteAllText(outputPath, text, new System.Text.UTF8Encoding(false));
+
+            if (parse.GetValue(json))
+                context.WriteJson(new { file = path, output = rekeyed.Count > 0 ? outputPath : null, rekeyed, skipped });
+            else
+            {
+                foreach (var name in rekeyed) context.Output.WriteLine($"{name}: session key re-wrapped for the new key");
+                foreach (var s in skipped) context.Output.WriteLine($"{s.name}: not rekeyed ({s.reason})");
+                context.Output.WriteLine(rekeyed.Count > 0 ? $"written: {outputPath}" : "nothing written");
+            }
+            return rekeyed.Count > 0 && skipped.Count == 0 ? ExitCodes.Healthy : ExitCodes.Findings;
+        });
+        return command;
+    }
 
     private static Command CreateVerify(CliContext context)
     {

@@ -82,4 +82,38 @@ public sealed class ConfigCommandTests
         }
         finally { Directory.Delete(folder, recursive: true); }
     }
+
+    [Fact]
+    public void RekeyWritesANewFileThatTheNewKeyOpens()
+    {
+        var folder = Directory.CreateTempSubdirectory("kd-rekey-").FullName;
+        try
+        {
+            using var aesKey = RSA.Create(2048);
+            using var wasKey = RSA.Create(2048);
+            using var newKey = RSA.Create(2048);
+            var config = WriteConfig(folder, wasKey, wasKey, "S3cret!"); // one container for both providers
+            var original = File.ReadAllText(config);
+            var oldPath = Path.Combine(folder, "old.xml");
+            var newPath = Path.Combine(folder, "new.xml");
+            var newPublic = Path.Combine(folder, "new-public.xml");
+            File.WriteAllText(oldPath, wasKey.ToXmlString(true));
+            File.WriteAllText(newPath, newKey.ToXmlString(true));
+            File.WriteAllText(newPublic, newKey.ToXmlString(false));
+
+            var rekey = Cli.Run("config", "rekey", "--from", oldPath, "--to", newPublic, config, "--json");
+            Assert.Equal(0, rekey.ExitCode);
+            var rekeyed = Path.Combine(folder, "applicationHost.rekeyed.config");
+            Assert.Equal(original, File.ReadAllText(config)); // never in place
+
+            Assert.Equal(1, Cli.Run("config", "verify", "--key", oldPath, rekeyed).ExitCode);
+            var decrypted = Cli.Run("config", "decrypt", "--key", newPath, rekeyed, "--reveal", "--json");
+            Assert.Equal(0, decrypted.ExitCode);
+            Assert.Contains("\"value\":\"S3cret!\"", decrypted.Stdout.Replace(" ", ""));
+            Assert.Contains("\"value\":\"vdir-S3cret!\"", decrypted.Stdout.Replace(" ", ""));
+
+            Assert.Equal(2, Cli.Run("config", "rekey", "--from", oldPath, "--to", newPublic, config).ExitCode); // exists
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
 }
