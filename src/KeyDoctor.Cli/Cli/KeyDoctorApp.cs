@@ -20,6 +20,7 @@ public static class KeyDoctorApp
         EventsCommand.Create(context),
         IisCommand.Create(context),
         ConfigCommand.Create(context),
+        MetabaseCommand.Create(context),
         CollectCommand.CreateCollect(context),
         CollectCommand.CreateSnapshot(context),
         DiffCommand.Create(context),
