@@ -57,3 +57,18 @@ public sealed class KeysConvertCommandTests
         finally { File.Delete(path); }
     }
 }
+
+public sealed class KeysExportImportTests
+{
+    [Fact]
+    public void ExportAndImportSayTheyAreForWindowsElsewhere()
+    {
+        if (OperatingSystem.IsWindows()) return; // the live key store is exercised on Windows only
+        var export = Cli.Run("keys", "export", "iisWasKey", "-o", Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N")));
+        Assert.Equal(2, export.ExitCode);
+        Assert.Contains("for Windows", export.Stderr);
+        var import = Cli.Run("keys", "import", "nothing.xml", "--container", "x");
+        Assert.Equal(2, import.ExitCode);
+        Assert.Contains("for Windows", import.Stderr);
+    }
+}
