@@ -57,6 +57,21 @@ public sealed class KeySetTests
     }
 
     [Fact]
+    public void BitFlippedKeySetXmlIsAKeyOrAFormatError()
+    {
+        var xml = Encoding.UTF8.GetBytes(KeySetXml.Write(new KeySet("c", [new KeySetEntry(CapiKeyNumber.Exchange, Exchange)])));
+        for (var i = 0; i < xml.Length; i += 3)
+        {
+            var copy = (byte[])xml.Clone();
+            copy[i] ^= 0x20;
+            try { KeySetXml.Read(copy); }
+            catch (MalformedDataException) { }
+        }
+        for (var length = 0; length < xml.Length; length += 11)
+            Assert.Throws<MalformedDataException>(() => KeySetXml.Read(xml.AsSpan(0, length)));
+    }
+
+    [Fact]
     public void PrivateKeyBlobMatchesTheBclCspBlob()
     {
         using var csp = new RSACryptoServiceProvider();

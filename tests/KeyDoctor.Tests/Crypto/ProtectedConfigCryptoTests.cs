@@ -69,4 +69,22 @@ public sealed class ProtectedConfigCryptoTests
     [Fact]
     public void NotASimpleBlobIsAFormatError() =>
         Assert.Throws<MalformedDataException>(() => ProtectedConfigCrypto.TryUnwrapSessionKey([6, 2, 0, 0], Key.ExportParameters(true), false));
+
+    [Fact]
+    public void TruncatedOrBitFlippedRealSessionKeysAreNullOrFormatErrors()
+    {
+        var text = File.ReadAllText(Fixtures.Path("iis/applicationHost.cc0.config"));
+        var blob = Convert.FromBase64String(Regex.Match(text, "sessionKey=\"([^\"]+)\"").Groups[1].Value);
+        var key = Key.ExportParameters(true);
+        for (var length = 0; length < blob.Length; length += 9)
+            try { Assert.Null(ProtectedConfigCrypto.TryUnwrapSessionKey(blob.AsSpan(0, length), key, false)); }
+            catch (MalformedDataException) { }
+        for (var bit = 0; bit < 16 * 8; bit++)
+        {
+            var copy = (byte[])blob.Clone();
+            copy[bit / 8] ^= (byte)(1 << (bit % 8));
+            try { Assert.Null(ProtectedConfigCrypto.TryUnwrapSessionKey(copy, key, false)); }
+            catch (MalformedDataException) { }
+        }
+    }
 }
