@@ -36,7 +36,7 @@ public static class ConfigCommand
         {
             var path = parse.GetValue(file)!;
             var (_, providers) = Open(path, parse.GetValue(from)!);
-            var target = KeySetConverter.Read(File.ReadAllBytes(parse.GetValue(to)!)).Exchange
+            var target = KeySetConverter.Read(KeysCommand.ReadKeyFile(parse.GetValue(to)!)).Exchange
                 ?? throw new UserInputException($"{parse.GetValue(to)} holds no AT_KEYEXCHANGE key");
             var outputPath = parse.GetValue(output)
                 ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + ".rekeyed" + Path.GetExtension(path));
@@ -135,7 +135,7 @@ public static class ConfigCommand
 
     private static (ApplicationHostConfig Config, List<ProviderResult> Providers) Open(string configPath, string keyPath)
     {
-        var keySet = KeySetConverter.Read(File.ReadAllBytes(keyPath));
+        var keySet = KeySetConverter.Read(KeysCommand.ReadKeyFile(keyPath));
         var exchange = keySet.Exchange ?? throw new UserInputException($"{keyPath} holds no AT_KEYEXCHANGE key");
         if (!exchange.HasPrivateKey) throw new UserInputException($"{keyPath} holds a public key only");
         var config = ApplicationHostConfig.Read(configPath);

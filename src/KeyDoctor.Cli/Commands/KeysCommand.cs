@@ -161,7 +161,7 @@ public static class KeysCommand
         _ => "pfx",
     };
 
-    private static byte[] ReadKeyFile(string path)
+    internal static byte[] ReadKeyFile(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         if (stream.Length > 1 << 20) throw new UserInputException($"{path} is {stream.Length} bytes, too large for a key file");

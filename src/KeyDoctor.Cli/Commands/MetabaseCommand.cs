@@ -29,7 +29,7 @@ public static class MetabaseCommand
         };
         command.SetAction(parse =>
         {
-            var keySet = KeySetConverter.Read(File.ReadAllBytes(parse.GetValue(key)!));
+            var keySet = KeySetConverter.Read(KeysCommand.ReadKeyFile(parse.GetValue(key)!));
             var metabase = MetabaseXml.Read(parse.GetValue(file)!);
             var sessionKey = metabase.SessionKey;
             MetabaseKeyVerdict? verdict = sessionKey.Blob is { } blob ? MetabaseKeyCheck.Verify(blob, keySet) : null;
