@@ -21,6 +21,8 @@ public static class KeyDoctorApp
         CertsCommand.Create(context),
         EventsCommand.Create(context),
         IisCommand.Create(context),
+        ConfigCommand.Create(context),
+        MetabaseCommand.Create(context),
         CollectCommand.CreateCollect(context),
         CollectCommand.CreateSnapshot(context),
         DiffCommand.Create(context),

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using KeyDoctor.Crypto.KeySets;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Formats.KeyFiles;
@@ -24,7 +25,150 @@ public static class KeysCommand
             CreateName(context),
             CreateList(context),
             CreateShow(context),
+            CreateConvert(context),
+            CreateExport(context),
+            CreateImport(context),
         };
+
+    private static Command CreateExport(CliContext context)
+    {
+        var container = new Argument<string>("container") { Description = "CryptoAPI machine key container, e.g. iisWasKey." };
+        var output = new Option<string>("--output", "-o") { Description = "Key set XML to write (owner-only, never overwritten).", Required = true };
+        var json = CommonOptions.Json();
+        var command = new Command("export", "Windows: export both key numbers of a CryptoAPI machine container to one key set XML.")
+        {
+            container, output, json,
+        };
+        command.SetAction(parse =>
+        {
+            if (!OperatingSystem.IsWindows()) throw new UserInputException("keys export reads the CryptoAPI machine key store: it is for Windows (use keys convert elsewhere)");
+            var path = parse.GetValue(output)!;
+            if (File.Exists(path)) throw new UserInputException($"{path} exists; KeyDoctor never overwrites a key file");
+            KeySet keySet;
+            try { keySet = KeyDoctor.Machine.KeyStore.CapiKeySetStore.Export(parse.GetValue(container)!); }
+            catch (System.Security.Cryptography.CryptographicException ex) { throw new UserInputException($"cannot export {parse.GetValue(container)}: {ex.Message}"); }
+            OwnerOnlyFile.WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(KeySetXml.Write(keySet)));
+            WriteKeySetSummary(context, parse.GetValue(json), keySet, path);
+            return ExitCodes.Healthy;
+        });
+        return command;
+    }
+
+    private static Command CreateImport(CliContext context)
+    {
+        var input = new Argument<string>("file") { Description = "Key set XML, aspnet_regiis XML, PEM, PVK or PFX." };
+        var container = new Option<string>("--container") { Description = "CryptoAPI machine key container to create or replace.", Required = true };
+        var exportable = new Option<bool>("--exportable") { Description = "Import the keys as exportable (default: not exportable)." };
+        var json = CommonOptions.Json();
+        var command = new Command("import", "Windows: import a key set into a CryptoAPI machine container, both key numbers.")
+        {
+            input, container, exportable, json,
+        };
+        command.SetAction(parse =>
+        {
+            if (!OperatingSystem.IsWindows()) throw new UserInputException("keys import writes the CryptoAPI machine key store: it is for Windows");
+            var keySet = KeySetConverter.Read(ReadKeyFile(parse.GetValue(input)!));
+            if (keySet.Keys.Any(k => !k.HasPrivateKey)) throw new UserInputException("the key set holds a public key only");
+            try { KeyDoctor.Machine.KeyStore.CapiKeySetStore.Import(keySet, parse.GetValue(container)!, parse.GetValue(exportable)); }
+            catch (System.Security.Cryptography.CryptographicException ex) { throw new UserInputException($"cannot import into {parse.GetValue(container)}: {ex.Message}"); }
+            WriteKeySetSummary(context, parse.GetValue(json), keySet, parse.GetValue(container)!);
+            return ExitCodes.Healthy;
+        });
+        return command;
+    }
+
+    private static void WriteKeySetSummary(CliContext context, bool json, KeySet keySet, string target)
+    {
+        if (json)
+            context.WriteJson(new { target, keys = keySet.Keys.Select(k => new { keyNumber = KeySetXml.Name(k.KeyNumber), bits = k.KeySizeBits }) });
+        else
+            foreach (var key in keySet.Keys) context.Output.WriteLine($"{KeySetXml.Name(key.KeyNumber)} {key.KeySizeBits}-bit -> {target}");
+    }
+
+    private static Command CreateConvert(CliContext context)
+    {
+        var input = new Argument<string>("input") { Description = "Key file: aspnet_regiis XML, PEM (PKCS#1 or PKCS#8), PVK or PFX." };
+        var output = new Option<string>("--output", "-o") { Description = "File to write (created owner-only; never overwritten).", Required = true };
+        var to = new Option<string?>("--to") { Description = "xml, pem (PKCS#1), pkcs8, pvk or pfx; by default from the output extension." };
+        var keyNumber = new Option<string>("--key-number")
+        {
+            Description = "Which key a single-key form holds or takes: exchange (AT_KEYEXCHANGE) or signature (AT_SIGNATURE).",
+            DefaultValueFactory = _ => "exchange",
+        };
+        var cert = new Option<string?>("--cert") { Description = "Certificate (DER or PEM) of the key, required for PFX output." };
+        var password = new Option<string?>("--password") { Description = "PFX password (input and output)." };
+        var json = CommonOptions.Json();
+        var command = new Command("convert", "Convert RSA keys between aspnet_regiis XML, PEM PKCS#1/PKCS#8, PVK and PFX. Keys are never printed.")
+        {
+            input, output, to, keyNumber, cert, password, json,
+        };
+        command.SetAction(parse =>
+        {
+            var inputPath = parse.GetValue(input)!;
+            var outputPath = parse.GetValue(output)!;
+            var number = parse.GetValue(keyNumber) switch
+            {
+                "exchange" or "1" or "AT_KEYEXCHANGE" => CapiKeyNumber.Exchange,
+                "signature" or "2" or "AT_SIGNATURE" => CapiKeyNumber.Signature,
+                var other => throw new UserInputException($"--key-number {other}: use exchange or signature"),
+            };
+            var format = OutputFormat(parse.GetValue(to), outputPath);
+            if (File.Exists(outputPath)) throw new UserInputException($"{outputPath} exists; KeyDoctor never overwrites a key file");
+            var pfxPassword = parse.GetValue(password);
+            var keySet = KeySetConverter.Read(ReadKeyFile(inputPath), number, pfxPassword);
+            using var certificate = parse.GetValue(cert) is { } certPath
+                ? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(certPath)
+                : null;
+            byte[] bytes;
+            try { bytes = KeySetConverter.Write(keySet, format, number, certificate, pfxPassword); }
+            catch (ArgumentException ex) { throw new UserInputException(ex.Message); }
+            OwnerOnlyFile.WriteAllBytes(outputPath, bytes);
+
+            var written = format == KeySetFileFormat.Xml ? keySet.Keys : keySet.Keys.Where(k => k.KeyNumber == number).ToList();
+            if (parse.GetValue(json))
+                context.WriteJson(new
+                {
+                    input = inputPath,
+                    output = outputPath,
+                    format = FormatName(format),
+                    keys = written.Select(k => new { keyNumber = KeySetXml.Name(k.KeyNumber), bits = k.KeySizeBits, hasPrivateKey = k.HasPrivateKey }),
+                });
+            else
+                foreach (var key in written)
+                    context.Output.WriteLine($"{KeySetXml.Name(key.KeyNumber)} {key.KeySizeBits}-bit -> {outputPath} ({FormatName(format)}, owner-only)");
+            return ExitCodes.Healthy;
+        });
+        return command;
+    }
+
+    private static KeySetFileFormat OutputFormat(string? to, string outputPath) =>
+        (to ?? Path.GetExtension(outputPath).TrimStart('.')).ToLowerInvariant() switch
+        {
+            "xml" => KeySetFileFormat.Xml,
+            "pem" or "pkcs1" or "key" => KeySetFileFormat.Pkcs1Pem,
+            "pkcs8" or "p8" => KeySetFileFormat.Pkcs8Pem,
+            "pvk" => KeySetFileFormat.Pvk,
+            "pfx" or "p12" => KeySetFileFormat.Pfx,
+            var other => throw new UserInputException($"output format \"{other}\": use --to xml, pem, pkcs8, pvk or pfx"),
+        };
+
+    private static string FormatName(KeySetFileFormat format) => format switch
+    {
+        KeySetFileFormat.Xml => "xml",
+        KeySetFileFormat.Pkcs1Pem => "pem-pkcs1",
+        KeySetFileFormat.Pkcs8Pem => "pem-pkcs8",
+        KeySetFileFormat.Pvk => "pvk",
+        _ => "pfx",
+    };
+
+    internal static byte[] ReadKeyFile(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        if (stream.Length > 1 << 20) throw new UserInputException($"{path} is {stream.Length} bytes, too large for a key file");
+        var buffer = new byte[stream.Length];
+        stream.ReadExactly(buffer);
+        return buffer;
+    }
 
     private static Command CreateName(CliContext context)
     {

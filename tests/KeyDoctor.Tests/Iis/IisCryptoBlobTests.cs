@@ -1,3 +1,4 @@
+using KeyDoctor.Crypto;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;

@@ -44,7 +44,11 @@ internal static class IisConfigXml
                 SafeXml.Attr(add, "cspProviderName"),
                 ParseBool(SafeXml.Attr(add, "useMachineContainer")),
                 ParseBool(SafeXml.Attr(add, "useOAEP")),
-                sessionKeyText is not null, sessionKey, sessionKeyProblem, line));
+                sessionKeyText is not null, sessionKey, sessionKeyProblem, line)
+            {
+                // Kept so a key can be tried against it (keydoctor config verify); only when it parsed.
+                SessionKeyBlob = sessionKey is null ? ReadOnlyMemory<byte>.Empty : Convert.FromBase64String(sessionKeyText!),
+            });
         }
         return providers;
     }

@@ -39,6 +39,9 @@ public sealed record ProtectedConfigProvider(
     string? SessionKeyProblem,
     int Line)
 {
+    /// <summary>The whole sessionKey SIMPLEBLOB (header and RSA cipher text) when <see cref="SessionKey"/> parsed.</summary>
+    public ReadOnlyMemory<byte> SessionKeyBlob { get; init; }
+
     /// <summary>The key store the container lives in, or null for kinds KeyDoctor cannot place.</summary>
     public KeyStoreKind? KeyStore => Kind switch
     {

@@ -1,7 +1,10 @@
-namespace KeyDoctor.Formats.Iis.Metabase;
+namespace KeyDoctor.Crypto;
 
-/// <summary>RC4 (ARCFOUR), the stream cipher of IIS 6 metabase secrets. Not in the BCL; small enough to keep here.</summary>
-internal static class Rc4
+/// <summary>
+/// RC4 (ARCFOUR), the stream cipher of IIS 6 metabase secrets and of CryptoAPI session keys.
+/// Not in the BCL; this is the one implementation in KeyDoctor (checked against RFC 6229).
+/// </summary>
+public static class Rc4
 {
     /// <summary>XORs <paramref name="data"/> in place with the keystream of <paramref name="key"/> (1-256 bytes).</summary>
     public static void Apply(ReadOnlySpan<byte> key, Span<byte> data)

@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+using KeyDoctor.Crypto.KeySets;
+using KeyDoctor.Formats.Iis.Metabase;
+
+namespace KeyDoctor.Crypto;
+
+/// <summary>Which half of a key set fails an IIS 6 metabase SessionKey: null means "not checked" (key missing).</summary>
+public sealed record MetabaseKeyVerdict(bool? ExchangeKeyOpens, bool? SignatureValid, string Message)
+{
+    public bool Healthy => ExchangeKeyOpens == true && SignatureValid == true;
+}
+
+/// <summary>
+/// Checks the metabase SessionKey (MS-IMSA 2.2.2) against the "Microsoft Internet Information Server" key set the
+/// way IISADMIN needs it at start: the AT_KEYEXCHANGE key must unwrap the SIMPLEBLOB (else NTE_BAD_KEYSET/NTE_BAD_DATA)
+/// and the AT_SIGNATURE key must verify the MD5/RSA signature of it (else NTE_BAD_SIGNATURE).
+/// </summary>
+public static class MetabaseKeyCheck
+{
+    public static MetabaseKeyVerdict Verify(IisSessionKeyBlob sessionKey, KeySet keySet)
+    {
+        bool? opens = null;
+        if (keySet.Exchange is { HasPrivateKey: true } exchange)
+        {
+            var cipherText = sessionKey.SimpleBlobBytes.AsSpan(Formats.Iis.CapiSimpleBlob.HeaderLength).ToArray();
+            Array.Reverse(cipherText);
+            using var rsa = RSA.Create();
+            rsa.ImportParameters(exchange.Parameters);
+            try { opens = cipherText.Length == exchange.Parameters.Modulus!.Length && rsa.Decrypt(cipherText, RSAEncryptionPadding.Pkcs1).Length is > 0 and <= 32; }
+            catch (CryptographicException) { opens = false; }
+        }
+        bool? signed = null;
+        if (keySet.Signature is { } signature)
+        {
+            using var rsa = RSA.Create();
+            rsa.ImportParameters(new RSAParameters { Modulus = signature.Parameters.Modulus, Exponent = signature.Parameters.Exponent });
+            signed = sessionKey.VerifySignature(rsa);
+        }
+        var parts = new List<string>
+        {
+            opens switch
+            {
+                true => "the AT_KEYEXCHANGE key opens the SessionKey",
+                false => "the AT_KEYEXCHANGE key does not open the SessionKey (IISADMIN: NTE_BAD_KEYSET / NTE_BAD_DATA)",
+                null => "no AT_KEYEXCHANGE private key to try",
+            },
+            signed switch
+            {
+                true => "the AT_SIGNATURE key verifies its signature",
+                false => "the AT_SIGNATURE key does not verify its signature (IISADMIN: NTE_BAD_SIGNATURE)",
+                null => "no AT_SIGNATURE key to check the signature",
+            },
+        };
+        return new MetabaseKeyVerdict(opens, signed, string.Join("; ", parts));
+    }
+}
