@@ -112,9 +112,10 @@ public static class HtmlReport
             string keyFile = "—";
             if (link?.ContainerName is not null)
             {
-                var expected = link.ExpectedKeyFile(state.MachineGuid);
-                var found = state.KeyFiles.FirstOrDefault(k => k.Report.FileName.Equals(expected.FileName, StringComparison.OrdinalIgnoreCase));
-                keyFile = found is null ? $"missing: {expected.FileName}" : $"{found.Report.FileName} ({KeyFileStatusNames.Of(found.Report.Status)})";
+                var linked = state.FindLinkedKeyFile(link);
+                keyFile = linked.KeyFile is { } found
+                    ? $"{found.Report.FileName} ({KeyFileStatusNames.Of(found.Report.Status)})"
+                    : $"missing: {linked.Expected.FileName}";
             }
             html.Append("<tr><td><code>").Append(E(binding.Endpoint)).Append("</code></td><td>")
                 .Append(stored is null ? $"<span class=\"bad\">not in {E(binding.EffectiveStoreName)}: {E(binding.CertificateHash ?? "none")}</span>" : $"{E(x509?.Subject ?? "?")}<br><code>{E(stored.Thumbprint)}</code>")

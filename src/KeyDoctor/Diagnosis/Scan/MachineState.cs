@@ -16,6 +16,9 @@ public sealed record ScannedKeyFile(string Folder, KeyFileReport Report)
     public string WindowsPath => WindowsPaths.Combine(Folder, Report.FileName);
 }
 
+/// <summary>The result of <see cref="MachineState.FindLinkedKeyFile"/>.</summary>
+public sealed record LinkedKeyFile(ExpectedKeyFile Expected, string Folder, IReadOnlyList<ScannedKeyFile> Candidates, ScannedKeyFile? KeyFile);
+
 /// <summary>An event the checks look at, with the log it came from.</summary>
 public sealed record ScannedEvent(string Log, EvtxRecord Record);
 
@@ -141,8 +144,8 @@ public sealed class MachineState
         var prefixes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var known in WellKnownContainers.All) prefixes.Add(known.Prefix);
         foreach (var certificate in Certificates)
-            if (certificate.Entry?.KeyProviderInfo is { ContainerName: { } container } link)
-                prefixes.Add(link.IsCng ? ContainerName.CngPrefix(container) : ContainerName.CapiPrefix(container));
+            if (certificate.Entry?.KeyProviderInfo is { ContainerName: not null } link)
+                prefixes.Add(link.KeyFilePrefix);
         foreach (var provider in ApplicationHost?.Providers ?? [])
             if (provider.ExpectedKeyFilePrefix is { } prefix) prefixes.Add(prefix);
         return prefixes;
@@ -181,6 +184,22 @@ public sealed class MachineState
         KeyFilesByGuid = byGuid;
         UserKeyFiles = UserProfileKeyFiles().ToLookup(f => WindowsPaths.FileName(f)[..Math.Min(32, WindowsPaths.FileName(f).Length)],
             StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// Where a certificate's key link leads in the machine store: the expected file, the files with its prefix, and
+    /// the one that is the key (under the current MachineGuid, or any when the GUID is unknown).
+    /// </summary>
+    public LinkedKeyFile FindLinkedKeyFile(KeyProviderInfo link)
+    {
+        var expected = link.ExpectedKeyFile(MachineGuid);
+        var folder = link.IsCng ? WindowsPaths.CngMachineKeys : WindowsPaths.MachineKeys;
+        var candidates = KeyFiles.Where(f => (f.Folder == folder || (link.IsCng && f.Folder == WindowsPaths.CngSystemKeys))
+                                             && f.Report.FileName.StartsWith(expected.Prefix, StringComparison.OrdinalIgnoreCase)).ToList();
+        var keyFile = MachineGuid is null
+            ? candidates.FirstOrDefault()
+            : candidates.FirstOrDefault(f => f.Report.FileName.Equals(expected.FileName, StringComparison.OrdinalIgnoreCase));
+        return new LinkedKeyFile(expected, folder, candidates, keyFile);
     }
 
     /// <summary>Damage that makes a key unusable (GUID and duplicate statuses are the MachineGuid check's business).</summary>

@@ -53,8 +53,8 @@ internal static class SslChecks
     {
         var prefixes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var binding in state.HttpSysBindings.Where(b => b.CertificateHash is not null))
-            if (Find(state, binding.CertificateHash!, binding.EffectiveStoreName)?.Entry?.KeyProviderInfo is { ContainerName: { } name } link)
-                prefixes.Add(link.IsCng ? ContainerName.CngPrefix(name) : ContainerName.CapiPrefix(name));
+            if (Find(state, binding.CertificateHash!, binding.EffectiveStoreName)?.Entry?.KeyProviderInfo is { ContainerName: not null } link)
+                prefixes.Add(link.KeyFilePrefix);
         return prefixes;
     }
 
@@ -104,13 +104,7 @@ internal static class SslChecks
                 },
             };
 
-        var expected = link.ExpectedKeyFile(state.MachineGuid);
-        var folder = link.IsCng ? WindowsPaths.CngMachineKeys : WindowsPaths.MachineKeys;
-        var candidates = state.KeyFiles.Where(f => (f.Folder == folder || (link.IsCng && f.Folder == WindowsPaths.CngSystemKeys))
-                                                   && f.Report.FileName.StartsWith(expected.Prefix, StringComparison.OrdinalIgnoreCase)).ToList();
-        var keyFile = state.MachineGuid is null
-            ? candidates.FirstOrDefault()
-            : candidates.FirstOrDefault(f => f.Report.FileName.Equals(expected.FileName, StringComparison.OrdinalIgnoreCase));
+        var (expected, folder, candidates, keyFile) = state.FindLinkedKeyFile(link);
         if (keyFile is null)
         {
             var inProfiles = state.UserKeyFiles[expected.Prefix].ToList();
@@ -144,7 +138,7 @@ internal static class SslChecks
 
         if (x509 is not null && keyFile.Report.PublicKeySha256 is { } keyHash)
         {
-            var certificateHash = Convert.ToHexStringLower(SHA256.HashData(x509.PublicKey.ExportSubjectPublicKeyInfo()));
+            var certificateHash = PublicKeyInfo.FingerprintOf(x509);
             if (!certificateHash.Equals(keyHash, StringComparison.OrdinalIgnoreCase))
                 yield return new Finding(FindingCatalog.CertificateKeyMismatch, thumbprint,
                     FindingCatalog.CertificateKeyMismatch.FormatMessage(thumbprint, keyFile.WindowsPath))

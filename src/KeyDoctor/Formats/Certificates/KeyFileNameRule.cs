@@ -11,8 +11,7 @@ internal static class KeyFileNameRule
 {
     public static ExpectedKeyFile For(KeyProviderInfo info, string? machineGuid)
     {
-        var container = info.ContainerName ?? "";
-        var prefix = info.IsCng ? KeyFiles.ContainerName.CngPrefix(container) : KeyFiles.ContainerName.CapiPrefix(container);
+        var prefix = info.KeyFilePrefix;
         var fileName = prefix + "_" + (string.IsNullOrEmpty(machineGuid) ? "*" : machineGuid.ToLowerInvariant());
         var dss = info.ProviderType is 3 or 13 or 18;
         string directory = (info.IsCng, info.IsMachineKey) switch

@@ -28,6 +28,11 @@ public sealed record KeyProviderInfo(
 
     public bool IsMachineKey => (Flags & MachineKeySetFlag) != 0;
 
+    /// <summary>The 32-hex file-name prefix of the linked key (CNG or CryptoAPI rule by provider type).</summary>
+    public string KeyFilePrefix => IsCng
+        ? KeyFiles.ContainerName.CngPrefix(ContainerName ?? "")
+        : KeyFiles.ContainerName.CapiPrefix(ContainerName ?? "");
+
     /// <summary>AT_KEYEXCHANGE, AT_SIGNATURE, or the number (CNG keys carry 0).</summary>
     public string KeySpecName => KeySpec switch { 1 => "AT_KEYEXCHANGE", 2 => "AT_SIGNATURE", 0 => "0 (CNG)", _ => KeySpec.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 

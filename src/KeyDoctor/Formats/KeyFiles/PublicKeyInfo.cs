@@ -18,8 +18,16 @@ public sealed record PublicKeyInfo
         KeyBits = keyBits;
         RsaExponent = exponent;
         SubjectPublicKeyInfo = subjectPublicKeyInfo;
-        Sha256 = Convert.ToHexStringLower(SHA256.HashData(subjectPublicKeyInfo));
+        Sha256 = FingerprintOf(subjectPublicKeyInfo);
     }
+
+    /// <summary>The fingerprint key files and certificates are joined by: SHA-256 of the DER SubjectPublicKeyInfo, lower-case hex.</summary>
+    public static string FingerprintOf(ReadOnlySpan<byte> subjectPublicKeyInfo) =>
+        Convert.ToHexStringLower(SHA256.HashData(subjectPublicKeyInfo));
+
+    /// <summary>The same fingerprint for a certificate's public key.</summary>
+    public static string FingerprintOf(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) =>
+        FingerprintOf(certificate.PublicKey.ExportSubjectPublicKeyInfo());
 
     /// <summary>"RSA", "ECDSA_P256", "ECDH_P384", ...</summary>
     public string Algorithm { get; }

@@ -261,7 +261,7 @@ public static class KeyRecovery
     private static string? SpkiSha256(StoredCertificate certificate)
     {
         if (certificate.Entry?.Certificate is not { } x509) return null;
-        return Convert.ToHexStringLower(SHA256.HashData(x509.PublicKey.ExportSubjectPublicKeyInfo()));
+        return PublicKeyInfo.FingerprintOf(x509);
     }
 
     private static bool Selected(RecoveredKey key, RecoverySelection selection)
