@@ -1,47 +1,255 @@
 using System.CommandLine;
 using KeyDoctor.Diagnosis.Scan;
 using KeyDoctor.Machine;
+using KeyDoctor.Machine.Collection;
 using KeyDoctor.Repair;
 using Spectre.Console;
 
 namespace KeyDoctor.Cli.Commands;
 
-/// <summary>`keydoctor repair plan`: the ordered, reversible steps that fix a scan's findings.</summary>
+/// <summary>`keydoctor repair plan|apply|rollback`: the ordered, reversible steps that fix a scan's findings, and running them.</summary>
 public static class RepairCommand
 {
     public static Command Create(CliContext context)
     {
-        var command = new Command("repair", "Plan the fix for what 'scan' found: backup, change, check and rollback for each finding, in dependency order.");
-        var input = new Argument<string>("source") { Description = "An image folder or a bundle (.zip) to scan and plan for." };
-        var output = new Option<FileInfo?>("--output", "-o") { Description = "Write the plan as a PowerShell script (dry run unless run with -Apply)." };
-        var json = CommonOptions.Json();
-        var plan = new Command("plan", "Scan, then write the repair plan: nothing is changed.") { input, output, json };
-        plan.SetAction(parse =>
-        {
-            var path = parse.GetValue(input)!;
-            using var source = MachineSource.Open(path);
-            var result = RepairPlanner.Plan(Scanner.Scan(source));
-            if (parse.GetValue(output) is { } file)
-            {
-                if (file.Exists) throw new UserInputException($"{file.FullName} exists; choose another --output");
-                File.WriteAllText(file.FullName, result.ToPowerShell(source.Description));
-            }
-            if (parse.GetValue(json))
-                context.WriteJson(new
-                {
-                    steps = result.Steps,
-                    needsDecision = result.NeedsDecision.Select(f => new { id = f.Id, subject = f.Subject, decision = f.Fix?.Summary, risk = f.Fix?.Risk }),
-                    needsReboot = result.NeedsReboot,
-                    needsIisRestart = result.NeedsIisRestart,
-                });
-            else Print(context.Console, result, parse.GetValue(output));
-            return result.IsEmpty ? ExitCodes.Healthy : ExitCodes.Findings;
-        });
-        command.Subcommands.Add(plan);
+        var command = new Command("repair",
+            "Fix what 'scan' found: plan the steps (backup, change, check, rollback for each finding, in dependency order), apply them with a transcript, roll them back.");
+        command.Subcommands.Add(CreatePlan(context));
+        command.Subcommands.Add(CreateApply(context));
+        command.Subcommands.Add(CreateRollback(context));
         return command;
     }
 
-    private static void Print(IAnsiConsole console, RepairPlan plan, FileInfo? written)
+    private static Option<string?> SnapshotOption(string description) => new("--snapshot") { Description = description };
+
+    private static Command CreatePlan(CliContext context)
+    {
+        var input = new Argument<string>("source") { Description = "An image folder or a bundle (.zip) to scan and plan for." };
+        var output = new Option<FileInfo?>("--output", "-o")
+        {
+            Description = "Write the plan: a .json file, or a PowerShell script (dry run unless run with -Apply) that 'repair apply' also reads.",
+        };
+        var snapshot = SnapshotOption("A snapshot or bundle taken before the damage (keydoctor snapshot): key files intact in it are restored from it.");
+        var json = CommonOptions.Json();
+        var plan = new Command("plan", "Scan, then write the repair plan: nothing is changed.") { input, output, snapshot, json };
+        plan.SetAction(parse =>
+        {
+            var path = parse.GetValue(input)!;
+            var snapshotPath = parse.GetValue(snapshot);
+            using var source = MachineSource.Open(path);
+            using var snapshotSource = snapshotPath is null ? null : MachineSource.Open(snapshotPath);
+            var result = RepairPlanner.Plan(Scanner.Scan(source), new RepairPlanOptions
+            {
+                Snapshot = snapshotSource,
+                SnapshotPath = snapshotPath is null ? null : Path.GetFullPath(snapshotPath),
+            });
+            if (parse.GetValue(output) is { } file)
+            {
+                if (file.Exists) throw new UserInputException($"{file.FullName} exists; choose another --output");
+                File.WriteAllText(file.FullName, file.Extension.Equals(".json", StringComparison.OrdinalIgnoreCase) ? result.ToJson() : result.ToPowerShell());
+            }
+            if (parse.GetValue(json)) context.Output.WriteLine(result.ToJson());
+            else PrintPlan(context.Console, result, parse.GetValue(output));
+            return result.IsEmpty ? ExitCodes.Healthy : ExitCodes.Findings;
+        });
+        return plan;
+    }
+
+    private static Command CreateApply(CliContext context)
+    {
+        var planFile = new Argument<FileInfo>("plan") { Description = "A plan from 'keydoctor repair plan -o' (.ps1 or .json)." };
+        var image = new Option<DirectoryInfo?>("--image")
+        {
+            Description = "Apply to an image folder (a mounted system drive) instead of this server: file-level steps are made, registry changes are written as .reg files, the rest is refused.",
+        };
+        var snapshot = SnapshotOption("Where the plan's snapshot is now, if it moved since the plan was made.");
+        var runFolder = new Option<DirectoryInfo?>("--run-folder")
+        {
+            Description = "Folder for the backups, transcript, journal and .reg files of this run (default: keydoctor-repair-<time> here). Keep it: 'repair rollback' needs it.",
+        };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask before changing anything (for scripts)." };
+        var json = CommonOptions.Json();
+        var apply = new Command("apply",
+            "Carry out a plan: for each finding still there, back up, change, check; at the first failed check, roll back what this run did and stop.")
+        {
+            planFile, image, snapshot, runFolder, yes, json,
+        };
+        apply.SetAction(parse =>
+        {
+            var file = parse.GetValue(planFile)!;
+            if (!file.Exists) throw new UserInputException($"no such plan: {file.FullName}");
+            if (file.Length > RepairPlan.MaxPlanBytes) throw new UserInputException($"{file.FullName} is too large to be a plan");
+            var plan = RepairPlan.Parse(File.ReadAllText(file.FullName));
+            var snapshotPath = parse.GetValue(snapshot) ?? plan.Snapshot;
+            if (snapshotPath is not null && !File.Exists(snapshotPath) && !Directory.Exists(snapshotPath))
+                throw new UserInputException($"the plan's snapshot {snapshotPath} is not there; give --snapshot with where it is now");
+            var target = CreateTarget(parse.GetValue(image), snapshotPath);
+
+            var changes = plan.Steps.Count(s => s.Kind == RepairStepKind.Change);
+            if (changes == 0)
+            {
+                Report(context, parse.GetValue(json), new RepairResult([], ""), plan);
+                return plan.NeedsDecision.Count == 0 ? ExitCodes.Healthy : ExitCodes.Findings;
+            }
+            if (!parse.GetValue(yes) && !Confirm(context, plan, target, changes)) return ExitCodes.UsageOrInputError;
+
+            var folder = parse.GetValue(runFolder)?.FullName
+                         ?? Path.GetFullPath($"keydoctor-repair-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+            var run = RepairRun.Create(folder, target.Description, file.FullName);
+            RepairResult result;
+            try
+            {
+                run.WritePrivateFile("plan.json", System.Text.Encoding.UTF8.GetBytes(plan.ToJson()));
+                result = RepairRunner.Apply(plan, target, run, context.Interactive && !parse.GetValue(json)
+                    ? outcome => context.ErrorConsole.MarkupLine($"[grey]{outcome.Order}. {outcome.Kind} {Markup.Escape(outcome.FindingId)}: {outcome.Outcome}[/]")
+                    : null);
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new UserInputException(ex.Message);
+            }
+            finally
+            {
+                run.Close();
+            }
+            Report(context, parse.GetValue(json), result, plan);
+            var clean = !result.Failed && !result.LeftSomethingUndone && plan.NeedsDecision.Count == 0;
+            return clean ? ExitCodes.Healthy : ExitCodes.Findings;
+        });
+        return apply;
+    }
+
+    private static Command CreateRollback(CliContext context)
+    {
+        var runFolder = new Argument<DirectoryInfo>("run-folder") { Description = "The folder 'repair apply' wrote (journal.json, backups)." };
+        var image = new Option<DirectoryInfo?>("--image") { Description = "The image folder the run changed (on the live server, leave it out)." };
+        var force = new Option<bool>("--force") { Description = "Put files back even if they changed again after the repair." };
+        var json = CommonOptions.Json();
+        var rollback = new Command("rollback", "Undo a repair run: put back every file it changed, byte for byte, from its backups (newest first).")
+        {
+            runFolder, image, force, json,
+        };
+        rollback.SetAction(parse =>
+        {
+            var folder = parse.GetValue(runFolder)!;
+            if (!folder.Exists) throw new UserInputException($"no such run folder: {folder.FullName}");
+            var run = RepairRun.Open(folder.FullName);
+            IReadOnlyList<string> problems;
+            try
+            {
+                if (parse.GetValue(image) is { } imageFolder)
+                    problems = new ImageRepairTarget(imageFolder.FullName, null).Rollback(run, parse.GetValue(force));
+                else
+                {
+                    if (!OperatingSystem.IsWindows())
+                        throw new UserInputException("rolling back on the live server needs Windows; for an image folder give --image DIR");
+                    var plan = RepairPlan.Parse(File.ReadAllText(Path.Combine(folder.FullName, "plan.json")));
+                    problems = RepairRunner.RollbackLive(plan, CreateTarget(null, plan.Snapshot), run);
+                }
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new UserInputException(ex.Message);
+            }
+            finally
+            {
+                run.Close();
+            }
+            if (parse.GetValue(json)) context.WriteJson(new { runFolder = folder.FullName, problems });
+            else if (problems.Count == 0) context.Console.MarkupLine($"Rolled back the run in [bold]{Markup.Escape(folder.FullName)}[/].");
+            else foreach (var problem in problems) context.Console.MarkupLine($"[red]not rolled back[/] {Markup.Escape(problem)}");
+            return problems.Count == 0 ? ExitCodes.Healthy : ExitCodes.Findings;
+        });
+        return rollback;
+    }
+
+    private static IRepairTarget CreateTarget(DirectoryInfo? image, string? snapshotPath)
+    {
+        Func<IMachineSource>? openSnapshot = snapshotPath is null ? null : () => MachineSource.Open(snapshotPath);
+        if (image is not null)
+        {
+            if (!image.Exists) throw new UserInputException($"no such image folder: {image.FullName}");
+            try
+            {
+                return new ImageRepairTarget(image.FullName, openSnapshot);
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new UserInputException(ex.Message);
+            }
+        }
+        if (!OperatingSystem.IsWindows())
+            throw new UserInputException("'repair apply' changes the live Windows server it runs on; on this OS give --image DIR to apply the file-level steps to a mounted disk");
+        var host = new WindowsCollectionHost();
+        if (!host.IsElevated) throw new UserInputException("'repair apply' changes key files, the registry and IIS: run it from an elevated prompt (Run as administrator)");
+        return new LiveRepairTarget(new WindowsPowerShellHost(),
+            () => OperatingSystem.IsWindows() ? ScanLive(host) : throw new PlatformNotSupportedException(), snapshotPath);
+    }
+
+    [System.Runtime.Versioning.SupportedOSPlatform("windows")]
+    private static ScanResult ScanLive(WindowsCollectionHost host)
+    {
+        // The live machine is read the way everything else is: collected into a private bundle, then scanned.
+        var folder = MachineSource.CreatePrivateTempFolder();
+        try
+        {
+            var zip = Path.Combine(folder, "live.zip");
+            var steps = CollectionPlanner.Plan(new CollectionOptions { IncludeEventLogs = false, Users = LoadedUserProfiles.Read() });
+            new BundleCollector(host, KeyDoctorApp.Version).Collect(steps, zip, "snapshot");
+            using var source = MachineSource.OpenBundle(zip);
+            return Scanner.Scan(source);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static bool Confirm(CliContext context, RepairPlan plan, IRepairTarget target, int changes)
+    {
+        if (!context.Interactive || Console.IsInputRedirected)
+            throw new UserInputException("'repair apply' asks before changing anything; with no terminal to ask on, give --yes");
+        PrintPlan(context.ErrorConsole, plan, null);
+        context.Error.Write($"Apply {changes} change(s) to {target.Description}? Each is backed up first. [y/N] ");
+        var answer = Console.ReadLine()?.Trim();
+        return answer is not null && (answer.Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Equals("yes", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static void Report(CliContext context, bool json, RepairResult result, RepairPlan plan)
+    {
+        if (json)
+        {
+            context.WriteJson(new
+            {
+                runFolder = result.RunFolder.Length == 0 ? null : result.RunFolder,
+                outcomes = result.Outcomes,
+                failed = result.Failed,
+                rolledBack = result.RolledBack,
+                needsDecision = plan.NeedsDecision,
+            });
+            return;
+        }
+        var console = context.Console;
+        foreach (var outcome in result.Outcomes)
+        {
+            var colour = outcome.Outcome switch
+            {
+                StepOutcomeKind.Done => "green",
+                StepOutcomeKind.Failed => "red",
+                StepOutcomeKind.Refused or StepOutcomeKind.Written => "yellow",
+                _ => "grey",
+            };
+            console.MarkupLine($"[bold]{outcome.Order}.[/] [{colour}]{outcome.Outcome}[/] {outcome.Kind} {Markup.Escape(outcome.FindingId)} {Markup.Escape(outcome.Subject)}: {Markup.Escape(outcome.Detail)}");
+        }
+        foreach (var decision in plan.NeedsDecision)
+            console.MarkupLine($"[yellow]Needs a decision[/] {Markup.Escape(decision.Id)} {Markup.Escape(decision.Subject)}: {Markup.Escape(decision.Decision)}");
+        if (result.RolledBack) console.MarkupLine("[red]A check failed: every change of this run was rolled back.[/]");
+        else if (!result.ChangedAnything && result.Outcomes.All(o => o.Outcome == StepOutcomeKind.Skipped)) console.WriteLine("Nothing to change.");
+        if (result.RunFolder.Length > 0)
+            console.MarkupLine($"Transcript, journal and backups in [bold]{Markup.Escape(result.RunFolder)}[/] ('keydoctor repair rollback' undoes the run).");
+    }
+
+    private static void PrintPlan(IAnsiConsole console, RepairPlan plan, FileInfo? written)
     {
         if (plan.IsEmpty)
         {
@@ -50,14 +258,15 @@ public static class RepairCommand
         }
         foreach (var step in plan.Steps)
         {
-            console.MarkupLine($"[bold]{step.Order}.[/] [blue]{step.Kind}[/] {Markup.Escape(step.FindingId)} {Markup.Escape(step.Title)}");
+            var where = step.Action is LiveOnlyAction ? " [grey](live server only)[/]" : "";
+            console.MarkupLine($"[bold]{step.Order}.[/] [blue]{step.Kind}[/] {Markup.Escape(step.FindingId)} {Markup.Escape(step.Title)}{where}");
             foreach (var line in step.PowerShell.Split('\n')) console.MarkupLine($"    [grey]PS>[/] {Markup.Escape(line)}");
             if (step.Risk is { } risk) console.MarkupLine($"    [yellow]risk:[/] {Markup.Escape(risk)}");
         }
-        foreach (var finding in plan.NeedsDecision)
-            console.MarkupLine($"[yellow]Needs a decision[/] {Markup.Escape(finding.Id)} {Markup.Escape(finding.Subject)}: {Markup.Escape(finding.Fix?.Summary ?? finding.Message)}");
+        foreach (var decision in plan.NeedsDecision)
+            console.MarkupLine($"[yellow]Needs a decision[/] {Markup.Escape(decision.Id)} {Markup.Escape(decision.Subject)}: {Markup.Escape(decision.Decision)}");
         if (plan.NeedsReboot) console.WriteLine("A reboot follows these changes.");
         else if (plan.NeedsIisRestart) console.WriteLine("IIS is restarted after these changes (iisreset).");
-        if (written is not null) console.MarkupLine($"Plan written to [bold]{Markup.Escape(written.FullName)}[/] (dry run unless run with -Apply).");
+        if (written is not null) console.MarkupLine($"Plan written to [bold]{Markup.Escape(written.FullName)}[/] (dry run unless run with -Apply; 'keydoctor repair apply' reads it too).");
     }
 }

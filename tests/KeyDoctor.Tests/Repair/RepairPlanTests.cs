@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using KeyDoctor.Diagnosis.Scan;
 using KeyDoctor.Machine;
 using KeyDoctor.Repair;
@@ -6,34 +7,62 @@ using KeyDoctor.Tests.Scan;
 
 namespace KeyDoctor.Tests.Repair;
 
-public sealed class RepairPlanTests
+public sealed partial class RepairPlanTests
 {
-    private static RepairPlan PlanFor(ScanImage image)
+    private static RepairPlan PlanFor(ScanImage image, IMachineSource? snapshot = null)
     {
-        image.Build();
         using var source = MachineSource.Open(image.Root);
-        return RepairPlanner.Plan(Scanner.Scan(source));
+        return RepairPlanner.Plan(Scanner.Scan(source), new RepairPlanOptions { Snapshot = snapshot, SnapshotPath = snapshot is null ? null : "snapshot.zip" });
     }
 
     [Fact]
     public void HealthyServerHasAnEmptyPlan()
     {
         using var image = ScanImage.Healthy(out _);
+        image.Build();
         Assert.True(PlanFor(image).IsEmpty);
         Assert.Equal(0, Cli.Run("repair", "plan", image.Root).ExitCode);
     }
 
+    /// <summary>
+    /// The plan for each check on its scenario, compared with a golden file (thumbprints, hashes and the image
+    /// path normalised). Set KEYDOCTOR_UPDATE_GOLDEN=1 to rewrite them after a deliberate change, then review the diff.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Checks))]
+    public void PlanForEachCheckMatchesItsGoldenFile(string findingId)
+    {
+        using var image = RepairScenarios.ByFinding[findingId]();
+        var plan = PlanFor(image);
+        Assert.Contains(plan.Steps.Select(s => s.FindingId).Concat(plan.NeedsDecision.Select(d => d.Id)), id => id == findingId);
+        var actual = Normalise(plan.ToJson(), image.Root);
+        var golden = Path.Combine(Fixtures.RepoRoot, "tests", "KeyDoctor.Tests", "Repair", "golden", $"{findingId}.json");
+        if (Environment.GetEnvironmentVariable("KEYDOCTOR_UPDATE_GOLDEN") == "1")
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(golden)!);
+            File.WriteAllText(golden, actual);
+        }
+        Assert.True(File.Exists(golden), $"golden file missing: {golden} (run once with KEYDOCTOR_UPDATE_GOLDEN=1)");
+        Assert.Equal(File.ReadAllText(golden).ReplaceLineEndings("\n"), actual.ReplaceLineEndings("\n"));
+    }
+
+    public static TheoryData<string> Checks() => [.. RepairScenarios.ByFinding.Keys.Order(StringComparer.Ordinal)];
+
     [Fact]
     public void EachChangeSitsBetweenABackupAndACheckWithItsRollback()
     {
-        using var image = new ScanImage();
-        image.HttpSysBinding("0.0.0.0:443", "0123456789ABCDEF0123456789ABCDEF01234567");
-        image.Site("S", 1, "*:443:");
+        using var image = RepairScenarios.ByFinding["KD2004"]();
         var plan = PlanFor(image);
         Assert.Equal([RepairStepKind.Backup, RepairStepKind.Backup, RepairStepKind.Change, RepairStepKind.Verify, RepairStepKind.Rollback],
                      plan.Steps.Select(s => s.Kind));
         Assert.StartsWith("keydoctor snapshot", plan.Steps[0].PowerShell);
-        Assert.Contains("netsh http update sslcert ipport=0.0.0.0:443", plan.Steps[2].PowerShell);
+        Assert.IsType<SnapshotAction>(plan.Steps[0].Action);
+        var change = plan.Steps[2];
+        Assert.Contains("netsh http update sslcert ipport=0.0.0.0:443 certhash=", change.PowerShell);
+        var registry = Assert.IsType<RegistryChangeAction>(change.Action);
+        Assert.Contains(@"[HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\SslBindingInfo\0.0.0.0:443]", registry.RegText);
+        Assert.Contains("\"SslCertHash\"=hex:01,23,45,67,89,ab,cd,ef", registry.UndoRegText);
+        Assert.Equal(new VerifyFindingGoneAction("KD2004", "0.0.0.0:443"), plan.Steps[3].Action);
         Assert.Contains("reg import C:\\kd\\backup\\http.reg", plan.Steps[4].PowerShell);
         Assert.Equal(Enumerable.Range(1, plan.Steps.Count), plan.Steps.Select(s => s.Order));
     }
@@ -43,46 +72,139 @@ public sealed class RepairPlanTests
     {
         using var image = new ScanImage();
         var (lost, _) = image.Certificate("CN=lost", "lost-key", keyFile: false);
+        image.Certificate("CN=shop.example.com", "renewed-key");
         image.HttpSysBinding("0.0.0.0:443", lost.Thumbprint);
-        image.HttpSysBinding("0.0.0.0:4443", "0123456789ABCDEF0123456789ABCDEF01234567");
-        image.Site("S", 1, "*:443:", "*:4443:");
+        image.HttpSysBinding("0.0.0.0:4443", RepairScenarios.StaleHash);
+        image.Site("S", 1, "*:443:", "*:4443:shop.example.com");
         using var rsa = System.Security.Cryptography.RSA.Create(1024);
         for (var i = 0; i < 4; i++) image.KeyFile($"old-{i}", rsa, ScanImage.OldGuid);
+        image.Build();
         var plan = PlanFor(image);
         var changes = plan.Steps.Where(s => s.Kind == RepairStepKind.Change).Select(s => s.FindingId).ToList();
         Assert.Equal(["KD2008", "KD2004"], changes);
         Assert.Contains(plan.NeedsDecision, f => f.Id == "KD1001"); // never applied automatically
 
-        var script = plan.ToPowerShell("test image");
-        Assert.Contains("param([switch]$Apply)", script);
+        var script = plan.ToPowerShell();
+        Assert.Contains("param([switch]$Apply", script);
         Assert.Contains("# --- Needs a decision: KD1001", script);
         Assert.DoesNotContain("\nSet-ItemProperty HKLM:\\SOFTWARE\\Microsoft\\Cryptography", script); // only commented out
     }
 
     [Fact]
-    public void PlanIsTheSameTwiceAndWrittenOnlyWhereAsked()
+    public void AMissingCertificateWithNoReplacementIsAPersonsChoice()
     {
         using var image = new ScanImage();
-        image.HttpSysBinding("0.0.0.0:443", "0123456789ABCDEF0123456789ABCDEF01234567");
+        image.HttpSysBinding("0.0.0.0:443", RepairScenarios.StaleHash);
         image.Site("S", 1, "*:443:");
         image.Build();
+        var plan = PlanFor(image);
+        Assert.Empty(plan.Steps); // no lone snapshot step either
+        Assert.Equal("KD2004", Assert.Single(plan.NeedsDecision).Id);
+    }
+
+    [Fact]
+    public void AKeyFileIntactInTheSnapshotIsRestoredFromIt()
+    {
+        using var healthy = ScanImage.Healthy(out _);
+        healthy.Build();
+        using var snapshot = new FolderMachineSource(healthy.Root, MachineSourceKind.Image, "snapshot");
+        using var image = RepairScenarios.ByFinding["KD1003"]();
+        var plan = PlanFor(image, snapshot);
+        var change = Assert.Single(plan.Steps, s => s.Kind == RepairStepKind.Change);
+        var restore = Assert.IsType<RestoreFromSnapshotAction>(change.Action);
+        Assert.Equal(change.Subject, restore.Path);
+        Assert.Contains("ExtractToFile", change.PowerShell);
+        Assert.Contains(restore.Sha256, change.PowerShell);
+        Assert.IsType<BackupFilesAction>(plan.Steps[change.Order - 2].Action);
+        Assert.IsType<RestoreBackupAction>(plan.Steps[change.Order + 1].Action);
+
+        // A snapshot whose copy is damaged too is no source: the live-only fix is planned instead.
+        using var damaged = new FolderMachineSource(image.Root, MachineSourceKind.Image, "snapshot");
+        Assert.IsType<LiveOnlyAction>(Assert.Single(PlanFor(image, damaged).Steps, s => s.Kind == RepairStepKind.Change).Action);
+    }
+
+    [Fact]
+    public void PlanIsTheSameTwiceWrittenOnlyWhereAskedAndReadBackFromTheScript()
+    {
+        using var image = RepairScenarios.ByFinding["KD2005"]();
         var first = Cli.Run("repair", "plan", image.Root, "--json");
         var second = Cli.Run("repair", "plan", image.Root, "--json");
         Assert.Equal(1, first.ExitCode);
         Assert.Equal(first.Stdout, second.Stdout);
-        using var json = JsonDocument.Parse(first.Stdout);
-        Assert.Equal(5, json.RootElement.GetProperty("steps").GetArrayLength());
+        using (var json = JsonDocument.Parse(first.Stdout))
+        {
+            Assert.Equal(RepairPlan.FormatName, json.RootElement.GetProperty("format").GetString());
+            Assert.Equal(5, json.RootElement.GetProperty("steps").GetArrayLength());
+        }
 
         var script = Path.Combine(image.Root, "..", Path.GetFileName(image.Root) + "-plan.ps1");
         try
         {
             Assert.Equal(1, Cli.Run("repair", "plan", image.Root, "-o", script).ExitCode);
-            Assert.Contains("if ($Apply) {", File.ReadAllText(script));
+            var text = File.ReadAllText(script);
+            Assert.Contains("if ($Apply) {", text);
             Assert.Equal(2, Cli.Run("repair", "plan", image.Root, "-o", script).ExitCode); // never overwrites
+            var read = RepairPlan.Parse(text);
+            Assert.Equal(RepairPlan.Parse(first.Stdout).ToJson(), read.ToJson());
+            Assert.IsType<RemoveCustomMetadataAction>(read.Steps.Single(s => s.Kind == RepairStepKind.Change).Action);
         }
         finally
         {
             File.Delete(script);
         }
     }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("# just a script\nWrite-Host hi")]
+    [InlineData("{\"format\":\"something-else\",\"steps\":[],\"needsDecision\":[]}")]
+    [InlineData("{\"format\":\"keydoctor-repair-plan\",\"version\":99,\"steps\":[],\"needsDecision\":[]}")]
+    [InlineData("<#KEYDOCTOR-PLAN\n{\"format\":\"keydoctor-repair-plan\"")]
+    [InlineData("{\"format\":\"keydoctor-repair-plan\",\"steps\":[{\"order\":1,\"action\":{\"type\":\"formatDisk\"}}],\"needsDecision\":[]}")]
+    public void ABadPlanIsAnInputErrorNotACrash(string text)
+    {
+        Assert.Throws<Formats.MalformedDataException>(() => RepairPlan.Parse(text));
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, text);
+            var result = Cli.Run("repair", "apply", file, "--image", Path.GetTempPath(), "--yes");
+            Assert.Equal(2, result.ExitCode);
+            Assert.StartsWith("keydoctor: ", result.Stderr);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void TheScriptCarriesThePlanEvenWhenATextWouldCloseItsComment()
+    {
+        var plan = new RepairPlan([new RepairStep(1, RepairStepKind.Change, "KD2005", "a #> b", "title #>", "Write-Host '#>'") { Action = new LiveOnlyAction("#> <#") }],
+                                  [new RepairDecision("KD1001", "guid", "decide #>", null, null)]) { Source = "image #>" };
+        var read = RepairPlan.Parse(plan.ToPowerShell());
+        Assert.Equal(plan.ToJson(), read.ToJson());
+        Assert.Equal("a #> b", read.Steps[0].Subject);
+    }
+
+    private static string Normalise(string json, string root)
+    {
+        var names = new Dictionary<string, string>();
+        string Name(string value, string kind) =>
+            names.TryGetValue(value, out var name) ? name : names[value] = $"<{kind}-{names.Count(n => n.Value.StartsWith($"<{kind}-", StringComparison.Ordinal)) + 1}>";
+        json = json.Replace(root, "<image>");
+        json = Sha256Pattern().Replace(json, m => Name(m.Value, "sha256"));
+        json = ThumbprintPattern().Replace(json, m => Name(m.Value, "thumbprint"));
+        return HexBytesPattern().Replace(json, m => Name(m.Value.ToUpperInvariant().Replace(",", ""), "thumbprint"));
+    }
+
+    [GeneratedRegex("(?<![0-9A-Fa-f])[0-9A-F]{64}(?![0-9A-Fa-f])")]
+    private static partial Regex Sha256Pattern();
+
+    [GeneratedRegex("(?<![0-9A-Fa-f])[0-9A-F]{40}(?![0-9A-Fa-f])")]
+    private static partial Regex ThumbprintPattern();
+
+    [GeneratedRegex("(?<=hex:)([0-9a-f]{2},){19}[0-9a-f]{2}")]
+    private static partial Regex HexBytesPattern();
 }

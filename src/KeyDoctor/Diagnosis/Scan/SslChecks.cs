@@ -24,6 +24,7 @@ internal static class SslChecks
             var certificate = Find(state, binding.CertificateHash!, binding.EffectiveStoreName);
             if (certificate is null)
             {
+                var replacement = ReplacementFor(state, binding);
                 yield return new Finding(FindingCatalog.HttpSysBindingCertificateMissing, binding.Endpoint,
                     FindingCatalog.HttpSysBindingCertificateMissing.FormatMessage(binding.Endpoint, binding.CertificateHash, binding.EffectiveStoreName))
                 {
@@ -33,12 +34,21 @@ internal static class SslChecks
                         Evidence.ForValue($"certificates in {binding.EffectiveStoreName}",
                             string.Join(", ", state.Certificates.Where(c => c.Store.Equals(binding.EffectiveStoreName, StringComparison.OrdinalIgnoreCase)).Select(c => c.Thumbprint).DefaultIfEmpty("none"))),
                     ],
-                    Properties = new Dictionary<string, string> { ["endpoint"] = binding.Endpoint, ["thumbprint"] = binding.CertificateHash! },
-                    Fix = new Fix("Point the binding at the current certificate, or delete it if the site is gone.")
-                    {
-                        PowerShell = $"netsh http update sslcert {NetshEndpoint(binding)} certhash=<new-thumbprint> appid='{DefaultAppIdNote}' certstorename={binding.EffectiveStoreName}",
-                        Cmd = $"netsh http delete sslcert {NetshEndpoint(binding)}",
-                    },
+                    Properties = Properties(("endpoint", binding.Endpoint), ("thumbprint", binding.CertificateHash!),
+                        ("store", binding.EffectiveStoreName), ("registryPath", binding.RegistryPath), ("replacementThumbprint", replacement?.Thumbprint)),
+                    Fix = replacement is not null
+                        ? new Fix($"Point the binding at {replacement.Thumbprint} ({replacement.Entry!.Certificate!.Subject}), the certificate that replaced the missing one.")
+                        {
+                            PowerShell = $"netsh http update sslcert {NetshEndpoint(binding)} certhash={replacement.Thumbprint} appid='{binding.AppId?.ToString("B") ?? DefaultAppIdNote}' certstorename={binding.EffectiveStoreName}",
+                            Cmd = $"netsh http update sslcert {NetshEndpoint(binding)} certhash={replacement.Thumbprint} appid={binding.AppId?.ToString("B") ?? DefaultAppIdNote} certstorename={binding.EffectiveStoreName}",
+                            Risk = "Clients see the replacement certificate; check that its names cover the site.",
+                        }
+                        : new Fix("Point the binding at the current certificate, or delete it if the site is gone: no certificate with the same subject is in the store, so which one is a person's choice.")
+                        {
+                            PowerShell = $"netsh http update sslcert {NetshEndpoint(binding)} certhash=<new-thumbprint> appid='{DefaultAppIdNote}' certstorename={binding.EffectiveStoreName}",
+                            Cmd = $"netsh http delete sslcert {NetshEndpoint(binding)}",
+                            NeedsDecision = true,
+                        },
                 };
                 continue;
             }
@@ -72,7 +82,11 @@ internal static class SslChecks
                     x509.NotAfter.ToUniversalTime() < state.ReferenceTime.UtcDateTime ? $"expired on {x509.NotAfter.ToUniversalTime():u}" : $"is valid only from {x509.NotBefore.ToUniversalTime():u}"))
             {
                 Evidence = [certificateEvidence, Evidence.ForValue("checked at", state.ReferenceTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture))],
-                Fix = new Fix("Bind the renewed certificate, or renew it.") { PowerShell = "Get-ChildItem Cert:\\LocalMachine\\My | Sort-Object NotAfter | Format-Table Thumbprint, Subject, NotAfter", Cmd = "certutil -store my" },
+                Fix = new Fix("Bind the renewed certificate, or renew it: which certificate is a person's choice.")
+                {
+                    PowerShell = "Get-ChildItem Cert:\\LocalMachine\\My | Sort-Object NotAfter | Format-Table Thumbprint, Subject, NotAfter", Cmd = "certutil -store my",
+                    NeedsDecision = true,
+                },
             };
 
         if (entry.KeyProviderInfo is not { } link)
@@ -127,6 +141,8 @@ internal static class SslChecks
                 {
                     Evidence = [certificateEvidence, linkEvidence,
                         Evidence.ForValue("files with this container's prefix", string.Join(", ", candidates.Select(c => c.Report.FileName).DefaultIfEmpty("none")))],
+                    Properties = Properties(("thumbprint", thumbprint), ("keyFile", $@"{folder}\{expected.FileName}"),
+                        ("publicKeySha256", x509 is null ? null : PublicKeyInfo.FingerprintOf(x509))),
                     Fix = new Fix("Re-import the certificate's PFX (AT_KEYEXCHANGE for CryptoAPI), or restore the key file from a backup.")
                     {
                         PowerShell = $"certutil -f -importpfx {stored.Store} C:\\kd\\site.pfx AT_KEYEXCHANGE",
@@ -145,6 +161,7 @@ internal static class SslChecks
                 {
                     Evidence = [certificateEvidence, Evidence.ForValue("certificate public key SHA-256", certificateHash),
                         Evidence.ForFile(keyFile.WindowsPath, "key file public key SHA-256", value: keyHash)],
+                    Properties = Properties(("thumbprint", thumbprint), ("keyFile", keyFile.WindowsPath), ("publicKeySha256", certificateHash)),
                     Fix = new Fix("Find the right container with certutil -repairstore, or re-import the PFX.")
                     {
                         PowerShell = $"certutil -repairstore {stored.Store} {thumbprint}", Cmd = $"certutil -repairstore {stored.Store} {thumbprint}",
@@ -167,6 +184,7 @@ internal static class SslChecks
                 {
                     Evidence = [Evidence.ForConfiguration(WindowsPaths.ApplicationHostConfig,
                         $"<customMetadata><key path=\"{key.Path}\"> property 5506 (line {key.Line})", property.CertificateThumbprint)],
+                    Properties = Properties(("keyPath", key.Path), ("thumbprint", property.CertificateThumbprint), ("store", store)),
                     Fix = new Fix("Remove the legacy 5506/5511 properties after backing up the configuration.")
                     {
                         PowerShell = $"& $env:windir\\system32\\inetsrv\\appcmd.exe add backup \"before-kd2005\"\n& $env:windir\\system32\\inetsrv\\appcmd.exe clear config -section:system.applicationHost/customMetadata \"/[path='{key.Path}']\" /commit:apphost",
@@ -196,8 +214,9 @@ internal static class SslChecks
                     $"Site '{site.Name}' binds https {binding.BindingInformation} but HTTP.sys has no SSL binding for {key.Key}")
                 {
                     Evidence = [Evidence.ForConfiguration(WindowsPaths.ApplicationHostConfig, $"binding on line {binding.Line}", binding.BindingInformation)],
-                    Fix = new Fix("Re-create the SSL binding (IIS Manager, Edit Bindings, select the certificate) or with netsh.")
+                    Fix = new Fix("Re-create the SSL binding (IIS Manager, Edit Bindings, select the certificate) or with netsh: which certificate is a person's choice.")
                     {
+                        NeedsDecision = true,
                         PowerShell = $"netsh http add sslcert {(key.Kind == KeyDoctor.Diagnosis.Iis.HttpSysBindingKind.Sni ? "hostnameport" : "ipport")}={key.Key} certhash=<thumbprint> appid='{DefaultAppIdNote}' certstorename=MY",
                         Cmd = $"netsh http add sslcert {(key.Kind == KeyDoctor.Diagnosis.Iis.HttpSysBindingKind.Sni ? "hostnameport" : "ipport")}={key.Key} certhash=<thumbprint> appid={DefaultAppIdNote} certstorename=MY",
                     },
@@ -212,6 +231,32 @@ internal static class SslChecks
                 Fix = new Fix("Delete it if nothing uses it.") { PowerShell = $"netsh http delete sslcert {NetshEndpoint(orphan)}", Cmd = $"netsh http delete sslcert {NetshEndpoint(orphan)}" },
             };
     }
+
+    /// <summary>
+    /// The certificate that most likely replaced a missing bound one: valid now, in the binding's store, with a key
+    /// link, and issued for a host name the endpoint serves (the SNI host, or the host names of the IIS https
+    /// bindings on that endpoint); the latest expiry first. Null when no host name is known or nothing matches.
+    /// </summary>
+    private static StoredCertificate? ReplacementFor(MachineState state, HttpSysBinding binding)
+    {
+        var hosts = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (binding.Host is { Length: > 0 } sni && !System.Net.IPAddress.TryParse(sni, out _)) hosts.Add(sni);
+        foreach (var site in state.ApplicationHost?.Sites ?? [])
+            foreach (var iis in site.Bindings.Where(b => b.IsHttps && b.Endpoint is { Host.Length: > 0 }))
+                if (IisInspector.HttpSysKeyOf(iis) is { } key && RegistryMachineLookup.Matches(binding, key))
+                    hosts.Add(iis.Endpoint!.Host);
+        if (hosts.Count == 0) return null;
+        var now = state.ReferenceTime.UtcDateTime;
+        return state.Certificates
+            .Where(c => c.Store.Equals(binding.EffectiveStoreName, StringComparison.OrdinalIgnoreCase)
+                        && c.Entry?.Certificate is { } x509 && c.Entry.KeyProviderInfo is not null
+                        && x509.NotBefore.ToUniversalTime() <= now && x509.NotAfter.ToUniversalTime() >= now
+                        && hosts.Any(h => x509.MatchesHostname(h)))
+            .OrderByDescending(c => c.Entry!.Certificate!.NotAfter).ThenBy(c => c.Thumbprint, StringComparer.Ordinal).FirstOrDefault();
+    }
+
+    private static Dictionary<string, string> Properties(params (string Name, string? Value)[] values) =>
+        values.Where(v => v.Value is not null).ToDictionary(v => v.Name, v => v.Value!);
 
     internal static StoredCertificate? Find(MachineState state, string thumbprint, string store) =>
         state.Certificates.FirstOrDefault(c => c.Entry is not null

@@ -1,0 +1,246 @@
+using System.Security.Cryptography;
+using KeyDoctor.Diagnosis;
+using KeyDoctor.Diagnosis.Scan;
+using KeyDoctor.Formats.Registry;
+using KeyDoctor.Machine;
+using KeyDoctor.Machine.KeyStore;
+
+namespace KeyDoctor.Repair;
+
+/// <summary>What the planner may use besides the scan.</summary>
+public sealed record RepairPlanOptions
+{
+    /// <summary>A snapshot or bundle taken before the damage: key files are restored from it when it holds a good copy.</summary>
+    public IMachineSource? Snapshot { get; init; }
+
+    /// <summary>The snapshot as the user named it (recorded in the plan, and the default of the script's -Snapshot).</summary>
+    public string? SnapshotPath { get; init; }
+}
+
+/// <summary>
+/// Turns scan findings into an ordered, reversible plan. Each change is a typed <see cref="RepairAction"/> (what
+/// <c>repair apply</c> carries out) and the same change as PowerShell with cmd in comments (what a person reads).
+/// </summary>
+public static class RepairPlanner
+{
+    // Permissions first (nothing else can be read without them), then the GUID the keys depend on, then the keys,
+    // then the configuration and certificates that use the keys, then the bindings that use the certificates.
+    private static readonly string[] Order =
+        ["KD1004", "KD1001", "KD1003", "KD1002", "KD3001", "KD2008", "KD2002", "KD2009", "KD2003", "KD2001", "KD2007", "KD2004", "KD2005", "KD2006"];
+
+    private const string BackupRoot = @"C:\kd\backup";
+
+    public static RepairPlan Plan(ScanResult scan, RepairPlanOptions? options = null)
+    {
+        options ??= new RepairPlanOptions();
+        var steps = new List<RepairStep>();
+        var decisions = new List<Finding>();
+        var state = scan.State;
+        var actionable = scan.Findings
+            .Where(f => f.Severity > Severity.Info && Array.IndexOf(Order, f.Id) >= 0 && f.Fix is not null)
+            .OrderBy(f => Array.IndexOf(Order, f.Id)).ThenBy(f => f.Subject, StringComparer.Ordinal).ToList();
+        RepairPlan Result() => new(steps, decisions)
+        {
+            Source = state.Source.Description,
+            MachineGuid = state.MachineGuid,
+            Snapshot = options.SnapshotPath,
+        };
+        if (actionable.Count == 0) return Result();
+
+        void Add(RepairStepKind kind, Finding finding, string title, string powerShell, RepairAction action, string? cmd = null,
+                 string? risk = null, bool reboot = false, bool iis = false) =>
+            steps.Add(new RepairStep(steps.Count + 1, kind, finding.Id, finding.Subject, title, powerShell)
+            { Cmd = cmd, Risk = risk, NeedsReboot = reboot, NeedsIisRestart = iis, Action = action });
+
+        var first = actionable[0];
+        Add(RepairStepKind.Backup, first, "Snapshot the server before anything changes (key stores, hives, IIS configuration)",
+            $@"keydoctor snapshot -o {BackupRoot}\before-repair.zip", new SnapshotAction(), $@"keydoctor snapshot -o {BackupRoot}\before-repair.zip");
+
+        foreach (var finding in actionable)
+        {
+            var fix = finding.Fix!;
+            // No safe automatic fix: a person chooses (the commands are shown, commented out, with the choice).
+            if (fix.NeedsDecision || fix.PowerShell is null)
+            {
+                decisions.Add(finding);
+                continue;
+            }
+            var group = $@"{BackupRoot}\{finding.Id}-{steps.Count + 1}";
+            var change = ChangeFor(finding, state, options, group);
+            if (change.Backup is { } backup) Add(RepairStepKind.Backup, finding, backup.Title, backup.PowerShell, backup.Action, backup.Cmd);
+            Add(RepairStepKind.Change, finding, change.Title, change.PowerShell, change.Action, change.Cmd, fix.Risk, fix.NeedsReboot, fix.NeedsIisRestart);
+            Add(RepairStepKind.Verify, finding, $"Check that {finding.Id} is gone",
+                $@"keydoctor collect -o {BackupRoot}\after-{finding.Id}.zip" + "\n" +
+                $@"$verify = keydoctor scan {BackupRoot}\after-{finding.Id}.zip --json | ConvertFrom-Json" + "\n" +
+                $"if ($verify.findings | Where-Object {{ $_.id -eq '{finding.Id}' -and $_.subject -eq '{Quote(finding.Subject)}' }}) {{ throw '{finding.Id} is still there' }}",
+                new VerifyFindingGoneAction(finding.Id, finding.Subject));
+            if (change.Rollback is { } rollback) Add(RepairStepKind.Rollback, finding, rollback.Title, rollback.PowerShell, rollback.Action, rollback.Cmd);
+        }
+        // Only decisions: a snapshot with nothing after it is no step at all.
+        if (steps.Count == 1) steps.Clear();
+        return Result();
+    }
+
+    private sealed record StepText(string Title, string PowerShell, string? Cmd, RepairAction Action);
+
+    private sealed record Change(string Title, string PowerShell, string? Cmd, RepairAction Action, StepText? Backup, StepText? Rollback);
+
+    private static Change ChangeFor(Finding finding, MachineState state, RepairPlanOptions options, string group)
+    {
+        var fix = finding.Fix!;
+        if (RestorableFrom(finding, state, options) is { } restore)
+            return FileChange(restore, group, $"Restore {restore.Path} from the snapshot (intact there, SHA-256 {restore.Sha256[..16]}…)",
+                RestorePowerShell(restore, options), RestoreCmd(restore, options));
+        switch (finding.Id)
+        {
+            case "KD2005" when finding.Properties.TryGetValue("keyPath", out var keyPath):
+            {
+                var action = new RemoveCustomMetadataAction(WindowsPaths.ApplicationHostConfig, keyPath, [Formats.Iis.MetabasePropertyIds.SslCertHash, Formats.Iis.MetabasePropertyIds.SslStoreName]);
+                var appcmd = $"clear config -section:system.applicationHost/customMetadata \"/[path='{keyPath}']\" /commit:apphost";
+                return FileChange(action, group, fix.Summary, $"& $env:windir\\system32\\inetsrv\\appcmd.exe {appcmd}", $"%windir%\\system32\\inetsrv\\appcmd {appcmd}");
+            }
+            case "KD2004" when finding.Properties.TryGetValue("replacementThumbprint", out var replacement):
+                return RegistryChange(finding, state, replacement, fix);
+        }
+        var (backup, rollback) = LiveBackupAndRollback(finding);
+        return new Change(fix.Summary, fix.PowerShell!, fix.Cmd, new LiveOnlyAction(LiveOnlyReason(finding.Id)), backup, rollback);
+    }
+
+    /// <summary>A change to files: each file is copied aside first, and put back (or removed) by the rollback.</summary>
+    private static Change FileChange(RepairAction action, string group, string title, string powerShell, string cmd)
+    {
+        var files = action.ChangedFiles;
+        var backup = new StepText($"Copy {string.Join(", ", files.Select(WindowsPaths.FileName))} aside",
+            string.Join("\n", files.Select(f => BackupPowerShell(f, group))), $"mkdir \"{group}\"\n" + string.Join("\n", files.Select(f => $"copy /Y \"%SystemDrive%\\{f}\" \"{group}\\\"")),
+            new BackupFilesAction(files));
+        var rollback = new StepText($"Put {string.Join(", ", files.Select(WindowsPaths.FileName))} back as it was",
+            string.Join("\n", files.Select(f => RollbackPowerShell(f, group))), string.Join("\n", files.Select(f => $"copy /Y \"{group}\\{WindowsPaths.FileName(f)}\" \"%SystemDrive%\\{f}\"")),
+            new RestoreBackupAction(files));
+        return new Change(title, powerShell, cmd, action, backup, rollback);
+    }
+
+    private static string BackupPowerShell(string path, string group)
+    {
+        var name = WindowsPaths.FileName(path);
+        return $"New-Item -ItemType Directory -Force '{Quote(group)}' | Out-Null\n" +
+               $"if (Test-Path -LiteralPath \"$env:SystemDrive\\{path}\") {{ Copy-Item -LiteralPath \"$env:SystemDrive\\{path}\" '{Quote(group)}\\{Quote(name)}' -Force }} " +
+               $"else {{ New-Item -ItemType File -Force '{Quote(group)}\\{Quote(name)}.absent' | Out-Null }}";
+    }
+
+    private static string RollbackPowerShell(string path, string group)
+    {
+        var name = WindowsPaths.FileName(path);
+        return $"if (Test-Path -LiteralPath '{Quote(group)}\\{Quote(name)}.absent') {{ Remove-Item -LiteralPath \"$env:SystemDrive\\{path}\" -Force -ErrorAction SilentlyContinue }} " +
+               $"else {{ Copy-Item -LiteralPath '{Quote(group)}\\{Quote(name)}' \"$env:SystemDrive\\{path}\" -Force }}";
+    }
+
+    private static string RestorePowerShell(RestoreFromSnapshotAction restore, RepairPlanOptions options)
+    {
+        var target = $"\"$env:SystemDrive\\{restore.Path}\"";
+        var copy = IsZip(options.SnapshotPath)
+            ? "Add-Type -AssemblyName System.IO.Compression.FileSystem\n" +
+              "$zip = [IO.Compression.ZipFile]::OpenRead($Snapshot)\n" +
+              $"try {{ [IO.Compression.ZipFileExtensions]::ExtractToFile($zip.GetEntry('{Quote(restore.SnapshotFile.Replace('\\', '/'))}'), {target}, $true) }} finally {{ $zip.Dispose() }}"
+            : $"Copy-Item -LiteralPath (Join-Path $Snapshot '{Quote(restore.SnapshotFile)}') {target} -Force";
+        return copy + $"\nif ((Get-FileHash -Algorithm SHA256 -LiteralPath {target}).Hash -ne '{restore.Sha256}') {{ throw 'the restored file does not match the snapshot' }}";
+    }
+
+    private static string RestoreCmd(RestoreFromSnapshotAction restore, RepairPlanOptions options) =>
+        IsZip(options.SnapshotPath)
+            ? $"REM extract {restore.SnapshotFile.Replace('\\', '/')} from {options.SnapshotPath} to %SystemDrive%\\{restore.Path}"
+            : $"copy /Y \"{options.SnapshotPath}\\{restore.SnapshotFile}\" \"%SystemDrive%\\{restore.Path}\"";
+
+    private static bool IsZip(string? path) => path is not null && path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The snapshot's copy of the file a finding is about, when it exists, parses as a healthy key file and, for a
+    /// certificate's key, holds the certificate's public key. Null otherwise (the live-only fix is planned instead).
+    /// </summary>
+    private static RestoreFromSnapshotAction? RestorableFrom(Finding finding, MachineState state, RepairPlanOptions options)
+    {
+        if (options.Snapshot is not { } snapshot) return null;
+        string? path = finding.Id switch
+        {
+            "KD1003" => finding.Subject,
+            "KD1002" when state.MachineGuid is not null => WindowsPaths.Combine(WindowsPaths.MachineKeys, $"{KeyStoreChecks.Iis6Prefix}_{state.MachineGuid.ToLowerInvariant()}"),
+            "KD2008" or "KD2009" => finding.Properties.GetValueOrDefault("keyFile"),
+            "KD3001" => ProviderKeyFile(finding.Subject, state),
+            _ => null,
+        };
+        if (path is null || snapshot.GetFile(path) is not { } file || file.Length > KeyFileInspector.MaxKeyFileLength) return null;
+        byte[] data;
+        using (var stream = snapshot.OpenRead(path))
+        {
+            data = new byte[file.Length];
+            stream.ReadExactly(data);
+        }
+        var report = KeyFileInspector.Inspect(WindowsPaths.FileName(path), data, data.Length, machineGuid: Guid.TryParse(state.MachineGuid, out var guid) ? guid : null).Report;
+        if (MachineState.IsDamaged(report.Status)) return null;
+        if (finding.Properties.TryGetValue("publicKeySha256", out var expected)
+            && !string.Equals(expected, report.PublicKeySha256, StringComparison.OrdinalIgnoreCase)) return null;
+        if (finding.Id == "KD1002" && !report.KeySpecs.Contains(Formats.KeyFiles.KeySpec.Signature)) return null;
+        return new RestoreFromSnapshotAction(path, file.Path, Convert.ToHexString(SHA256.HashData(data)));
+    }
+
+    private static string? ProviderKeyFile(string providerName, MachineState state)
+    {
+        var provider = state.ApplicationHost?.Providers.FirstOrDefault(p => p.Name == providerName);
+        if (provider?.ExpectedKeyFilePrefix is not { } prefix || state.MachineGuid is null) return null;
+        var folder = provider.KeyStore == Formats.Iis.KeyStoreKind.Cng ? WindowsPaths.CngMachineKeys : WindowsPaths.MachineKeys;
+        return WindowsPaths.Combine(folder, $"{prefix}_{state.MachineGuid.ToLowerInvariant()}");
+    }
+
+    /// <summary>KD2004 with a replacement certificate: the binding's SslCertHash, as .reg text with its undo.</summary>
+    private static Change RegistryChange(Finding finding, MachineState state, string replacement, Fix fix)
+    {
+        var binding = state.HttpSysBindings.First(b => b.Endpoint == finding.Properties["endpoint"]);
+        var key = $@"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\{HttpSysBindingListName(binding.Kind)}\{binding.Endpoint}";
+        string Reg(string hash) => $"{RegExportWriter.Header}\r\n\r\n[{key}]\r\n\"SslCertHash\"=hex:{string.Join(',', Convert.FromHexString(hash).Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)))}\r\n\r\n";
+        var action = new RegistryChangeAction($"HTTP.sys binding {binding.Endpoint}: SslCertHash {binding.CertificateHash} -> {replacement}", Reg(replacement), Reg(binding.CertificateHash!));
+        var (backup, rollback) = LiveBackupAndRollback(finding);
+        return new Change(fix.Summary, fix.PowerShell!, fix.Cmd, action,
+            backup! with { Action = new LiveOnlyAction("reg export of the HTTP.sys parameters; on an image the undo .reg is written with the change") },
+            rollback! with { Action = new LiveOnlyAction("reg import of the saved HTTP.sys parameters; on an image import the undo .reg") });
+    }
+
+    private static string HttpSysBindingListName(HttpSysBindingKind kind) => kind switch
+    {
+        HttpSysBindingKind.Sni => "SslSniBindingInfo",
+        HttpSysBindingKind.CentralCertificateStore => "SslCcsBindingInfo",
+        _ => "SslBindingInfo",
+    };
+
+    private static string LiveOnlyReason(string findingId) => findingId switch
+    {
+        "KD1004" => "NTFS permissions, compression and EFS can only be changed by Windows on the live volume",
+        "KD1002" or "KD3001" => "importing a key set needs CryptoAPI on the server (and the key set file); no snapshot holds an intact copy of the key file",
+        "KD1003" => "no snapshot holds an intact copy of this key file; restore it from a backup on the server",
+        "KD2001" or "KD2009" => "re-linking a certificate to its key (certutil -repairstore) needs CryptoAPI on the server",
+        "KD2002" => "the key is protected by the user's DPAPI keys; export it as that user, or use 'keydoctor recover' with the password",
+        "KD2003" or "KD2008" => "importing a PFX needs CryptoAPI on the server (and the PFX)",
+        "KD2004" or "KD2006" => "netsh changes HTTP.sys on the running server",
+        _ => "needs the running Windows server",
+    };
+
+    private static (StepText? Backup, StepText? Rollback) LiveBackupAndRollback(Finding finding)
+    {
+        var live = new LiveOnlyAction(LiveOnlyReason(finding.Id));
+        return finding.Id switch
+        {
+            "KD1001" => (new StepText("Save the Cryptography key", $@"reg export HKLM\SOFTWARE\Microsoft\Cryptography {BackupRoot}\Cryptography.reg /y", $@"reg export HKLM\SOFTWARE\Microsoft\Cryptography {BackupRoot}\Cryptography.reg /y", live),
+                         new StepText("Put the MachineGuid back as it was", $@"reg import {BackupRoot}\Cryptography.reg", $@"reg import {BackupRoot}\Cryptography.reg", live)),
+            "KD1004" => (new StepText("Save the MachineKeys ACL", $"icacls \"$env:ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys\" /save {BackupRoot}\\MachineKeys.acl", $"icacls \"%ProgramData%\\Microsoft\\Crypto\\RSA\\MachineKeys\" /save {BackupRoot}\\MachineKeys.acl", live),
+                         new StepText("Restore the saved ACL", $"icacls \"$env:ProgramData\\Microsoft\\Crypto\\RSA\" /restore {BackupRoot}\\MachineKeys.acl", $"icacls \"%ProgramData%\\Microsoft\\Crypto\\RSA\" /restore {BackupRoot}\\MachineKeys.acl", live)),
+            "KD2004" or "KD2006" => (new StepText("Save the HTTP.sys SSL bindings", $"netsh http show sslcert > {BackupRoot}\\sslcert.txt\nreg export HKLM\\SYSTEM\\CurrentControlSet\\Services\\HTTP\\Parameters {BackupRoot}\\http.reg /y", $"reg export HKLM\\SYSTEM\\CurrentControlSet\\Services\\HTTP\\Parameters {BackupRoot}\\http.reg /y", live),
+                         new StepText("Restore the HTTP.sys bindings", $"reg import {BackupRoot}\\http.reg\nRestart-Service HTTP -Force", $"reg import {BackupRoot}\\http.reg", live)),
+            "KD2005" or "KD3001" => (new StepText("Back up the IIS configuration", "& $env:windir\\system32\\inetsrv\\appcmd.exe add backup \"keydoctor-" + finding.Id + "\"", "%windir%\\system32\\inetsrv\\appcmd add backup \"keydoctor-" + finding.Id + "\"", live),
+                         new StepText("Restore the IIS configuration", "& $env:windir\\system32\\inetsrv\\appcmd.exe restore backup \"keydoctor-" + finding.Id + "\"", "%windir%\\system32\\inetsrv\\appcmd restore backup \"keydoctor-" + finding.Id + "\"", live)),
+            "KD1002" or "KD1003" or "KD2008" or "KD2002" or "KD2003" or "KD2009" or "KD2001" =>
+                (new StepText("Save the certificate stores and key folder", $"Copy-Item \"$env:ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys\" {BackupRoot}\\MachineKeys -Recurse -Force\nreg export HKLM\\SOFTWARE\\Microsoft\\SystemCertificates {BackupRoot}\\SystemCertificates.reg /y", $"robocopy \"%ProgramData%\\Microsoft\\Crypto\\RSA\\MachineKeys\" {BackupRoot}\\MachineKeys /B /COPY:DATSO", live),
+                 new StepText("Put the key files and certificate stores back", $"Copy-Item {BackupRoot}\\MachineKeys\\* \"$env:ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys\" -Force\nreg import {BackupRoot}\\SystemCertificates.reg", $"robocopy {BackupRoot}\\MachineKeys \"%ProgramData%\\Microsoft\\Crypto\\RSA\\MachineKeys\" /B /COPY:DATSO\nreg import {BackupRoot}\\SystemCertificates.reg", live)),
+            _ => (null, null),
+        };
+    }
+
+    private static string Quote(string text) => text.Replace("'", "''");
+}

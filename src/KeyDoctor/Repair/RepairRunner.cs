@@ -1,0 +1,345 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using KeyDoctor.Crypto.KeySets;
+
+namespace KeyDoctor.Repair;
+
+public enum StepOutcomeKind
+{
+    /// <summary>The step ran and did what it says.</summary>
+    Done,
+
+    /// <summary>Not needed: the finding is already gone (applying twice changes nothing the second time).</summary>
+    Skipped,
+
+    /// <summary>Written for a person to carry out (a .reg file to import); the machine itself is unchanged.</summary>
+    Written,
+
+    /// <summary>This target cannot do the step safely (the reason says why); nothing was changed for it.</summary>
+    Refused,
+
+    /// <summary>The step failed, or its check found the finding still there.</summary>
+    Failed,
+
+    /// <summary>A rollback step that ran because a later check failed.</summary>
+    RolledBack,
+}
+
+public sealed record StepOutcome(int Order, RepairStepKind Kind, string FindingId, string Subject, StepOutcomeKind Outcome, string Detail);
+
+/// <summary>A machine a plan can be applied to: the live Windows server, or an image folder (a mounted disk).</summary>
+public interface IRepairTarget
+{
+    string Description { get; }
+
+    /// <summary>The target's MachineGuid, to refuse a plan made for another machine; null when unknown.</summary>
+    string? MachineGuid { get; }
+
+    /// <summary>Reads the machine afresh and says whether the finding is still there.</summary>
+    bool IsFindingPresent(string findingId, string subject);
+
+    /// <summary>Null when the target can carry out the change; else why not.</summary>
+    string? CannotApply(RepairStep change);
+
+    /// <summary>Runs a backup, change or rollback step. Exceptions are caught by the runner and count as a failure.</summary>
+    StepOutcome Run(RepairStep step, RepairRun run);
+}
+
+/// <summary>
+/// One application of a plan: its folder (owner-only: backups may hold key files), transcript and journal. The
+/// journal records every file backed up before it is changed, so <see cref="RepairRunner.Rollback"/> can put the
+/// machine back even after a crash half-way.
+/// </summary>
+public sealed class RepairRun
+{
+    public const string JournalFile = "journal.json";
+    public const string TranscriptFile = "transcript.log";
+
+    private readonly StreamWriter _transcript;
+
+    private RepairRun(string folder, RepairJournal journal)
+    {
+        Folder = folder;
+        Journal = journal;
+        _transcript = new StreamWriter(new FileStream(Path.Combine(folder, TranscriptFile), FileMode.Append, FileAccess.Write, FileShare.Read), new UTF8Encoding(false)) { AutoFlush = true };
+    }
+
+    public string Folder { get; }
+    public RepairJournal Journal { get; }
+
+    /// <summary>Creates a new run folder (refusing one that exists and is not empty).</summary>
+    public static RepairRun Create(string folder, string target, string? planSource)
+    {
+        if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
+            throw new IOException($"{folder} exists and is not empty; choose another run folder");
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(folder);
+        else Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var run = new RepairRun(folder, new RepairJournal { Target = target, PlanSource = planSource, StartedUtc = DateTimeOffset.UtcNow });
+        run.SaveJournal();
+        return run;
+    }
+
+    /// <summary>Opens the folder of an earlier run, for its rollback.</summary>
+    public static RepairRun Open(string folder)
+    {
+        var path = Path.Combine(folder, JournalFile);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{folder} is not a repair run folder (no {JournalFile})", path);
+        var journal = JsonSerializer.Deserialize<RepairJournal>(File.ReadAllText(path), RepairJournal.Json)
+                      ?? throw new Formats.MalformedDataException("repair journal", 0, "empty journal");
+        return new RepairRun(folder, journal);
+    }
+
+    public void Log(string line) => _transcript.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {line}");
+
+    public void SaveJournal()
+    {
+        var path = Path.Combine(Folder, JournalFile);
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(Journal, RepairJournal.Json));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>Writes a file into the run folder, owner-only (backups and .reg files may hold key material).</summary>
+    public string WritePrivateFile(string relative, ReadOnlySpan<byte> content)
+    {
+        var path = Path.Combine(Folder, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        OwnerOnlyFile.WriteAllBytes(path, content);
+        return path;
+    }
+
+    public void Close() => _transcript.Dispose();
+}
+
+/// <summary>A file the run copied aside before changing it.</summary>
+public sealed record JournalFileBackup(string Path, bool Existed, string? BackupFile, string? Sha256Before)
+{
+    /// <summary>The file's SHA-256 after the change, to notice later edits before a rollback overwrites them.</summary>
+    public string? Sha256After { get; set; }
+
+    public bool RolledBack { get; set; }
+}
+
+/// <summary>What a run did, kept in its folder as journal.json.</summary>
+public sealed class RepairJournal
+{
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    public string Target { get; set; } = "";
+    public string? PlanSource { get; set; }
+    public DateTimeOffset StartedUtc { get; set; }
+    public List<JournalFileBackup> Files { get; set; } = [];
+    public List<StepOutcome> Outcomes { get; set; } = [];
+    public List<string> RegistryFiles { get; set; } = [];
+}
+
+/// <summary>The result of applying a plan.</summary>
+public sealed record RepairResult(IReadOnlyList<StepOutcome> Outcomes, string RunFolder)
+{
+    public bool Failed => Outcomes.Any(o => o.Outcome == StepOutcomeKind.Failed);
+    public bool RolledBack => Outcomes.Any(o => o.Outcome == StepOutcomeKind.RolledBack);
+    public bool ChangedAnything => Outcomes.Any(o => o.Kind == RepairStepKind.Change && o.Outcome == StepOutcomeKind.Done);
+    public bool LeftSomethingUndone => Outcomes.Any(o => o.Kind == RepairStepKind.Change && o.Outcome is StepOutcomeKind.Refused or StepOutcomeKind.Written);
+}
+
+/// <summary>
+/// Carries out a plan on a target: for each finding still present, its backup, change and check in order; at the
+/// first failed check it runs the rollback of every change made so far, newest first, and stops. Changes the
+/// target cannot make are refused (and reported), never attempted.
+/// </summary>
+public static class RepairRunner
+{
+    public static RepairResult Apply(RepairPlan plan, IRepairTarget target, RepairRun run, Action<StepOutcome>? progress = null)
+    {
+        if (plan.MachineGuid is { } planned && target.MachineGuid is { } actual && !planned.Equals(actual, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException($"the plan was made for MachineGuid {planned}, but {target.Description} has {actual}; make a new plan for it");
+
+        var outcomes = new List<StepOutcome>();
+        void Record(StepOutcome outcome)
+        {
+            outcomes.Add(outcome);
+            run.Journal.Outcomes.Add(outcome);
+            run.SaveJournal();
+            run.Log($"step {outcome.Order} {outcome.Kind} {outcome.FindingId} {outcome.Subject}: {outcome.Outcome} {outcome.Detail}");
+            progress?.Invoke(outcome);
+        }
+        StepOutcome Outcome(RepairStep step, StepOutcomeKind kind, string detail) =>
+            new(step.Order, step.Kind, step.FindingId, step.Subject, kind, detail);
+
+        var groups = Group(plan.Steps);
+        var todo = new List<FindingSteps>();
+        foreach (var group in groups)
+        {
+            if (!target.IsFindingPresent(group.Change.FindingId, group.Change.Subject))
+            {
+                Record(Outcome(group.Change, StepOutcomeKind.Skipped, "the finding is no longer there"));
+                continue;
+            }
+            if (target.CannotApply(group.Change) is { } reason)
+            {
+                Record(Outcome(group.Change, StepOutcomeKind.Refused, reason));
+                continue;
+            }
+            todo.Add(group);
+        }
+        if (todo.Count == 0)
+        {
+            run.Log("nothing to change");
+            return new RepairResult(outcomes, run.Folder);
+        }
+
+        foreach (var snapshot in plan.Steps.Where(s => s.Action is SnapshotAction))
+            if (!RunStep(snapshot, rollingBack: false)) return new RepairResult(outcomes, run.Folder);
+
+        var applied = new List<FindingSteps>();
+        foreach (var group in todo)
+        {
+            var ok = group.Backups.All(b => RunStep(b, rollingBack: false));
+            if (ok)
+            {
+                applied.Add(group);
+                ok = RunStep(group.Change, rollingBack: false);
+            }
+            else Record(Outcome(group.Change, StepOutcomeKind.Failed, "not applied: its backup did not complete"));
+            if (ok)
+            {
+                if (group.Verify is { } verify)
+                {
+                    var written = outcomes.Last().Outcome == StepOutcomeKind.Written;
+                    if (written)
+                        Record(Outcome(verify, StepOutcomeKind.Written, "checked after the .reg file is imported"));
+                    else if (target.IsFindingPresent(group.Change.FindingId, group.Change.Subject))
+                    {
+                        Record(Outcome(verify, StepOutcomeKind.Failed, $"{group.Change.FindingId} is still there after the change"));
+                        ok = false;
+                    }
+                    else Record(Outcome(verify, StepOutcomeKind.Done, $"{group.Change.FindingId} is gone"));
+                }
+            }
+            if (!ok)
+            {
+                // Undo everything this run changed, newest first, then stop: a half-applied plan is worse than none.
+                for (var i = applied.Count - 1; i >= 0; i--)
+                    foreach (var rollback in applied[i].Rollbacks)
+                        RunStep(rollback, rollingBack: true);
+                break;
+            }
+        }
+        return new RepairResult(outcomes, run.Folder);
+
+        bool RunStep(RepairStep step, bool rollingBack)
+        {
+            StepOutcome outcome;
+            try
+            {
+                outcome = target.Run(step, run);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException
+                                           or Formats.MalformedDataException or System.ComponentModel.Win32Exception)
+            {
+                outcome = Outcome(step, StepOutcomeKind.Failed, ex.Message);
+            }
+            if (rollingBack && outcome.Outcome == StepOutcomeKind.Done) outcome = outcome with { Outcome = StepOutcomeKind.RolledBack };
+            Record(outcome);
+            return outcome.Outcome is not (StepOutcomeKind.Failed or StepOutcomeKind.Refused);
+        }
+    }
+
+    /// <summary>
+    /// Puts back every file an earlier run changed, newest first, from its journal. A file changed again since the
+    /// run (its hash is no longer the one the run left) is not overwritten unless <paramref name="force"/>.
+    /// </summary>
+    public static IReadOnlyList<string> Rollback(RepairRun run, Func<JournalFileBackup, string?> restore)
+    {
+        var problems = new List<string>();
+        foreach (var file in Enumerable.Reverse(run.Journal.Files).Where(f => !f.RolledBack))
+        {
+            if (restore(file) is { } problem)
+            {
+                problems.Add(problem);
+                continue;
+            }
+            file.RolledBack = true;
+            run.SaveJournal();
+            run.Log($"rolled back {file.Path}");
+        }
+        return problems;
+    }
+
+    /// <summary>
+    /// Undoes an earlier run on the live server: the rollback steps of every change the journal records as done
+    /// and not yet rolled back, newest first. Returns what could not be undone.
+    /// </summary>
+    public static IReadOnlyList<string> RollbackLive(RepairPlan plan, IRepairTarget target, RepairRun run)
+    {
+        var problems = new List<string>();
+        var done = run.Journal.Outcomes.Where(o => o.Kind == RepairStepKind.Change && o.Outcome == StepOutcomeKind.Done).ToList();
+        var undone = run.Journal.Outcomes.Where(o => o.Kind == RepairStepKind.Rollback && o.Outcome == StepOutcomeKind.RolledBack)
+            .Select(o => (o.FindingId, o.Subject)).ToHashSet();
+        foreach (var change in Enumerable.Reverse(done).Where(c => !undone.Contains((c.FindingId, c.Subject))))
+        {
+            var group = Group(plan.Steps).FirstOrDefault(g => g.Change.Order == change.Order);
+            if (group is null || group.Rollbacks.Count == 0)
+            {
+                problems.Add($"step {change.Order} ({change.FindingId} {change.Subject}) has no rollback step in the plan");
+                continue;
+            }
+            foreach (var rollback in group.Rollbacks)
+            {
+                StepOutcome outcome;
+                try
+                {
+                    outcome = target.Run(rollback, run);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
+                {
+                    outcome = new StepOutcome(rollback.Order, rollback.Kind, rollback.FindingId, rollback.Subject, StepOutcomeKind.Failed, ex.Message);
+                }
+                if (outcome.Outcome == StepOutcomeKind.Done) outcome = outcome with { Outcome = StepOutcomeKind.RolledBack };
+                else problems.Add($"step {rollback.Order} ({rollback.FindingId} {rollback.Subject}): {outcome.Detail}");
+                run.Journal.Outcomes.Add(outcome);
+                run.SaveJournal();
+            }
+        }
+        return problems;
+    }
+
+    /// <summary>The steps of one finding: backups, the change, its check, and its rollbacks.</summary>
+    private sealed record FindingSteps(IReadOnlyList<RepairStep> Backups, RepairStep Change, RepairStep? Verify, IReadOnlyList<RepairStep> Rollbacks);
+
+    private static List<FindingSteps> Group(IReadOnlyList<RepairStep> steps)
+    {
+        var groups = new List<FindingSteps>();
+        var pending = new List<RepairStep>();
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var step = steps[i];
+            if (step.Action is SnapshotAction) continue;
+            if (step.Kind == RepairStepKind.Backup)
+            {
+                pending.Add(step);
+                continue;
+            }
+            if (step.Kind != RepairStepKind.Change) continue;
+            var key = (step.FindingId, step.Subject);
+            RepairStep? verify = null;
+            var rollbacks = new List<RepairStep>();
+            while (i + 1 < steps.Count && (steps[i + 1].FindingId, steps[i + 1].Subject) == key
+                   && steps[i + 1].Kind is RepairStepKind.Verify or RepairStepKind.Rollback)
+            {
+                i++;
+                if (steps[i].Kind == RepairStepKind.Verify) verify = steps[i];
+                else rollbacks.Add(steps[i]);
+            }
+            groups.Add(new FindingSteps(pending.Where(b => (b.FindingId, b.Subject) == key).ToList(), step, verify, rollbacks));
+            pending.Clear();
+        }
+        return groups;
+    }
+}

@@ -1,0 +1,188 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using KeyDoctor.Formats.Registry;
+using KeyDoctor.Machine;
+using KeyDoctor.Repair;
+using KeyDoctor.Tests.Scan;
+
+namespace KeyDoctor.Tests.Repair;
+
+/// <summary>`repair apply` and `repair rollback` on image folders, through the command line as a person runs them.</summary>
+public sealed class RepairApplyTests : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("kd-repair-").FullName;
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+
+    private string WritePlan(ScanImage image, string? snapshot = null, string name = "plan.ps1")
+    {
+        var plan = Path.Combine(_work, name);
+        var args = new List<string> { "repair", "plan", image.Root, "-o", plan };
+        if (snapshot is not null) args.AddRange(["--snapshot", snapshot]);
+        var result = Cli.Run([.. args]);
+        Assert.True(result.ExitCode == 1, result.Stderr);
+        return plan;
+    }
+
+    private Cli.Result Apply(string plan, ScanImage image, string run, params string[] more) =>
+        Cli.Run(["repair", "apply", plan, "--image", image.Root, "--run-folder", Path.Combine(_work, run), "--yes", "--json", .. more]);
+
+    /// <summary>Every file of a folder with its SHA-256, to compare whole trees byte for byte.</summary>
+    private static SortedDictionary<string, string> Tree(string root) =>
+        new(Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(root, f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f)))), StringComparer.Ordinal);
+
+    private string Snapshot(ScanImage image)
+    {
+        var zip = Path.Combine(_work, "before.zip");
+        Assert.Equal(0, Cli.Run("snapshot", "--from", image.Root, "-o", zip).ExitCode);
+        return zip;
+    }
+
+    private static JsonElement[] Outcomes(Cli.Result result) =>
+        [.. JsonDocument.Parse(result.Stdout).RootElement.GetProperty("outcomes").EnumerateArray()];
+
+    [Fact]
+    public void ADamagedKeyFileIsRestoredFromTheSnapshotCheckedAndRolledBackByteForByte()
+    {
+        using var image = ScanImage.Healthy(out _);
+        image.Build();
+        var healthy = Tree(image.Root);
+        var snapshot = Snapshot(image);
+        var keyFile = Directory.GetFiles(Path.Combine(image.Root, "ProgramData/Microsoft/Crypto/RSA/MachineKeys")).Single();
+        File.WriteAllBytes(keyFile, File.ReadAllBytes(keyFile)[..200]); // an abrupt shutdown
+        var damaged = Tree(image.Root);
+        var plan = WritePlan(image, snapshot);
+
+        var applied = Apply(plan, image, "run1");
+        Assert.True(applied.ExitCode == 0, applied.Stdout + applied.Stderr);
+        var outcomes = Outcomes(applied);
+        Assert.Contains(outcomes, o => o.GetProperty("kind").GetString() == "change" && o.GetProperty("outcome").GetString() == "done");
+        Assert.Contains(outcomes, o => o.GetProperty("kind").GetString() == "verify" && o.GetProperty("outcome").GetString() == "done");
+        Assert.Equal(healthy, Tree(image.Root)); // the key file is back, nothing else changed
+        Assert.Equal(0, Cli.Run("scan", image.Root).ExitCode);
+
+        var run = Path.Combine(_work, "run1");
+        Assert.True(File.Exists(Path.Combine(run, "before-repair.zip")));
+        Assert.Contains("KD1003", File.ReadAllText(Path.Combine(run, RepairRun.TranscriptFile)));
+        if (!OperatingSystem.IsWindows())
+            foreach (var backup in Directory.GetFiles(Path.Combine(run, "backup")))
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(backup)); // key material, owner-only
+
+        var rolledBack = Cli.Run("repair", "rollback", run, "--image", image.Root);
+        Assert.True(rolledBack.ExitCode == 0, rolledBack.Stdout + rolledBack.Stderr);
+        Assert.Equal(damaged, Tree(image.Root));
+    }
+
+    [Fact]
+    public void ApplyingTwiceChangesNothingTheSecondTime()
+    {
+        using var image = RepairScenarios.ByFinding["KD2005"]();
+        var plan = WritePlan(image);
+        Assert.Equal(0, Apply(plan, image, "first").ExitCode);
+        var after = Tree(image.Root);
+
+        var second = Apply(plan, image, "second");
+        Assert.Equal(0, second.ExitCode);
+        Assert.All(Outcomes(second), o => Assert.Equal("skipped", o.GetProperty("outcome").GetString()));
+        Assert.Equal(after, Tree(image.Root));
+        Assert.False(File.Exists(Path.Combine(_work, "second", "before-repair.zip"))); // nothing to do: no snapshot either
+    }
+
+    [Fact]
+    public void StaleCustomMetadataIsCutOutAndEveryOtherByteKept()
+    {
+        using var image = RepairScenarios.ByFinding["KD2005"]();
+        var config = Path.Combine(image.Root, "Windows/System32/inetsrv/config/applicationHost.config");
+        var before = File.ReadAllText(config);
+        var plan = WritePlan(image);
+        Assert.Equal(0, Apply(plan, image, "run").ExitCode);
+        var after = File.ReadAllText(config);
+        var removed = "        <key path=\"LM/W3SVC/1\">\r\n" +
+                      "            <property id=\"5506\" dataType=\"Binary\" userType=\"1\" attributes=\"None\" value=\"ABEiM0RVZneImaq7zN3u/wARIjM=\" />\r\n" +
+                      "            <property id=\"5511\" dataType=\"String\" userType=\"1\" attributes=\"None\" value=\"MY\" />\r\n" +
+                      "        </key>\r\n";
+        Assert.Equal(before.Replace(removed, ""), after);
+        Assert.Contains("<!-- written by an ABO tool -->", after);
+        Assert.Contains("NCSA Common Log File Format", after);
+
+        Assert.Equal(0, Cli.Run("repair", "rollback", Path.Combine(_work, "run"), "--image", image.Root).ExitCode);
+        Assert.Equal(before, File.ReadAllText(config));
+    }
+
+    [Fact]
+    public void RegistryChangesAreWrittenAsRegFilesForAPersonAndTheImageIsLeftAlone()
+    {
+        using var image = RepairScenarios.ByFinding["KD2004"]();
+        var before = Tree(image.Root);
+        var plan = WritePlan(image);
+        var applied = Apply(plan, image, "run");
+        Assert.True(applied.ExitCode == 1, applied.Stdout + applied.Stderr); // still to do: import the .reg on the server
+        Assert.Contains(Outcomes(applied), o => o.GetProperty("kind").GetString() == "change" && o.GetProperty("outcome").GetString() == "written");
+        Assert.Equal(before, Tree(image.Root));
+
+        var reg = Directory.GetFiles(Path.Combine(_work, "run"), "*-KD2004.reg").Single();
+        var undo = Directory.GetFiles(Path.Combine(_work, "run"), "*-KD2004-undo.reg").Single();
+        const string BindingKey = @"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\SslBindingInfo\0.0.0.0:443";
+        var key = RegExportReader.Parse(File.ReadAllBytes(reg)).OpenKey(BindingKey);
+        Assert.NotNull(key);
+        Assert.Equal(20, key!.GetValue("SslCertHash")!.Data.Length);
+        Assert.NotEqual(RepairScenarios.StaleHash, Convert.ToHexString(key.GetValue("SslCertHash")!.Data.Span));
+        var original = RegExportReader.Parse(File.ReadAllBytes(undo)).OpenKey(BindingKey)!;
+        Assert.Equal(RepairScenarios.StaleHash, Convert.ToHexString(original.GetValue("SslCertHash")!.Data.Span));
+    }
+
+    [Fact]
+    public void WhatOnlyTheLiveServerCanDoIsRefusedAndNothingChanges()
+    {
+        using var image = RepairScenarios.ByFinding["KD2008"]();
+        var before = Tree(image.Root);
+        var plan = WritePlan(image);
+        var applied = Apply(plan, image, "run");
+        Assert.Equal(1, applied.ExitCode);
+        var refused = Assert.Single(Outcomes(applied));
+        Assert.Equal("refused", refused.GetProperty("outcome").GetString());
+        Assert.Contains("needs CryptoAPI on the server", refused.GetProperty("detail").GetString());
+        Assert.Equal(before, Tree(image.Root));
+    }
+
+    [Fact]
+    public void ABundleIsEvidenceAndAPlanForAnotherMachineIsRefused()
+    {
+        using var image = RepairScenarios.ByFinding["KD1004"](); // an extracted bundle: has a manifest
+        var plan = WritePlan(image);
+        var result = Apply(plan, image, "run");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("evidence", result.Stderr);
+
+        using var other = RepairScenarios.ByFinding["KD2005"]();
+        var otherPlan = WritePlan(other, name: "other.json");
+        var text = File.ReadAllText(otherPlan).Replace(ScanImage.Guid, "00000000-1111-2222-3333-444444444444");
+        File.WriteAllText(otherPlan, text);
+        var refused = Apply(otherPlan, other, "run2");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("MachineGuid", refused.Stderr);
+    }
+
+    [Fact]
+    public void WithoutYesApplyAsksAndWithoutATerminalItSaysSo()
+    {
+        using var image = RepairScenarios.ByFinding["KD2005"]();
+        var plan = WritePlan(image);
+        var before = Tree(image.Root);
+        var result = Cli.Run("repair", "apply", plan, "--image", image.Root, "--run-folder", Path.Combine(_work, "run"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--yes", result.Stderr);
+        Assert.Equal(before, Tree(image.Root));
+    }
+
+    [Fact]
+    public void OnLinuxApplyWithoutAnImageSaysWhatToDo()
+    {
+        if (OperatingSystem.IsWindows()) return; // on Windows this would change the machine running the tests
+        using var image = RepairScenarios.ByFinding["KD2005"]();
+        var result = Cli.Run("repair", "apply", WritePlan(image), "--yes");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--image", result.Stderr);
+    }
+}
