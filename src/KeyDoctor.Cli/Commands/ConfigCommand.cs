@@ -28,14 +28,14 @@ public static class ConfigCommand
         var to = new Option<string>("--to") { Description = "The target server's key (its public half is enough).", Required = true };
         var output = new Option<string?>("--output", "-o") { Description = "New file; default <file>.rekeyed<ext> beside the old one." };
         var json = CommonOptions.Json();
-        var command = new Command("rekey", "Re-wrap every AES provider's session key for another RSA key, writing a new file (never in place).")
+        var command = new Command("rekey", "Re-wrap every AES provider's session key and every RSA provider value's key for another RSA key, writing a new file (never in place).")
         {
             file, from, to, output, json,
         };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(file)!;
-            var (_, providers) = Open(path, parse.GetValue(from)!);
+            var (config, providers) = Open(path, parse.GetValue(from)!);
             var target = KeySetConverter.Read(KeysCommand.ReadKeyFile(parse.GetValue(to)!)).Exchange
                 ?? throw new UserInputException($"{parse.GetValue(to)} holds no AT_KEYEXCHANGE key");
             var outputPath = parse.GetValue(output)
@@ -43,23 +43,42 @@ public static class ConfigCommand
             if (File.Exists(outputPath)) throw new UserInputException($"{outputPath} exists; rekey never overwrites");
 
             using var targetKey = System.Security.Cryptography.RSA.Create();
-            targetKey.ImportParameters(target.Parameters);
-            // Only the sessionKey attribute changes: the [enc] values stay encrypted under the same AES session key,
-            // and every other byte of the file is kept.
-            var text = File.ReadAllText(path);
+            targetKey.ImportParameters(new System.Security.Cryptography.RSAParameters { Modulus = target.Parameters.Modulus, Exponent = target.Parameters.Exponent });
+            // Only key-wrapping blobs change: AES providers' sessionKey attributes (the [enc] values stay under the same
+            // AES key) and, for RSA providers, the SIMPLEBLOB inside each value (its 3DES cipher text is kept). Every
+            // other byte of the file is kept.
+            var replacements = new List<TextReplacement>();
             var rekeyed = new List<string>();
             foreach (var p in providers.Where(p => p.SessionKey is not null))
             {
                 var oldBlob = Convert.ToBase64String(p.Provider.SessionKeyBlob.Span);
                 var newBlob = Convert.ToBase64String(ProtectedConfigCrypto.WrapSessionKey(p.SessionKey, targetKey,
                     p.Provider.UseOaep ?? false, p.Provider.SessionKey!.KeyAlgorithm));
-                var attribute = $"sessionKey=\"{oldBlob}\"";
-                if (text.Split(attribute).Length != 2) throw new UserInputException($"provider {p.Provider.Name}: its sessionKey is not written exactly once in canonical base64");
-                text = text.Replace(attribute, $"sessionKey=\"{newBlob}\"");
+                replacements.Add(new TextReplacement($"sessionKey=\"{oldBlob}\"", $"sessionKey=\"{newBlob}\"", 1));
                 rekeyed.Add(p.Provider.Name);
             }
-            var skipped = providers.Where(p => p.SessionKey is null).Select(p => new { name = p.Provider.Name, reason = p.Message }).ToList();
-            if (rekeyed.Count > 0) File.WriteAllText(outputPath, text, new System.Text.UTF8Encoding(false));
+            foreach (var p in providers.Where(p => p.RsaKey is not null))
+            {
+                var oaep = p.Provider.UseOaep ?? false;
+                foreach (var payload in ValuesOf(config, p.Provider.Name).Select(v => v.Ciphertext.ToArray()).DistinctBy(Convert.ToBase64String))
+                {
+                    var value = RsaProviderValue.Parse(payload);
+                    var valueKey = ProtectedConfigCrypto.TryUnwrapRsaValueKey(value, p.RsaKey!.Value, oaep)
+                        ?? throw new UserInputException($"provider {p.Provider.Name}: a value does not open with --from; nothing written");
+                    var newValue = ProtectedConfigCrypto.RewrapRsaValue(value, valueKey, targetKey, oaep);
+                    replacements.Add(new TextReplacement($"[enc:{p.Provider.Name}:{Convert.ToBase64String(payload)}:enc]",
+                        $"[enc:{p.Provider.Name}:{Convert.ToBase64String(newValue)}:enc]"));
+                }
+                rekeyed.Add(p.Provider.Name);
+            }
+            var skipped = providers.Where(p => p.SessionKey is null && p.RsaKey is null).Select(p => new { name = p.Provider.Name, reason = p.Message }).ToList();
+            if (rekeyed.Count > 0)
+            {
+                var edited = ConfigTextEditor.Replace(File.ReadAllBytes(path), replacements, out var problem)
+                    ?? throw new UserInputException($"{path}: {problem}; nothing written");
+                using var stream = new FileStream(outputPath, FileMode.CreateNew, FileAccess.Write);
+                stream.Write(edited);
+            }
 
             if (parse.GetValue(json))
                 context.WriteJson(new { file = path, output = rekeyed.Count > 0 ? outputPath : null, rekeyed, skipped });
@@ -77,7 +96,7 @@ public static class ConfigCommand
     private static Command CreateVerify(CliContext context)
     {
         var (file, key, json) = (ConfigArgument(), KeyOption(), CommonOptions.Json());
-        var command = new Command("verify", "For each AES provider, say whether the key opens its sessionKey.") { file, key, json };
+        var command = new Command("verify", "For each provider, say whether the key opens it (AES: its sessionKey; RSA: its values).") { file, key, json };
         command.SetAction(parse =>
         {
             var (config, providers) = Open(parse.GetValue(file)!, parse.GetValue(key)!);
@@ -89,7 +108,7 @@ public static class ConfigCommand
                 });
             else
                 foreach (var p in providers) context.Output.WriteLine($"{p.Provider.Name}: {p.Message}");
-            return providers.Any(p => p.SessionKey is not null) ? ExitCodes.Healthy : ExitCodes.Findings;
+            return providers.Any(p => p.SessionKey is not null || p.RsaKey is not null) ? ExitCodes.Healthy : ExitCodes.Findings;
         });
         return command;
     }
@@ -115,7 +134,12 @@ public static class ConfigCommand
                 else if (attribute.Value.IsEmpty) (status, message, value) = ("empty", "empty value", "");
                 else if (!byName.TryGetValue(attribute.Value.Provider, out var provider))
                     (status, message) = ("unknown-provider", $"provider {attribute.Value.Provider} is not declared");
-                else if (provider.SessionKey is null) (status, message) = ("not-opened", $"this key does not open provider {provider.Provider.Name}");
+                else if (provider.RsaKey is { } rsaKey)
+                    (status, message, value) = DecryptRsaValue(provider, rsaKey, attribute.Value.Ciphertext.Span, show);
+                else if (provider.SessionKey is null)
+                    (status, message) = provider.Status == "not-checked"
+                        ? ("not-checked", provider.Message)
+                        : ("not-opened", $"this key does not open provider {provider.Provider.Name}");
                 else if (ProtectedConfigCrypto.TryDecryptValue(provider.SessionKey, attribute.Value.Ciphertext.Span) is { } secret)
                     (status, message, value) = ("decrypted", "decrypted", show ? secret : Mask);
                 else (status, message) = ("undecryptable", "the session key does not decrypt this value");
@@ -131,7 +155,59 @@ public static class ConfigCommand
         return command;
     }
 
-    private sealed record ProviderResult(ProtectedConfigProvider Provider, string Status, string Message, byte[]? SessionKey);
+    /// <summary>A provider checked against the key: AES providers keep their unwrapped session key, RSA ones the key that opened them.</summary>
+    private sealed record ProviderResult(ProtectedConfigProvider Provider, string Status, string Message, byte[]? SessionKey)
+    {
+        public System.Security.Cryptography.RSAParameters? RsaKey { get; init; }
+    }
+
+    private static IEnumerable<EncryptedConfigValue> ValuesOf(ApplicationHostConfig config, string provider) =>
+        config.EncryptedAttributes.Select(a => a.Value).OfType<EncryptedConfigValue>()
+            .Where(v => v.Provider == provider && !v.IsEmpty);
+
+    /// <summary>
+    /// A native RSA provider has no sessionKey: every value wraps its own key, so the key is checked against the
+    /// values themselves. With no value, there is nothing that could say whether the key is the right one.
+    /// </summary>
+    private static ProviderResult CheckRsaProvider(ProtectedConfigProvider provider, ApplicationHostConfig config, KeySetEntry exchange)
+    {
+        var values = ValuesOf(config, provider.Name).ToList();
+        if (values.Count == 0)
+            return new(provider, "not-checked", $"provider {provider.Name} encrypts no value in this file, so there is nothing to check the key against", null);
+        int opens = 0, closed = 0, malformed = 0, wrappedBits = 0;
+        foreach (var value in values)
+        {
+            RsaProviderValue parsed;
+            try { parsed = RsaProviderValue.Parse(value.Ciphertext.Span); }
+            catch (KeyDoctor.Formats.MalformedDataException) { malformed++; continue; }
+            wrappedBits = parsed.Header.WrappingKeyBits;
+            if (ProtectedConfigCrypto.TryUnwrapRsaValueKey(parsed, exchange.Parameters, provider.UseOaep ?? false) is not null) opens++;
+            else closed++;
+        }
+        if (opens > 0 && closed == 0 && malformed == 0)
+            return new(provider, "opens", $"this key opens provider {provider.Name} ({opens} value{(opens == 1 ? "" : "s")})", null) { RsaKey = exchange.Parameters };
+        if (opens > 0)
+            return new(provider, "partly-opens", $"this key opens {opens} of {values.Count} values of provider {provider.Name}" +
+                (malformed > 0 ? $" ({malformed} malformed)" : ""), null) { RsaKey = exchange.Parameters };
+        if (closed == 0)
+            return new(provider, "malformed", $"no value of provider {provider.Name} is a well-formed RSA provider value", null);
+        return new(provider, "does-not-open", $"this key does not open provider {provider.Name}" +
+            (wrappedBits != 0 && exchange.KeySizeBits != wrappedBits
+                ? $" (key is {exchange.KeySizeBits}-bit, its values were wrapped with a {wrappedBits}-bit key)" : ""), null);
+    }
+
+    private static (string Status, string Message, string? Value) DecryptRsaValue(ProviderResult provider,
+        System.Security.Cryptography.RSAParameters key, ReadOnlySpan<byte> payload, bool show)
+    {
+        RsaProviderValue value;
+        try { value = RsaProviderValue.Parse(payload); }
+        catch (KeyDoctor.Formats.MalformedDataException ex) { return ("malformed", ex.Message, null); }
+        if (ProtectedConfigCrypto.TryUnwrapRsaValueKey(value, key, provider.Provider.UseOaep ?? false) is not { } valueKey)
+            return ("not-opened", $"this key does not open provider {provider.Provider.Name}", null);
+        return ProtectedConfigCrypto.TryDecryptRsaValue(value, valueKey) is { } secret
+            ? ("decrypted", "decrypted", show ? secret : Mask)
+            : ("undecryptable", $"the value's {value.Header.KeyAlgorithmName} key does not decrypt it", null);
+    }
 
     private static (ApplicationHostConfig Config, List<ProviderResult> Providers) Open(string configPath, string keyPath)
     {
@@ -142,8 +218,13 @@ public static class ConfigCommand
         var results = new List<ProviderResult>();
         foreach (var provider in config.Providers)
         {
-            if (provider.Kind != ProviderKind.Aes)
-                results.Add(new(provider, "not-checked", $"{provider.Kind} providers are not checked yet", null));
+            if (provider.Kind == ProviderKind.Rsa)
+                results.Add(CheckRsaProvider(provider, config, exchange));
+            else if (provider.Kind == ProviderKind.Cng)
+                results.Add(new(provider, "not-checked", "CNG providers are not checked: how IIS 10 derives the AES-256 key from the " +
+                    "persisted CNG key, and what the 32-byte field before the cipher text is, are not pinned down by any specification", null));
+            else if (provider.Kind != ProviderKind.Aes)
+                results.Add(new(provider, "not-checked", $"{provider.Type} is not a provider KeyDoctor knows the format of", null));
             else if (provider.SessionKey is null)
                 results.Add(new(provider, "malformed", provider.SessionKeyProblem ?? "no sessionKey", null));
             else if (ProtectedConfigCrypto.TryUnwrapSessionKey(provider.SessionKeyBlob.Span, exchange.Parameters, provider.UseOaep ?? false) is { } sessionKey)

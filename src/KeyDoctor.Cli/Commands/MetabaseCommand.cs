@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Security.Cryptography;
 using KeyDoctor.Crypto;
 using KeyDoctor.Crypto.KeySets;
 using KeyDoctor.Formats.Iis.Metabase;
@@ -9,10 +10,184 @@ namespace KeyDoctor.Cli.Commands;
 public static class MetabaseCommand
 {
     public static Command Create(CliContext context) =>
-        new("metabase", "IIS 6 MetaBase.xml: check its SessionKey against a key set.")
+        new("metabase", "IIS 6 MetaBase.xml: check its SessionKey against a key set, decrypt or re-key its secure properties.")
         {
             CreateVerify(context),
+            CreateDecrypt(context),
+            CreateRekey(context),
         };
+
+    private const string Mask = "********";
+
+    private static Option<string> KeySetOption(string name, string description) => new(name) { Description = description, Required = true };
+
+    private static Command CreateDecrypt(CliContext context)
+    {
+        var file = new Argument<string>("file") { Description = "MetaBase.xml (or a History/MetaBack copy)." };
+        var key = KeySetOption("--key",
+            "The \"Microsoft Internet Information Server\" key set: AT_KEYEXCHANGE private key, and AT_SIGNATURE to verify signatures.");
+        var reveal = new Option<bool>("--reveal") { Description = "Print the decrypted values instead of masking them." };
+        var password = new Option<string?>("--backup-password") { Description = "Password of a metabase backup, for password-salted (IcSb) values." };
+        var json = CommonOptions.Json();
+        var command = new Command("decrypt", "Decrypt every secure property (IcDb) with the key set; values are masked unless --reveal.")
+        {
+            file, key, reveal, password, json,
+        };
+        command.SetAction(parse =>
+        {
+            var keySet = KeySetConverter.Read(KeysCommand.ReadKeyFile(parse.GetValue(key)!));
+            var opened = MetabaseSecrets.Open(MetabaseXml.Read(parse.GetValue(file)!), keySet, parse.GetValue(password));
+            var show = parse.GetValue(reveal);
+            var salt = SaltText(opened);
+            var values = opened.Secrets.Select(s => new
+            {
+                keyType = s.Property.KeyType,
+                location = s.Property.Location,
+                name = s.Property.Name,
+                id = s.Property.Id,
+                line = s.Property.Line,
+                dataType = s.DataType is { } t ? MetabaseValue.Name(t) : null,
+                status = StatusName(s.Status),
+                signature = s.Decrypted?.Signature.ToString().ToLowerInvariant(),
+                message = s.Message,
+                value = s.Value is null ? null : show ? s.Value : Mask,
+            }).ToList();
+            if (parse.GetValue(json))
+                context.WriteJson(new
+                {
+                    file = parse.GetValue(file),
+                    sessionKey = new
+                    {
+                        status = opened.Metabase.SessionKey.Status.ToString().ToLowerInvariant(),
+                        opens = opened.SessionKey is not null,
+                        keyBits = opened.SessionKey?.Length * 8,
+                        signatureValid = opened.SessionKeySignatureValid,
+                        rc4Key = salt,
+                        message = opened.Message,
+                    },
+                    revealed = show,
+                    values,
+                });
+            else
+            {
+                context.Output.WriteLine(opened.Message);
+                if (salt is not null) context.Output.WriteLine($"RC4 key: {salt}");
+                foreach (var v in values)
+                    context.Output.WriteLine($"{v.location} {v.name}" + (v.id is null ? "" : $" (ID {v.id}") +
+                        (v.dataType is null ? "" : (v.id is null ? " (" : ", ") + v.dataType) + (v.id is null && v.dataType is null ? "" : ")") +
+                        $", line {v.line}: " + (v.value is null ? v.message : $"{v.value}  [{v.message}]"));
+            }
+            return opened.AllDecrypted && opened.SessionKeySignatureValid != false ? ExitCodes.Healthy : ExitCodes.Findings;
+        });
+        return command;
+    }
+
+    private static Command CreateRekey(CliContext context)
+    {
+        var file = new Argument<string>("file") { Description = "MetaBase.xml to re-key (never changed)." };
+        var from = KeySetOption("--from", "The key set that opens the metabase now (AT_KEYEXCHANGE private key; AT_SIGNATURE to verify).");
+        var to = KeySetOption("--to", "The new key set: AT_KEYEXCHANGE (public is enough) and AT_SIGNATURE private key, to sign.");
+        var output = new Option<string?>("--output", "-o") { Description = "New file; default <file>.rekeyed<ext> beside the old one. Never overwritten." };
+        var json = CommonOptions.Json();
+        var command = new Command("rekey", "Write a copy of the metabase whose SessionKey and secure properties belong to a new key set, verified with it.")
+        {
+            file, from, to, output, json,
+        };
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(file)!;
+            var outputPath = parse.GetValue(output)
+                ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + ".rekeyed" + Path.GetExtension(path));
+            if (File.Exists(outputPath)) throw new UserInputException($"{outputPath} exists; rekey never overwrites");
+            var oldKeys = KeySetConverter.Read(KeysCommand.ReadKeyFile(parse.GetValue(from)!));
+            var newKeys = KeySetConverter.Read(KeysCommand.ReadKeyFile(parse.GetValue(to)!));
+            var newExchange = newKeys.Exchange ?? throw new UserInputException($"{parse.GetValue(to)} holds no AT_KEYEXCHANGE key");
+            if (newKeys.Signature is not { HasPrivateKey: true } newSignature)
+                throw new UserInputException($"{parse.GetValue(to)} holds no AT_SIGNATURE private key; the new SessionKey and values must be signed with it");
+
+            var bytes = File.ReadAllBytes(path);
+            var opened = MetabaseSecrets.Open(MetabaseXml.Parse(bytes), oldKeys);
+            using var exchangeKey = RSA.Create();
+            exchangeKey.ImportParameters(new RSAParameters { Modulus = newExchange.Parameters.Modulus, Exponent = newExchange.Parameters.Exponent });
+            using var signatureKey = RSA.Create();
+            signatureKey.ImportParameters(newSignature.Parameters);
+
+            string? problem = null;
+            var rekeyed = opened.SessionKeySignatureValid == false
+                ? null
+                : MetabaseSecrets.Rekey(bytes, opened, exchangeKey, signatureKey, out problem);
+            if (opened.SessionKeySignatureValid == false)
+                problem = "the old AT_SIGNATURE key does not verify the SessionKey; re-keying would bless a SessionKey of unknown origin";
+            // Verified on the exact bytes before they are written: the new key set must open every value again.
+            if (rekeyed is not null && newExchange.HasPrivateKey) problem = MetabaseSecrets.VerifyRekeyed(opened, rekeyed, newKeys);
+            else if (rekeyed is not null) problem = VerifyWithSignatureOnly(opened, rekeyed, newKeys);
+            var ok = rekeyed is not null && problem is null;
+            if (ok) OwnerOnlyFile.WriteAllBytes(outputPath, rekeyed);
+
+            var count = opened.Secrets.Count(s => s.Property.Blob is IisEncryptedDataBlob);
+            var salted = opened.Secrets.Count(s => s.Property.Blob is IisSaltedDataBlob);
+            if (parse.GetValue(json))
+                context.WriteJson(new
+                {
+                    file = path,
+                    output = ok ? outputPath : null,
+                    sessionKey = opened.Message,
+                    reencrypted = ok ? count : 0,
+                    passwordSaltedKept = salted,
+                    verifiedWithNewKey = ok && newExchange.HasPrivateKey,
+                    problem,
+                });
+            else
+            {
+                context.Output.WriteLine(opened.Message);
+                if (!ok) context.Output.WriteLine($"not re-keyed: {problem}");
+                else
+                {
+                    context.Output.WriteLine($"new SessionKey and {count} secure properties re-encrypted and signed for the new key set" +
+                        (salted > 0 ? $"; {salted} password-salted (IcSb) values kept as they were" : ""));
+                    context.Output.WriteLine(newExchange.HasPrivateKey
+                        ? "verified: the new key set decrypts every value to the original"
+                        : "verified: signatures check with the new AT_SIGNATURE key (--to has no AT_KEYEXCHANGE private key, so the values were not decrypted again)");
+                    context.Output.WriteLine($"written: {outputPath}");
+                }
+            }
+            return ok ? ExitCodes.Healthy : ExitCodes.Findings;
+        });
+        return command;
+    }
+
+    /// <summary>When only the new public exchange key is at hand, the check is structural plus the new signatures.</summary>
+    private static string? VerifyWithSignatureOnly(MetabaseOpened original, byte[] rekeyed, KeySet newKeys)
+    {
+        var metabase = MetabaseXml.Parse(rekeyed);
+        using var signature = RSA.Create();
+        signature.ImportParameters(newKeys.Signature!.Parameters);
+        if (metabase.SessionKey.Blob is not { } blob || !blob.VerifySignature(signature)) return "the re-keyed SessionKey does not verify";
+        return metabase.SecureProperties.Count == original.Secrets.Count && metabase.SecureProperties.All(p => p.Status != MetabaseBlobStatus.Malformed)
+            ? null : "the re-keyed file's secure properties do not parse";
+    }
+
+    private static string? SaltText(MetabaseOpened opened)
+    {
+        if (opened.SessionKey is null) return null;
+        if (opened.SessionKey.Length != MetabaseCrypto.FortyBitKeyLength) return $"{opened.SessionKey.Length * 8}-bit key, no salt";
+        return opened.ConfirmedSalt switch
+        {
+            Rc4Salt.ZeroSalt => "40-bit key + 11 zero salt bytes (CryptoAPI default), confirmed by the signatures",
+            Rc4Salt.None => "40-bit key without salt (CRYPT_NO_SALT), confirmed by the signatures",
+            _ => "40-bit key + 11 zero salt bytes (CryptoAPI default; no signature confirmed it)",
+        };
+    }
+
+    private static string StatusName(MetabaseSecretStatus status) => status switch
+    {
+        MetabaseSecretStatus.Decrypted => "decrypted",
+        MetabaseSecretStatus.SignatureInvalid => "signature-invalid",
+        MetabaseSecretStatus.PasswordProtected => "password-protected",
+        MetabaseSecretStatus.NotOpened => "not-opened",
+        MetabaseSecretStatus.Empty => "empty",
+        _ => "malformed",
+    };
 
     private static Command CreateVerify(CliContext context)
     {

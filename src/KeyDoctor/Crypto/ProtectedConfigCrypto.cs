@@ -12,10 +12,13 @@ namespace KeyDoctor.Crypto;
 /// <c>useOAEP="true"</c>) to the container's AT_KEYEXCHANGE key, cipher text little-endian. Each
 /// <c>[enc:Provider:base64:enc]</c> value is AES-CBC with a zero IV over
 /// <c>[4 random bytes][UTF-16LE secret][00 00][0-15 random bytes]</c>, PKCS#7 padded, without a MAC.
+/// The native RSA providers (IISWASOnlyRsaProvider, IISRsaProvider, type "") have no sessionKey: each value carries
+/// its own wrapped key, see <see cref="RsaProviderValue"/>.
 /// </summary>
 public static class ProtectedConfigCrypto
 {
     private const int AesBlock = 16;
+    private const int DesBlock = 8;
 
     /// <summary>
     /// Unwraps the session key with <paramref name="key"/>, or returns null when this key does not open it
@@ -74,13 +77,59 @@ public static class ProtectedConfigCrypto
     /// Decrypts an <c>[enc:...:enc]</c> payload, or returns null when the session key does not open it (bad padding,
     /// no NUL terminator, a length that is not whole blocks).
     /// </summary>
-    public static string? TryDecryptValue(ReadOnlySpan<byte> sessionKey, ReadOnlySpan<byte> cipherText)
+    public static string? TryDecryptValue(ReadOnlySpan<byte> sessionKey, ReadOnlySpan<byte> cipherText) =>
+        TryDecryptFramed(CapiAlgorithm.Aes128, sessionKey, cipherText);
+
+    /// <summary>
+    /// Encrypts <paramref name="secret"/> as a native RSA provider value: a fresh 3DES key (CryptoAPI CALG_3DES,
+    /// CBC, zero IV, PKCS#7) wrapped for <paramref name="key"/>, over <c>[4 random bytes][UTF-16LE secret][00 00]</c>.
+    /// </summary>
+    public static byte[] EncryptRsaValue(string secret, RSA key, bool useOaep, uint algorithm = CapiAlgorithm.TripleDes)
     {
-        if (cipherText.IsEmpty || cipherText.Length % AesBlock != 0) return null;
-        using var aes = Aes.Create();
-        aes.Key = sessionKey.ToArray();
+        var symmetricKey = RandomNumberGenerator.GetBytes(SessionKeyLength(algorithm) ?? throw new ArgumentException($"{CapiAlgorithm.Name(algorithm)} is not a supported value cipher"));
+        var text = Encoding.Unicode.GetBytes(secret);
+        var plain = new byte[4 + text.Length + 2];
+        RandomNumberGenerator.Fill(plain.AsSpan(0, 4));
+        text.CopyTo(plain, 4);
+        using var cipher = CreateCipher(algorithm, symmetricKey)!;
+        var cipherText = cipher.EncryptCbc(plain, new byte[cipher.BlockSize / 8], PaddingMode.PKCS7);
+        return RsaProviderValue.Build(WrapSessionKey(symmetricKey, key, useOaep, algorithm), cipherText);
+    }
+
+    /// <summary>Unwraps a native RSA provider value's own key with <paramref name="key"/>; null when this key does not open it.</summary>
+    public static byte[]? TryUnwrapRsaValueKey(RsaProviderValue value, RSAParameters key, bool useOaep) =>
+        TryUnwrapSessionKey(value.SimpleBlob.Span, key, useOaep);
+
+    /// <summary>Decrypts a native RSA provider value with its unwrapped key; null when the clear text does not fit the framing.</summary>
+    public static string? TryDecryptRsaValue(RsaProviderValue value, ReadOnlySpan<byte> valueKey) =>
+        TryDecryptFramed(value.Header.KeyAlgorithm, valueKey, value.CipherText.Span);
+
+    /// <summary>The same value with its key re-wrapped for <paramref name="newKey"/>; the cipher text is kept as it is.</summary>
+    public static byte[] RewrapRsaValue(RsaProviderValue value, ReadOnlySpan<byte> valueKey, RSA newKey, bool useOaep) =>
+        RsaProviderValue.Build(WrapSessionKey(valueKey, newKey, useOaep, value.Header.KeyAlgorithm), value.CipherText.Span);
+
+    private static SymmetricAlgorithm? CreateCipher(uint algorithm, ReadOnlySpan<byte> key)
+    {
+        SymmetricAlgorithm? cipher = algorithm switch
+        {
+            CapiAlgorithm.Aes128 or CapiAlgorithm.Aes192 or CapiAlgorithm.Aes256 => Aes.Create(),
+            CapiAlgorithm.TripleDes => TripleDES.Create(),
+            _ => null,
+        };
+        if (cipher is null) return null;
+        try { cipher.Key = key.ToArray(); }
+        catch (CryptographicException) { cipher.Dispose(); return null; } // a weak 3DES key: not one CryptoAPI made
+        return cipher;
+    }
+
+    private static string? TryDecryptFramed(uint algorithm, ReadOnlySpan<byte> key, ReadOnlySpan<byte> cipherText)
+    {
+        using var cipher = CreateCipher(algorithm, key);
+        if (cipher is null) return null;
+        var block = cipher.BlockSize / 8;
+        if (cipherText.IsEmpty || cipherText.Length % block != 0) return null;
         byte[] plain;
-        try { plain = aes.DecryptCbc(cipherText, new byte[AesBlock], PaddingMode.PKCS7); }
+        try { plain = cipher.DecryptCbc(cipherText, new byte[block], PaddingMode.PKCS7); }
         catch (CryptographicException) { return null; }
         if (plain.Length < 6) return null;
         var text = plain.AsSpan(4);
@@ -90,7 +139,7 @@ public static class ProtectedConfigCrypto
         return null;
     }
 
-    private static int? SessionKeyLength(uint algorithm) => algorithm switch
+    internal static int? SessionKeyLength(uint algorithm) => algorithm switch
     {
         CapiAlgorithm.Aes128 => 16,
         CapiAlgorithm.Aes192 => 24,
@@ -98,4 +147,38 @@ public static class ProtectedConfigCrypto
         CapiAlgorithm.TripleDes => 24,
         _ => null,
     };
+}
+
+/// <summary>
+/// A value of a native RSA protected-configuration provider (research notes §3.4, Microsoft's own sample output in
+/// iis-docs "Using Encryption to Protect Passwords"): <c>cbSimpleBlob(4) SIMPLEBLOB[cbSimpleBlob] cipherText</c>, where
+/// the SIMPLEBLOB wraps a per-value CALG_3DES key with the container's AT_KEYEXCHANGE key and the cipher text is
+/// CBC with a zero IV over the same framing as the AES provider.
+/// </summary>
+public sealed record RsaProviderValue(CapiSimpleBlob Header, ReadOnlyMemory<byte> SimpleBlob, ReadOnlyMemory<byte> CipherText)
+{
+    public const string Format = "RSA provider value";
+
+    /// <summary>Parses a decoded payload; anything else throws <see cref="MalformedDataException"/> with the offset.</summary>
+    public static RsaProviderValue Parse(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length < 4) throw new MalformedDataException(Format, 0, $"{payload.Length} bytes, shorter than the 4-byte SIMPLEBLOB length");
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(payload);
+        if (length < CapiSimpleBlob.HeaderLength + 1 || length > (uint)payload.Length - 4)
+            throw new MalformedDataException(Format, 0, $"SIMPLEBLOB length {length} does not fit the {payload.Length - 4} bytes that follow");
+        var simple = payload.Slice(4, (int)length);
+        var header = CapiSimpleBlob.Parse(simple, Format, 4);
+        var cipherText = payload[(4 + (int)length)..];
+        if (cipherText.IsEmpty) throw new MalformedDataException(Format, 4 + length, "no cipher text after the SIMPLEBLOB");
+        return new RsaProviderValue(header, simple.ToArray(), cipherText.ToArray());
+    }
+
+    internal static byte[] Build(ReadOnlySpan<byte> simpleBlob, ReadOnlySpan<byte> cipherText)
+    {
+        var result = new byte[4 + simpleBlob.Length + cipherText.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(result, (uint)simpleBlob.Length);
+        simpleBlob.CopyTo(result.AsSpan(4));
+        cipherText.CopyTo(result.AsSpan(4 + simpleBlob.Length));
+        return result;
+    }
 }

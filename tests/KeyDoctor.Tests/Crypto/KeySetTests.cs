@@ -17,6 +17,28 @@ public sealed class KeySetTests
     }
 
     [Fact]
+    public void PrivateKeyBlobAndKeyFileBodyShareTheirKeyFields()
+    {
+        // A PRIVATEKEYBLOB and a key-file body differ only in their headers: swap one for the other and both readers
+        // must give the same key (Formats.KeyFiles.CapiRsaPrivateFields is the one field layout).
+        var blob = CapiPrivateKeyBlob.Write(Exchange, CapiKeyNumber.Exchange);
+        var modulusBytes = Exchange.Modulus!.Length;
+        var body = new byte[20 + blob.Length - 20];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(body, 0x32415352);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(4), (uint)modulusBytes);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(8), (uint)modulusBytes * 8);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(12), (uint)modulusBytes - 1);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(16), 65537);
+        blob.AsSpan(20).CopyTo(body.AsSpan(20));
+
+        var fromFile = KeyDoctor.Formats.KeyFiles.CapiPrivateKeyBlob.Parse(body).Rsa!.Value;
+        var fromBlob = CapiPrivateKeyBlob.Read(blob).Parameters;
+        foreach (var (a, b) in new[] { (fromFile.Modulus, fromBlob.Modulus), (fromFile.D, fromBlob.D), (fromFile.InverseQ, fromBlob.InverseQ), (fromFile.Exponent, fromBlob.Exponent) })
+            Assert.Equal(a, b);
+        Assert.Equal(Exchange.D, fromFile.D);
+    }
+
+    [Fact]
     public void BareRsaKeyValueIsTheAspnetRegiisFormAndRoundTrips()
     {
         var set = new KeySet(null, [new KeySetEntry(CapiKeyNumber.Exchange, Exchange)]);

@@ -142,7 +142,8 @@ public static class IisSamples
     {
         var rc4Key = new byte[] { 0x5F, 0xD4, 0x6C, 0xD3, 0x11 };
         var sessionKey = IisCryptoBlobWriter.SessionKey(rc4Key, exchange, signature);
-        var secret = IisCryptoBlobWriter.EncryptedData(Encoding.Unicode.GetBytes("IUSR-pass-123\0"), rc4Key, signature);
+        var secret = IisCryptoBlobWriter.EncryptedData(Encoding.Unicode.GetBytes("IUSR-pass-123\0"),
+            KeyDoctor.Crypto.MetabaseCrypto.Rc4Key(rc4Key, KeyDoctor.Crypto.Rc4Salt.ZeroSalt), signature);
         return (IisCryptoBlobWriter.ToHex(sessionKey), IisCryptoBlobWriter.ToHex(secret));
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using KeyDoctor.Formats;
+using KeyDoctor.Formats.KeyFiles;
 using KeyDoctor.Formats.Primitives;
 
 namespace KeyDoctor.Crypto.KeySets;
@@ -8,7 +9,9 @@ namespace KeyDoctor.Crypto.KeySets;
 /// <summary>
 /// The CryptoAPI PRIVATEKEYBLOB for RSA: BLOBHEADER (bType 7, bVersion 2, aiKeyAlg), RSAPUBKEY ("RSA2", bitlen,
 /// pubexp), then modulus, P, Q, DP, DQ, InverseQ and D, each little-endian. This is what PVK files wrap and what
-/// CryptExportKey(PRIVATEKEYBLOB) returns.
+/// CryptExportKey(PRIVATEKEYBLOB) returns. The key fields are shared with the key-file body
+/// (Formats.KeyFiles.CapiPrivateKeyBlob, whose RSAPUBKEY carries keylen/datalen instead of a BLOBHEADER) through
+/// <see cref="CapiRsaPrivateFields"/>; only the headers are read here.
 /// </summary>
 public static class CapiPrivateKeyBlob
 {
@@ -41,11 +44,7 @@ public static class CapiPrivateKeyBlob
         foreach (var b in key.Exponent) exponent = exponent << 8 | b;
         BinaryPrimitives.WriteUInt32LittleEndian(span[16..], exponent);
 
-        var offset = HeaderLength;
-        offset = PutLittleEndian(span, offset, key.Modulus, modulusBytes);
-        foreach (var half in new[] { key.P, key.Q, key.DP, key.DQ, key.InverseQ })
-            offset = PutLittleEndian(span, offset, half, halfBytes);
-        PutLittleEndian(span, offset, key.D, modulusBytes);
+        CapiRsaPrivateFields.Write(span[HeaderLength..], key, modulusBytes);
         return blob;
     }
 
@@ -69,50 +68,11 @@ public static class CapiPrivateKeyBlob
             throw new MalformedDataException(FormatName, baseOffset + 12, $"bit length {bits} is not a multiple of 16 between 16 and {MaxBits}");
         var exponent = reader.ReadUInt32();
         var modulusBytes = (int)bits / 8;
-        var halfBytes = modulusBytes / 2;
-        var needed = modulusBytes * 2 + halfBytes * 5;
+        var needed = CapiRsaPrivateFields.Length(modulusBytes);
         if (reader.Remaining < needed)
             throw new MalformedDataException(FormatName, reader.AbsolutePosition, $"a {bits}-bit key needs {needed} bytes of key material, {reader.Remaining} remain");
 
-        var parameters = new RSAParameters
-        {
-            Exponent = TrimLeadingZeros(BigEndianExponent(exponent)),
-            Modulus = BigEndian(reader.ReadBytes(modulusBytes)),
-            P = BigEndian(reader.ReadBytes(halfBytes)),
-            Q = BigEndian(reader.ReadBytes(halfBytes)),
-            DP = BigEndian(reader.ReadBytes(halfBytes)),
-            DQ = BigEndian(reader.ReadBytes(halfBytes)),
-            InverseQ = BigEndian(reader.ReadBytes(halfBytes)),
-            D = BigEndian(reader.ReadBytes(modulusBytes)),
-        };
+        var parameters = CapiRsaPrivateFields.Read(reader.ReadBytes(needed), modulusBytes, modulusBytes, exponent);
         return new KeySetEntry(keyNumber, parameters);
-    }
-
-    private static int PutLittleEndian(Span<byte> destination, int offset, byte[] bigEndian, int width)
-    {
-        if (bigEndian.Length > width) throw new ArgumentException($"an RSA parameter is {bigEndian.Length} bytes, over {width}");
-        var field = destination.Slice(offset, width);
-        for (var i = 0; i < bigEndian.Length; i++) field[i] = bigEndian[bigEndian.Length - 1 - i];
-        return offset + width;
-    }
-
-    private static byte[] BigEndian(ReadOnlySpan<byte> littleEndian)
-    {
-        var result = littleEndian.ToArray();
-        Array.Reverse(result);
-        return result;
-    }
-
-    private static byte[] BigEndianExponent(uint exponent)
-    {
-        var bytes = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, exponent);
-        return bytes;
-    }
-
-    private static byte[] TrimLeadingZeros(byte[] value)
-    {
-        var first = Array.FindIndex(value, b => b != 0);
-        return first <= 0 ? value : value[first..];
     }
 }

@@ -63,17 +63,7 @@ public static class CapiPrivateKeyBlob
         if (blob.Length < needed)
             throw new MalformedDataException(FormatName, baseOffset + blob.Length, $"{blob.Length} bytes, {needed} needed for a {bitLength}-bit key");
 
-        var parameters = new RSAParameters
-        {
-            Exponent = TrimmedBigEndian(exponent),
-            Modulus = BigEndian(reader.ReadBytes(full), modulusBytes),
-            P = BigEndian(reader.ReadBytes(half), modulusBytes / 2),
-            Q = BigEndian(reader.ReadBytes(half), modulusBytes / 2),
-            DP = BigEndian(reader.ReadBytes(half), modulusBytes / 2),
-            DQ = BigEndian(reader.ReadBytes(half), modulusBytes / 2),
-            InverseQ = BigEndian(reader.ReadBytes(half), modulusBytes / 2),
-            D = BigEndian(reader.ReadBytes(full), modulusBytes),
-        };
+        var parameters = CapiRsaPrivateFields.Read(reader.ReadBytes(CapiRsaPrivateFields.Length(full)), full, modulusBytes, exponent);
         RsaConsistency.Check(parameters, FormatName, baseOffset);
         return new RecoveredPrivateKey
         {
@@ -82,15 +72,64 @@ public static class CapiPrivateKeyBlob
         };
     }
 
-    /// <summary>The first <paramref name="significant"/> bytes of a little-endian field, as big-endian (the zero padding is dropped).</summary>
-    private static byte[] BigEndian(ReadOnlySpan<byte> littleEndian, int significant)
+}
+
+/// <summary>
+/// The RSA private fields CryptoAPI lays out the same way in a PRIVATEKEYBLOB (Crypto.KeySets.CapiPrivateKeyBlob)
+/// and in the body of a key file (<see cref="CapiPrivateKeyBlob"/>): modulus[w], P, Q, DP, DQ, InverseQ [w/2 each],
+/// D[w], little-endian. Only the headers differ; in key files the field width w (keylen) may exceed the modulus
+/// size, the excess being zero padding.
+/// </summary>
+public static class CapiRsaPrivateFields
+{
+    /// <summary>Bytes the seven fields take at field width <paramref name="fieldWidth"/>.</summary>
+    public static int Length(int fieldWidth) => fieldWidth * 2 + fieldWidth / 2 * 5;
+
+    /// <summary>Reads the fields; the caller has checked that <paramref name="fields"/> holds <see cref="Length"/> bytes.</summary>
+    public static RSAParameters Read(ReadOnlySpan<byte> fields, int fieldWidth, int modulusBytes, uint exponent)
     {
-        var result = littleEndian[..significant].ToArray();
+        var half = fieldWidth / 2;
+        var offset = 0;
+        return new RSAParameters
+        {
+            Exponent = new BigInteger(exponent).ToByteArray(isUnsigned: true, isBigEndian: true),
+            Modulus = Next(fields, ref offset, fieldWidth, modulusBytes),
+            P = Next(fields, ref offset, half, modulusBytes / 2),
+            Q = Next(fields, ref offset, half, modulusBytes / 2),
+            DP = Next(fields, ref offset, half, modulusBytes / 2),
+            DQ = Next(fields, ref offset, half, modulusBytes / 2),
+            InverseQ = Next(fields, ref offset, half, modulusBytes / 2),
+            D = Next(fields, ref offset, fieldWidth, modulusBytes),
+        };
+    }
+
+    /// <summary>The first <paramref name="significant"/> bytes of the next little-endian field, big-endian (padding dropped).</summary>
+    private static byte[] Next(ReadOnlySpan<byte> fields, ref int offset, int width, int significant)
+    {
+        var result = fields.Slice(offset, width)[..significant].ToArray();
         Array.Reverse(result);
+        offset += width;
         return result;
     }
 
-    private static byte[] TrimmedBigEndian(uint value) => new BigInteger(value).ToByteArray(isUnsigned: true, isBigEndian: true);
+    private static void Put(Span<byte> destination, ref int offset, byte[] bigEndian, int width)
+    {
+        if (bigEndian.Length > width) throw new ArgumentException($"an RSA parameter is {bigEndian.Length} bytes, over {width}");
+        var field = destination.Slice(offset, width);
+        field.Clear();
+        for (var i = 0; i < bigEndian.Length; i++) field[i] = bigEndian[bigEndian.Length - 1 - i];
+        offset += width;
+    }
+
+    /// <summary>Writes the fields at field width <paramref name="fieldWidth"/> (zero-padded); every private parameter must be set.</summary>
+    public static void Write(Span<byte> destination, RSAParameters key, int fieldWidth)
+    {
+        var half = (fieldWidth + 1) / 2;
+        var offset = 0;
+        Put(destination, ref offset, key.Modulus!, fieldWidth);
+        foreach (var value in new[] { key.P!, key.Q!, key.DP!, key.DQ!, key.InverseQ! }) Put(destination, ref offset, value, half);
+        Put(destination, ref offset, key.D!, fieldWidth);
+    }
 }
 
 /// <summary>

@@ -290,14 +290,25 @@ public sealed record IisHashBlob(int BlobDataLength, IReadOnlyList<string> Warni
 public sealed record IisCleartextBlob(int BlobDataLength, IReadOnlyList<string> Warnings)
     : IisCryptoBlob(IisCryptoBlobKind.CleartextData, BlobDataLength, Warnings);
 
-/// <summary>A password-protected data blob: <c>DataLength(4) SaltLength(4) Data Padding[to 8] Salt</c>.</summary>
+/// <summary>
+/// A password-protected data blob (IISCryptoEncryptDataBlob2, research notes §1.5):
+/// <c>DataLength(4) SaltLength(4) Data Padding[to 8] Salt</c>. <see cref="Data"/> is RC4 cipher text under a key
+/// derived from the salt and a password; there is no signature.
+/// </summary>
 public sealed record IisSaltedDataBlob(int BlobDataLength, IReadOnlyList<string> Warnings, int DataLength, int SaltLength)
     : IisCryptoBlob(IisCryptoBlobKind.SaltedData, BlobDataLength, Warnings)
 {
+    public ReadOnlyMemory<byte> Data { get; init; }
+    public ReadOnlyMemory<byte> Salt { get; init; }
+
     internal static IisSaltedDataBlob ParseBody(ReadOnlySpan<byte> body, long bodyOffset, List<string> warnings)
     {
-        var (dataLength, saltLength, _) = ReadSignedFraming(body, bodyOffset, "Data");
+        var (dataLength, saltLength, padding) = ReadSignedFraming(body, bodyOffset, "Data");
         if (saltLength != 16) warnings.Add($"salt is {saltLength} bytes; IIS writes 16");
-        return new IisSaltedDataBlob(body.Length, warnings, dataLength, saltLength);
+        return new IisSaltedDataBlob(body.Length, warnings, dataLength, saltLength)
+        {
+            Data = body.Slice(8, dataLength).ToArray(),
+            Salt = body.Slice(8 + dataLength + padding, saltLength).ToArray(),
+        };
     }
 }

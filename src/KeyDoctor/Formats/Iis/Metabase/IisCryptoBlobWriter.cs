@@ -7,9 +7,8 @@ namespace KeyDoctor.Formats.Iis.Metabase;
 /// <summary>
 /// Writes IIS_CRYPTO_BLOBs as MS-IMSA 2.2.2 lays them out, so tests (and later a repair that re-keys a metabase)
 /// can build them from keys they hold. RSA output is stored in CryptoAPI's little-endian byte order; signatures
-/// are PKCS#1 v1.5 over MD5 (MS-IMSA 3.1.4.1.4). The RC4 key is used exactly as given: how a 40-bit CryptoAPI key
-/// is salted is not settled (research notes §1.3), so blobs written here are structurally exact, not proven to
-/// decrypt on Windows.
+/// are PKCS#1 v1.5 over MD5 (MS-IMSA 3.1.4.1.4). The RC4 key is used exactly as given: the CryptoAPI salting of a
+/// 40-bit session key is applied by <see cref="KeyDoctor.Crypto.MetabaseCrypto.Rc4Key"/> (docs/formats/iis-crypto-blob.md).
 /// </summary>
 public static class IisCryptoBlobWriter
 {
@@ -39,9 +38,31 @@ public static class IisCryptoBlobWriter
     {
         var prefixed = new byte[4 + cleartext.Length];
         cleartext.CopyTo(prefixed.AsSpan(4));
-        var signature = Sign(prefixed, signatureKey);
-        Rc4.Apply(rc4Key, prefixed);
-        return SignedBlob(IisCryptoBlob.EncryptedDataSignature, prefixed, signature);
+        return EncryptedDataWithPrefix(prefixed, rc4Key, signatureKey);
+    }
+
+    /// <summary>
+    /// An encrypted-data blob over a CLEARTEXT_WITH_PREFIX_BLOB given whole (Reserved included), so a rekey keeps
+    /// the prefix a file was written with even where it is not the zero MS-IMSA asks for.
+    /// </summary>
+    public static byte[] EncryptedDataWithPrefix(ReadOnlySpan<byte> prefixedCleartext, ReadOnlySpan<byte> rc4Key, RSA signatureKey)
+    {
+        if (prefixedCleartext.Length < 4) throw new ArgumentException("the clear text needs its 4-byte Reserved prefix", nameof(prefixedCleartext));
+        var data = prefixedCleartext.ToArray();
+        var signature = Sign(data, signatureKey);
+        Rc4.Apply(rc4Key, data);
+        return SignedBlob(IisCryptoBlob.EncryptedDataSignature, data, signature);
+    }
+
+    /// <summary>
+    /// A password-salted data blob ("IcSb", research notes §1.5): <c>DataLength SaltLength Data pad8 Salt</c>,
+    /// no signature. <paramref name="rc4Key"/> is the key already derived from salt and password.
+    /// </summary>
+    public static byte[] SaltedData(ReadOnlySpan<byte> prefixedCleartext, ReadOnlySpan<byte> rc4Key, ReadOnlySpan<byte> salt)
+    {
+        var data = prefixedCleartext.ToArray();
+        Rc4.Apply(rc4Key, data);
+        return SignedBlob(IisCryptoBlob.SaltedDataSignature, data, salt.ToArray());
     }
 
     /// <summary>A public-key blob ("IcPb") for <paramref name="key"/>, as exchange or signature key.</summary>

@@ -16,7 +16,11 @@ public enum MetabaseBlobStatus
 
 /// <summary>IIS_Global/@SessionKey: the RC4 session key every secure property of this metabase is encrypted with.</summary>
 /// <param name="Offset">Byte offset inside the decoded blob where reading failed (Malformed only).</param>
-public sealed record MetabaseSessionKey(MetabaseBlobStatus Status, IisSessionKeyBlob? Blob, string? Problem, long? Offset);
+public sealed record MetabaseSessionKey(MetabaseBlobStatus Status, IisSessionKeyBlob? Blob, string? Problem, long? Offset)
+{
+    /// <summary>The attribute text as written (hex), so a rekey can replace exactly it; never printed.</summary>
+    public string? Hex { get; init; }
+}
 
 /// <summary>The IIS_Global element (Location ".").</summary>
 public sealed record MetabaseGlobal(long? ChangeNumber, long? HistoryMajorVersion, MetabaseSessionKey SessionKey, int Line);
@@ -47,7 +51,17 @@ public sealed record MetabaseSecureProperty(
     MetabaseBlobStatus Status,
     int? EncryptedDataLength,
     int? SignedHashLength,
-    string? Problem);
+    string? Problem)
+{
+    /// <summary>The attribute text as written (hex ciphertext), so a rekey can replace exactly it; never printed.</summary>
+    public string? Hex { get; init; }
+
+    /// <summary>The parsed blob (IcDb, or IcSb for password-salted values) when <see cref="Status"/> is Valid.</summary>
+    public IisCryptoBlob? Blob { get; init; }
+
+    /// <summary>The Custom element's Type (STRING, DWORD, BINARY, MULTISZ, EXPANDSZ); null for schema attributes.</summary>
+    public string? DataType { get; init; }
+}
 
 /// <summary>
 /// An IIS 6 <c>inetsrv\MetaBase.xml</c> (also its History\ and MetaBack\ copies): the session key in IIS_Global,
@@ -132,7 +146,7 @@ public sealed record MetabaseXml(
             if (blob is not IisSessionKeyBlob sessionKey)
                 return new MetabaseSessionKey(MetabaseBlobStatus.Malformed, null,
                     $"SessionKey is a {blob.Kind} blob, not a session key (IcKb)", 0);
-            return new MetabaseSessionKey(MetabaseBlobStatus.Valid, sessionKey, null, null);
+            return new MetabaseSessionKey(MetabaseBlobStatus.Valid, sessionKey, null, null) { Hex = hex };
         }
         catch (MalformedDataException ex)
         {
@@ -159,7 +173,8 @@ public sealed record MetabaseXml(
             var attributes = SafeXml.Attr(custom, "Attributes") ?? "";
             if (attributes.Contains("SECURE", StringComparison.OrdinalIgnoreCase))
             {
-                secure.Add(ReadSecure(type, location, name.Length > 0 ? name : $"ID {id}", id, SafeXml.LineOf(custom), value));
+                secure.Add(ReadSecure(type, location, name.Length > 0 ? name : $"ID {id}", id, SafeXml.LineOf(custom), value)
+                    with { DataType = SafeXml.Attr(custom, "Type")?.Trim() });
                 continue;
             }
             if (id == MetabasePropertyIds.SslCertHash) certHash ??= value;
@@ -194,7 +209,13 @@ public sealed record MetabaseXml(
             var blob = IisCryptoBlob.ParseHex(StripWhitespace(hex));
             if (blob is IisEncryptedDataBlob data)
                 return new MetabaseSecureProperty(type, location, name, id, line, MetabaseBlobStatus.Valid,
-                    data.EncryptedDataLength, data.SignedHashLength, data.Warnings.Count > 0 ? string.Join("; ", data.Warnings) : null);
+                    data.EncryptedDataLength, data.SignedHashLength, data.Warnings.Count > 0 ? string.Join("; ", data.Warnings) : null)
+                { Hex = hex, Blob = data };
+            // Password-salted values (IISCryptoEncryptDataBlob2) carry a salt instead of a signature.
+            if (blob is IisSaltedDataBlob salted)
+                return new MetabaseSecureProperty(type, location, name, id, line, MetabaseBlobStatus.Valid,
+                    salted.DataLength, 0, salted.Warnings.Count > 0 ? string.Join("; ", salted.Warnings) : null)
+                { Hex = hex, Blob = salted };
             return new MetabaseSecureProperty(type, location, name, id, line, MetabaseBlobStatus.Malformed, null, null,
                 $"a {blob.Kind} blob, not encrypted data (IcDb)");
         }
