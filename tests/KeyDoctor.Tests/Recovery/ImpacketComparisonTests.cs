@@ -127,4 +127,47 @@ public class ImpacketComparisonTests
         }
         finally { File.Delete(systemPath); File.Delete(securityPath); }
     }
+    // The code path of impacket's `dpapi.py masterkey -file F -pvk K`: PVK header skipped, PRIVATEKEYBLOB to PKCS#1,
+    // PKCS#1 v1.5 over the reversed secret, DPAPI_DOMAIN_RSA_MASTER_KEY buffer[:cbMasterKey]; then `unprotect -key`.
+    // argv: master-key file, pvk file, [blob file]. Prints sha256(master key) or 'no-master-key', then sha256(plaintext).
+    private const string PvkScript = """
+        import sys, hashlib
+        from Cryptodome.Cipher import PKCS1_v1_5
+        from impacket.dpapi import MasterKeyFile, DomainKey, PVK_FILE_HDR, PRIVATE_KEY_BLOB, privatekeyblob_to_pkcs1, DPAPI_DOMAIN_RSA_MASTER_KEY, DPAPI_BLOB
+        data = open(sys.argv[1], 'rb').read()
+        mkf = MasterKeyFile(data)
+        data = data[len(mkf):]
+        data = data[mkf['MasterKeyLen'] + mkf['BackupKeyLen'] + mkf['CredHistLen']:]
+        dk = DomainKey(data[:mkf['DomainKeyLen']])
+        pvk = open(sys.argv[2], 'rb').read()
+        cipher = PKCS1_v1_5.new(privatekeyblob_to_pkcs1(PRIVATE_KEY_BLOB(pvk[len(PVK_FILE_HDR()):])))
+        plain = cipher.decrypt(dk['SecretData'][::-1], None)
+        if not plain:
+            print('no-master-key'); sys.exit(0)
+        rsa = DPAPI_DOMAIN_RSA_MASTER_KEY(plain)
+        key = rsa['buffer'][:rsa['cbMasterKey']]
+        print(hashlib.sha256(key).hexdigest())
+        if len(sys.argv) > 3:
+            print(hashlib.sha256(DPAPI_BLOB(open(sys.argv[3], 'rb').read()).decrypt(key)).hexdigest())
+        """;
+
+    [Fact]
+    public void ImpacketOpensTheDomainMasterKeyWithThePvkAsWeDo()
+    {
+        var pvkPath = Temp(Dpapi.DomainKeyTests.OldBackupKeyPvk());
+        try
+        {
+            var masterKeyPath = Fixtures.Path(Dpapi.DomainKeyTests.DomainMasterKeyFile);
+            var ours = MasterKeyFile.Parse(File.ReadAllBytes(masterKeyPath)).ReadDomainKey()!
+                .Decrypt(DomainBackupKey.Read(File.ReadAllBytes(pvkPath))).MasterKey!;
+            var plaintext = DpapiBlobDecryptor.Decrypt(DpapiBlob.Parse(Fixtures.Bytes("keys/nemesis/dpapi_blob.bin")), ours).Plaintext!;
+            Assert.Equal("This is a test."u8.ToArray(), plaintext);
+            var lines = Python(PvkScript, masterKeyPath, pvkPath, Fixtures.Path("keys/nemesis/dpapi_blob.bin"));
+            Assert.Equal([Sha256(ours), Sha256(plaintext)], lines);
+
+            // The version-3 section of masterkey_domain.bin is encrypted to another backup key: impacket gets no key either.
+            Assert.Equal(["no-master-key"], Python(PvkScript, Fixtures.Path("keys/nemesis/masterkey_domain.bin"), pvkPath));
+        }
+        finally { File.Delete(pvkPath); }
+    }
 }
