@@ -32,8 +32,8 @@ public static class RecoverCommand
         var output = new Option<string>("--output", "-o") { Description = "Folder for the PFX/XML files and the report (created owner-only).", Required = true };
         var passwordFile = new Option<string?>("--password-file") { Description = "File whose first line is the password protecting the PFX files. Without it the password is asked on the terminal." };
         var userSid = new Option<string?>("--user-sid") { Description = "Also recover this user's keys (needs --user-password-file or --user-hash-file)." };
-        var userPasswordFile = new Option<string?>("--user-password-file") { Description = "File whose first line is the user's Windows password." };
-        var userHashFile = new Option<string?>("--user-hash-file") { Description = "File holding the user's SHA-1 password hash (local account) or NT hash (domain account), in hex." };
+        var userPasswordFile = new Option<string?>("--user-password-file") { Description = "File whose first line is the user's Windows password (local and domain accounts: every pre-key form is tried)." };
+        var userHashFile = new Option<string?>("--user-hash-file") { Description = "File holding the user's SHA-1 password hash (20 bytes, local account) or NT hash (16 bytes, domain account; both domain pre-key forms are tried), in hex." };
         var domainBackupKey = new Option<string?>("--domain-backup-key") { Description = "The domain's DPAPI backup key (.pvk from mimikatz lsadump::backupkeys or SharpDPAPI backupkey, its base64, or Nemesis JSON): opens every domain user's master keys." };
         var json = CommonOptions.Json();
         var command = new Command("recover", "Recover private keys (also non-exportable ones) from an offline image or bundle, with their certificates.")

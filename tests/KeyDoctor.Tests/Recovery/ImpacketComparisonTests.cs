@@ -170,4 +170,36 @@ public class ImpacketComparisonTests
         }
         finally { File.Delete(pvkPath); }
     }
+    [Fact]
+    public void ImpacketDerivesTheSameDomainPreKeysFromThePassword()
+    {
+        // impacket's `dpapi.py masterkey -sid -password` derivation (deriveKeysFromUser): SHA-1, NT hash, and the
+        // PBKDF2-stretched NT hash of Windows 10 1607+ domain users; each is tried on the master key.
+        const string sid = "S-1-5-21-3821320868-1508310791-3575676346-1103";
+        var path = Fixtures.Path("keys/nemesis/masterkey_domain.bin");
+        var lines = Python("""
+            import sys, hashlib
+            from hashlib import pbkdf2_hmac
+            from Cryptodome.Hash import HMAC, SHA1, MD4
+            from impacket.dpapi import MasterKeyFile, MasterKey
+            sid, password = sys.argv[2], sys.argv[3]
+            key1 = HMAC.new(SHA1.new(password.encode('utf-16le')).digest(), (sid + '\0').encode('utf-16le'), SHA1).digest()
+            key2 = HMAC.new(MD4.new(password.encode('utf-16le')).digest(), (sid + '\0').encode('utf-16le'), SHA1).digest()
+            tmp = pbkdf2_hmac('sha256', MD4.new(password.encode('utf-16le')).digest(), sid.encode('utf-16le'), 10000)
+            tmp2 = pbkdf2_hmac('sha256', tmp, sid.encode('utf-16le'), 1)[:16]
+            key3 = HMAC.new(tmp2, (sid + '\0').encode('utf-16le'), SHA1).digest()[:20]
+            data = open(sys.argv[1], 'rb').read()
+            mkf = MasterKeyFile(data)
+            mk = MasterKey(data[len(mkf):][:mkf['MasterKeyLen']])
+            for k in (key1, key2, key3):
+                print(k.hex())
+            for k in (key1, key2, key3):
+                key = mk.decrypt(k)
+                print(hashlib.sha256(key).hexdigest() if key else 'no-master-key')
+            """, path, sid, "Qwerty12345");
+        var ours = DpapiPreKeys.AllFromPassword("Qwerty12345", sid);
+        Assert.Equal(ours.Select(Convert.ToHexStringLower), lines[..3]);
+        var masterKey = MasterKeyFile.Parse(File.ReadAllBytes(path)).MasterKey!.Decrypt(ours[2])!;
+        Assert.Equal(["no-master-key", "no-master-key", Sha256(masterKey)], lines[3..]);
+    }
 }

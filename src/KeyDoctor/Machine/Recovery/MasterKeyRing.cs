@@ -7,11 +7,14 @@ namespace KeyDoctor.Machine.Recovery;
 /// <summary>A user whose keys may be recovered: SID and the pre-keys their password (or hash) gives.</summary>
 public sealed record UserCredential(string Sid, IReadOnlyList<byte[]> PreKeys)
 {
-    /// <summary>From the password: local accounts use SHA-1 of it. (Domain accounts need the NT hash: use <see cref="FromHash"/>.)</summary>
-    public static UserCredential FromPassword(string sid, string password) => new(sid, [DpapiPreKeys.FromPassword(password, sid)]);
+    /// <summary>
+    /// From the password: the local-account form (SHA-1), the domain form (NT hash) and the Windows 10 1607+ domain
+    /// form (stretched NT hash); the master key's HMAC says which one it was made with.
+    /// </summary>
+    public static UserCredential FromPassword(string sid, string password) => new(sid, DpapiPreKeys.AllFromPassword(password, sid));
 
-    /// <summary>From the SHA-1 of the UTF-16LE password (20 bytes) or the NT hash (16 bytes).</summary>
-    public static UserCredential FromHash(string sid, byte[] hash) => new(sid, [DpapiPreKeys.FromPasswordHash(hash, sid)]);
+    /// <summary>From the SHA-1 of the UTF-16LE password (20 bytes) or the NT hash (16 bytes: both domain forms).</summary>
+    public static UserCredential FromHash(string sid, byte[] hash) => new(sid, DpapiPreKeys.AllFromHash(hash, sid));
 
     public override string ToString() => $"user {Sid} (credential secret)";
 }
