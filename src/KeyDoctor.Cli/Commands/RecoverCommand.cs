@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using KeyDoctor.Formats;
+using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Formats.KeyFiles;
 using KeyDoctor.Machine;
 using KeyDoctor.Machine.Recovery;
@@ -30,12 +32,13 @@ public static class RecoverCommand
         var output = new Option<string>("--output", "-o") { Description = "Folder for the PFX/XML files and the report (created owner-only).", Required = true };
         var passwordFile = new Option<string?>("--password-file") { Description = "File whose first line is the password protecting the PFX files. Without it the password is asked on the terminal." };
         var userSid = new Option<string?>("--user-sid") { Description = "Also recover this user's keys (needs --user-password-file or --user-hash-file)." };
-        var userPasswordFile = new Option<string?>("--user-password-file") { Description = "File whose first line is the user's Windows password." };
-        var userHashFile = new Option<string?>("--user-hash-file") { Description = "File holding the user's SHA-1 password hash (local account) or NT hash (domain account), in hex." };
+        var userPasswordFile = new Option<string?>("--user-password-file") { Description = "File whose first line is the user's Windows password (local and domain accounts: every pre-key form is tried)." };
+        var userHashFile = new Option<string?>("--user-hash-file") { Description = "File holding the user's SHA-1 password hash (20 bytes, local account) or NT hash (16 bytes, domain account; both domain pre-key forms are tried), in hex." };
+        var domainBackupKey = new Option<string?>("--domain-backup-key") { Description = "The domain's DPAPI backup key (.pvk from mimikatz lsadump::backupkeys or SharpDPAPI backupkey, its base64, or Nemesis JSON): opens every domain user's master keys." };
         var json = CommonOptions.Json();
         var command = new Command("recover", "Recover private keys (also non-exportable ones) from an offline image or bundle, with their certificates.")
         {
-            source, container, thumbprint, all, output, passwordFile, userSid, userPasswordFile, userHashFile, json,
+            source, container, thumbprint, all, output, passwordFile, userSid, userPasswordFile, userHashFile, domainBackupKey, json,
         };
         command.SetAction(parse =>
         {
@@ -43,18 +46,19 @@ public static class RecoverCommand
             if (selections != 1) throw new UserInputException("say what to recover: exactly one of --container NAME, --thumbprint T or --all");
             var selection = new RecoverySelection(parse.GetValue(container), parse.GetValue(thumbprint));
             var user = ReadUserCredential(parse.GetValue(userSid), parse.GetValue(userPasswordFile), parse.GetValue(userHashFile));
+            var domainKey = parse.GetValue(domainBackupKey) is { } keyFile ? ReadDomainBackupKey(keyFile) : null;
             var outputFolder = parse.GetValue(output)!;
             var pfxPassword = parse.GetValue(passwordFile) is { } file ? ReadSecretLine(file, "--password-file") : AskPassword(context);
 
             using var machine = MachineSource.Open(parse.GetValue(source)!);
-            var result = KeyRecovery.Recover(machine, selection, user);
+            var result = KeyRecovery.Recover(machine, selection, user, domainKey);
             CreatePrivateFolder(outputFolder);
 
             var written = new Dictionary<RecoveredKey, List<string>>();
             foreach (var key in result.Keys.Where(k => k.Recovered))
                 written[key] = WriteKey(outputFolder, key, pfxPassword);
 
-            var document = ToDocument(machine.Description, outputFolder, result, written);
+            var document = ToDocument(machine.Description, outputFolder, result, written, domainKey);
             WritePrivateFile(Path.Combine(outputFolder, ReportFileName), Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(document, JsonOutput.Indented)));
             var text = RenderText(document);
             WritePrivateFile(Path.Combine(outputFolder, TextReportFileName), Encoding.UTF8.GetBytes(text));
@@ -84,6 +88,31 @@ public static class RecoverCommand
         catch (FormatException) { throw new UserInputException("--user-hash-file does not hold a hex hash"); }
         if (hash.Length is not (16 or 20)) throw new UserInputException($"--user-hash-file holds {hash.Length} bytes; expected 20 (SHA-1) or 16 (NT hash)");
         return UserCredential.FromHash(sid, hash);
+    }
+
+    private static DomainBackupKey ReadDomainBackupKey(string path)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists) throw new UserInputException($"--domain-backup-key: no such file {path}");
+        if (info.Length > DomainBackupKey.MaxFileLength) throw new UserInputException($"--domain-backup-key: {path} is too large for a backup key");
+        byte[] content;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+        {
+            content = new byte[stream.Length];
+            stream.ReadExactly(content);
+        }
+        try
+        {
+            return DomainBackupKey.Read(content, path);
+        }
+        catch (MalformedDataException e)
+        {
+            throw new UserInputException($"--domain-backup-key: {path}: {e.Message}");
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(content);
+        }
     }
 
     private static string ReadSecretLine(string path, string option)
@@ -181,7 +210,8 @@ public static class RecoverCommand
         stream.Write(data);
     }
 
-    private static RecoverDocument ToDocument(string source, string folder, RecoveryResult result, Dictionary<RecoveredKey, List<string>> written)
+    private static RecoverDocument ToDocument(string source, string folder, RecoveryResult result, Dictionary<RecoveredKey, List<string>> written,
+                                              DomainBackupKey? domainKey)
     {
         var keys = result.Keys.Select(k => new RecoveredKeyJson(
             k.Path, k.Kind == KeyProviderKind.Capi ? "capi" : "cng", k.Container,
@@ -192,6 +222,7 @@ public static class RecoverCommand
         return new RecoverDocument(
             source, Path.GetFullPath(folder),
             new SystemSecretJson(result.HasSystemSecret, result.SystemSecretFailure),
+            domainKey is null ? null : new DomainBackupKeyJson(domainKey.Guid?.ToString("D"), domainKey.KeySizeBits),
             keys.Count(k => k.Recovered), keys.Count(k => !k.Recovered), keys,
             result.MasterKeys.Select(m => new MasterKeyJson(m.Guid.ToString("D"), m.Path, m.OpenedWith, m.Failure)).ToList(),
             result.CertificatesWithoutKey.Select(c => new CertificateJson(c.Thumbprint, c.Location, c.Store, c.Entry?.Certificate?.Subject)).ToList());
@@ -203,6 +234,8 @@ public static class RecoverCommand
         s.AppendLine(CultureInfo.InvariantCulture, $"Source: {d.Source}");
         s.AppendLine(CultureInfo.InvariantCulture, $"Output: {d.OutputDirectory}");
         s.AppendLine(d.SystemSecret.Available ? "DPAPI_SYSTEM: read from SYSTEM + SECURITY" : $"DPAPI_SYSTEM: not available: {d.SystemSecret.Failure}");
+        if (d.DomainBackupKey is { } backup)
+            s.AppendLine(CultureInfo.InvariantCulture, $"Domain backup key: {backup.Guid ?? "GUID unknown"} (RSA {backup.KeyBits} bits)");
         s.AppendLine(CultureInfo.InvariantCulture, $"Keys: {d.Recovered} recovered, {d.Failed} failed");
         foreach (var k in d.Keys)
         {
@@ -220,10 +253,13 @@ public static class RecoverCommand
         return s.ToString();
     }
 
-    private sealed record RecoverDocument(string Source, string OutputDirectory, SystemSecretJson SystemSecret, int Recovered, int Failed,
+    private sealed record RecoverDocument(string Source, string OutputDirectory, SystemSecretJson SystemSecret, DomainBackupKeyJson? DomainBackupKey, int Recovered, int Failed,
         IReadOnlyList<RecoveredKeyJson> Keys, IReadOnlyList<MasterKeyJson> MasterKeys, IReadOnlyList<CertificateJson> CertificatesWithoutKey);
 
     private sealed record SystemSecretJson(bool Available, string? Failure);
+
+    /// <summary>Which backup key was used; never its key material.</summary>
+    private sealed record DomainBackupKeyJson(string? Guid, int KeyBits);
 
     private sealed record RecoveredKeyJson(string Path, string Kind, string? Container, string? KeySpec, string? Algorithm, int? KeyBits,
         string? PublicKeySha256, string? MasterKey, string? MasterKeyOpenedWith, bool? MarkedExportable, IReadOnlyList<CertificateJson> Certificates,

@@ -127,4 +127,79 @@ public class ImpacketComparisonTests
         }
         finally { File.Delete(systemPath); File.Delete(securityPath); }
     }
+    // The code path of impacket's `dpapi.py masterkey -file F -pvk K`: PVK header skipped, PRIVATEKEYBLOB to PKCS#1,
+    // PKCS#1 v1.5 over the reversed secret, DPAPI_DOMAIN_RSA_MASTER_KEY buffer[:cbMasterKey]; then `unprotect -key`.
+    // argv: master-key file, pvk file, [blob file]. Prints sha256(master key) or 'no-master-key', then sha256(plaintext).
+    private const string PvkScript = """
+        import sys, hashlib
+        from Cryptodome.Cipher import PKCS1_v1_5
+        from impacket.dpapi import MasterKeyFile, DomainKey, PVK_FILE_HDR, PRIVATE_KEY_BLOB, privatekeyblob_to_pkcs1, DPAPI_DOMAIN_RSA_MASTER_KEY, DPAPI_BLOB
+        data = open(sys.argv[1], 'rb').read()
+        mkf = MasterKeyFile(data)
+        data = data[len(mkf):]
+        data = data[mkf['MasterKeyLen'] + mkf['BackupKeyLen'] + mkf['CredHistLen']:]
+        dk = DomainKey(data[:mkf['DomainKeyLen']])
+        pvk = open(sys.argv[2], 'rb').read()
+        cipher = PKCS1_v1_5.new(privatekeyblob_to_pkcs1(PRIVATE_KEY_BLOB(pvk[len(PVK_FILE_HDR()):])))
+        plain = cipher.decrypt(dk['SecretData'][::-1], None)
+        if not plain:
+            print('no-master-key'); sys.exit(0)
+        rsa = DPAPI_DOMAIN_RSA_MASTER_KEY(plain)
+        key = rsa['buffer'][:rsa['cbMasterKey']]
+        print(hashlib.sha256(key).hexdigest())
+        if len(sys.argv) > 3:
+            print(hashlib.sha256(DPAPI_BLOB(open(sys.argv[3], 'rb').read()).decrypt(key)).hexdigest())
+        """;
+
+    [Fact]
+    public void ImpacketOpensTheDomainMasterKeyWithThePvkAsWeDo()
+    {
+        var pvkPath = Temp(Dpapi.DomainKeyTests.OldBackupKeyPvk());
+        try
+        {
+            var masterKeyPath = Fixtures.Path(Dpapi.DomainKeyTests.DomainMasterKeyFile);
+            var ours = MasterKeyFile.Parse(File.ReadAllBytes(masterKeyPath)).ReadDomainKey()!
+                .Decrypt(DomainBackupKey.Read(File.ReadAllBytes(pvkPath))).MasterKey!;
+            var plaintext = DpapiBlobDecryptor.Decrypt(DpapiBlob.Parse(Fixtures.Bytes("keys/nemesis/dpapi_blob.bin")), ours).Plaintext!;
+            Assert.Equal("This is a test."u8.ToArray(), plaintext);
+            var lines = Python(PvkScript, masterKeyPath, pvkPath, Fixtures.Path("keys/nemesis/dpapi_blob.bin"));
+            Assert.Equal([Sha256(ours), Sha256(plaintext)], lines);
+
+            // The version-3 section of masterkey_domain.bin is encrypted to another backup key: impacket gets no key either.
+            Assert.Equal(["no-master-key"], Python(PvkScript, Fixtures.Path("keys/nemesis/masterkey_domain.bin"), pvkPath));
+        }
+        finally { File.Delete(pvkPath); }
+    }
+    [Fact]
+    public void ImpacketDerivesTheSameDomainPreKeysFromThePassword()
+    {
+        // impacket's `dpapi.py masterkey -sid -password` derivation (deriveKeysFromUser): SHA-1, NT hash, and the
+        // PBKDF2-stretched NT hash of Windows 10 1607+ domain users; each is tried on the master key.
+        const string sid = "S-1-5-21-3821320868-1508310791-3575676346-1103";
+        var path = Fixtures.Path("keys/nemesis/masterkey_domain.bin");
+        var lines = Python("""
+            import sys, hashlib
+            from hashlib import pbkdf2_hmac
+            from Cryptodome.Hash import HMAC, SHA1, MD4
+            from impacket.dpapi import MasterKeyFile, MasterKey
+            sid, password = sys.argv[2], sys.argv[3]
+            key1 = HMAC.new(SHA1.new(password.encode('utf-16le')).digest(), (sid + '\0').encode('utf-16le'), SHA1).digest()
+            key2 = HMAC.new(MD4.new(password.encode('utf-16le')).digest(), (sid + '\0').encode('utf-16le'), SHA1).digest()
+            tmp = pbkdf2_hmac('sha256', MD4.new(password.encode('utf-16le')).digest(), sid.encode('utf-16le'), 10000)
+            tmp2 = pbkdf2_hmac('sha256', tmp, sid.encode('utf-16le'), 1)[:16]
+            key3 = HMAC.new(tmp2, (sid + '\0').encode('utf-16le'), SHA1).digest()[:20]
+            data = open(sys.argv[1], 'rb').read()
+            mkf = MasterKeyFile(data)
+            mk = MasterKey(data[len(mkf):][:mkf['MasterKeyLen']])
+            for k in (key1, key2, key3):
+                print(k.hex())
+            for k in (key1, key2, key3):
+                key = mk.decrypt(k)
+                print(hashlib.sha256(key).hexdigest() if key else 'no-master-key')
+            """, path, sid, "Qwerty12345");
+        var ours = DpapiPreKeys.AllFromPassword("Qwerty12345", sid);
+        Assert.Equal(ours.Select(Convert.ToHexStringLower), lines[..3]);
+        var masterKey = MasterKeyFile.Parse(File.ReadAllBytes(path)).MasterKey!.Decrypt(ours[2])!;
+        Assert.Equal(["no-master-key", "no-master-key", Sha256(masterKey)], lines[3..]);
+    }
 }

@@ -149,4 +149,67 @@ public class KeyRecoveryTests
         using (var source = MachineSource.Open(image.Root))
             Assert.All(KeyRecovery.Recover(source, RecoverySelection.All).Keys, k => Assert.NotNull(k.ToString()));
     }
+    [Fact]
+    public void DomainUserKeyRecoversWithTheDomainBackupKeyAlone()
+    {
+        const string sid = Dpapi.DomainKeyTests.DomainUserSid;
+        var guid = Guid.Parse("ab998260-e99d-4871-8f4b-d922b2848ce6");
+        using var image = new RecoveryImage(withHives: false);
+        image.Put($@"Users\jdoe\AppData\Roaming\Microsoft\Protect\{sid}\{guid}", Fixtures.Bytes(Dpapi.DomainKeyTests.DomainMasterKeyFile));
+        using var rsa = image.AddUserCapiKey("jdoe", sid, "jdoe-signing", Convert.FromHexString(Dpapi.DomainKeyTests.DomainMasterKeyHex), guid);
+        using var source = MachineSource.Open(image.Root);
+
+        // No credential: the user's folders are not even searched.
+        Assert.Empty(KeyRecovery.Recover(source, RecoverySelection.All).Keys);
+
+        var backupKey = DomainBackupKey.Read(Fixtures.Bytes(Dpapi.DomainKeyTests.OldBackupKeyJson));
+        var result = KeyRecovery.Recover(source, RecoverySelection.All, domainKey: backupKey);
+        var key = Assert.Single(result.Keys);
+        Assert.True(key.Recovered, key.Failure);
+        Assert.Equal("jdoe-signing", key.Container);
+        Assert.Equal("domain backup key 45cbf2fb-b468-471a-a374-3ca17b50cf3b", key.MasterKeyOpenedWith);
+        Assert.True(key.MarkedExportable);
+        using var recovered = key.Key!.CreateAlgorithm() as RSA;
+        Assert.Equal(rsa.ExportParameters(true).D, recovered!.ExportParameters(true).D);
+
+        // A wrong password with the backup key still opens it; the report says which secret did.
+        var both = KeyRecovery.Recover(source, RecoverySelection.All, UserCredential.FromPassword(sid, "wrong"), backupKey);
+        Assert.Equal(key.MasterKeyOpenedWith, Assert.Single(both.Keys).MasterKeyOpenedWith);
+    }
+
+    [Fact]
+    public void DomainKeySectionOfAnotherUserOrAnotherBackupKeyIsAFailureWithTheReason()
+    {
+        var guid = Guid.Parse("ab998260-e99d-4871-8f4b-d922b2848ce6");
+        var backupKey = DomainBackupKey.Read(Fixtures.Bytes(Dpapi.DomainKeyTests.OldBackupKeyJson));
+        var masterKey = Convert.FromHexString(Dpapi.DomainKeyTests.DomainMasterKeyHex);
+
+        // The real file copied into another user's folder: its access check names the real owner.
+        const string otherSid = "S-1-5-21-937929760-3187473010-80948926-4242";
+        using (var image = new RecoveryImage(withHives: false))
+        {
+            image.Put($@"Users\other\AppData\Roaming\Microsoft\Protect\{otherSid}\{guid}", Fixtures.Bytes(Dpapi.DomainKeyTests.DomainMasterKeyFile));
+            image.AddUserCapiKey("other", otherSid, "c", masterKey, guid).Dispose();
+            using var source = MachineSource.Open(image.Root);
+            var failed = Assert.Single(KeyRecovery.Recover(source, RecoverySelection.All, domainKey: backupKey).Keys);
+            Assert.False(failed.Recovered);
+            Assert.Contains($"made for {Dpapi.DomainKeyTests.DomainUserSid}, not {otherSid}", failed.Failure);
+        }
+
+        // Another domain's backup key.
+        using (var image = new RecoveryImage(withHives: false))
+        {
+            const string sid = Dpapi.DomainKeyTests.DomainUserSid;
+            image.Put($@"Users\jdoe\AppData\Roaming\Microsoft\Protect\{sid}\{guid}", Fixtures.Bytes(Dpapi.DomainKeyTests.DomainMasterKeyFile));
+            image.AddUserCapiKey("jdoe", sid, "c", masterKey, guid).Dispose();
+            using var other = RSA.Create(2048);
+            var otherKey = DomainBackupKey.Read(KeyDoctor.Crypto.KeySets.PvkFile.Write(
+                new KeyDoctor.Crypto.KeySets.KeySetEntry(KeyDoctor.Crypto.KeySets.CapiKeyNumber.Exchange, other.ExportParameters(true))),
+                "ntds_capi_0_11111111-2222-3333-4444-555555555555.pvk");
+            using var source = MachineSource.Open(image.Root);
+            var failed = Assert.Single(KeyRecovery.Recover(source, RecoverySelection.All, domainKey: otherKey).Keys);
+            Assert.False(failed.Recovered);
+            Assert.Contains("encrypted to backup key 45cbf2fb-b468-471a-a374-3ca17b50cf3b, not 11111111-2222-3333-4444-555555555555", failed.Failure);
+        }
+    }
 }

@@ -108,4 +108,51 @@ public class RecoverCommandTests
         Assert.Contains("--password-file", noTerminal.Stderr);
         Assert.Equal(2, Cli.Run("recover", image.Root, "--all", "-o", output, "--password-file", passwordFile, "--user-sid", "S-1-5-21-1").ExitCode);
     }
+    [Fact]
+    public void DomainBackupKeyPvkOrJsonRecoversDomainUserKeysWithoutPrintingSecrets()
+    {
+        const string sid = Dpapi.DomainKeyTests.DomainUserSid;
+        var guid = Guid.Parse("ab998260-e99d-4871-8f4b-d922b2848ce6");
+        using var image = new RecoveryImage();
+        image.Put($@"Users\jdoe\AppData\Roaming\Microsoft\Protect\{sid}\{guid}", Fixtures.Bytes(Dpapi.DomainKeyTests.DomainMasterKeyFile));
+        using var rsa = image.AddUserCapiKey("jdoe", sid, "jdoe-key", Convert.FromHexString(Dpapi.DomainKeyTests.DomainMasterKeyHex), guid);
+        var (output, passwordFile) = Paths(image);
+        var pvkPath = Path.Combine(image.Root, "ntds_capi_0_45cbf2fb-b468-471a-a374-3ca17b50cf3b.pvk");
+        File.WriteAllBytes(pvkPath, Dpapi.DomainKeyTests.OldBackupKeyPvk());
+
+        var run = Cli.Run("recover", image.Root, "--container", "jdoe-key", "-o", output, "--password-file", passwordFile,
+            "--domain-backup-key", pvkPath, "--json");
+        Assert.True(run.ExitCode == 0, run.Stderr + run.Stdout);
+        using (var document = JsonDocument.Parse(run.Stdout))
+        {
+            Assert.Equal("45cbf2fb-b468-471a-a374-3ca17b50cf3b", document.RootElement.GetProperty("domainBackupKey").GetProperty("guid").GetString());
+            var key = Assert.Single(document.RootElement.GetProperty("keys").EnumerateArray());
+            Assert.True(key.GetProperty("recovered").GetBoolean());
+            Assert.Equal("domain backup key 45cbf2fb-b468-471a-a374-3ca17b50cf3b", key.GetProperty("masterKeyOpenedWith").GetString());
+        }
+        var xml = File.ReadAllText(Path.Combine(output, "jdoe-key.xml"));
+        using var fromXml = RSA.Create();
+        fromXml.FromXmlString(xml);
+        Assert.Equal(rsa.ExportParameters(true).D, fromXml.ExportParameters(true).D);
+
+        // The JSON form too, as text output; neither the master key nor the backup key's primes appear anywhere.
+        var output2 = Path.Combine(image.Root, "out2");
+        var text = Cli.Run("recover", image.Root, "--container", "jdoe-key", "-o", output2, "--password-file", passwordFile,
+            "--domain-backup-key", Fixtures.Path(Dpapi.DomainKeyTests.OldBackupKeyJson));
+        Assert.True(text.ExitCode == 0, text.Stderr + text.Stdout);
+        Assert.Contains("Domain backup key: 45cbf2fb-b468-471a-a374-3ca17b50cf3b (RSA 2048 bits)", text.Stdout);
+        var backupPrime = Convert.ToHexString(KeyDoctor.Crypto.KeySets.PvkFile.Read(Dpapi.DomainKeyTests.OldBackupKeyPvk()).Parameters.P!)[..24];
+        foreach (var report in new[] { run.Stdout, run.Stderr, text.Stdout, text.Stderr,
+                     File.ReadAllText(Path.Combine(output, "recovery-report.json")), File.ReadAllText(Path.Combine(output2, "recovery-report.txt")) })
+        {
+            Assert.DoesNotContain(Dpapi.DomainKeyTests.DomainMasterKeyHex[..24], report, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain(backupPrime, report, StringComparison.OrdinalIgnoreCase);
+        }
+
+        var badKey = Path.Combine(image.Root, "bad.pvk");
+        File.WriteAllText(badKey, "not a key");
+        var bad = Cli.Run("recover", image.Root, "--all", "-o", Path.Combine(image.Root, "out3"), "--password-file", passwordFile, "--domain-backup-key", badKey);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--domain-backup-key", bad.Stderr);
+    }
 }

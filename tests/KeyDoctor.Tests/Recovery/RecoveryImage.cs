@@ -79,6 +79,25 @@ public sealed class RecoveryImage : IDisposable
     }
 
     /// <summary>
+    /// Adds a user CAPI key (AT_KEYEXCHANGE, no certificate) under Users\&lt;profile&gt;\...\Crypto\RSA\&lt;SID&gt;,
+    /// protected by the given (real) user master key.
+    /// </summary>
+    public RSA AddUserCapiKey(string profile, string sid, string container, byte[] masterKey, Guid masterKeyGuid)
+    {
+        var rsa = RSA.Create(2048);
+        var parameters = rsa.ExportParameters(true);
+        var privateBlob = DpapiWriter.ProtectBlob(CapiPrivateBlob(parameters), masterKey, masterKeyGuid, "CryptoAPI Private Key");
+        var exportFlag = DpapiWriter.ProtectBlob(BitConverter.GetBytes(1u), masterKey, masterKeyGuid, "Export Flag", "Hj1diQ6kpUx7VC4m\0"u8);
+        var content = new CapiKeyFileContent(container)
+        {
+            Exchange = new CapiKeyPairContent(CapiRsaPublicKey.Create(parameters.Modulus!, 65537), DpapiBlob.Parse(privateBlob), DpapiBlob.Parse(exportFlag)),
+        };
+        Put($@"Users\{profile}\AppData\Roaming\Microsoft\Crypto\RSA\{sid}\{ContainerName.FileName(container, KeyProviderKind.Capi, Guid.Parse(MachineGuid))}",
+            CapiKeyFileWriter.Write(content));
+        return rsa;
+    }
+
+    /// <summary>
     /// Adds a machine CNG ECDSA P-256 key (Crypto\Keys) written per the layout: 44-byte header, UTF-16 name, public
     /// properties (the unnamed ECS1 blob), private properties blob (Export Policy) and private key blob (ECS2).
     /// </summary>

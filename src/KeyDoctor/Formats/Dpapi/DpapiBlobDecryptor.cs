@@ -13,7 +13,10 @@ public sealed record DpapiDecryption
 
     public string? Failure { get; init; }
 
-    /// <summary>True when the blob needed the legacy (non-RFC) HMAC of SHA-1 blobs with entropy.</summary>
+    /// <summary>
+    /// True when the blob opened with the legacy (non-RFC) HMAC that Windows uses for SHA-1 blobs: for the signature
+    /// always, for the session key when there is entropy.
+    /// </summary>
     public bool UsedLegacyHmac { get; init; }
 
     public override string ToString() => Success ? "decrypted (secret)" : $"not decrypted: {Failure}";
@@ -23,8 +26,11 @@ public sealed record DpapiDecryption
 /// Opens a DPAPI blob with its 64-byte master key (and the caller's entropy), as CryptUnprotectData does:
 /// session key = HMAC(SHA1(master key), salt || entropy), expanded CryptDeriveKey-style when the cipher needs
 /// more bytes than the hash gives, CBC with a zero IV, then the signature checked over the signed range.
-/// SHA-1 blobs written with entropy by old Windows versions use a legacy HMAC in which the entropy is hashed
-/// outside the inner hash; both forms are tried and the signature decides.
+/// SHA-1 blobs (3DES, Windows XP-era and domain-user blobs) use a legacy HMAC that hashes only the first part in
+/// the inner hash and everything after it (entropy, signed data) in the outer one: their signature never matches
+/// the RFC 2104 form, with or without entropy (the real Nemesis dpapi_blob.bin shows it), and their session key
+/// differs from it when there is entropy. The legacy form is tried first for SHA-1, then the RFC form (what other
+/// writers produce); the signature decides, before anything is decrypted.
 /// </summary>
 public static class DpapiBlobDecryptor
 {
@@ -39,7 +45,7 @@ public static class DpapiBlobDecryptor
 
         var keyHash = SHA1.HashData(masterKey);
         var signed = blob.SignedBytes();
-        foreach (var legacy in entropy.IsEmpty || hash.Value != HashAlgorithmName.SHA1 ? [false] : new[] { false, true })
+        foreach (var legacy in hash.Value == HashAlgorithmName.SHA1 ? new[] { true, false } : [false])
         {
             var signature = Mac(hash.Value, keyHash, blob.HmacSalt.Span, entropy, signed, legacy);
             if (!CryptographicOperations.FixedTimeEquals(signature, blob.Signature.Span)) continue;

@@ -25,6 +25,15 @@ public sealed record MasterKeyFile
     public ReadOnlyMemory<byte> CredentialHistory { get; init; }
     public ReadOnlyMemory<byte> DomainKey { get; init; }
 
+    /// <summary>Where the domain-key section starts in the file, for error offsets.</summary>
+    public long DomainKeyOffset { get; init; }
+
+    /// <summary>
+    /// The domain-key section (domain users only), parsed on demand so a damaged one does not hide the password
+    /// path; null when the file has none. Throws <see cref="MalformedDataException"/> for a damaged section.
+    /// </summary>
+    public DomainKeySection? ReadDomainKey() => DomainKey.IsEmpty ? null : DomainKeySection.Parse(DomainKey, DomainKeyOffset);
+
     public static MasterKeyFile Parse(ReadOnlyMemory<byte> data)
     {
         var reader = new SpanReader(data.Span, FormatName);
@@ -60,6 +69,7 @@ public sealed record MasterKeyFile
             BackupKey = sections[1].IsEmpty ? null : EncryptedMasterKey.Parse(sections[1], HeaderLength + lengths[0]),
             CredentialHistory = sections[2],
             DomainKey = sections[3],
+            DomainKeyOffset = HeaderLength + lengths[0] + lengths[1] + lengths[2],
         };
     }
 }

@@ -67,14 +67,19 @@ public static class KeyRecovery
     private static readonly byte[] CngPropertiesEntropy = Encoding.ASCII.GetBytes("6jnkd5J3ZdQDtrsu\0");
     private static readonly byte[] CngPrivateKeyEntropy = Encoding.ASCII.GetBytes("xT5rZW5qVVbrvpuA\0");
 
-    public static RecoveryResult Recover(IMachineSource source, RecoverySelection selection, UserCredential? user = null)
+    /// <param name="domainKey">
+    /// The domain DPAPI backup key: opens the master keys of every domain user with a profile in the source, so their
+    /// key folders are searched too.
+    /// </param>
+    public static RecoveryResult Recover(IMachineSource source, RecoverySelection selection, UserCredential? user = null,
+                                         DomainBackupKey? domainKey = null)
     {
         var (system, systemFailure) = ReadSystemSecret(source);
-        var ring = new MasterKeyRing(source, system, user);
-        var certificates = ReadCertificates(source, user);
+        var ring = new MasterKeyRing(source, system, user, domainKey);
+        var certificates = ReadCertificates(source, user, domainKey is not null);
 
         var keys = new List<RecoveredKey>();
-        foreach (var (folder, kind) in KeyFolders(source, user))
+        foreach (var (folder, kind) in KeyFolders(source, user, domainKey is not null).Distinct())
             foreach (var file in source.EnumerateFiles(folder).Where(f => !f.IsDirectory).OrderBy(f => f.Path, StringComparer.OrdinalIgnoreCase))
                 keys.AddRange(RecoverFile(source, file, kind, ring));
 
@@ -114,16 +119,20 @@ public static class KeyRecovery
         }
     }
 
-    private static IEnumerable<(string Folder, KeyProviderKind Kind)> KeyFolders(IMachineSource source, UserCredential? user)
+    private static IEnumerable<(string Folder, KeyProviderKind Kind)> KeyFolders(IMachineSource source, UserCredential? user, bool everyUser)
     {
         yield return (WindowsPaths.MachineKeys, KeyProviderKind.Capi);
         yield return (WindowsPaths.SystemRsaKeys, KeyProviderKind.Capi);
         yield return (WindowsPaths.CngMachineKeys, KeyProviderKind.Cng);
         yield return (WindowsPaths.CngSystemKeys, KeyProviderKind.Cng);
-        if (user is null) yield break;
+        if (user is null && !everyUser) yield break;
         foreach (var profile in source.EnumerateDirectories(WindowsPaths.Users).Order(StringComparer.OrdinalIgnoreCase))
         {
-            yield return (WindowsPaths.UserRsaKeys(profile, user.Sid), KeyProviderKind.Capi);
+            // With the domain backup key every user who has master keys is a candidate, not just the one named.
+            var sids = everyUser ? MasterKeyRing.ProfileSids(source, profile).ToList() : [];
+            if (user is not null && !sids.Contains(user.Sid, StringComparer.OrdinalIgnoreCase)) sids.Insert(0, user.Sid);
+            if (sids.Count == 0) continue;
+            foreach (var sid in sids) yield return (WindowsPaths.UserRsaKeys(profile, sid), KeyProviderKind.Capi);
             yield return ($@"Users\{profile}\AppData\Roaming\Microsoft\Crypto\Keys", KeyProviderKind.Cng);
         }
     }
@@ -235,7 +244,7 @@ public static class KeyRecovery
         }
     }
 
-    private static List<StoredCertificate> ReadCertificates(IMachineSource source, UserCredential? user)
+    private static List<StoredCertificate> ReadCertificates(IMachineSource source, UserCredential? user, bool everyUser)
     {
         var result = new List<StoredCertificate>();
         try
@@ -243,9 +252,10 @@ public static class KeyRecovery
             var softwarePath = source.GetLocalPath(WindowsPaths.SoftwareHive);
             IRegistryHive? software = softwarePath is null ? null : RegistryHive.Open(softwarePath);
             var users = new List<IRegistryHive>();
-            if (user is not null)
+            if (user is not null || everyUser)
                 foreach (var profile in source.EnumerateDirectories(WindowsPaths.Users))
-                    if (source.DirectoryExists($@"Users\{profile}\AppData\Roaming\Microsoft\Protect\{user.Sid}")
+                    if ((user is not null && source.DirectoryExists($@"Users\{profile}\AppData\Roaming\Microsoft\Protect\{user.Sid}")
+                         || everyUser && MasterKeyRing.ProfileSids(source, profile).Any())
                         && source.GetLocalPath(WindowsPaths.UserHive(profile)) is { } ntUser)
                         users.Add(RegistryHive.Open(ntUser));
             result.AddRange(new WindowsRegistry(software, null).Certificates());

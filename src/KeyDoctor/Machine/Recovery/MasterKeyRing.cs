@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Dpapi;
 
@@ -6,11 +7,14 @@ namespace KeyDoctor.Machine.Recovery;
 /// <summary>A user whose keys may be recovered: SID and the pre-keys their password (or hash) gives.</summary>
 public sealed record UserCredential(string Sid, IReadOnlyList<byte[]> PreKeys)
 {
-    /// <summary>From the password: local accounts use SHA-1 of it. (Domain accounts need the NT hash: use <see cref="FromHash"/>.)</summary>
-    public static UserCredential FromPassword(string sid, string password) => new(sid, [DpapiPreKeys.FromPassword(password, sid)]);
+    /// <summary>
+    /// From the password: the local-account form (SHA-1), the domain form (NT hash) and the Windows 10 1607+ domain
+    /// form (stretched NT hash); the master key's HMAC says which one it was made with.
+    /// </summary>
+    public static UserCredential FromPassword(string sid, string password) => new(sid, DpapiPreKeys.AllFromPassword(password, sid));
 
-    /// <summary>From the SHA-1 of the UTF-16LE password (20 bytes) or the NT hash (16 bytes).</summary>
-    public static UserCredential FromHash(string sid, byte[] hash) => new(sid, [DpapiPreKeys.FromPasswordHash(hash, sid)]);
+    /// <summary>From the SHA-1 of the UTF-16LE password (20 bytes) or the NT hash (16 bytes: both domain forms).</summary>
+    public static UserCredential FromHash(string sid, byte[] hash) => new(sid, DpapiPreKeys.AllFromHash(hash, sid));
 
     public override string ToString() => $"user {Sid} (credential secret)";
 }
@@ -25,7 +29,8 @@ public sealed record MasterKeyOutcome(Guid Guid, string? Path, string? OpenedWit
 /// Finds master keys by the GUID a DPAPI blob names and opens them: system master keys (Protect\S-1-5-18 with the
 /// DPAPI_SYSTEM machine half, Protect\S-1-5-18\User with the user half; both halves are tried on both, since no
 /// public source says which folder protects RSA\MachineKeys) and user master keys (Protect\&lt;SID&gt; under each
-/// profile, with the user's pre-keys). Results are cached by GUID; key bytes never leave this class except to decrypt.
+/// profile) with the user's pre-keys or, for domain users, with the domain backup key through the file's
+/// domain-key section. Results are cached by GUID; key bytes never leave this class except to decrypt.
 /// </summary>
 public sealed class MasterKeyRing
 {
@@ -33,13 +38,15 @@ public sealed class MasterKeyRing
     private readonly IMachineSource _source;
     private readonly DpapiSystemSecret? _system;
     private readonly UserCredential? _user;
+    private readonly DomainBackupKey? _domainKey;
     private readonly Dictionary<Guid, (byte[]? Key, MasterKeyOutcome Outcome)> _cache = [];
 
-    public MasterKeyRing(IMachineSource source, DpapiSystemSecret? system, UserCredential? user)
+    public MasterKeyRing(IMachineSource source, DpapiSystemSecret? system, UserCredential? user, DomainBackupKey? domainKey = null)
     {
         _source = source;
         _system = system;
         _user = user;
+        _domainKey = domainKey;
     }
 
     public IEnumerable<MasterKeyOutcome> Outcomes => _cache.Values.Select(v => v.Outcome);
@@ -53,23 +60,35 @@ public sealed class MasterKeyRing
         return entry.Key;
     }
 
+    /// <summary>SIDs with a Protect folder in a profile (domain and local users; S-1-5-21-...).</summary>
+    public static IEnumerable<string> ProfileSids(IMachineSource source, string profile) =>
+        source.EnumerateDirectories($@"Users\{profile}\AppData\Roaming\Microsoft\Protect")
+            .Where(d => d.StartsWith("S-1-5-21-", StringComparison.OrdinalIgnoreCase))
+            .Order(StringComparer.OrdinalIgnoreCase);
+
     private (byte[]?, MasterKeyOutcome) Find(Guid guid)
     {
         var name = guid.ToString("D");
-        var candidates = new List<(string Path, IReadOnlyList<(string Label, byte[] PreKey)> Keys)>();
+        var candidates = new List<(string Path, string? Sid, IReadOnlyList<(string Label, byte[] PreKey)> Keys)>();
         // Without DPAPI_SYSTEM the system folders are still searched, so the report can say the file is there.
         (string, byte[])[] halves = _system is null ? []
             : [("DPAPI_SYSTEM machine half", _system.MachineKey), ("DPAPI_SYSTEM user half", _system.UserKey)];
-        candidates.Add((WindowsPaths.Combine(WindowsPaths.SystemMasterKeys, name), halves));
-        candidates.Add((WindowsPaths.Combine(WindowsPaths.SystemMasterKeys + @"\User", name), halves.Reverse().ToArray()));
-        if (_user is not null)
+        candidates.Add((WindowsPaths.Combine(WindowsPaths.SystemMasterKeys, name), null, halves));
+        candidates.Add((WindowsPaths.Combine(WindowsPaths.SystemMasterKeys + @"\User", name), null, halves.Reverse().ToArray()));
+        if (_user is not null || _domainKey is not null)
             foreach (var profile in _source.EnumerateDirectories(WindowsPaths.Users))
-                candidates.Add(($@"Users\{profile}\AppData\Roaming\Microsoft\Protect\{_user.Sid}\{name}",
-                    _user.PreKeys.Select(k => ("user password", k)).ToArray()));
+            {
+                if (_user is not null)
+                    candidates.Add(($@"Users\{profile}\AppData\Roaming\Microsoft\Protect\{_user.Sid}\{name}", _user.Sid,
+                        _user.PreKeys.Select(k => ("user password", k)).ToArray()));
+                if (_domainKey is not null)
+                    foreach (var sid in ProfileSids(_source, profile).Where(s => !string.Equals(s, _user?.Sid, StringComparison.OrdinalIgnoreCase)))
+                        candidates.Add(($@"Users\{profile}\AppData\Roaming\Microsoft\Protect\{sid}\{name}", sid, []));
+            }
 
         string? foundAt = null;
         var failure = "no master-key file with this GUID";
-        foreach (var (path, keys) in candidates)
+        foreach (var (path, sid, keys) in candidates)
         {
             if (_source.GetFile(path) is not { } file || file.IsDirectory) continue;
             foundAt ??= path;
@@ -83,14 +102,25 @@ public sealed class MasterKeyRing
                     stream.ReadExactly(data);
                 }
                 var parsed = MasterKeyFile.Parse(data);
-                if (parsed.MasterKey is null) { failure = $"{path}: no master key section"; continue; }
-                if (keys.Count == 0) { failure = $"{path}: DPAPI_SYSTEM is not available to open it"; continue; }
-                foreach (var (label, preKey) in keys)
-                    if (parsed.MasterKey.Decrypt(preKey) is { } key)
-                        return (key, new MasterKeyOutcome(guid, path, label, null));
-                failure = _user is not null && path.StartsWith("Users", StringComparison.OrdinalIgnoreCase)
-                    ? $"{path}: the password does not open it"
-                    : $"{path}: neither DPAPI_SYSTEM half opens it";
+                if (parsed.MasterKey is not null)
+                    foreach (var (label, preKey) in keys)
+                        if (parsed.MasterKey.Decrypt(preKey) is { } key)
+                            return (key, new MasterKeyOutcome(guid, path, label, null));
+                if (sid is not null && _domainKey is not null && parsed.ReadDomainKey() is { } domainSection)
+                {
+                    var opened = domainSection.Decrypt(_domainKey);
+                    if (opened.Success && string.Equals(opened.Sid, sid, StringComparison.OrdinalIgnoreCase))
+                        return (opened.MasterKey, new MasterKeyOutcome(guid, path, $"domain backup key {domainSection.BackupKeyGuid}", null));
+                    if (opened.Success) CryptographicOperations.ZeroMemory(opened.MasterKey);
+                    // A section made for another SID is not this user's key, whatever its folder says.
+                    failure = (keys.Count > 0 ? $"{path}: the password does not open it; " : $"{path}: ")
+                        + (opened.Success ? $"the domain key section was made for {opened.Sid}, not {sid}" : $"domain backup key: {opened.Reason}");
+                    continue;
+                }
+                failure = sid is null
+                    ? keys.Count == 0 ? $"{path}: DPAPI_SYSTEM is not available to open it" : $"{path}: neither DPAPI_SYSTEM half opens it"
+                    : keys.Count > 0 ? $"{path}: the password does not open it"
+                    : $"{path}: no domain key section (a local account: it needs the password)";
             }
             catch (Exception e) when (e is MalformedDataException or NotSupportedException or IOException or EndOfStreamException)
             {
