@@ -16,8 +16,11 @@ public interface IPowerShellHost
 /// PowerShell the plan shows (so the transcript is what a person would have typed), and every check re-collects
 /// and re-scans the machine in process.
 /// </summary>
-public sealed class LiveRepairTarget(IPowerShellHost powerShell, Func<ScanResult> scanLive, string? snapshot) : IRepairTarget
+public sealed class LiveRepairTarget(IPowerShellHost powerShell, Func<ScanResult> scanLive, string? snapshot,
+                                     Func<string, bool>? fileExists = null) : IRepairTarget
 {
+    private readonly Func<string, bool> _fileExists = fileExists ?? File.Exists;
+
     private ScanResult? _scan;
 
     public string Description => $"this server ({Environment.MachineName})";
@@ -27,8 +30,13 @@ public sealed class LiveRepairTarget(IPowerShellHost powerShell, Func<ScanResult
     public bool IsFindingPresent(string findingId, string subject) =>
         Scan().Findings.Any(f => f.Id == findingId && f.Subject == subject);
 
-    public string? CannotApply(RepairStep change) =>
-        change.Action is RestoreFromSnapshotAction && string.IsNullOrEmpty(snapshot) ? "the plan names no snapshot" : null;
+    public string? CannotApply(RepairStep change) => change.Action switch
+    {
+        RestoreFromSnapshotAction when string.IsNullOrEmpty(snapshot) => "the plan names no snapshot",
+        LiveOnlyAction live when live.RequiredInputs.FirstOrDefault(p => !_fileExists(p)) is { } missing =>
+            $"{missing} is not there: put {string.Join(" and ", live.RequiredInputs)} on the server first, then apply the plan again",
+        _ => null,
+    };
 
     public StepOutcome Run(RepairStep step, RepairRun run)
     {

@@ -59,5 +59,12 @@ public sealed record RegistryChangeAction(string Description, string RegText, st
 /// <summary>Re-reads the machine and checks that finding <see cref="FindingId"/> about <see cref="Subject"/> is gone.</summary>
 public sealed record VerifyFindingGoneAction(string FindingId, string Subject) : RepairAction;
 
-/// <summary>A change only the running Windows machine can make (CryptoAPI, NTFS ACLs and attributes, netsh, appcmd).</summary>
-public sealed record LiveOnlyAction(string Reason) : RepairAction;
+/// <summary>
+/// A change only the running Windows machine can make (CryptoAPI, NTFS ACLs and attributes, netsh, appcmd).
+/// <see cref="RequiredInputs"/> are files a person must put on the server first (a PFX and its password file, a
+/// key set); the step is refused while one is missing, so a missing file never triggers a rollback of other steps.
+/// </summary>
+public sealed record LiveOnlyAction(string Reason) : RepairAction
+{
+    public IReadOnlyList<string> RequiredInputs { get; init; } = [];
+}

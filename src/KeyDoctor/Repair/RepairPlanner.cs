@@ -21,7 +21,7 @@ public sealed record RepairPlanOptions
 /// Turns scan findings into an ordered, reversible plan. Each change is a typed <see cref="RepairAction"/> (what
 /// <c>repair apply</c> carries out) and the same change as PowerShell with cmd in comments (what a person reads).
 /// </summary>
-public static class RepairPlanner
+public static partial class RepairPlanner
 {
     // Permissions first (nothing else can be read without them), then the GUID the keys depend on, then the keys,
     // then the configuration and certificates that use the keys, then the bindings that use the certificates.
@@ -103,8 +103,33 @@ public static class RepairPlanner
                 return RegistryChange(finding, state, replacement, fix);
         }
         var (backup, rollback) = LiveBackupAndRollback(finding);
-        return new Change(fix.Summary, fix.PowerShell!, fix.Cmd, new LiveOnlyAction(LiveOnlyReason(finding.Id)), backup, rollback);
+        var unattended = Unattended(fix.PowerShell!);
+        var inputs = InputFile().Matches(fix.PowerShell!).Select(m => m.Value.TrimEnd('.', ',', ';'))
+            .SelectMany(path => path.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase) ? [path, path + ".password"] : new[] { path })
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        return new Change(fix.Summary, unattended, fix.Cmd, new LiveOnlyAction(LiveOnlyReason(finding.Id)) { RequiredInputs = inputs }, backup, rollback);
     }
+
+    /// <summary>Files under C:\kd a step reads (not the backups it writes).</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"C:\\kd\\(?!backup\\)[^\s""']+", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex InputFile();
+
+    /// <summary>
+    /// The fix as a step that runs without a person at the keyboard: certutil reads a PFX password from a file beside
+    /// the PFX (never from the plan, so never in the transcript), and a step that must run as another user (the
+    /// export from a user's store) becomes a comment saying it must be done first.
+    /// </summary>
+    private static string Unattended(string powerShell) => string.Join("\n", powerShell.Split('\n').Select(line =>
+    {
+        var import = PfxImport().Match(line);
+        if (import.Success)
+            return $"$password = Get-Content -LiteralPath '{import.Groups["pfx"].Value}.password' -TotalCount 1\n" +
+                   $"certutil -f -p $password -importpfx {import.Groups["store"].Value} {import.Groups["pfx"].Value} AT_KEYEXCHANGE";
+        return line.StartsWith("Export-PfxCertificate", StringComparison.Ordinal) ? $"# Before this plan runs: {line}" : line;
+    }));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^certutil -f -importpfx (?<store>\S+) (?<pfx>\S+\.pfx) AT_KEYEXCHANGE$")]
+    private static partial System.Text.RegularExpressions.Regex PfxImport();
 
     /// <summary>A change to files: each file is copied aside first, and put back (or removed) by the rollback.</summary>
     private static Change FileChange(RepairAction action, string group, string title, string powerShell, string cmd)

@@ -131,6 +131,30 @@ public sealed class RepairRunnerTests : IDisposable
     }
 
     [Fact]
+    public void AStepWhoseInputsAreNotOnTheServerIsRefusedNotFailedAndPasswordsStayOutOfThePlan()
+    {
+        using var image = RepairScenarios.ByFinding["KD2008"]();
+        using var source = MachineSource.Open(image.Root);
+        var scan = Scanner.Scan(source);
+        var plan = RepairPlanner.Plan(scan);
+        var change = Assert.Single(plan.Steps, s => s.Kind == RepairStepKind.Change);
+        var live = Assert.IsType<LiveOnlyAction>(change.Action);
+        Assert.Equal([@"C:\kd\site.pfx", @"C:\kd\site.pfx.password"], live.RequiredInputs);
+        Assert.Contains("certutil -f -p $password -importpfx MY C:\\kd\\site.pfx AT_KEYEXCHANGE", change.PowerShell);
+        Assert.Contains("Get-Content -LiteralPath 'C:\\kd\\site.pfx.password'", change.PowerShell);
+
+        var shell = new FakePowerShell();
+        var missing = RepairRunner.Apply(plan, new LiveRepairTarget(shell, () => scan, null, fileExists: _ => false), NewRun("missing"));
+        var refused = Assert.Single(missing.Outcomes);
+        Assert.Equal(StepOutcomeKind.Refused, refused.Outcome);
+        Assert.Contains(@"put C:\kd\site.pfx and C:\kd\site.pfx.password on the server first", refused.Detail);
+        Assert.Empty(shell.Scripts);
+
+        var present = RepairRunner.Apply(plan, new LiveRepairTarget(shell, () => scan, null, fileExists: _ => true), NewRun("present"));
+        Assert.Contains(present.Outcomes, o => o.Kind == RepairStepKind.Change && o.Outcome == StepOutcomeKind.Done);
+    }
+
+    [Fact]
     public void ARunFolderIsNeverReused()
     {
         var run = NewRun("once");
