@@ -230,7 +230,8 @@ public static class RepairCommand
             return;
         }
         var console = context.Console;
-        foreach (var outcome in result.Outcomes)
+        // In plan order: the runner decides what to skip or refuse before it changes anything.
+        foreach (var outcome in result.Outcomes.Select((o, i) => (o, i)).OrderBy(p => p.o.Order).ThenBy(p => p.i).Select(p => p.o))
         {
             var colour = outcome.Outcome switch
             {

@@ -30,6 +30,9 @@ public static partial class RepairPlanner
 
     private const string BackupRoot = @"C:\kd\backup";
 
+    /// <summary>The finding id of the steps that serve every finding (the snapshot before anything changes).</summary>
+    public const string WholeMachine = "all";
+
     public static RepairPlan Plan(ScanResult scan, RepairPlanOptions? options = null)
     {
         options ??= new RepairPlanOptions();
@@ -52,9 +55,12 @@ public static partial class RepairPlanner
             steps.Add(new RepairStep(steps.Count + 1, kind, finding.Id, finding.Subject, title, powerShell)
             { Cmd = cmd, Risk = risk, NeedsReboot = reboot, NeedsIisRestart = iis, Action = action });
 
-        var first = actionable[0];
-        Add(RepairStepKind.Backup, first, "Snapshot the server before anything changes (key stores, hives, IIS configuration)",
-            $@"keydoctor snapshot -o {BackupRoot}\before-repair.zip", new SnapshotAction(), $@"keydoctor snapshot -o {BackupRoot}\before-repair.zip");
+        steps.Add(new RepairStep(1, RepairStepKind.Backup, WholeMachine, "the whole machine",
+            "Snapshot the server before anything changes (key stores, hives, IIS configuration)", $@"keydoctor snapshot -o {BackupRoot}\before-repair.zip")
+        {
+            Cmd = $@"keydoctor snapshot -o {BackupRoot}\before-repair.zip",
+            Action = new SnapshotAction(),
+        });
 
         foreach (var finding in actionable)
         {

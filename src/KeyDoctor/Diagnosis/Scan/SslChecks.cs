@@ -43,7 +43,7 @@ internal static class SslChecks
                             Cmd = $"netsh http update sslcert {NetshEndpoint(binding)} certhash={replacement.Thumbprint} appid={binding.AppId?.ToString("B") ?? DefaultAppIdNote} certstorename={binding.EffectiveStoreName}",
                             Risk = "Clients see the replacement certificate; check that its names cover the site.",
                         }
-                        : new Fix("Point the binding at the current certificate, or delete it if the site is gone: no certificate with the same subject is in the store, so which one is a person's choice.")
+                        : new Fix("Point the binding at the current certificate, or delete it if the site is gone: the store holds no valid certificate for the endpoint's host names, so which one is a person's choice.")
                         {
                             PowerShell = $"netsh http update sslcert {NetshEndpoint(binding)} certhash=<new-thumbprint> appid='{DefaultAppIdNote}' certstorename={binding.EffectiveStoreName}",
                             Cmd = $"netsh http delete sslcert {NetshEndpoint(binding)}",
