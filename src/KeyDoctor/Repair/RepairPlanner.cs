@@ -106,14 +106,14 @@ public static partial class RepairPlanner
                 return FileChange(action, group, fix.Summary, $"& $env:windir\\system32\\inetsrv\\appcmd.exe {appcmd}", $"%windir%\\system32\\inetsrv\\appcmd {appcmd}");
             }
             case "KD2004" when finding.Properties.TryGetValue("replacementThumbprint", out var replacement):
-                return RegistryChange(finding, state, replacement, fix);
+                return RegistryChange(finding, state, replacement, fix, options);
         }
-        var (backup, rollback) = LiveBackupAndRollback(finding);
+        var (backup, rollback) = LiveBackupAndRollback(finding, options);
         var unattended = Unattended(fix.PowerShell!);
         var inputs = InputFile().Matches(fix.PowerShell!).Select(m => m.Value.TrimEnd('.', ',', ';'))
             .SelectMany(path => path.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase) ? [path, path + ".password"] : new[] { path })
             .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        return new Change(fix.Summary, unattended, fix.Cmd, new LiveOnlyAction(LiveOnlyReason(finding.Id)) { RequiredInputs = inputs }, backup, rollback);
+        return new Change(fix.Summary, unattended, fix.Cmd, new LiveOnlyAction(LiveOnlyReason(finding.Id, options.Snapshot is not null)) { RequiredInputs = inputs }, backup, rollback);
     }
 
     /// <summary>Files under C:\kd a step reads (not the backups it writes).</summary>
@@ -222,13 +222,13 @@ public static partial class RepairPlanner
     }
 
     /// <summary>KD2004 with a replacement certificate: the binding's SslCertHash, as .reg text with its undo.</summary>
-    private static Change RegistryChange(Finding finding, MachineState state, string replacement, Fix fix)
+    private static Change RegistryChange(Finding finding, MachineState state, string replacement, Fix fix, RepairPlanOptions options)
     {
         var binding = state.HttpSysBindings.First(b => b.Endpoint == finding.Properties["endpoint"]);
         var key = $@"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\{HttpSysBindingListName(binding.Kind)}\{binding.Endpoint}";
         string Reg(string hash) => $"{RegExportWriter.Header}\r\n\r\n[{key}]\r\n\"SslCertHash\"=hex:{string.Join(',', Convert.FromHexString(hash).Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)))}\r\n\r\n";
         var action = new RegistryChangeAction($"HTTP.sys binding {binding.Endpoint}: SslCertHash {binding.CertificateHash} -> {replacement}", Reg(replacement), Reg(binding.CertificateHash!));
-        var (backup, rollback) = LiveBackupAndRollback(finding);
+        var (backup, rollback) = LiveBackupAndRollback(finding, options);
         return new Change(fix.Summary, fix.PowerShell!, fix.Cmd, action,
             backup! with { Action = new LiveOnlyAction("reg export of the HTTP.sys parameters; on an image the undo .reg is written with the change") },
             rollback! with { Action = new LiveOnlyAction("reg import of the saved HTTP.sys parameters; on an image import the undo .reg") });
@@ -241,21 +241,28 @@ public static partial class RepairPlanner
         _ => "SslBindingInfo",
     };
 
-    private static string LiveOnlyReason(string findingId) => findingId switch
+    private static string LiveOnlyReason(string findingId, bool snapshotGiven)
     {
-        "KD1004" => "NTFS permissions, compression and EFS can only be changed by Windows on the live volume",
-        "KD1002" or "KD3001" => "importing a key set needs CryptoAPI on the server (and the key set file); no snapshot holds an intact copy of the key file",
-        "KD1003" => "no snapshot holds an intact copy of this key file; restore it from a backup on the server",
-        "KD2001" or "KD2009" => "re-linking a certificate to its key (certutil -repairstore) needs CryptoAPI on the server",
-        "KD2002" => "the key is protected by the user's DPAPI keys; export it as that user, or use 'keydoctor recover' with the password",
-        "KD2003" or "KD2008" => "importing a PFX needs CryptoAPI on the server (and the PFX)",
-        "KD2004" or "KD2006" => "netsh changes HTTP.sys on the running server",
-        _ => "needs the running Windows server",
-    };
+        var noCopy = snapshotGiven ? "the snapshot holds no intact copy of the key file"
+            : "no snapshot to restore the key file from was given (repair plan --snapshot)";
+        return findingId switch
+        {
+            "KD1004" => "NTFS permissions, compression and EFS can only be changed by Windows on the live volume",
+            "KD1002" or "KD3001" => $"importing a key set needs CryptoAPI on the server (and the key set file); {noCopy}",
+            "KD1003" => $"{noCopy}; restore it from a backup on the server",
+            "KD2001" => "re-linking a certificate to its key (certutil -repairstore) needs CryptoAPI on the server",
+            "KD2009" => $"re-linking a certificate to its key (certutil -repairstore) needs CryptoAPI on the server; {noCopy}",
+            "KD2002" => "the key is protected by the user's DPAPI keys; export it as that user, or use 'keydoctor recover' with the password",
+            "KD2003" => "importing a PFX needs CryptoAPI on the server (and the PFX)",
+            "KD2008" => $"importing a PFX needs CryptoAPI on the server (and the PFX); {noCopy}",
+            "KD2004" or "KD2006" => "netsh changes HTTP.sys on the running server",
+            _ => "needs the running Windows server",
+        };
+    }
 
-    private static (StepText? Backup, StepText? Rollback) LiveBackupAndRollback(Finding finding)
+    private static (StepText? Backup, StepText? Rollback) LiveBackupAndRollback(Finding finding, RepairPlanOptions options)
     {
-        var live = new LiveOnlyAction(LiveOnlyReason(finding.Id));
+        var live = new LiveOnlyAction(LiveOnlyReason(finding.Id, options.Snapshot is not null));
         return finding.Id switch
         {
             "KD1001" => (new StepText("Save the Cryptography key", $@"reg export HKLM\SOFTWARE\Microsoft\Cryptography {BackupRoot}\Cryptography.reg /y", $@"reg export HKLM\SOFTWARE\Microsoft\Cryptography {BackupRoot}\Cryptography.reg /y", live),
