@@ -1,6 +1,7 @@
 using KeyDoctor.Diagnosis.Iis;
 using KeyDoctor.Formats.Iis;
 using KeyDoctor.Formats.Iis.Metabase;
+using KeyDoctor.Formats.Registry;
 
 namespace KeyDoctor.Tests.Iis;
 
@@ -42,7 +43,7 @@ public class IisInspectorTests
         var ssl = report.Sites.Single().Bindings.Where(b => b.Ssl is not null).Select(b => b.Ssl!).ToList();
         Assert.Equal(
             [(HttpSysBindingKind.IpPort, "10.0.0.5:443"), (HttpSysBindingKind.Sni, "shop.example.com:443"),
-             (HttpSysBindingKind.IpPort, "[::]:8443"), (HttpSysBindingKind.CentralCertStore, "0.0.0.0:443")],
+             (HttpSysBindingKind.IpPort, "[::]:8443"), (HttpSysBindingKind.CentralCertificateStore, "0.0.0.0:443")],
             ssl.Select(s => (s.HttpSysKind, s.HttpSysKey)));
         Assert.All(ssl, s => Assert.Equal(IisSamples.Thumbprint, s.LegacyCertificateHash));
         Assert.All(ssl, s => Assert.Null(s.HttpSysBinding));

@@ -2,6 +2,7 @@ using System.Xml.Linq;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Iis;
 using KeyDoctor.Formats.Iis.Metabase;
+using KeyDoctor.Formats.Registry;
 
 namespace KeyDoctor.Diagnosis.Iis;
 
@@ -122,7 +123,7 @@ public static class IisInspector
         if (binding.Endpoint is not { } endpoint) return null;
         var flags = binding.SslFlags ?? SslFlags.None;
         if (flags.HasFlag(SslFlags.CentralCertStore))
-            return new HttpSysBindingKey(HttpSysBindingKind.CentralCertStore, $"0.0.0.0:{endpoint.Port}");
+            return new HttpSysBindingKey(HttpSysBindingKind.CentralCertificateStore, $"0.0.0.0:{endpoint.Port}");
         if (flags.HasFlag(SslFlags.Sni))
             return new HttpSysBindingKey(HttpSysBindingKind.Sni, $"{endpoint.Host}:{endpoint.Port}");
         var address = endpoint.Ip switch

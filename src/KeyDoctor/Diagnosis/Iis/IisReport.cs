@@ -1,5 +1,6 @@
 using KeyDoctor.Formats.Iis;
 using KeyDoctor.Formats.Iis.Metabase;
+using KeyDoctor.Formats.Registry;
 
 namespace KeyDoctor.Diagnosis.Iis;
 

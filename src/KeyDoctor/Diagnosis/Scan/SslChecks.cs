@@ -217,12 +217,12 @@ internal static class SslChecks
                     Fix = new Fix("Re-create the SSL binding (IIS Manager, Edit Bindings, select the certificate) or with netsh: which certificate is a person's choice.")
                     {
                         NeedsDecision = true,
-                        PowerShell = $"netsh http add sslcert {(key.Kind == KeyDoctor.Diagnosis.Iis.HttpSysBindingKind.Sni ? "hostnameport" : "ipport")}={key.Key} certhash=<thumbprint> appid='{DefaultAppIdNote}' certstorename=MY",
-                        Cmd = $"netsh http add sslcert {(key.Kind == KeyDoctor.Diagnosis.Iis.HttpSysBindingKind.Sni ? "hostnameport" : "ipport")}={key.Key} certhash=<thumbprint> appid={DefaultAppIdNote} certstorename=MY",
+                        PowerShell = $"netsh http add sslcert {NetshEndpoint(key.Kind, key.Key)} certhash=<thumbprint> appid='{DefaultAppIdNote}' certstorename=MY",
+                        Cmd = $"netsh http add sslcert {NetshEndpoint(key.Kind, key.Key)} certhash=<thumbprint> appid={DefaultAppIdNote} certstorename=MY",
                     },
                 };
             }
-        foreach (var orphan in state.HttpSysBindings.Where(b => !matched.Contains(b) && b.Kind != Formats.Registry.HttpSysBindingKind.CentralCertificateStore))
+        foreach (var orphan in state.HttpSysBindings.Where(b => !matched.Contains(b) && b.Kind != HttpSysBindingKind.CentralCertificateStore))
             yield return new Finding(FindingCatalog.BindingMismatch, $"HTTP.sys {orphan.Endpoint}",
                 $"HTTP.sys has an SSL binding for {orphan.Endpoint} that no IIS site uses (it may belong to other software, e.g. WinRM or AD FS)")
             {
@@ -263,10 +263,13 @@ internal static class SslChecks
                                                && c.Thumbprint.Equals(thumbprint, StringComparison.OrdinalIgnoreCase)
                                                && c.Store.Equals(store, StringComparison.OrdinalIgnoreCase));
 
-    private static string NetshEndpoint(HttpSysBinding binding) => binding.Kind switch
+    private static string NetshEndpoint(HttpSysBinding binding) => NetshEndpoint(binding.Kind, binding.Endpoint);
+
+    /// <summary>netsh's name for an HTTP.sys entry: the same kind picks the same table whether IIS needs it or the registry has it.</summary>
+    private static string NetshEndpoint(HttpSysBindingKind kind, string endpoint) => kind switch
     {
-        Formats.Registry.HttpSysBindingKind.Sni => $"hostnameport={binding.Endpoint}",
-        Formats.Registry.HttpSysBindingKind.CentralCertificateStore => $"ccs={binding.Port}",
-        _ => $"ipport={binding.Endpoint}",
+        HttpSysBindingKind.Sni => $"hostnameport={endpoint}",
+        HttpSysBindingKind.CentralCertificateStore => $"ccs={HttpSysBindingReader.SplitEndpoint(endpoint).Port}",
+        _ => $"ipport={endpoint}",
     };
 }
