@@ -1,3 +1,4 @@
+using KeyDoctor.Diagnosis;
 using KeyDoctor.Diagnosis.Iis;
 using KeyDoctor.Formats.Iis;
 using KeyDoctor.Formats.Iis.Metabase;
@@ -51,7 +52,8 @@ public class IisInspectorTests
         Assert.Equal([5506u, 5511u], report.LegacySslMetadata.Select(m => m.Id));
         Assert.Equal(IisSamples.Thumbprint, report.LegacySslMetadata[0].Value);
         var finding = Assert.Single(report.Findings);
-        Assert.Equal((IisFindingIds.LegacySslCertHash, IisSeverity.Warning), (finding.Id, finding.Severity));
+        Assert.Equal((FindingCatalog.LegacySslCertificateHash, Severity.Warning), (finding.Descriptor, finding.Severity));
+        Assert.Equal("LM/W3SVC/7 5506", finding.Subject);
         Assert.Contains("(site 'Shop')", finding.Message);
         Assert.True(report.NeedsAttention());
     }
@@ -72,18 +74,46 @@ public class IisInspectorTests
         var report = IisInspector.InspectImage(image.Root, machine);
 
         var ids = report.Findings.Select(f => f.Id).ToList();
-        Assert.Contains(IisFindingIds.LegacySslCertMissing, ids);
-        Assert.Contains(IisFindingIds.LegacySslCertStale, ids);
-        Assert.Contains(IisFindingIds.KeyFileWrongMachineGuid, ids);
+        Assert.Contains(FindingCatalog.LegacySslCertificateHash.Id, ids);
+        // 5506 names a certificate the store lacks, and HTTP.sys serves another: one KD2005 for the one property.
+        var stale = Assert.Single(report.Findings, f => f.Descriptor == FindingCatalog.StaleMetabaseCertificateHash);
+        Assert.Contains("which is not in the MY store", stale.Message);
+        // The certificate's key exists only under another MachineGuid: KD2008 with that file as evidence, as in a scan.
+        var keyFile = Assert.Single(report.Findings, f => f.Descriptor == FindingCatalog.CertificateKeyFileMissing);
+        Assert.Equal(current, keyFile.Subject);
+        Assert.Contains(keyFile.Evidence, e => e.Value?.EndsWith("_00000000-0000-0000-0000-000000000000", StringComparison.Ordinal) == true);
         // The SNI, IPv6 and CCS bindings have no HTTP.sys entry in this machine.
-        Assert.Equal(3, ids.Count(id => id == IisFindingIds.HttpSysBindingMissing));
-        Assert.DoesNotContain(IisFindingIds.KeyFileMissing, ids);
+        Assert.Equal(3, ids.Count(id => id == FindingCatalog.BindingMismatch.Id));
+        Assert.Equal(ids.Count, report.Findings.Select(f => (f.Id, f.Subject)).Distinct().Count());
 
         var chain = report.Sites.Single().Bindings[0].Ssl!;
         Assert.Equal(current, chain.HttpSysBinding!.CertificateThumbprint);
         Assert.Equal("CN=shop", chain.Certificate!.Subject);
         Assert.False(chain.KeyFile!.Exists);
         Assert.True(report.Providers.Single().KeyFile!.Exists);
+    }
+
+    [Fact]
+    public void LegacyHashOfAnotherPresentCertificateIsStaleOnceHttpSysIsKnown()
+    {
+        using var image = new TempImage();
+        image.Write($@"{ConfigDir}\applicationHost.config", IisSamples.ApplicationHostWithLegacyHash(IisSamples.ThumbprintBase64));
+        var machine = new FakeMachine();
+        const string current = "1111111111111111111111111111111111111111";
+        machine.HttpSys["10.0.0.5:443"] = new HttpSysSslBinding(HttpSysBindingKind.IpPort, "10.0.0.5:443", current, "MY", null);
+        foreach (var thumbprint in new[] { current, IisSamples.Thumbprint })
+            machine.Certificates[thumbprint] = new CertificateInfo(thumbprint, "MY", "CN=shop", DateTimeOffset.Parse("2030-01-01Z"),
+                HasKeyLink: false, null, null, null);
+
+        var report = IisInspector.InspectImage(image.Root, machine);
+
+        // The old certificate is still in the store, so only HTTP.sys shows that 5506 would roll the binding back.
+        var stale = Assert.Single(report.Findings, f => f.Descriptor == FindingCatalog.StaleMetabaseCertificateHash);
+        Assert.Equal("LM/W3SVC/7 5506", stale.Subject);
+        Assert.Contains($"but HTTP.sys serves {current}", stale.Message);
+        Assert.NotNull(stale.Fix);
+        var noLink = Assert.Single(report.Findings, f => f.Descriptor == FindingCatalog.CertificateWithoutKeyLink);
+        Assert.Equal($"Certificate {current} (CN=shop) is bound to HTTP.sys 10.0.0.5:443 but has no key provider information", noLink.Message);
     }
 
     [Fact]
@@ -123,7 +153,7 @@ public class IisInspectorTests
         Assert.Equal(["IISRsaProvider", "AesProvider"], report.Providers.Select(p => p.Name));
         Assert.Equal(3, report.EncryptedValues.Count);
         Assert.Equal(2, report.Providers.Single(p => p.Name == "AesProvider").EncryptedValues);
-        Assert.DoesNotContain(report.Findings, f => f.Id == IisFindingIds.EncryptedValueUnknownProvider);
+        Assert.DoesNotContain(report.Findings, f => f.Descriptor == FindingCatalog.EncryptedValueUnknownProvider);
     }
 
     [Theory]
@@ -142,8 +172,8 @@ public class IisInspectorTests
         Assert.Contains(expected, report.SharedConfiguration!.Problem);
         Assert.Equal("plaintext", report.SharedConfiguration.PasswordStorage);
         Assert.Equal("Default Web Site", report.Sites.Single().Name);
-        Assert.Equal([IisFindingIds.SharedConfigPlaintextPassword, IisFindingIds.SharedConfigUnreachable],
-            report.Findings.Select(f => f.Id));
+        Assert.Equal([FindingCatalog.SharedConfigurationUnreachable, FindingCatalog.SharedConfigurationPlaintextPassword],
+            report.Findings.Select(f => f.Descriptor));
         Assert.DoesNotContain(report.Findings, f => f.Message.Contains("plain-secret"));
     }
 
@@ -163,9 +193,9 @@ public class IisInspectorTests
         Assert.Null(aes.Exists); // MachineGuid unknown without the SOFTWARE hive
         Assert.Single(report.Providers.Single(p => p.Name == "IISCngProvider").KeyFile!.MatchingFiles);
         // iisWasKey (two providers) and iisCngWasKey have no file: warnings, as no encrypted value uses them.
-        var missing = report.Findings.Where(f => f.Id == IisFindingIds.KeyFileMissing).ToList();
+        var missing = report.Findings.Where(f => f.Descriptor == FindingCatalog.ProtectedConfigKeyMissing).ToList();
         Assert.Equal(3, missing.Count);
-        Assert.All(missing, f => Assert.Equal(IisSeverity.Warning, f.Severity));
+        Assert.All(missing, f => Assert.Equal(Severity.Warning, f.Severity));
     }
 
     [Fact]
@@ -186,7 +216,7 @@ public class IisInspectorTests
         Assert.Equal(2, metabase.SecureProperties.Count);
         Assert.Equal(2, metabase.Sites.Count);
         Assert.EndsWith("MetaBase_0000000006_0000000000.xml", metabase.History!.LastGood);
-        Assert.Equal([IisFindingIds.MetabaseSessionKeyMalformed], report.Findings.Select(f => f.Id));
+        Assert.Equal([FindingCatalog.MetabaseSessionKeyUnusable], report.Findings.Select(f => f.Descriptor));
         Assert.Equal("missing", report.Files.Single(f => f.Kind == IisInspector.ApplicationHostKind).Status);
     }
 
