@@ -33,11 +33,29 @@ public class IisInspectorTests
         }
     }
 
+    /// <summary>What HTTP.sys serves on 10.0.0.5:443 in <see cref="MachineServing"/>: not the site's legacy 5506 hash.</summary>
+    private const string Served = "1111111111111111111111111111111111111111";
+
+    /// <summary>An image whose site 'Shop' (id 7) has four https bindings and keeps 5506 in customMetadata.</summary>
+    private static TempImage LegacyHashImage()
+    {
+        var image = new TempImage();
+        image.Write($@"{ConfigDir}\applicationHost.config", IisSamples.ApplicationHostWithLegacyHash(IisSamples.ThumbprintBase64));
+        return image;
+    }
+
+    /// <summary>A machine whose HTTP.sys serves <paramref name="thumbprint"/> for the site's first binding only.</summary>
+    private static FakeMachine MachineServing(string thumbprint)
+    {
+        var machine = new FakeMachine();
+        machine.HttpSys["10.0.0.5:443"] = new HttpSysSslBinding(HttpSysBindingKind.IpPort, "10.0.0.5:443", thumbprint, "MY", null);
+        return machine;
+    }
+
     [Fact]
     public void ConfigurationAloneShowsTheHttpSysKeysAndTheLegacyHash()
     {
-        using var image = new TempImage();
-        image.Write($@"{ConfigDir}\applicationHost.config", IisSamples.ApplicationHostWithLegacyHash(IisSamples.ThumbprintBase64));
+        using var image = LegacyHashImage();
 
         var report = IisInspector.InspectImage(image.Root, NoMachineLookup.Instance);
 
@@ -59,14 +77,11 @@ public class IisInspectorTests
     }
 
     [Fact]
-    public void LegacyHashForAMissingCertificateIsAnErrorOnceTheStoreIsKnown()
+    public void LegacyHashForAMissingCertificateIsStaleOnceTheStoreIsKnown()
     {
-        using var image = new TempImage();
-        image.Write($@"{ConfigDir}\applicationHost.config", IisSamples.ApplicationHostWithLegacyHash(IisSamples.ThumbprintBase64));
-        var machine = new FakeMachine();
-        const string current = "1111111111111111111111111111111111111111";
-        machine.HttpSys["10.0.0.5:443"] = new HttpSysSslBinding(HttpSysBindingKind.IpPort, "10.0.0.5:443", current, "MY", null);
-        machine.Certificates[current] = new CertificateInfo(current, "MY", "CN=shop", DateTimeOffset.Parse("2030-01-01Z"),
+        using var image = LegacyHashImage();
+        var machine = MachineServing(Served);
+        machine.Certificates[Served] = new CertificateInfo(Served, "MY", "CN=shop", DateTimeOffset.Parse("2030-01-01Z"),
             HasKeyLink: true, "shop-key", "Microsoft RSA SChannel Cryptographic Provider", KeyStoreKind.CryptoApi);
         machine.KeyFiles["shop-key"] = [$"{KeyDoctor.Formats.KeyFiles.ContainerName.CapiPrefix("shop-key")}_00000000-0000-0000-0000-000000000000"];
         machine.KeyFiles["iisConfigurationKey"] = [$"6de9cb26d2b98c01ec4e9e8b34824aa2_{MachineGuid}"];
@@ -80,14 +95,14 @@ public class IisInspectorTests
         Assert.Contains("which is not in the MY store", stale.Message);
         // The certificate's key exists only under another MachineGuid: KD2008 with that file as evidence, as in a scan.
         var keyFile = Assert.Single(report.Findings, f => f.Descriptor == FindingCatalog.CertificateKeyFileMissing);
-        Assert.Equal(current, keyFile.Subject);
+        Assert.Equal(Served, keyFile.Subject);
         Assert.Contains(keyFile.Evidence, e => e.Value?.EndsWith("_00000000-0000-0000-0000-000000000000", StringComparison.Ordinal) == true);
         // The SNI, IPv6 and CCS bindings have no HTTP.sys entry in this machine.
         Assert.Equal(3, ids.Count(id => id == FindingCatalog.BindingMismatch.Id));
         Assert.Equal(ids.Count, report.Findings.Select(f => (f.Id, f.Subject)).Distinct().Count());
 
         var chain = report.Sites.Single().Bindings[0].Ssl!;
-        Assert.Equal(current, chain.HttpSysBinding!.CertificateThumbprint);
+        Assert.Equal(Served, chain.HttpSysBinding!.CertificateThumbprint);
         Assert.Equal("CN=shop", chain.Certificate!.Subject);
         Assert.False(chain.KeyFile!.Exists);
         Assert.True(report.Providers.Single().KeyFile!.Exists);
@@ -96,12 +111,9 @@ public class IisInspectorTests
     [Fact]
     public void LegacyHashOfAnotherPresentCertificateIsStaleOnceHttpSysIsKnown()
     {
-        using var image = new TempImage();
-        image.Write($@"{ConfigDir}\applicationHost.config", IisSamples.ApplicationHostWithLegacyHash(IisSamples.ThumbprintBase64));
-        var machine = new FakeMachine();
-        const string current = "1111111111111111111111111111111111111111";
-        machine.HttpSys["10.0.0.5:443"] = new HttpSysSslBinding(HttpSysBindingKind.IpPort, "10.0.0.5:443", current, "MY", null);
-        foreach (var thumbprint in new[] { current, IisSamples.Thumbprint })
+        using var image = LegacyHashImage();
+        var machine = MachineServing(Served);
+        foreach (var thumbprint in new[] { Served, IisSamples.Thumbprint })
             machine.Certificates[thumbprint] = new CertificateInfo(thumbprint, "MY", "CN=shop", DateTimeOffset.Parse("2030-01-01Z"),
                 HasKeyLink: false, null, null, null);
 
@@ -110,10 +122,10 @@ public class IisInspectorTests
         // The old certificate is still in the store, so only HTTP.sys shows that 5506 would roll the binding back.
         var stale = Assert.Single(report.Findings, f => f.Descriptor == FindingCatalog.StaleMetabaseCertificateHash);
         Assert.Equal("LM/W3SVC/7 5506", stale.Subject);
-        Assert.Contains($"but HTTP.sys serves {current}", stale.Message);
+        Assert.Contains($"but HTTP.sys serves {Served}", stale.Message);
         Assert.NotNull(stale.Fix);
         var noLink = Assert.Single(report.Findings, f => f.Descriptor == FindingCatalog.CertificateWithoutKeyLink);
-        Assert.Equal($"Certificate {current} (CN=shop) is bound to HTTP.sys 10.0.0.5:443 but has no key provider information", noLink.Message);
+        Assert.Equal($"Certificate {Served} (CN=shop) is bound to HTTP.sys 10.0.0.5:443 but has no key provider information", noLink.Message);
     }
 
     [Fact]

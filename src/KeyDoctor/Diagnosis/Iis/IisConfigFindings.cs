@@ -29,8 +29,7 @@ internal static class IisConfigFindings
 
     /// <summary>KD2005: customMetadata 5506 names a certificate that is not in its store.</summary>
     public static Finding LegacyCertificateNotInStore(CustomMetadataKey key, string thumbprint, string store, string configPath) =>
-        new(FindingCatalog.StaleMetabaseCertificateHash, LegacyHashSubject(key.Path),
-            FindingCatalog.StaleMetabaseCertificateHash.FormatMessage(key.Path, thumbprint, store))
+        Finding.Create(FindingCatalog.StaleMetabaseCertificateHash, LegacyHashSubject(key.Path), key.Path, thumbprint, store) with
         {
             Evidence = [Evidence.ForConfiguration(configPath, $"<customMetadata><key path=\"{key.Path}\"> property 5506 (line {key.Line})", thumbprint)],
             Properties = new Dictionary<string, string> { ["keyPath"] = key.Path, ["thumbprint"] = thumbprint, ["store"] = store },
@@ -44,8 +43,8 @@ internal static class IisConfigFindings
         int encryptedValues, IReadOnlyList<string> filesWithPrefix, string configPath)
     {
         var container = provider.KeyContainerName!;
-        return new Finding(FindingCatalog.ProtectedConfigKeyMissing, provider.Name,
-            FindingCatalog.ProtectedConfigKeyMissing.FormatMessage(provider.Name, container, expectedFileName, machineGuid, encryptedValues))
+        return Finding.Create(FindingCatalog.ProtectedConfigKeyMissing, provider.Name,
+            provider.Name, container, expectedFileName, machineGuid, encryptedValues) with
         {
             Severity = encryptedValues > 0 ? Severity.Error : Severity.Warning,
             Evidence =

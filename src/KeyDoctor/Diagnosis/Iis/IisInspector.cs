@@ -172,7 +172,7 @@ public static class IisInspector
         public void Unreadable(string kind, string path, string problem)
         {
             _files.Add(new IisFileView(kind, path, "unreadable", problem));
-            _findings.Add(new Finding(FindingCatalog.EvidenceUnavailable, path, FindingCatalog.EvidenceUnavailable.FormatMessage(kind, problem))
+            _findings.Add(Finding.Create(FindingCatalog.EvidenceUnavailable, path, kind, problem) with
             {
                 // A scan lists an unreadable file as info, one gap among many; here it is the file the user asked about.
                 Severity = Severity.Error,
@@ -246,14 +246,14 @@ public static class IisInspector
                 },
                 config.Password?.Provider, target?.LocalDirectory, target?.Problem);
             if (config.PasswordKind == RedirectionPasswordKind.Plaintext)
-                _findings.Add(new Finding(FindingCatalog.SharedConfigurationPlaintextPassword, $"{path} password",
-                    FindingCatalog.SharedConfigurationPlaintextPassword.FormatMessage($"'{config.UserName}'"))
+                _findings.Add(Finding.Create(FindingCatalog.SharedConfigurationPlaintextPassword, $"{path} password",
+                    $"'{config.UserName}'") with
                 {
                     Evidence = [Evidence.ForConfiguration(path, "configurationRedirection/@password", "clear text")],
                 });
             if (target?.Problem is { } problem)
-                _findings.Add(new Finding(FindingCatalog.SharedConfigurationUnreachable, config.Path ?? path,
-                    FindingCatalog.SharedConfigurationUnreachable.FormatMessage(path, problem))
+                _findings.Add(Finding.Create(FindingCatalog.SharedConfigurationUnreachable, config.Path ?? path,
+                    path, problem) with
                 {
                     Evidence = [Evidence.ForConfiguration(path, "configurationRedirection/@path", config.Path)],
                 });
@@ -276,25 +276,25 @@ public static class IisInspector
             switch (sessionKey.Status)
             {
                 case MetabaseBlobStatus.Missing:
-                    _findings.Add(new Finding(FindingCatalog.MetabaseSessionKeyUnusable, sessionKeySubject,
-                        FindingCatalog.MetabaseSessionKeyUnusable.FormatMessage($"is missing ({sessionKey.Problem})")) { Evidence = [sessionKeyAt] });
+                    _findings.Add(Finding.Create(FindingCatalog.MetabaseSessionKeyUnusable, sessionKeySubject,
+                        $"is missing ({sessionKey.Problem})") with { Evidence = [sessionKeyAt] });
                     break;
                 case MetabaseBlobStatus.Malformed:
-                    _findings.Add(new Finding(FindingCatalog.MetabaseSessionKeyUnusable, sessionKeySubject,
-                        FindingCatalog.MetabaseSessionKeyUnusable.FormatMessage($"is damaged: {sessionKey.Problem}")) { Evidence = [sessionKeyAt] });
+                    _findings.Add(Finding.Create(FindingCatalog.MetabaseSessionKeyUnusable, sessionKeySubject,
+                        $"is damaged: {sessionKey.Problem}") with { Evidence = [sessionKeyAt] });
                     break;
                 default:
                     if (sessionKey.Blob!.Warnings.Count > 0)
-                        _findings.Add(new Finding(FindingCatalog.MetabaseSessionKeyUnusual, sessionKeySubject,
-                            FindingCatalog.MetabaseSessionKeyUnusual.FormatMessage(string.Join("; ", sessionKey.Blob.Warnings))) { Evidence = [sessionKeyAt] });
+                        _findings.Add(Finding.Create(FindingCatalog.MetabaseSessionKeyUnusual, sessionKeySubject,
+                            string.Join("; ", sessionKey.Blob.Warnings)) with { Evidence = [sessionKeyAt] });
                     break;
             }
 
             var secure = metabase.SecureProperties.Select(p => new IisMetabaseSecureView(p.KeyType, p.Location, p.Name, p.Id,
                 p.Line, p.Status, p.EncryptedDataLength, p.Problem)).ToList();
             foreach (var property in metabase.SecureProperties.Where(p => p.Status == MetabaseBlobStatus.Malformed))
-                _findings.Add(new Finding(FindingCatalog.MetabaseSecurePropertyDamaged, $"{property.Location} {property.Name}",
-                    FindingCatalog.MetabaseSecurePropertyDamaged.FormatMessage(property.Name, property.Location, property.Problem))
+                _findings.Add(Finding.Create(FindingCatalog.MetabaseSecurePropertyDamaged, $"{property.Location} {property.Name}",
+                    property.Name, property.Location, property.Problem) with
                 {
                     Evidence = [At(path, property.Line, $"{property.KeyType}[@Location='{property.Location}']/@{property.Name}")],
                 });
@@ -311,10 +311,10 @@ public static class IisInspector
                 keyFile = lookup.FindKeyFile(KeyStoreKind.CryptoApi, MetabaseKeyContainer);
                 // As in the scan (KD1002): the container matters only while there is a SessionKey for it to open.
                 if (IsKeyFileMissing(keyFile) && sessionKey.Status != MetabaseBlobStatus.Missing)
-                    _findings.Add(new Finding(FindingCatalog.Iis6ContainerBroken, MetabaseKeyContainer,
-                        FindingCatalog.Iis6ContainerBroken.FormatMessage(keyFile.Prefix, keyFile.MatchingFiles.Count == 0
+                    _findings.Add(Finding.Create(FindingCatalog.Iis6ContainerBroken, MetabaseKeyContainer,
+                        keyFile.Prefix, keyFile.MatchingFiles.Count == 0
                             ? "has no key file at all"
-                            : $"exists only under another MachineGuid ({string.Join(", ", keyFile.MatchingFiles.Select(GuidSuffixOf))})"))
+                            : $"exists only under another MachineGuid ({string.Join(", ", keyFile.MatchingFiles.Select(GuidSuffixOf))})") with
                     {
                         Evidence = [KeyFileEvidence(keyFile), Evidence.ForConfiguration(path, $"IIS_Global SessionKey is {sessionKey.Status}")],
                     });
@@ -332,8 +332,8 @@ public static class IisInspector
             if (key.SslCertHash is not { } thumbprint || !lookup.CanFindCertificates) return null;
             var certificate = lookup.FindCertificate(thumbprint, key.SslStoreName);
             if (certificate is null)
-                _findings.Add(new Finding(FindingCatalog.MetabaseCertificateMissing, $"{key.Location} SSLCertHash",
-                    FindingCatalog.MetabaseCertificateMissing.FormatMessage(key.Location, thumbprint, key.SslStoreName ?? "MY"))
+                _findings.Add(Finding.Create(FindingCatalog.MetabaseCertificateMissing, $"{key.Location} SSLCertHash",
+                    key.Location, thumbprint, key.SslStoreName ?? "MY") with
                 {
                     Evidence = [At(path, key.Line, $"{key.KeyType}[@Location='{key.Location}']/@SSLCertHash", thumbprint)],
                 });
@@ -347,8 +347,8 @@ public static class IisInspector
             var choice = MetabaseHistory.PickLastGood(entries);
             var rejected = choice.Rejected.Select(r => $"{Path.GetFileName(r.Entry.MetabasePath)}: {r.Reason}").ToList();
             if (entries.Count > 0 && choice.Chosen is null)
-                _findings.Add(new Finding(FindingCatalog.MetabaseHistoryNotRestorable, directory,
-                    FindingCatalog.MetabaseHistoryNotRestorable.FormatMessage(entries.Count, directory))
+                _findings.Add(Finding.Create(FindingCatalog.MetabaseHistoryNotRestorable, directory,
+                    entries.Count, directory) with
                 {
                     Evidence = rejected.Select(r => Evidence.ForValue("rejected", r)).ToList(),
                 });
@@ -376,8 +376,8 @@ public static class IisInspector
             {
                 var site = key.SiteId is { } id ? config.Sites.FirstOrDefault(s => s.Id == id) : null;
                 var store = key.Properties.FirstOrDefault(p => p.Id == MetabasePropertyIds.SslStoreName)?.Value;
-                _findings.Add(new Finding(FindingCatalog.LegacySslCertificateHash, IisConfigFindings.LegacyHashSubject(key.Path),
-                    FindingCatalog.LegacySslCertificateHash.FormatMessage(key.Path, thumbprint, site is null ? "" : $" (site '{site.Name}')"))
+                _findings.Add(Finding.Create(FindingCatalog.LegacySslCertificateHash, IisConfigFindings.LegacyHashSubject(key.Path),
+                    key.Path, thumbprint, site is null ? "" : $" (site '{site.Name}')") with
                 {
                     Evidence = [At(path, property.Line, $"customMetadata/key[@path='{key.Path}']/property[@id='{property.Id}']", thumbprint)],
                     Fix = IisConfigFindings.RemoveLegacySslProperties(key.Path),
@@ -422,8 +422,8 @@ public static class IisInspector
                     var store = httpSys.CertificateStoreName ?? "MY";
                     certificate = lookup.FindCertificate(thumbprint, store);
                     if (certificate is null)
-                        _findings.Add(new Finding(FindingCatalog.HttpSysBindingCertificateMissing, httpSys.Key,
-                            FindingCatalog.HttpSysBindingCertificateMissing.FormatMessage(httpSys.Key, thumbprint, store))
+                        _findings.Add(Finding.Create(FindingCatalog.HttpSysBindingCertificateMissing, httpSys.Key,
+                            httpSys.Key, thumbprint, store) with
                         {
                             Evidence = [where, Evidence.ForValue("HTTP.sys SslCertHash", thumbprint)],
                         });
@@ -435,8 +435,8 @@ public static class IisInspector
             {
                 var bound = $"HTTP.sys {httpSys!.Key}";
                 if (!certificate.HasKeyLink)
-                    _findings.Add(new Finding(FindingCatalog.CertificateWithoutKeyLink, certificate.Thumbprint,
-                        FindingCatalog.CertificateWithoutKeyLink.FormatMessage(certificate.Thumbprint, certificate.Subject, bound))
+                    _findings.Add(Finding.Create(FindingCatalog.CertificateWithoutKeyLink, certificate.Thumbprint,
+                        certificate.Thumbprint, certificate.Subject, bound) with
                     {
                         Evidence = [where, Evidence.ForCertificate(certificate.Thumbprint, $"{certificate.Subject}, store {certificate.StoreName}")],
                     });
@@ -444,8 +444,8 @@ public static class IisInspector
                 {
                     keyFile = lookup.FindKeyFile(store, container);
                     if (IsKeyFileMissing(keyFile))
-                        _findings.Add(new Finding(FindingCatalog.CertificateKeyFileMissing, certificate.Thumbprint,
-                            FindingCatalog.CertificateKeyFileMissing.FormatMessage(certificate.Thumbprint, container, ExpectedFileName(keyFile)))
+                        _findings.Add(Finding.Create(FindingCatalog.CertificateKeyFileMissing, certificate.Thumbprint,
+                            certificate.Thumbprint, container, ExpectedFileName(keyFile)) with
                         {
                             Evidence = [where, KeyFileEvidence(keyFile)],
                         });
@@ -491,8 +491,8 @@ public static class IisInspector
         private void AddProblems(string path, IReadOnlyList<IisConfigProblem> problems)
         {
             foreach (var problem in problems)
-                _findings.Add(new Finding(FindingCatalog.ConfigurationValueInvalid, $"{path}:{problem.Line}",
-                    FindingCatalog.ConfigurationValueInvalid.FormatMessage(path, problem.Line, problem.Message))
+                _findings.Add(Finding.Create(FindingCatalog.ConfigurationValueInvalid, $"{path}:{problem.Line}",
+                    path, problem.Line, problem.Message) with
                 {
                     Evidence = [At(path, problem.Line, problem.Where)],
                 });
@@ -506,14 +506,14 @@ public static class IisInspector
             {
                 var name = $"{attribute.ElementPath}/@{attribute.AttributeName}";
                 if (attribute.Problem is not null)
-                    _findings.Add(new Finding(FindingCatalog.EncryptedValueMalformed, name,
-                        FindingCatalog.EncryptedValueMalformed.FormatMessage(name, attribute.Problem))
+                    _findings.Add(Finding.Create(FindingCatalog.EncryptedValueMalformed, name,
+                        name, attribute.Problem) with
                     {
                         Evidence = [At(source, attribute.Line, name)],
                     });
                 else if (!known.Contains(attribute.Provider!))
-                    _findings.Add(new Finding(FindingCatalog.EncryptedValueUnknownProvider, name,
-                        FindingCatalog.EncryptedValueUnknownProvider.FormatMessage(name, attribute.Provider))
+                    _findings.Add(Finding.Create(FindingCatalog.EncryptedValueUnknownProvider, name,
+                        name, attribute.Provider) with
                     {
                         Evidence = [At(source, attribute.Line, name), Evidence.ForValue("providers defined", string.Join(", ", known.Order(StringComparer.Ordinal).DefaultIfEmpty("none")))],
                     });
@@ -527,14 +527,14 @@ public static class IisInspector
                 var where = At(source, provider.Line, $"configProtectedData/providers/add[@name='{provider.Name}']");
                 var uses = _encrypted.Count(e => e.Attribute.Provider == provider.Name);
                 if (provider.SessionKeyProblem is not null)
-                    _findings.Add(new Finding(FindingCatalog.SessionKeyUnusable, provider.Name,
-                        FindingCatalog.SessionKeyUnusable.FormatMessage(provider.Name, $"has a sessionKey that is not a SIMPLEBLOB: {provider.SessionKeyProblem}"))
+                    _findings.Add(Finding.Create(FindingCatalog.SessionKeyUnusable, provider.Name,
+                        provider.Name, $"has a sessionKey that is not a SIMPLEBLOB: {provider.SessionKeyProblem}") with
                     {
                         Evidence = [where],
                     });
                 else if (provider.Kind == ProviderKind.Aes && !provider.HasSessionKeyAttribute)
-                    _findings.Add(new Finding(FindingCatalog.SessionKeyUnusable, provider.Name,
-                        FindingCatalog.SessionKeyUnusable.FormatMessage(provider.Name, "is an AES provider without a sessionKey"))
+                    _findings.Add(Finding.Create(FindingCatalog.SessionKeyUnusable, provider.Name,
+                        provider.Name, "is an AES provider without a sessionKey") with
                     {
                         // No key to misread, only one to miss: nothing fails until a value encrypted elsewhere arrives.
                         Severity = Severity.Warning,
