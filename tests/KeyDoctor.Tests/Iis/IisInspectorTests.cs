@@ -233,6 +233,65 @@ public class IisInspectorTests
     }
 
     [Fact]
+    public void DamagedProtectedConfigurationAndBadValuesAreCatalogueFindings()
+    {
+        using var image = new TempImage();
+        var path = image.Write("applicationHost.config", """
+            <configuration>
+              <configProtectedData>
+                <providers>
+                  <add name="AesProvider" type="Microsoft.ApplicationHost.AesProtectedConfigurationProvider" keyContainerName="iisConfigurationKey" useMachineContainer="true" sessionKey="AQIAAA==" />
+                </providers>
+              </configProtectedData>
+              <system.applicationHost>
+                <applicationPools>
+                  <add name="A"><processModel password="[enc:AesProvider:!!notbase64!!:enc]" /></add>
+                  <add name="B"><processModel password="[enc:GoneProvider:AAAAAAAAAAAAAAAAAAAAAA==:enc]" /></add>
+                </applicationPools>
+                <sites><site name="S" id="x"><bindings><binding protocol="https" bindingInformation="*:443" /></bindings></site></sites>
+              </system.applicationHost>
+            </configuration>
+            """);
+
+        var report = IisInspector.InspectFile(path, NoMachineLookup.Instance);
+
+        Assert.Equal(
+            [(FindingCatalog.SessionKeyUnusable, "AesProvider"),
+             (FindingCatalog.EncryptedValueMalformed, "configuration/system.applicationHost/applicationPools/add[@name='A']/processModel/@password"),
+             (FindingCatalog.EncryptedValueUnknownProvider, "configuration/system.applicationHost/applicationPools/add[@name='B']/processModel/@password")],
+            report.Findings.Where(f => f.Severity == Severity.Error).Select(f => (f.Descriptor, f.Subject)));
+        // The site id and the binding without a host part: two values skipped, two findings with their own subjects.
+        var skipped = report.Findings.Where(f => f.Descriptor == FindingCatalog.ConfigurationValueInvalid).ToList();
+        Assert.Equal(2, skipped.Select(f => f.Subject).Distinct().Count());
+        Assert.All(report.Findings, f => Assert.Equal(path, f.Evidence[0].Location));
+    }
+
+    [Theory]
+    [InlineData(true, "has no key file at all")]
+    [InlineData(false, null)] // no SessionKey: KD3006 says so, and the container has nothing to open (as in a scan)
+    public void MetabaseContainerWithoutKeyFileIsKD1002WhileASessionKeyExists(bool withSessionKey, string? expected)
+    {
+        var (exchange, signature) = IisSamples.MetabaseKeys();
+        var (sessionKey, secret) = IisSamples.MetabaseBlobs(exchange, signature);
+        using var image = new TempImage();
+        image.Write(@"WINDOWS\system32\inetsrv\MetaBase.xml", IisSamples.Metabase(withSessionKey ? sessionKey : null, secret));
+        image.Touch(@"ProgramData\Microsoft\Crypto\RSA\MachineKeys\unrelated_file");
+
+        var report = IisInspector.InspectImage(image.Root);
+
+        var container = report.Findings.SingleOrDefault(f => f.Descriptor == FindingCatalog.Iis6ContainerBroken);
+        if (expected is null)
+        {
+            Assert.Null(container);
+            Assert.Contains(report.Findings, f => f.Descriptor == FindingCatalog.MetabaseSessionKeyUnusable);
+            return;
+        }
+        Assert.NotNull(container);
+        Assert.Equal((IisInspector.MetabaseKeyContainer, Severity.Critical), (container.Subject, container.Severity));
+        Assert.Contains(expected, container.Message);
+    }
+
+    [Fact]
     public void InspectFileInfersTheImageFromItsPath()
     {
         Assert.Equal(Path.GetFullPath("/img"), IisInspector.InferImageRoot("/img/Windows/System32/inetsrv/config/applicationHost.config"));

@@ -491,7 +491,7 @@ public static class IisInspector
         private void AddProblems(string path, IReadOnlyList<IisConfigProblem> problems)
         {
             foreach (var problem in problems)
-                _findings.Add(Finding.Create(FindingCatalog.ConfigurationValueInvalid, $"{path}:{problem.Line}",
+                _findings.Add(Finding.Create(FindingCatalog.ConfigurationValueInvalid, $"{path}:{problem.Line} {problem.Where}",
                     path, problem.Line, problem.Message) with
                 {
                     Evidence = [At(path, problem.Line, problem.Where)],
