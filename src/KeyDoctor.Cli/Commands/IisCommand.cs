@@ -1,4 +1,5 @@
 using System.CommandLine;
+using KeyDoctor.Diagnosis;
 using KeyDoctor.Diagnosis.Iis;
 using Spectre.Console;
 
@@ -170,10 +171,13 @@ public static class IisCommand
         Line($"[bold]Findings[/] ({report.Findings.Count})");
         foreach (var f in report.Findings)
         {
-            var colour = f.Severity switch { IisSeverity.Error => "red", IisSeverity.Warning => "yellow", _ => "grey" };
-            Line($"  [{colour}]{E(f.Severity).ToLowerInvariant()}[/] {E(f.Id)}: {E(f.Message)}");
-            if (f.Where is not null) Line($"      at {E(f.Where)}");
+            var colour = f.Severity switch { Severity.Critical or Severity.Error => "red", Severity.Warning => "yellow", _ => "grey" };
+            Line($"  [{colour}]{E(f.Severity).ToLowerInvariant()}[/] [bold]{E(f.Id)}[/] {E(f.Title)}");
+            Line($"      {E(f.Message)}");
+            foreach (var evidence in f.Evidence)
+                Line($"      [grey]evidence:[/] {E(FindingOutput.DescribeEvidence(evidence))}");
         }
+        Line("[grey]Each id is explained, with its fix, in docs/findings/<id>.md ('keydoctor scan' reports the same ids).[/]");
     }
 
     private static string KeyFileText(KeyFileStatus status) =>

@@ -44,19 +44,7 @@ public static class ScanCommand
     internal static object ToJson(ScanResult result) => new
     {
         machine = Machine(result.State),
-        findings = result.Findings.Select(f => new
-        {
-            id = f.Id,
-            severity = f.Severity,
-            title = f.Title,
-            subject = f.Subject,
-            message = f.Message,
-            evidence = f.Evidence,
-            fix = f.Fix,
-            related = f.Related.Count == 0 ? null : f.Related,
-            properties = f.Properties.Count == 0 ? null : f.Properties,
-            helpLink = f.Descriptor.HelpLink,
-        }),
+        findings = result.Findings,
         summary = Enum.GetValues<Severity>().ToDictionary(s => s.ToString().ToLowerInvariant(), s => result.Count(s)),
     };
 
@@ -89,7 +77,7 @@ public static class ScanCommand
             console.MarkupLine($"{Badge(finding.Severity)} [bold]{finding.Id}[/] {Markup.Escape(finding.Title)}");
             console.MarkupLine($"  {Markup.Escape(finding.Message)}");
             foreach (var evidence in finding.Evidence)
-                console.MarkupLine($"  [grey]evidence:[/] {Markup.Escape(DescribeEvidence(evidence))}");
+                console.MarkupLine($"  [grey]evidence:[/] {Markup.Escape(FindingOutput.DescribeEvidence(evidence))}");
             foreach (var related in finding.Related)
                 console.MarkupLine($"  [grey]supports:[/] {Markup.Escape(related)}");
             if (finding.Fix is { } fix)
@@ -105,13 +93,6 @@ public static class ScanCommand
         var counts = string.Join(", ", Enum.GetValues<Severity>().Reverse().Where(s => result.Count(s) > 0).Select(s => $"{result.Count(s)} {s.ToString().ToLowerInvariant()}"));
         console.MarkupLine(result.Findings.Count == 0 ? "[green]No findings: the key store, certificates and bindings look healthy.[/]" : $"[bold]{result.Findings.Count} finding(s)[/]: {counts}");
     }
-
-    private static string DescribeEvidence(Evidence e) =>
-        e.Description
-        + (e.Location is null ? "" : $" @ {e.Location}")
-        + (e.Offset is { } o ? $" offset 0x{o:X}" : "")
-        + (e.RecordId is { } r ? $" record {r}" : "")
-        + (e.Value is null ? "" : $" = {e.Value}");
 
     private static string Badge(Severity severity) => severity switch
     {

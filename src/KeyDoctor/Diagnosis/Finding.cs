@@ -7,6 +7,10 @@ namespace KeyDoctor.Diagnosis;
 /// </summary>
 public sealed record Finding(DiagnosticDescriptor Descriptor, string Subject, string Message)
 {
+    /// <summary>A finding whose message is the descriptor's format filled with <paramref name="messageArgs"/>, like Roslyn's Diagnostic.Create.</summary>
+    public static Finding Create(DiagnosticDescriptor descriptor, string subject, params object?[] messageArgs) =>
+        new(descriptor, subject, descriptor.FormatMessage(messageArgs));
+
     public string Id => Descriptor.Id;
     public string Title => Descriptor.Title;
 

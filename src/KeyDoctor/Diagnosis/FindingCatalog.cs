@@ -20,6 +20,25 @@ public static class FindingCatalog
         "A file KeyDoctor needs was not in the image or bundle, or could not be parsed. The checks that depend on it " +
         "did not run, so their silence is not a clean bill of health.");
 
+    public static readonly DiagnosticDescriptor ConfigurationValueInvalid = new(
+        "KD0002", "Configuration value not understood",
+        "{0} line {1}: {2}; KeyDoctor skipped that setting",
+        Severity.Warning, Scope,
+        "A readable IIS configuration file holds a value KeyDoctor cannot interpret: a bindingInformation without a " +
+        "port, an sslFlags or site id that is not a number, a customMetadata value of the wrong type, a provider " +
+        "without a name, a second IIS_Global. The setting is skipped, so the checks that need it did not run for it; " +
+        "IIS usually rejects the same value too (the site does not start, or HTTP error 500.19).");
+
+    public static readonly DiagnosticDescriptor SharedConfigurationUnreachable = new(
+        "KD0003", "Shared configuration not reachable from here",
+        "Shared configuration is on in {0}, but {1}; the local applicationHost.config is shown instead",
+        Severity.Warning, Scope,
+        "redirection.config points IIS at a shared folder (usually a UNC path) that holds the applicationHost.config " +
+        "and administration.config IIS really uses. Offline, only a folder inside the image can be followed: a network " +
+        "share or another drive cannot, and a folder missing from the image may be missing on the server too (IIS then " +
+        "fails with 'Cannot read configuration file', HRESULT 0x80070003 or 0x80070005). The local copies shown instead " +
+        "may be stale.");
+
     public static readonly DiagnosticDescriptor MachineGuidChanged = new(
         "KD1001", "MachineGuid changed: key files carry another GUID",
         "{0} of {1} machine key files end in _{2}, but the registry's MachineGuid is {3}",
@@ -92,7 +111,8 @@ public static class FindingCatalog
         Severity.Warning, Ssl,
         "IIS keeps legacy metabase properties under <customMetadata>; property 5506 (SSLCertHash) and 5511 " +
         "(SSLStoreName) are written by ABO (IIS 6 compatibility) tools. When they name a certificate that no longer " +
-        "exists, restarting an ABO-based service re-applies the stale hash and breaks the binding (CRYPT_E_NOT_FOUND).");
+        "exists, or (seen by 'keydoctor iis', which joins HTTP.sys) another certificate than HTTP.sys now serves, restarting " +
+        "an ABO-based service re-applies the stale hash and breaks or rolls back the binding (CRYPT_E_NOT_FOUND).");
 
     public static readonly DiagnosticDescriptor BindingMismatch = new(
         "KD2006", "IIS https binding and HTTP.sys binding do not match",
@@ -124,6 +144,23 @@ public static class FindingCatalog
         "The linked key file exists but holds a different key pair (a container re-created under the same name, or a " +
         "wrong re-link). Signing and key exchange fail (NTE_BAD_KEY, Schannel 36870).");
 
+    public static readonly DiagnosticDescriptor LegacySslCertificateHash = new(
+        "KD2010", "customMetadata keeps an IIS 6 SSL certificate hash (5506)",
+        "customMetadata {0} property 5506 holds certificate hash {1}{2}; IIS 6 compatibility clients (IIS 6 Manager, adsutil.vbs, ABO scripts) re-create the HTTP.sys binding from it",
+        Severity.Warning, Ssl,
+        "IIS 7+ keeps the IIS 6 metabase property SSLCertHash (5506) under <customMetadata> when an IIS 6 compatibility " +
+        "(ABO) client set it. IIS itself ignores it, but every ABO client that touches the site writes it back to " +
+        "HTTP.sys (KB 2025598), so after a certificate renewal the binding silently returns to the old certificate. " +
+        "While the hash is current this is a trap, not a failure; KD2005 reports it once it is stale.");
+
+    public static readonly DiagnosticDescriptor MetabaseCertificateMissing = new(
+        "KD2011", "IIS 6 metabase names a certificate that is not in its store",
+        "MetaBase.xml {0} SSLCertHash names certificate {1}, which is not in the {2} store",
+        Severity.Error, Ssl,
+        "IIS 6 keeps each site's certificate in the metabase (SSLCertHash, SSLStoreName) and pushes it to HTTP.sys when " +
+        "W3SVC starts. When that certificate was deleted or renewed outside IIS Manager, the site's SSL binding fails " +
+        "(HTTP.sys event 15021, CRYPT_E_NOT_FOUND 0x80092004) and the site does not answer https.");
+
     public static readonly DiagnosticDescriptor ProtectedConfigKeyMissing = new(
         "KD3001", "Protected configuration key container missing",
         "Provider {0} uses key container {1} ({2}), which has no key file for MachineGuid {3}; {4} encrypted value(s) cannot be decrypted",
@@ -132,6 +169,72 @@ public static class FindingCatalog
         "session keys wrapped by the RSA containers iisConfigurationKey and iisWasKey (or the CNG keys iisCngConfigurationKey " +
         "and iisCngWasKey). If the container is missing for the current MachineGuid, WAS and W3SVC cannot read the " +
         "configuration (event 5172/5173 from WAS, HRESULT 0x80090016).");
+
+    public static readonly DiagnosticDescriptor SessionKeyUnusable = new(
+        "KD3002", "Protected configuration sessionKey missing or malformed",
+        "Provider {0} {1}; values it encrypts cannot be decrypted",
+        Severity.Error, Configuration,
+        "The IIS AES provider (AesProvider, IISWASOnlyAesProvider) encrypts values with a session key kept in its " +
+        "sessionKey attribute as a CryptoAPI SIMPLEBLOB wrapped by the provider's RSA container. A sessionKey that is not " +
+        "base64 or not a SIMPLEBLOB makes every value of that provider unreadable (WAS event 5172, HRESULT 0x80090005 " +
+        "NTE_BAD_DATA); a missing one means the values were written with a key this file no longer holds.");
+
+    public static readonly DiagnosticDescriptor EncryptedValueMalformed = new(
+        "KD3003", "Encrypted configuration value malformed",
+        "{0} holds an encrypted value that cannot be parsed: {1}",
+        Severity.Error, Configuration,
+        "An encrypted attribute has the form [enc:PROVIDER:BASE64:enc]. A value without a provider name, with a payload " +
+        "that is not base64, or cut short (a hand edit, a bad merge, a truncated copy) cannot be decrypted by any key: " +
+        "the application pool or credential that uses it fails (WAS event 5057 or 5059, HTTP error 500.19).");
+
+    public static readonly DiagnosticDescriptor EncryptedValueUnknownProvider = new(
+        "KD3004", "Encrypted value names an undefined provider",
+        "{0} is encrypted with provider {1}, which no configProtectedData section defines",
+        Severity.Error, Configuration,
+        "IIS decrypts a value with the provider named in [enc:PROVIDER:...:enc], looked up in the configProtectedData " +
+        "sections of the files it reads. A value copied from another server's configuration, or left behind when a " +
+        "provider was removed, names a provider IIS cannot find, so the value cannot be decrypted (HTTP error 500.19, " +
+        "'Configuration provider not found').");
+
+    public static readonly DiagnosticDescriptor SharedConfigurationPlaintextPassword = new(
+        "KD3005", "Shared-configuration password stored in clear text",
+        "redirection.config stores the password of {0} in clear text (not shown)",
+        Severity.Warning, Configuration,
+        "The account IIS uses to read shared configuration has its password in redirection.config. IIS Manager encrypts " +
+        "it with the IISRsaProvider; a password typed in by hand or by a script stays in clear text, readable by anyone " +
+        "who can read the file or a backup of it.");
+
+    public static readonly DiagnosticDescriptor MetabaseSessionKeyUnusable = new(
+        "KD3006", "IIS 6 metabase SessionKey missing or damaged",
+        "MetaBase.xml IIS_Global SessionKey {0}: IISADMIN cannot decrypt any secure property",
+        Severity.Error, Configuration,
+        "IIS 6 encrypts every secure metabase property (passwords, ASP.NET state) with the session key stored in " +
+        "IIS_Global/@SessionKey, wrapped by the \"Microsoft Internet Information Server\" container. Without a readable " +
+        "SessionKey IISADMIN cannot start (event 7024, NTE_BAD_DATA 0x80090005) and the secure properties are lost " +
+        "unless a History or MetaBack copy holds an intact one.");
+
+    public static readonly DiagnosticDescriptor MetabaseSessionKeyUnusual = new(
+        "KD3007", "IIS 6 metabase SessionKey departs from MS-IMSA",
+        "The metabase SessionKey is readable but departs from MS-IMSA: {0}",
+        Severity.Info, Configuration,
+        "The SessionKey parses, but an algorithm, key size or length differs from what IIS 6 writes (MS-IMSA 2.2.2). " +
+        "Hand-built or converted metabases do this; IISADMIN may still accept it. Worth knowing before a re-key.");
+
+    public static readonly DiagnosticDescriptor MetabaseSecurePropertyDamaged = new(
+        "KD3008", "IIS 6 metabase secure property damaged",
+        "Secure property {0} of {1} is damaged: {2}",
+        Severity.Error, Configuration,
+        "A secure metabase property is an IIS_CRYPTO_BLOB encrypted with the SessionKey. A damaged blob (bad header, " +
+        "wrong length, not hex) cannot be decrypted even with the right keys; IIS fails where the property is used " +
+        "(an anonymous user password, an application pool identity).");
+
+    public static readonly DiagnosticDescriptor MetabaseHistoryNotRestorable = new(
+        "KD3009", "No restorable IIS 6 metabase History copy",
+        "None of the {0} metabase History copies in {1} can be restored",
+        Severity.Warning, Configuration,
+        "IIS 6 keeps MetaBase_<major>_<minor>.xml copies with their MBSchema in inetsrv\\History. A copy is restorable " +
+        "when both files are there and the metabase parses with an intact SessionKey. When none is, the History folder " +
+        "cannot undo a damaged metabase: only a MetaBack backup or a file-level backup can.");
 
     public static readonly DiagnosticDescriptor EventEvidence = new(
         "KD4001", "Event log shows a key or certificate failure",
@@ -145,11 +248,14 @@ public static class FindingCatalog
     /// <summary>Every descriptor, in ID order.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =
     [
-        EvidenceUnavailable,
+        EvidenceUnavailable, ConfigurationValueInvalid, SharedConfigurationUnreachable,
         MachineGuidChanged, Iis6ContainerBroken, KeyFileCorrupt, KeyStoreAttributesOrAcl,
         CertificateWithoutKeyLink, KeyInUserProfile, SignatureOnlyKey, HttpSysBindingCertificateMissing,
         StaleMetabaseCertificateHash, BindingMismatch, CertificateExpired, CertificateKeyFileMissing, CertificateKeyMismatch,
-        ProtectedConfigKeyMissing,
+        LegacySslCertificateHash, MetabaseCertificateMissing,
+        ProtectedConfigKeyMissing, SessionKeyUnusable, EncryptedValueMalformed, EncryptedValueUnknownProvider,
+        SharedConfigurationPlaintextPassword, MetabaseSessionKeyUnusable, MetabaseSessionKeyUnusual,
+        MetabaseSecurePropertyDamaged, MetabaseHistoryNotRestorable,
         EventEvidence,
     ];
 

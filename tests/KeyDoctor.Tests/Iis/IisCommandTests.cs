@@ -47,8 +47,14 @@ public class IisCommandTests
         Assert.Equal(1, result.ExitCode);
         using var json = JsonDocument.Parse(result.Stdout);
         var finding = json.RootElement.GetProperty("findings")[0];
-        Assert.Equal("iis-legacy-ssl-cert-hash", finding.GetProperty("id").GetString());
+        // The same shape as a scan finding: catalogue id, title, subject, evidence, fix and help page.
+        Assert.Equal("KD2010", finding.GetProperty("id").GetString());
         Assert.Equal("warning", finding.GetProperty("severity").GetString());
+        Assert.Equal("customMetadata keeps an IIS 6 SSL certificate hash (5506)", finding.GetProperty("title").GetString());
+        Assert.Equal("LM/W3SVC/7 5506", finding.GetProperty("subject").GetString());
+        Assert.Equal("configuration", finding.GetProperty("evidence")[0].GetProperty("kind").GetString());
+        Assert.True(finding.GetProperty("fix").GetProperty("needsIisRestart").GetBoolean());
+        Assert.Equal("docs/findings/KD2010.md", finding.GetProperty("helpLink").GetString());
     }
 
     [Fact]
@@ -60,7 +66,7 @@ public class IisCommandTests
         var result = Cli.Run("iis", path);
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("iis-config-unreadable", result.Stdout);
+        Assert.Contains("KD0001 Evidence missing or unreadable", result.Stdout);
         Assert.Contains("not well-formed XML at line 3", result.Stdout);
         Assert.Equal("", result.Stderr);
     }

@@ -1,6 +1,8 @@
+using KeyDoctor.Diagnosis;
 using KeyDoctor.Diagnosis.Iis;
 using KeyDoctor.Formats.Iis;
 using KeyDoctor.Formats.Iis.Metabase;
+using KeyDoctor.Formats.Registry;
 
 namespace KeyDoctor.Tests.Iis;
 
@@ -31,18 +33,36 @@ public class IisInspectorTests
         }
     }
 
+    /// <summary>What HTTP.sys serves on 10.0.0.5:443 in <see cref="MachineServing"/>: not the site's legacy 5506 hash.</summary>
+    private const string Served = "1111111111111111111111111111111111111111";
+
+    /// <summary>An image whose site 'Shop' (id 7) has four https bindings and keeps 5506 in customMetadata.</summary>
+    private static TempImage LegacyHashImage()
+    {
+        var image = new TempImage();
+        image.Write($@"{ConfigDir}\applicationHost.config", IisSamples.ApplicationHostWithLegacyHash(IisSamples.ThumbprintBase64));
+        return image;
+    }
+
+    /// <summary>A machine whose HTTP.sys serves <paramref name="thumbprint"/> for the site's first binding only.</summary>
+    private static FakeMachine MachineServing(string thumbprint)
+    {
+        var machine = new FakeMachine();
+        machine.HttpSys["10.0.0.5:443"] = new HttpSysSslBinding(HttpSysBindingKind.IpPort, "10.0.0.5:443", thumbprint, "MY", null);
+        return machine;
+    }
+
     [Fact]
     public void ConfigurationAloneShowsTheHttpSysKeysAndTheLegacyHash()
     {
-        using var image = new TempImage();
-        image.Write($@"{ConfigDir}\applicationHost.config", IisSamples.ApplicationHostWithLegacyHash(IisSamples.ThumbprintBase64));
+        using var image = LegacyHashImage();
 
         var report = IisInspector.InspectImage(image.Root, NoMachineLookup.Instance);
 
         var ssl = report.Sites.Single().Bindings.Where(b => b.Ssl is not null).Select(b => b.Ssl!).ToList();
         Assert.Equal(
             [(HttpSysBindingKind.IpPort, "10.0.0.5:443"), (HttpSysBindingKind.Sni, "shop.example.com:443"),
-             (HttpSysBindingKind.IpPort, "[::]:8443"), (HttpSysBindingKind.CentralCertStore, "0.0.0.0:443")],
+             (HttpSysBindingKind.IpPort, "[::]:8443"), (HttpSysBindingKind.CentralCertificateStore, "0.0.0.0:443")],
             ssl.Select(s => (s.HttpSysKind, s.HttpSysKey)));
         Assert.All(ssl, s => Assert.Equal(IisSamples.Thumbprint, s.LegacyCertificateHash));
         Assert.All(ssl, s => Assert.Null(s.HttpSysBinding));
@@ -50,20 +70,18 @@ public class IisInspectorTests
         Assert.Equal([5506u, 5511u], report.LegacySslMetadata.Select(m => m.Id));
         Assert.Equal(IisSamples.Thumbprint, report.LegacySslMetadata[0].Value);
         var finding = Assert.Single(report.Findings);
-        Assert.Equal((IisFindingIds.LegacySslCertHash, IisSeverity.Warning), (finding.Id, finding.Severity));
+        Assert.Equal((FindingCatalog.LegacySslCertificateHash, Severity.Warning), (finding.Descriptor, finding.Severity));
+        Assert.Equal("LM/W3SVC/7 5506", finding.Subject);
         Assert.Contains("(site 'Shop')", finding.Message);
         Assert.True(report.NeedsAttention());
     }
 
     [Fact]
-    public void LegacyHashForAMissingCertificateIsAnErrorOnceTheStoreIsKnown()
+    public void LegacyHashForAMissingCertificateIsStaleOnceTheStoreIsKnown()
     {
-        using var image = new TempImage();
-        image.Write($@"{ConfigDir}\applicationHost.config", IisSamples.ApplicationHostWithLegacyHash(IisSamples.ThumbprintBase64));
-        var machine = new FakeMachine();
-        const string current = "1111111111111111111111111111111111111111";
-        machine.HttpSys["10.0.0.5:443"] = new HttpSysSslBinding(HttpSysBindingKind.IpPort, "10.0.0.5:443", current, "MY", null);
-        machine.Certificates[current] = new CertificateInfo(current, "MY", "CN=shop", DateTimeOffset.Parse("2030-01-01Z"),
+        using var image = LegacyHashImage();
+        var machine = MachineServing(Served);
+        machine.Certificates[Served] = new CertificateInfo(Served, "MY", "CN=shop", DateTimeOffset.Parse("2030-01-01Z"),
             HasKeyLink: true, "shop-key", "Microsoft RSA SChannel Cryptographic Provider", KeyStoreKind.CryptoApi);
         machine.KeyFiles["shop-key"] = [$"{KeyDoctor.Formats.KeyFiles.ContainerName.CapiPrefix("shop-key")}_00000000-0000-0000-0000-000000000000"];
         machine.KeyFiles["iisConfigurationKey"] = [$"6de9cb26d2b98c01ec4e9e8b34824aa2_{MachineGuid}"];
@@ -71,18 +89,43 @@ public class IisInspectorTests
         var report = IisInspector.InspectImage(image.Root, machine);
 
         var ids = report.Findings.Select(f => f.Id).ToList();
-        Assert.Contains(IisFindingIds.LegacySslCertMissing, ids);
-        Assert.Contains(IisFindingIds.LegacySslCertStale, ids);
-        Assert.Contains(IisFindingIds.KeyFileWrongMachineGuid, ids);
+        Assert.Contains(FindingCatalog.LegacySslCertificateHash.Id, ids);
+        // 5506 names a certificate the store lacks, and HTTP.sys serves another: one KD2005 for the one property.
+        var stale = Assert.Single(report.Findings, f => f.Descriptor == FindingCatalog.StaleMetabaseCertificateHash);
+        Assert.Contains("which is not in the MY store", stale.Message);
+        // The certificate's key exists only under another MachineGuid: KD2008 with that file as evidence, as in a scan.
+        var keyFile = Assert.Single(report.Findings, f => f.Descriptor == FindingCatalog.CertificateKeyFileMissing);
+        Assert.Equal(Served, keyFile.Subject);
+        Assert.Contains(keyFile.Evidence, e => e.Value?.EndsWith("_00000000-0000-0000-0000-000000000000", StringComparison.Ordinal) == true);
         // The SNI, IPv6 and CCS bindings have no HTTP.sys entry in this machine.
-        Assert.Equal(3, ids.Count(id => id == IisFindingIds.HttpSysBindingMissing));
-        Assert.DoesNotContain(IisFindingIds.KeyFileMissing, ids);
+        Assert.Equal(3, ids.Count(id => id == FindingCatalog.BindingMismatch.Id));
+        Assert.Equal(ids.Count, report.Findings.Select(f => (f.Id, f.Subject)).Distinct().Count());
 
         var chain = report.Sites.Single().Bindings[0].Ssl!;
-        Assert.Equal(current, chain.HttpSysBinding!.CertificateThumbprint);
+        Assert.Equal(Served, chain.HttpSysBinding!.CertificateThumbprint);
         Assert.Equal("CN=shop", chain.Certificate!.Subject);
         Assert.False(chain.KeyFile!.Exists);
         Assert.True(report.Providers.Single().KeyFile!.Exists);
+    }
+
+    [Fact]
+    public void LegacyHashOfAnotherPresentCertificateIsStaleOnceHttpSysIsKnown()
+    {
+        using var image = LegacyHashImage();
+        var machine = MachineServing(Served);
+        foreach (var thumbprint in new[] { Served, IisSamples.Thumbprint })
+            machine.Certificates[thumbprint] = new CertificateInfo(thumbprint, "MY", "CN=shop", DateTimeOffset.Parse("2030-01-01Z"),
+                HasKeyLink: false, null, null, null);
+
+        var report = IisInspector.InspectImage(image.Root, machine);
+
+        // The old certificate is still in the store, so only HTTP.sys shows that 5506 would roll the binding back.
+        var stale = Assert.Single(report.Findings, f => f.Descriptor == FindingCatalog.StaleMetabaseCertificateHash);
+        Assert.Equal("LM/W3SVC/7 5506", stale.Subject);
+        Assert.Contains($"but HTTP.sys serves {Served}", stale.Message);
+        Assert.NotNull(stale.Fix);
+        var noLink = Assert.Single(report.Findings, f => f.Descriptor == FindingCatalog.CertificateWithoutKeyLink);
+        Assert.Equal($"Certificate {Served} (CN=shop) is bound to HTTP.sys 10.0.0.5:443 but has no key provider information", noLink.Message);
     }
 
     [Fact]
@@ -122,7 +165,7 @@ public class IisInspectorTests
         Assert.Equal(["IISRsaProvider", "AesProvider"], report.Providers.Select(p => p.Name));
         Assert.Equal(3, report.EncryptedValues.Count);
         Assert.Equal(2, report.Providers.Single(p => p.Name == "AesProvider").EncryptedValues);
-        Assert.DoesNotContain(report.Findings, f => f.Id == IisFindingIds.EncryptedValueUnknownProvider);
+        Assert.DoesNotContain(report.Findings, f => f.Descriptor == FindingCatalog.EncryptedValueUnknownProvider);
     }
 
     [Theory]
@@ -141,8 +184,8 @@ public class IisInspectorTests
         Assert.Contains(expected, report.SharedConfiguration!.Problem);
         Assert.Equal("plaintext", report.SharedConfiguration.PasswordStorage);
         Assert.Equal("Default Web Site", report.Sites.Single().Name);
-        Assert.Equal([IisFindingIds.SharedConfigPlaintextPassword, IisFindingIds.SharedConfigUnreachable],
-            report.Findings.Select(f => f.Id));
+        Assert.Equal([FindingCatalog.SharedConfigurationUnreachable, FindingCatalog.SharedConfigurationPlaintextPassword],
+            report.Findings.Select(f => f.Descriptor));
         Assert.DoesNotContain(report.Findings, f => f.Message.Contains("plain-secret"));
     }
 
@@ -162,9 +205,9 @@ public class IisInspectorTests
         Assert.Null(aes.Exists); // MachineGuid unknown without the SOFTWARE hive
         Assert.Single(report.Providers.Single(p => p.Name == "IISCngProvider").KeyFile!.MatchingFiles);
         // iisWasKey (two providers) and iisCngWasKey have no file: warnings, as no encrypted value uses them.
-        var missing = report.Findings.Where(f => f.Id == IisFindingIds.KeyFileMissing).ToList();
+        var missing = report.Findings.Where(f => f.Descriptor == FindingCatalog.ProtectedConfigKeyMissing).ToList();
         Assert.Equal(3, missing.Count);
-        Assert.All(missing, f => Assert.Equal(IisSeverity.Warning, f.Severity));
+        Assert.All(missing, f => Assert.Equal(Severity.Warning, f.Severity));
     }
 
     [Fact]
@@ -185,8 +228,67 @@ public class IisInspectorTests
         Assert.Equal(2, metabase.SecureProperties.Count);
         Assert.Equal(2, metabase.Sites.Count);
         Assert.EndsWith("MetaBase_0000000006_0000000000.xml", metabase.History!.LastGood);
-        Assert.Equal([IisFindingIds.MetabaseSessionKeyMalformed], report.Findings.Select(f => f.Id));
+        Assert.Equal([FindingCatalog.MetabaseSessionKeyUnusable], report.Findings.Select(f => f.Descriptor));
         Assert.Equal("missing", report.Files.Single(f => f.Kind == IisInspector.ApplicationHostKind).Status);
+    }
+
+    [Fact]
+    public void DamagedProtectedConfigurationAndBadValuesAreCatalogueFindings()
+    {
+        using var image = new TempImage();
+        var path = image.Write("applicationHost.config", """
+            <configuration>
+              <configProtectedData>
+                <providers>
+                  <add name="AesProvider" type="Microsoft.ApplicationHost.AesProtectedConfigurationProvider" keyContainerName="iisConfigurationKey" useMachineContainer="true" sessionKey="AQIAAA==" />
+                </providers>
+              </configProtectedData>
+              <system.applicationHost>
+                <applicationPools>
+                  <add name="A"><processModel password="[enc:AesProvider:!!notbase64!!:enc]" /></add>
+                  <add name="B"><processModel password="[enc:GoneProvider:AAAAAAAAAAAAAAAAAAAAAA==:enc]" /></add>
+                </applicationPools>
+                <sites><site name="S" id="x"><bindings><binding protocol="https" bindingInformation="*:443" /></bindings></site></sites>
+              </system.applicationHost>
+            </configuration>
+            """);
+
+        var report = IisInspector.InspectFile(path, NoMachineLookup.Instance);
+
+        Assert.Equal(
+            [(FindingCatalog.SessionKeyUnusable, "AesProvider"),
+             (FindingCatalog.EncryptedValueMalformed, "configuration/system.applicationHost/applicationPools/add[@name='A']/processModel/@password"),
+             (FindingCatalog.EncryptedValueUnknownProvider, "configuration/system.applicationHost/applicationPools/add[@name='B']/processModel/@password")],
+            report.Findings.Where(f => f.Severity == Severity.Error).Select(f => (f.Descriptor, f.Subject)));
+        // The site id and the binding without a host part: two values skipped, two findings with their own subjects.
+        var skipped = report.Findings.Where(f => f.Descriptor == FindingCatalog.ConfigurationValueInvalid).ToList();
+        Assert.Equal(2, skipped.Select(f => f.Subject).Distinct().Count());
+        Assert.All(report.Findings, f => Assert.Equal(path, f.Evidence[0].Location));
+    }
+
+    [Theory]
+    [InlineData(true, "has no key file at all")]
+    [InlineData(false, null)] // no SessionKey: KD3006 says so, and the container has nothing to open (as in a scan)
+    public void MetabaseContainerWithoutKeyFileIsKD1002WhileASessionKeyExists(bool withSessionKey, string? expected)
+    {
+        var (exchange, signature) = IisSamples.MetabaseKeys();
+        var (sessionKey, secret) = IisSamples.MetabaseBlobs(exchange, signature);
+        using var image = new TempImage();
+        image.Write(@"WINDOWS\system32\inetsrv\MetaBase.xml", IisSamples.Metabase(withSessionKey ? sessionKey : null, secret));
+        image.Touch(@"ProgramData\Microsoft\Crypto\RSA\MachineKeys\unrelated_file");
+
+        var report = IisInspector.InspectImage(image.Root);
+
+        var container = report.Findings.SingleOrDefault(f => f.Descriptor == FindingCatalog.Iis6ContainerBroken);
+        if (expected is null)
+        {
+            Assert.Null(container);
+            Assert.Contains(report.Findings, f => f.Descriptor == FindingCatalog.MetabaseSessionKeyUnusable);
+            return;
+        }
+        Assert.NotNull(container);
+        Assert.Equal((IisInspector.MetabaseKeyContainer, Severity.Critical), (container.Subject, container.Severity));
+        Assert.Contains(expected, container.Message);
     }
 
     [Fact]

@@ -1,4 +1,8 @@
 using System.Text.Json;
+using KeyDoctor.Diagnosis;
+using KeyDoctor.Diagnosis.Iis;
+using KeyDoctor.Diagnosis.Scan;
+using KeyDoctor.Machine;
 using KeyDoctor.Formats.KeyFiles;
 using KeyDoctor.Tests.Certificates;
 
@@ -68,13 +72,28 @@ public sealed class IisSslChainTests : IDisposable
         BuildImage(keyFilePresent: false, httpSysBindingPresent: true);
         var noKey = Cli.Run("iis", _image, "--json");
         Assert.Equal(1, noKey.ExitCode);
-        Assert.Contains("iis-key-file-missing", noKey.Stdout);
+        Assert.Contains("\"KD2008\"", noKey.Stdout);
 
         Directory.Delete(_image, recursive: true);
         Directory.CreateDirectory(_image);
         BuildImage(keyFilePresent: true, httpSysBindingPresent: false);
         var noBinding = Cli.Run("iis", _image, "--json");
         Assert.Equal(1, noBinding.ExitCode);
-        Assert.Contains("iis-httpsys-binding-missing", noBinding.Stdout);
+        Assert.Contains("\"KD2006\"", noBinding.Stdout);
+    }
+
+    [Theory]
+    [InlineData(false, true, "KD2008")]
+    [InlineData(true, false, "KD2006")]
+    public void ScanAndIisReportTheSameFinding(bool keyFilePresent, bool httpSysBindingPresent, string id)
+    {
+        BuildImage(keyFilePresent, httpSysBindingPresent);
+
+        using var source = MachineSource.Open(_image);
+        var scanned = Assert.Single(Scanner.Scan(source).Findings, f => f.Id == id);
+        var inspected = Assert.Single(IisInspector.InspectImage(_image, RegistryMachineLookup.ForImage(_image)).Findings, f => f.Id == id);
+
+        Assert.Equal((scanned.Descriptor, scanned.Subject, scanned.Message, scanned.Severity),
+            (inspected.Descriptor, inspected.Subject, inspected.Message, inspected.Severity));
     }
 }

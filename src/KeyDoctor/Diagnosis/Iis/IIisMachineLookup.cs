@@ -1,19 +1,12 @@
 using KeyDoctor.Formats.Iis;
+using KeyDoctor.Formats.Registry;
 
 namespace KeyDoctor.Diagnosis.Iis;
 
-/// <summary>Which HTTP.sys table an https binding is served from.</summary>
-public enum HttpSysBindingKind
-{
-    /// <summary>SslBindingInfo, keyed "IP:port" (0.0.0.0 for all addresses).</summary>
-    IpPort,
-    /// <summary>SslSniBindingInfo, keyed "host:port".</summary>
-    Sni,
-    /// <summary>SslCcsBindingInfo, keyed "0.0.0.0:port" (certificate from the Central Certificate Store).</summary>
-    CentralCertStore,
-}
-
-/// <summary>The HTTP.sys SSL binding entry an IIS https binding needs.</summary>
+/// <summary>
+/// The HTTP.sys SSL binding entry an IIS https binding needs: the table (<see cref="HttpSysBindingKind"/>, the
+/// registry reader's) and the key IIS would write there ("IP:port", "host:port", or "0.0.0.0:port" for CCS).
+/// </summary>
 public sealed record HttpSysBindingKey(HttpSysBindingKind Kind, string Key);
 
 /// <summary>An HTTP.sys SSL binding as the registry reader finds it (SYSTEM\…\HTTP\Parameters\Ssl*BindingInfo).</summary>

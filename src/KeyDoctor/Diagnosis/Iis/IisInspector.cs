@@ -2,6 +2,7 @@ using System.Xml.Linq;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Iis;
 using KeyDoctor.Formats.Iis.Metabase;
+using KeyDoctor.Formats.Registry;
 
 namespace KeyDoctor.Diagnosis.Iis;
 
@@ -122,7 +123,7 @@ public static class IisInspector
         if (binding.Endpoint is not { } endpoint) return null;
         var flags = binding.SslFlags ?? SslFlags.None;
         if (flags.HasFlag(SslFlags.CentralCertStore))
-            return new HttpSysBindingKey(HttpSysBindingKind.CentralCertStore, $"0.0.0.0:{endpoint.Port}");
+            return new HttpSysBindingKey(HttpSysBindingKind.CentralCertificateStore, $"0.0.0.0:{endpoint.Port}");
         if (flags.HasFlag(SslFlags.Sni))
             return new HttpSysBindingKey(HttpSysBindingKind.Sni, $"{endpoint.Host}:{endpoint.Port}");
         var address = endpoint.Ip switch
@@ -155,7 +156,7 @@ public static class IisInspector
     private sealed class Run(string input, string inputKind, IIisMachineLookup lookup)
     {
         private readonly List<IisFileView> _files = [];
-        private readonly List<IisFinding> _findings = [];
+        private readonly List<Finding> _findings = [];
         private readonly List<IisSiteView> _sites = [];
         private readonly List<IisMetadataView> _metadata = [];
         private readonly List<(ProtectedConfigProvider Provider, string Source)> _providers = [];
@@ -163,12 +164,20 @@ public static class IisInspector
         private IisSharedConfigurationView? _shared;
         private IisMetabaseView? _metabase;
 
+        /// <summary>The IIS 6 certificate hash (5506) customMetadata keeps for a site, and the key that holds it.</summary>
+        private sealed record LegacySsl(string KeyPath, string Hash, string? Store);
+
         public void Missing(string kind, string path) => _files.Add(new IisFileView(kind, path, "missing", null));
 
         public void Unreadable(string kind, string path, string problem)
         {
             _files.Add(new IisFileView(kind, path, "unreadable", problem));
-            Add(IisFindingIds.ConfigUnreadable, IisSeverity.Error, $"{kind} cannot be read: {problem}", path);
+            _findings.Add(Finding.Create(FindingCatalog.EvidenceUnavailable, path, kind, problem) with
+            {
+                // A scan lists an unreadable file as info, one gap among many; here it is the file the user asked about.
+                Severity = Severity.Error,
+                Evidence = [Evidence.ForFile(path, kind)],
+            });
         }
 
         private T? Read<T>(string kind, string path, ReadOnlyMemory<byte>? data, Func<ReadOnlyMemory<byte>, T> parse) where T : class
@@ -199,12 +208,18 @@ public static class IisInspector
 
             foreach (var site in config.Sites)
             {
-                var legacy = site.Id is { } id ? config.SslMetadataFor(id).ToList() : [];
-                var legacyHash = legacy.FirstOrDefault(p => p.Id == MetabasePropertyIds.SslCertHash)?.CertificateThumbprint;
-                var legacyStore = legacy.FirstOrDefault(p => p.Id == MetabasePropertyIds.SslStoreName)?.Value;
-                var bindings = site.Bindings.Select(b => BindingView(site, b, legacyHash, legacyStore, path)).ToList();
+                var legacy = site.Id is { } id ? LegacySslOf(config, id) : null;
+                var bindings = site.Bindings.Select(b => BindingView(site, b, legacy, path)).ToList();
                 _sites.Add(new IisSiteView(site.Id, site.Name, path, site.Line, bindings));
             }
+        }
+
+        private static LegacySsl? LegacySslOf(ApplicationHostConfig config, long siteId)
+        {
+            foreach (var key in config.CustomMetadata.Where(k => k.SiteId == siteId))
+                if (key.Properties.FirstOrDefault(p => p.Id == MetabasePropertyIds.SslCertHash)?.CertificateThumbprint is { } hash)
+                    return new LegacySsl(key.Path, hash, key.Properties.FirstOrDefault(p => p.Id == MetabasePropertyIds.SslStoreName)?.Value);
+            return null;
         }
 
         public void ReadAdministration(string path, ReadOnlyMemory<byte>? data = null)
@@ -231,11 +246,17 @@ public static class IisInspector
                 },
                 config.Password?.Provider, target?.LocalDirectory, target?.Problem);
             if (config.PasswordKind == RedirectionPasswordKind.Plaintext)
-                Add(IisFindingIds.SharedConfigPlaintextPassword, IisSeverity.Warning,
-                    $"the shared-configuration password of '{config.UserName}' is stored in clear text (not shown)", path);
+                _findings.Add(Finding.Create(FindingCatalog.SharedConfigurationPlaintextPassword, $"{path} password",
+                    $"'{config.UserName}'") with
+                {
+                    Evidence = [Evidence.ForConfiguration(path, "configurationRedirection/@password", "clear text")],
+                });
             if (target?.Problem is { } problem)
-                Add(IisFindingIds.SharedConfigUnreachable, IisSeverity.Warning,
-                    $"shared configuration is on, but {problem}; the local applicationHost.config is shown instead", path);
+                _findings.Add(Finding.Create(FindingCatalog.SharedConfigurationUnreachable, config.Path ?? path,
+                    path, problem) with
+                {
+                    Evidence = [Evidence.ForConfiguration(path, "configurationRedirection/@path", config.Path)],
+                });
             return target;
         }
 
@@ -248,43 +269,55 @@ public static class IisInspector
             var sessionView = new IisMetabaseSessionKeyView(sessionKey.Status, sessionKey.Problem, sessionKey.Offset,
                 sessionKey.Blob?.SimpleBlob.KeyAlgorithmName, sessionKey.Blob?.SimpleBlob.WrappingKeyBits,
                 sessionKey.Blob?.SignedHashLength, sessionKey.Blob is { Warnings.Count: > 0 } b ? b.Warnings : null);
-            var where = metabase.Global is { } global ? $"{path}:{global.Line} IIS_Global" : path;
+            const string sessionKeySubject = "IIS_Global SessionKey";
+            var sessionKeyAt = metabase.Global is { } global
+                ? At(path, global.Line, "IIS_Global/@SessionKey")
+                : Evidence.ForConfiguration(path, "IIS_Global/@SessionKey");
             switch (sessionKey.Status)
             {
                 case MetabaseBlobStatus.Missing:
-                    Add(IisFindingIds.MetabaseSessionKeyMissing, IisSeverity.Error,
-                        $"the metabase has no session key ({sessionKey.Problem}): IISADMIN cannot decrypt any secure property", where);
+                    _findings.Add(Finding.Create(FindingCatalog.MetabaseSessionKeyUnusable, sessionKeySubject,
+                        $"is missing ({sessionKey.Problem})") with { Evidence = [sessionKeyAt] });
                     break;
                 case MetabaseBlobStatus.Malformed:
-                    Add(IisFindingIds.MetabaseSessionKeyMalformed, IisSeverity.Error,
-                        $"the metabase session key is damaged: {sessionKey.Problem}", where);
+                    _findings.Add(Finding.Create(FindingCatalog.MetabaseSessionKeyUnusable, sessionKeySubject,
+                        $"is damaged: {sessionKey.Problem}") with { Evidence = [sessionKeyAt] });
                     break;
                 default:
                     if (sessionKey.Blob!.Warnings.Count > 0)
-                        Add(IisFindingIds.MetabaseSessionKeyUnusual, IisSeverity.Info,
-                            "the metabase session key departs from MS-IMSA: " + string.Join("; ", sessionKey.Blob.Warnings), where);
+                        _findings.Add(Finding.Create(FindingCatalog.MetabaseSessionKeyUnusual, sessionKeySubject,
+                            string.Join("; ", sessionKey.Blob.Warnings)) with { Evidence = [sessionKeyAt] });
                     break;
             }
 
             var secure = metabase.SecureProperties.Select(p => new IisMetabaseSecureView(p.KeyType, p.Location, p.Name, p.Id,
                 p.Line, p.Status, p.EncryptedDataLength, p.Problem)).ToList();
             foreach (var property in metabase.SecureProperties.Where(p => p.Status == MetabaseBlobStatus.Malformed))
-                Add(IisFindingIds.MetabaseSecurePropertyMalformed, IisSeverity.Error,
-                    $"secure property {property.Name} of {property.Location} is damaged: {property.Problem}",
-                    $"{path}:{property.Line} {property.KeyType}[@Location='{property.Location}']");
+                _findings.Add(Finding.Create(FindingCatalog.MetabaseSecurePropertyDamaged, $"{property.Location} {property.Name}",
+                    property.Name, property.Location, property.Problem) with
+                {
+                    Evidence = [At(path, property.Line, $"{property.KeyType}[@Location='{property.Location}']/@{property.Name}")],
+                });
 
             var sites = metabase.Keys
                 .Where(k => k.ServerBindings.Count > 0 || k.SecureBindings.Count > 0 || k.SslCertHash is not null || k.SslStoreName is not null)
                 .Select(k => new IisMetabaseSiteView(k.KeyType, k.Location, k.SiteId, k.ServerComment, k.ServerBindings,
-                    k.SecureBindings, k.SslCertHash, k.SslStoreName,
-                    k.SslCertHash is null ? null : LookupCertificate(k.SslCertHash, k.SslStoreName, $"{path}:{k.Line} SSLCertHash of {k.Location}")))
+                    k.SecureBindings, k.SslCertHash, k.SslStoreName, MetabaseSiteCertificate(k, path)))
                 .ToList();
 
             KeyFileStatus? keyFile = null;
             if (lookup.CanFindKeyFiles)
             {
                 keyFile = lookup.FindKeyFile(KeyStoreKind.CryptoApi, MetabaseKeyContainer);
-                ReportKeyFile(keyFile, $"metabase container '{MetabaseKeyContainer}'", IisSeverity.Error, path);
+                // As in the scan (KD1002): the container matters only while there is a SessionKey for it to open.
+                if (IsKeyFileMissing(keyFile) && sessionKey.Status != MetabaseBlobStatus.Missing)
+                    _findings.Add(Finding.Create(FindingCatalog.Iis6ContainerBroken, MetabaseKeyContainer,
+                        keyFile.Prefix, keyFile.MatchingFiles.Count == 0
+                            ? "has no key file at all"
+                            : $"exists only under another MachineGuid ({string.Join(", ", keyFile.MatchingFiles.Select(GuidSuffixOf))})") with
+                    {
+                        Evidence = [KeyFileEvidence(keyFile), Evidence.ForConfiguration(path, $"IIS_Global SessionKey is {sessionKey.Status}")],
+                    });
             }
 
             _metabase = new IisMetabaseView(path, metabase.Namespace, metabase.Global?.ChangeNumber,
@@ -294,17 +327,33 @@ public static class IisInspector
                 metaBackDirectory is null ? null : SafeScan(() => MetabaseHistory.ScanBackups(metaBackDirectory)));
         }
 
+        private CertificateInfo? MetabaseSiteCertificate(MetabaseKey key, string path)
+        {
+            if (key.SslCertHash is not { } thumbprint || !lookup.CanFindCertificates) return null;
+            var certificate = lookup.FindCertificate(thumbprint, key.SslStoreName);
+            if (certificate is null)
+                _findings.Add(Finding.Create(FindingCatalog.MetabaseCertificateMissing, $"{key.Location} SSLCertHash",
+                    key.Location, thumbprint, key.SslStoreName ?? "MY") with
+                {
+                    Evidence = [At(path, key.Line, $"{key.KeyType}[@Location='{key.Location}']/@SSLCertHash", thumbprint)],
+                });
+            return certificate;
+        }
+
         private IisMetabaseHistoryView? HistoryView(string directory)
         {
             var entries = SafeScan(() => MetabaseHistory.Scan(directory));
             if (entries is null) return null;
             var choice = MetabaseHistory.PickLastGood(entries);
+            var rejected = choice.Rejected.Select(r => $"{Path.GetFileName(r.Entry.MetabasePath)}: {r.Reason}").ToList();
             if (entries.Count > 0 && choice.Chosen is null)
-                Add(IisFindingIds.MetabaseHistoryNoGoodCopy, IisSeverity.Warning,
-                    $"none of the {entries.Count} metabase history copies can be restored", directory);
+                _findings.Add(Finding.Create(FindingCatalog.MetabaseHistoryNotRestorable, directory,
+                    entries.Count, directory) with
+                {
+                    Evidence = rejected.Select(r => Evidence.ForValue("rejected", r)).ToList(),
+                });
             return new IisMetabaseHistoryView(directory, entries.Count, choice.Chosen?.MetabasePath,
-                choice.Chosen?.MajorVersion, choice.Chosen?.MinorVersion,
-                choice.Rejected.Select(r => $"{Path.GetFileName(r.Entry.MetabasePath)}: {r.Reason}").ToList());
+                choice.Chosen?.MajorVersion, choice.Chosen?.MinorVersion, rejected);
         }
 
         private static T? SafeScan<T>(Func<T> scan) where T : class
@@ -321,108 +370,133 @@ public static class IisInspector
 
         private IisMetadataView MetadataView(ApplicationHostConfig config, CustomMetadataKey key, CustomMetadataProperty property, string path)
         {
-            var where = $"{path}:{property.Line} customMetadata/key[@path='{key.Path}']/property[@id='{property.Id}']";
             var value = property.IsSecure ? null : property.CertificateThumbprint ?? property.Value;
             CertificateInfo? certificate = null;
             if (property.CertificateThumbprint is { } thumbprint)
             {
                 var site = key.SiteId is { } id ? config.Sites.FirstOrDefault(s => s.Id == id) : null;
                 var store = key.Properties.FirstOrDefault(p => p.Id == MetabasePropertyIds.SslStoreName)?.Value;
-                Add(IisFindingIds.LegacySslCertHash, IisSeverity.Warning,
-                    $"customMetadata keeps the IIS 6 SSL certificate hash {thumbprint} for {key.Path}" +
-                    (site is null ? "" : $" (site '{site.Name}')") +
-                    "; IIS 6 compatibility clients (IIS 6 Manager, adsutil.vbs, ABO scripts) re-create the HTTP.sys binding from it",
-                    where);
+                _findings.Add(Finding.Create(FindingCatalog.LegacySslCertificateHash, IisConfigFindings.LegacyHashSubject(key.Path),
+                    key.Path, thumbprint, site is null ? "" : $" (site '{site.Name}')") with
+                {
+                    Evidence = [At(path, property.Line, $"customMetadata/key[@path='{key.Path}']/property[@id='{property.Id}']", thumbprint)],
+                    Fix = IisConfigFindings.RemoveLegacySslProperties(key.Path),
+                });
                 if (lookup.CanFindCertificates)
                 {
                     certificate = lookup.FindCertificate(thumbprint, store);
                     if (certificate is null)
-                        Add(IisFindingIds.LegacySslCertMissing, IisSeverity.Error,
-                            $"the legacy SSL certificate hash {thumbprint} of {key.Path} names a certificate that is not in the {store ?? "MY"} store",
-                            where);
+                        _findings.Add(IisConfigFindings.LegacyCertificateNotInStore(key, thumbprint, store ?? "MY", path));
                 }
             }
             return new IisMetadataView(key.Path, key.SiteId, property.Id, property.Name, property.DataType, value,
                 property.IsSecure, property.Line, certificate);
         }
 
-        private IisBindingView BindingView(IisSite site, IisBinding binding, string? legacyHash, string? legacyStore, string path)
+        private IisBindingView BindingView(IisSite site, IisBinding binding, LegacySsl? legacy, string path)
         {
-            var where = $"{path}:{binding.Line} site[@name='{site.Name}']/bindings/binding[@bindingInformation='{binding.BindingInformation}']";
             IisSslChainView? chain = null;
             if (binding.IsHttps && HttpSysKeyOf(binding) is { } key)
-                chain = SslChain(site, key, legacyHash, legacyStore, where);
+                chain = SslChain(site, binding, key, legacy, path);
             var flags = binding.SslFlags;
             return new IisBindingView(binding.Protocol, binding.BindingInformation, binding.Endpoint?.Address,
                 binding.Endpoint?.Port, binding.Endpoint?.Host, flags is null ? null : (int)flags.Value,
                 flags is null ? null : FlagNames(flags.Value), binding.Line, chain);
         }
 
-        private IisSslChainView SslChain(IisSite site, HttpSysBindingKey key, string? legacyHash, string? legacyStore, string where)
+        private IisSslChainView SslChain(IisSite site, IisBinding binding, HttpSysBindingKey key, LegacySsl? legacy, string path)
         {
+            var where = At(path, binding.Line, $"site[@name='{site.Name}']/bindings/binding[@bindingInformation='{binding.BindingInformation}']");
             HttpSysSslBinding? httpSys = null;
             CertificateInfo? certificate = null;
             KeyFileStatus? keyFile = null;
             if (lookup.CanFindHttpSysBindings)
             {
                 httpSys = lookup.FindHttpSysBinding(key);
-                if (httpSys is null)
-                    Add(IisFindingIds.HttpSysBindingMissing, IisSeverity.Error,
-                        $"site '{site.Name}' has an https binding but HTTP.sys has no {key.Kind} SSL binding for {key.Key}", where);
+                if (httpSys is null) _findings.Add(IisConfigFindings.MissingHttpSysBinding(site, binding, key, path));
             }
             if (httpSys?.CertificateThumbprint is { } thumbprint)
             {
-                certificate = LookupCertificate(thumbprint, httpSys.CertificateStoreName, where);
-                if (legacyHash is not null && !legacyHash.Equals(thumbprint, StringComparison.OrdinalIgnoreCase))
-                    Add(IisFindingIds.LegacySslCertStale, IisSeverity.Error,
-                        $"site '{site.Name}': HTTP.sys uses certificate {thumbprint}, but customMetadata 5506 still names {legacyHash}; " +
-                        "the next IIS 6 compatibility client will switch the binding back", where);
+                if (lookup.CanFindCertificates)
+                {
+                    var store = httpSys.CertificateStoreName ?? "MY";
+                    certificate = lookup.FindCertificate(thumbprint, store);
+                    if (certificate is null)
+                        _findings.Add(Finding.Create(FindingCatalog.HttpSysBindingCertificateMissing, httpSys.Key,
+                            httpSys.Key, thumbprint, store) with
+                        {
+                            Evidence = [where, Evidence.ForValue("HTTP.sys SslCertHash", thumbprint)],
+                        });
+                }
+                if (legacy is not null && !legacy.Hash.Equals(thumbprint, StringComparison.OrdinalIgnoreCase))
+                    AddLegacyHashDiffers(site, legacy, thumbprint, where);
             }
             if (certificate is not null)
             {
+                var bound = $"HTTP.sys {httpSys!.Key}";
                 if (!certificate.HasKeyLink)
-                    Add(IisFindingIds.CertificateNoKeyLink, IisSeverity.Error,
-                        $"certificate {certificate.Thumbprint} ({certificate.Subject}) of site '{site.Name}' has no private-key link", where);
+                    _findings.Add(Finding.Create(FindingCatalog.CertificateWithoutKeyLink, certificate.Thumbprint,
+                        certificate.Thumbprint, certificate.Subject, bound) with
+                    {
+                        Evidence = [where, Evidence.ForCertificate(certificate.Thumbprint, $"{certificate.Subject}, store {certificate.StoreName}")],
+                    });
                 else if (lookup.CanFindKeyFiles && certificate.KeyStore is { } store && certificate.KeyContainerName is { } container)
                 {
                     keyFile = lookup.FindKeyFile(store, container);
-                    ReportKeyFile(keyFile, $"the private key of certificate {certificate.Thumbprint} (container '{container}')", IisSeverity.Error, where);
+                    if (IsKeyFileMissing(keyFile))
+                        _findings.Add(Finding.Create(FindingCatalog.CertificateKeyFileMissing, certificate.Thumbprint,
+                            certificate.Thumbprint, container, ExpectedFileName(keyFile)) with
+                        {
+                            Evidence = [where, KeyFileEvidence(keyFile)],
+                        });
                 }
             }
-            return new IisSslChainView(key.Kind, key.Key, httpSys, certificate, keyFile, legacyHash, legacyStore);
+            return new IisSslChainView(key.Kind, key.Key, httpSys, certificate, keyFile, legacy?.Hash, legacy?.Store);
         }
 
-        private CertificateInfo? LookupCertificate(string thumbprint, string? store, string where)
+        /// <summary>
+        /// KD2005 seen from HTTP.sys: the 5506 hash is not the certificate HTTP.sys serves, so the next IIS 6
+        /// compatibility client switches the binding back. Once per customMetadata key, as the hash is per site.
+        /// </summary>
+        private void AddLegacyHashDiffers(IisSite site, LegacySsl legacy, string serving, Evidence where)
         {
-            if (!lookup.CanFindCertificates) return null;
-            var certificate = lookup.FindCertificate(thumbprint, store);
-            if (certificate is null)
-                Add(IisFindingIds.CertificateMissing, IisSeverity.Error,
-                    $"certificate {thumbprint} is not in the {store ?? "MY"} store", where);
-            return certificate;
+            var subject = IisConfigFindings.LegacyHashSubject(legacy.KeyPath);
+            if (_findings.Any(f => f.Descriptor == FindingCatalog.StaleMetabaseCertificateHash && f.Subject == subject)) return;
+            _findings.Add(new Finding(FindingCatalog.StaleMetabaseCertificateHash, subject,
+                $"customMetadata {legacy.KeyPath} property 5506 holds certificate hash {legacy.Hash}, but HTTP.sys serves {serving} " +
+                $"for site '{site.Name}'; the next IIS 6 compatibility client will switch the binding back")
+            {
+                Evidence = [where, Evidence.ForValue("HTTP.sys SslCertHash", serving)],
+                Fix = IisConfigFindings.RemoveLegacySslProperties(legacy.KeyPath),
+            });
         }
 
-        private void ReportKeyFile(KeyFileStatus status, string what, IisSeverity severity, string where)
-        {
-            var store = status.Store == KeyStoreKind.CryptoApi ? "RSA\\MachineKeys" : "Crypto\\Keys";
-            if (status.Problem is not null && status.MatchingFiles.Count == 0)
-                Add(IisFindingIds.KeyFileMissing, severity, $"{what}: no key file {status.Prefix}_* ({status.Problem})", where);
-            else if (status.MatchingFiles.Count == 0)
-                Add(IisFindingIds.KeyFileMissing, severity, $"{what}: no key file {status.Prefix}_* in {store}", where);
-            else if (status.Exists == false)
-                Add(IisFindingIds.KeyFileWrongMachineGuid, severity,
-                    $"{what}: {store} has {string.Join(", ", status.MatchingFiles)} but this machine's file would be {status.ExpectedFileName} (MachineGuid changed?)",
-                    where);
-        }
+        private static string GuidSuffixOf(string keyFileName) =>
+            KeyDoctor.Formats.KeyFiles.ContainerName.TrySplitFileName(keyFileName, out _, out var guid) && guid is { } g ? g.ToString("D") : "?";
+
+        /// <summary>Whether the store lacks this machine's file for a container (any file with the prefix counts while the MachineGuid is unknown).</summary>
+        private static bool IsKeyFileMissing(KeyFileStatus status) => status.MatchingFiles.Count == 0 || status.Exists == false;
+
+        private static string ExpectedFileName(KeyFileStatus status) => status.ExpectedFileName ?? $"{status.Prefix}_<MachineGuid>";
+
+        private static Evidence KeyFileEvidence(KeyFileStatus status) => Evidence.ForValue(
+            $"files with this container's prefix in {(status.Store == KeyStoreKind.CryptoApi ? "RSA\\MachineKeys" : "Crypto\\Keys")}" +
+            (status.Problem is null ? "" : $" ({status.Problem})"),
+            string.Join(", ", status.MatchingFiles.DefaultIfEmpty("none")));
+
+        /// <summary>Where in a configuration file a finding comes from: the file, the element and its line.</summary>
+        private static Evidence At(string path, int line, string element, string? value = null) =>
+            Evidence.ForConfiguration(path, $"{element} (line {line})", value);
 
         private void AddProblems(string path, IReadOnlyList<IisConfigProblem> problems)
         {
             foreach (var problem in problems)
-                Add(IisFindingIds.ConfigProblem, IisSeverity.Warning, problem.Message, $"{path}:{problem.Line} {problem.Where}");
+                _findings.Add(Finding.Create(FindingCatalog.ConfigurationValueInvalid, $"{path}:{problem.Line} {problem.Where}",
+                    path, problem.Line, problem.Message) with
+                {
+                    Evidence = [At(path, problem.Line, problem.Where)],
+                });
         }
-
-        private void Add(string id, IisSeverity severity, string message, string? where) =>
-            _findings.Add(new IisFinding(id, severity, message, where));
 
         public IisReport Finish()
         {
@@ -430,12 +504,19 @@ public static class IisInspector
             var values = new List<IisEncryptedValueView>();
             foreach (var (attribute, source) in _encrypted)
             {
-                var where = $"{source}:{attribute.Line} {attribute.ElementPath}/@{attribute.AttributeName}";
+                var name = $"{attribute.ElementPath}/@{attribute.AttributeName}";
                 if (attribute.Problem is not null)
-                    Add(IisFindingIds.EncryptedValueMalformed, IisSeverity.Error, $"encrypted value is malformed: {attribute.Problem}", where);
+                    _findings.Add(Finding.Create(FindingCatalog.EncryptedValueMalformed, name,
+                        name, attribute.Problem) with
+                    {
+                        Evidence = [At(source, attribute.Line, name)],
+                    });
                 else if (!known.Contains(attribute.Provider!))
-                    Add(IisFindingIds.EncryptedValueUnknownProvider, IisSeverity.Error,
-                        $"encrypted with provider '{attribute.Provider}', which no configProtectedData section defines", where);
+                    _findings.Add(Finding.Create(FindingCatalog.EncryptedValueUnknownProvider, name,
+                        name, attribute.Provider) with
+                    {
+                        Evidence = [At(source, attribute.Line, name), Evidence.ForValue("providers defined", string.Join(", ", known.Order(StringComparer.Ordinal).DefaultIfEmpty("none")))],
+                    });
                 values.Add(new IisEncryptedValueView(source, attribute.ElementPath, attribute.AttributeName, attribute.Line,
                     attribute.Provider, attribute.Value?.CiphertextLength, attribute.Problem));
             }
@@ -443,22 +524,31 @@ public static class IisInspector
             var providers = new List<IisProviderView>();
             foreach (var (provider, source) in _providers)
             {
-                var where = $"{source}:{provider.Line} configProtectedData/providers/add[@name='{provider.Name}']";
+                var where = At(source, provider.Line, $"configProtectedData/providers/add[@name='{provider.Name}']");
                 var uses = _encrypted.Count(e => e.Attribute.Provider == provider.Name);
                 if (provider.SessionKeyProblem is not null)
-                    Add(IisFindingIds.SessionKeyMalformed, IisSeverity.Error,
-                        $"provider '{provider.Name}' has a sessionKey that is not a SIMPLEBLOB: {provider.SessionKeyProblem}", where);
+                    _findings.Add(Finding.Create(FindingCatalog.SessionKeyUnusable, provider.Name,
+                        provider.Name, $"has a sessionKey that is not a SIMPLEBLOB: {provider.SessionKeyProblem}") with
+                    {
+                        Evidence = [where],
+                    });
                 else if (provider.Kind == ProviderKind.Aes && !provider.HasSessionKeyAttribute)
-                    Add(IisFindingIds.SessionKeyMissing, IisSeverity.Warning,
-                        $"AES provider '{provider.Name}' has no sessionKey; values it encrypted cannot be decrypted", where);
+                    _findings.Add(Finding.Create(FindingCatalog.SessionKeyUnusable, provider.Name,
+                        provider.Name, "is an AES provider without a sessionKey") with
+                    {
+                        // No key to misread, only one to miss: nothing fails until a value encrypted elsewhere arrives.
+                        Severity = Severity.Warning,
+                        Evidence = [where],
+                    });
 
                 KeyFileStatus? keyFile = null;
                 if (lookup.CanFindKeyFiles && provider.KeyStore is { } store && provider.KeyContainerName is { Length: > 0 } container
                     && provider.UseMachineContainer != false)
                 {
                     keyFile = lookup.FindKeyFile(store, container);
-                    ReportKeyFile(keyFile, $"provider '{provider.Name}' (container '{container}', used by {uses} encrypted value(s))",
-                        uses > 0 ? IisSeverity.Error : IisSeverity.Warning, where);
+                    if (IsKeyFileMissing(keyFile))
+                        _findings.Add(IisConfigFindings.ProtectedConfigKeyMissing(provider, ExpectedFileName(keyFile),
+                            lookup.MachineGuid ?? "(unknown)", uses, keyFile.MatchingFiles, source));
                 }
                 providers.Add(new IisProviderView(provider.Name, provider.Type, provider.Kind, source, provider.Line,
                     provider.KeyContainerName, provider.UseMachineContainer, provider.KeyStore, provider.ExpectedKeyFilePrefix,
@@ -468,9 +558,12 @@ public static class IisInspector
                     provider.SessionKeyProblem, uses, keyFile));
             }
 
+            // Worst first, in the scan's order, so both commands list the same findings the same way.
+            var findings = _findings.OrderByDescending(f => f.Severity).ThenBy(f => f.Id, StringComparer.Ordinal)
+                .ThenBy(f => f.Subject, StringComparer.Ordinal).ToList();
             return new IisReport(input, inputKind, lookup.Description, lookup.CanFindHttpSysBindings,
                 lookup.CanFindCertificates, lookup.CanFindKeyFiles, lookup.MachineGuid, _files, _shared, _sites, _metadata,
-                providers, values, _metabase, _findings);
+                providers, values, _metabase, findings);
         }
 
         private static IReadOnlyList<string> FlagNames(SslFlags flags) => flags == SslFlags.None

@@ -1,21 +1,13 @@
 using KeyDoctor.Formats.Iis;
 using KeyDoctor.Formats.Iis.Metabase;
+using KeyDoctor.Formats.Registry;
 
 namespace KeyDoctor.Diagnosis.Iis;
-
-public enum IisSeverity
-{
-    Info,
-    Warning,
-    Error,
-}
-
-/// <summary>One thing that needs attention, with a stable id (see <see cref="IisFindingIds"/>).</summary>
-public sealed record IisFinding(string Id, IisSeverity Severity, string Message, string? Where);
 
 /// <summary>Everything `keydoctor iis` shows: what the IIS configuration says, joined to the machine when possible.</summary>
 /// <param name="Lookup">Which machine lookup fed the SSL chain ("none" when only configuration files were read).</param>
 /// <param name="HttpSysChecked">Whether HTTP.sys bindings were looked up (a null link then means missing, not unknown).</param>
+/// <param name="Findings">The same <see cref="Finding"/> records `scan` produces, with IDs from <see cref="FindingCatalog"/>.</param>
 public sealed record IisReport(
     string Input,
     string InputKind,
@@ -31,10 +23,10 @@ public sealed record IisReport(
     IReadOnlyList<IisProviderView> Providers,
     IReadOnlyList<IisEncryptedValueView> EncryptedValues,
     IisMetabaseView? Metabase,
-    IReadOnlyList<IisFinding> Findings)
+    IReadOnlyList<Finding> Findings)
 {
-    /// <summary>True when a finding is a warning or an error (the command then exits 1).</summary>
-    public bool NeedsAttention() => Findings.Any(f => f.Severity >= IisSeverity.Warning);
+    /// <summary>True when a finding is worse than info (the command then exits 1), as for `scan`.</summary>
+    public bool NeedsAttention() => Findings.Any(f => f.Severity > Severity.Info);
 }
 
 /// <param name="Status">"read", "unreadable" (see Problem) or "missing".</param>
@@ -167,29 +159,3 @@ public sealed record IisMetabaseHistoryView(
     long? LastGoodMajorVersion,
     long? LastGoodMinorVersion,
     IReadOnlyList<string> Rejected);
-
-/// <summary>The stable ids of the findings `keydoctor iis` reports.</summary>
-public static class IisFindingIds
-{
-    public const string ConfigUnreadable = "iis-config-unreadable";
-    public const string ConfigProblem = "iis-config-value-invalid";
-    public const string LegacySslCertHash = "iis-legacy-ssl-cert-hash";
-    public const string LegacySslCertMissing = "iis-legacy-ssl-cert-missing";
-    public const string LegacySslCertStale = "iis-legacy-ssl-cert-stale";
-    public const string SessionKeyMalformed = "iis-session-key-malformed";
-    public const string SessionKeyMissing = "iis-session-key-missing";
-    public const string EncryptedValueMalformed = "iis-encrypted-value-malformed";
-    public const string EncryptedValueUnknownProvider = "iis-encrypted-value-unknown-provider";
-    public const string SharedConfigUnreachable = "iis-shared-config-unreachable";
-    public const string SharedConfigPlaintextPassword = "iis-shared-config-plaintext-password";
-    public const string HttpSysBindingMissing = "iis-httpsys-binding-missing";
-    public const string CertificateMissing = "iis-certificate-missing";
-    public const string CertificateNoKeyLink = "iis-certificate-no-key-link";
-    public const string KeyFileMissing = "iis-key-file-missing";
-    public const string KeyFileWrongMachineGuid = "iis-key-file-wrong-machine-guid";
-    public const string MetabaseSessionKeyMissing = "metabase-session-key-missing";
-    public const string MetabaseSessionKeyMalformed = "metabase-session-key-malformed";
-    public const string MetabaseSessionKeyUnusual = "metabase-session-key-unusual";
-    public const string MetabaseSecurePropertyMalformed = "metabase-secure-property-malformed";
-    public const string MetabaseHistoryNoGoodCopy = "metabase-history-no-good-copy";
-}

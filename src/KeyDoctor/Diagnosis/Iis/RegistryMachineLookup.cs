@@ -1,7 +1,6 @@
 using KeyDoctor.Formats.Certificates;
 using KeyDoctor.Formats.Iis;
 using KeyDoctor.Formats.Registry;
-using RegistryBindingKind = KeyDoctor.Formats.Registry.HttpSysBindingKind;
 
 namespace KeyDoctor.Diagnosis.Iis;
 
@@ -69,12 +68,8 @@ public sealed class RegistryMachineLookup : IIisMachineLookup
 
     // IIS keys: "0.0.0.0:443" / "[::]:443" (IP), "host:443" (SNI), "0.0.0.0:443" (CCS); the registry keeps the
     // endpoint as HTTP.sys writes it. Compare case-insensitively, and CCS by port alone.
-    internal static bool Matches(HttpSysBinding binding, HttpSysBindingKey key) => (binding.Kind, key.Kind) switch
-    {
-        (RegistryBindingKind.IpPort, HttpSysBindingKind.IpPort) or (RegistryBindingKind.Sni, HttpSysBindingKind.Sni) =>
-            string.Equals(binding.Endpoint, key.Key, StringComparison.OrdinalIgnoreCase),
-        (RegistryBindingKind.CentralCertificateStore, HttpSysBindingKind.CentralCertStore) =>
-            binding.Port is { } port && key.Key.EndsWith(":" + port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal),
-        _ => false,
-    };
+    internal static bool Matches(HttpSysBinding binding, HttpSysBindingKey key) =>
+        binding.Kind == key.Kind && (key.Kind == HttpSysBindingKind.CentralCertificateStore
+            ? binding.Port is { } port && key.Key.EndsWith(":" + port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            : string.Equals(binding.Endpoint, key.Key, StringComparison.OrdinalIgnoreCase));
 }

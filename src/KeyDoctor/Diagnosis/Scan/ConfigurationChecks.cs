@@ -1,3 +1,4 @@
+using KeyDoctor.Diagnosis.Iis;
 using KeyDoctor.Formats.Iis;
 using KeyDoctor.Machine;
 
@@ -20,25 +21,7 @@ internal static class ConfigurationChecks
             var used = config.EncryptedAttributes.Count(a => a.Value is { } v && string.Equals(v.Provider, provider.Name, StringComparison.OrdinalIgnoreCase));
             var elsewhere = state.KeyFiles.Where(f => f.Folder == folder && f.Report.FileName.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
                 .Select(f => f.Report.FileName).ToList();
-            yield return new Finding(FindingCatalog.ProtectedConfigKeyMissing, provider.Name,
-                FindingCatalog.ProtectedConfigKeyMissing.FormatMessage(provider.Name, container, expected, state.MachineGuid, used))
-            {
-                // A provider nothing uses is a latent problem; one with encrypted values breaks application pools now.
-                Severity = used > 0 ? Severity.Error : Severity.Warning,
-                Evidence =
-                [
-                    Evidence.ForConfiguration(WindowsPaths.ApplicationHostConfig,
-                        $"provider {provider.Name} ({provider.Type}) on line {provider.Line}", container),
-                    Evidence.ForValue("files with this container's prefix", string.Join(", ", elsewhere.DefaultIfEmpty("none"))),
-                ],
-                Fix = new Fix($"Import the {container} key set from the server this configuration came from, or re-encrypt the configuration for this server's keys.")
-                {
-                    PowerShell = $"keydoctor keys import C:\\kd\\{container}.xml --container {container}\niisreset",
-                    Cmd = $"%windir%\\Microsoft.NET\\Framework64\\v4.0.30319\\aspnet_regiis -pi {container} C:\\kd\\{container}.xml\niisreset",
-                    Risk = "Importing a different key than the one that encrypted the configuration makes decryption fail; verify with 'keydoctor config verify' first.",
-                    NeedsIisRestart = true,
-                },
-            };
+            yield return IisConfigFindings.ProtectedConfigKeyMissing(provider, expected, state.MachineGuid, used, elsewhere, WindowsPaths.ApplicationHostConfig);
         }
     }
 }

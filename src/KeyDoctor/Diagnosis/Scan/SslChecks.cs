@@ -11,8 +11,6 @@ namespace KeyDoctor.Diagnosis.Scan;
 /// <summary>KD2001-KD2009: certificates that IIS and HTTP.sys serve, end to end down to the key file.</summary>
 internal static class SslChecks
 {
-    private const string DefaultAppIdNote = "{4dc3e181-e14b-4a21-b022-59fc669b0914}";
-
     public static IEnumerable<Finding> Run(MachineState state)
     {
         if (state.Registry?.System is null) yield break; // KD0001 already says the SYSTEM registry is missing
@@ -39,13 +37,13 @@ internal static class SslChecks
                     Fix = replacement is not null
                         ? new Fix($"Point the binding at {replacement.Thumbprint} ({replacement.Entry!.Certificate!.Subject}), the certificate that replaced the missing one.")
                         {
-                            PowerShell = $"netsh http update sslcert {NetshEndpoint(binding)} certhash={replacement.Thumbprint} appid='{binding.AppId?.ToString("B") ?? DefaultAppIdNote}' certstorename={binding.EffectiveStoreName}",
-                            Cmd = $"netsh http update sslcert {NetshEndpoint(binding)} certhash={replacement.Thumbprint} appid={binding.AppId?.ToString("B") ?? DefaultAppIdNote} certstorename={binding.EffectiveStoreName}",
+                            PowerShell = $"netsh http update sslcert {NetshEndpoint(binding)} certhash={replacement.Thumbprint} appid='{binding.AppId?.ToString("B") ?? IisConfigFindings.DefaultAppId}' certstorename={binding.EffectiveStoreName}",
+                            Cmd = $"netsh http update sslcert {NetshEndpoint(binding)} certhash={replacement.Thumbprint} appid={binding.AppId?.ToString("B") ?? IisConfigFindings.DefaultAppId} certstorename={binding.EffectiveStoreName}",
                             Risk = "Clients see the replacement certificate; check that its names cover the site.",
                         }
                         : new Fix("Point the binding at the current certificate, or delete it if the site is gone: the store holds no valid certificate for the endpoint's host names, so which one is a person's choice.")
                         {
-                            PowerShell = $"netsh http update sslcert {NetshEndpoint(binding)} certhash=<new-thumbprint> appid='{DefaultAppIdNote}' certstorename={binding.EffectiveStoreName}",
+                            PowerShell = $"netsh http update sslcert {NetshEndpoint(binding)} certhash=<new-thumbprint> appid='{IisConfigFindings.DefaultAppId}' certstorename={binding.EffectiveStoreName}",
                             Cmd = $"netsh http delete sslcert {NetshEndpoint(binding)}",
                             NeedsDecision = true,
                         },
@@ -179,19 +177,7 @@ internal static class SslChecks
             foreach (var property in key.Properties.Where(p => p.CertificateThumbprint is not null))
             {
                 if (Find(state, property.CertificateThumbprint!, store) is not null) continue;
-                yield return new Finding(FindingCatalog.StaleMetabaseCertificateHash, $"{key.Path} 5506",
-                    FindingCatalog.StaleMetabaseCertificateHash.FormatMessage(key.Path, property.CertificateThumbprint, store))
-                {
-                    Evidence = [Evidence.ForConfiguration(WindowsPaths.ApplicationHostConfig,
-                        $"<customMetadata><key path=\"{key.Path}\"> property 5506 (line {key.Line})", property.CertificateThumbprint)],
-                    Properties = Properties(("keyPath", key.Path), ("thumbprint", property.CertificateThumbprint), ("store", store)),
-                    Fix = new Fix("Remove the legacy 5506/5511 properties after backing up the configuration.")
-                    {
-                        PowerShell = $"& $env:windir\\system32\\inetsrv\\appcmd.exe add backup \"before-kd2005\"\n& $env:windir\\system32\\inetsrv\\appcmd.exe clear config -section:system.applicationHost/customMetadata \"/[path='{key.Path}']\" /commit:apphost",
-                        Cmd = $"%windir%\\system32\\inetsrv\\appcmd add backup \"before-kd2005\"\n%windir%\\system32\\inetsrv\\appcmd clear config -section:system.applicationHost/customMetadata \"/[path='{key.Path}']\" /commit:apphost",
-                        NeedsIisRestart = true,
-                    },
-                };
+                yield return IisConfigFindings.LegacyCertificateNotInStore(key, property.CertificateThumbprint!, store, WindowsPaths.ApplicationHostConfig);
             }
         }
     }
@@ -210,19 +196,9 @@ internal static class SslChecks
                     matched.Add(found);
                     continue;
                 }
-                yield return new Finding(FindingCatalog.BindingMismatch, $"{site.Name} {binding.BindingInformation}",
-                    $"Site '{site.Name}' binds https {binding.BindingInformation} but HTTP.sys has no SSL binding for {key.Key}")
-                {
-                    Evidence = [Evidence.ForConfiguration(WindowsPaths.ApplicationHostConfig, $"binding on line {binding.Line}", binding.BindingInformation)],
-                    Fix = new Fix("Re-create the SSL binding (IIS Manager, Edit Bindings, select the certificate) or with netsh: which certificate is a person's choice.")
-                    {
-                        NeedsDecision = true,
-                        PowerShell = $"netsh http add sslcert {(key.Kind == KeyDoctor.Diagnosis.Iis.HttpSysBindingKind.Sni ? "hostnameport" : "ipport")}={key.Key} certhash=<thumbprint> appid='{DefaultAppIdNote}' certstorename=MY",
-                        Cmd = $"netsh http add sslcert {(key.Kind == KeyDoctor.Diagnosis.Iis.HttpSysBindingKind.Sni ? "hostnameport" : "ipport")}={key.Key} certhash=<thumbprint> appid={DefaultAppIdNote} certstorename=MY",
-                    },
-                };
+                yield return IisConfigFindings.MissingHttpSysBinding(site, binding, key, WindowsPaths.ApplicationHostConfig);
             }
-        foreach (var orphan in state.HttpSysBindings.Where(b => !matched.Contains(b) && b.Kind != Formats.Registry.HttpSysBindingKind.CentralCertificateStore))
+        foreach (var orphan in state.HttpSysBindings.Where(b => !matched.Contains(b) && b.Kind != HttpSysBindingKind.CentralCertificateStore))
             yield return new Finding(FindingCatalog.BindingMismatch, $"HTTP.sys {orphan.Endpoint}",
                 $"HTTP.sys has an SSL binding for {orphan.Endpoint} that no IIS site uses (it may belong to other software, e.g. WinRM or AD FS)")
             {
@@ -263,10 +239,5 @@ internal static class SslChecks
                                                && c.Thumbprint.Equals(thumbprint, StringComparison.OrdinalIgnoreCase)
                                                && c.Store.Equals(store, StringComparison.OrdinalIgnoreCase));
 
-    private static string NetshEndpoint(HttpSysBinding binding) => binding.Kind switch
-    {
-        Formats.Registry.HttpSysBindingKind.Sni => $"hostnameport={binding.Endpoint}",
-        Formats.Registry.HttpSysBindingKind.CentralCertificateStore => $"ccs={binding.Port}",
-        _ => $"ipport={binding.Endpoint}",
-    };
+    private static string NetshEndpoint(HttpSysBinding binding) => IisConfigFindings.NetshEndpoint(binding.Kind, binding.Endpoint);
 }
