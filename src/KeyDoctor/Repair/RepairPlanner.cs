@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using KeyDoctor.Diagnosis;
 using KeyDoctor.Diagnosis.Scan;
+using KeyDoctor.Formats.Certificates;
 using KeyDoctor.Formats.Registry;
 using KeyDoctor.Machine;
 using KeyDoctor.Machine.KeyStore;
@@ -107,6 +108,8 @@ public static partial class RepairPlanner
             }
             case "KD2004" when finding.Properties.TryGetValue("replacementThumbprint", out var replacement):
                 return RegistryChange(finding, state, replacement, fix, options);
+            case "KD2001" when finding.Properties.ContainsKey("keyFile"):
+                return KeyLinkChange(finding, state, fix, options);
         }
         var (backup, rollback) = LiveBackupAndRollback(finding, options);
         var unattended = Unattended(fix.PowerShell!);
@@ -226,13 +229,45 @@ public static partial class RepairPlanner
     {
         var binding = state.HttpSysBindings.First(b => b.Endpoint == finding.Properties["endpoint"]);
         var key = $@"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\{HttpSysBindingListName(binding.Kind)}\{binding.Endpoint}";
-        string Reg(string hash) => $"{RegExportWriter.Header}\r\n\r\n[{key}]\r\n\"SslCertHash\"=hex:{string.Join(',', Convert.FromHexString(hash).Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)))}\r\n\r\n";
+        string Reg(string hash) => RegText(key, "SslCertHash", Convert.FromHexString(hash));
         var action = new RegistryChangeAction($"HTTP.sys binding {binding.Endpoint}: SslCertHash {binding.CertificateHash} -> {replacement}", Reg(replacement), Reg(binding.CertificateHash!));
         var (backup, rollback) = LiveBackupAndRollback(finding, options);
         return new Change(fix.Summary, fix.PowerShell!, fix.Cmd, action,
             backup! with { Action = new LiveOnlyAction("reg export of the HTTP.sys parameters; on an image the undo .reg is written with the change") },
             rollback! with { Action = new LiveOnlyAction("reg import of the saved HTTP.sys parameters; on an image import the undo .reg") });
     }
+
+    /// <summary>
+    /// KD2001 with the key still in MachineKeys: what <c>certutil -repairstore</c> does, offline. The certificate's
+    /// registry Blob gains a CERT_KEY_PROV_INFO property naming the container (machine key set, the key spec the file
+    /// holds, Microsoft's enhanced RSA and AES provider, which opens every CryptoAPI RSA machine container); the undo
+    /// .reg holds the Blob as it was.
+    /// </summary>
+    private static Change KeyLinkChange(Finding finding, MachineState state, Fix fix, RepairPlanOptions options)
+    {
+        var thumbprint = finding.Properties["thumbprint"];
+        var store = finding.Properties["store"];
+        var stored = state.Certificates.First(c => c.Thumbprint.Equals(thumbprint, StringComparison.OrdinalIgnoreCase)
+                                                   && c.Store.Equals(store, StringComparison.OrdinalIgnoreCase) && c.Entry is not null);
+        var link = new KeyProviderInfo(finding.Properties["container"], EnhancedRsaAesProvider, ProvRsaAes, KeyProviderInfo.MachineKeySetFlag,
+            uint.Parse(finding.Properties["keySpec"], System.Globalization.CultureInfo.InvariantCulture), []);
+        var relinked = SerializedCertificateEntry.Serialize(stored.Entry!.WithProperty(CertificatePropertyIds.KeyProviderInfo, link.Serialize()));
+        var original = SerializedCertificateEntry.Serialize(stored.Entry.Properties);
+        var key = $@"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\SystemCertificates\{store}\Certificates\{stored.KeyName}";
+        var action = new RegistryChangeAction($"certificate {thumbprint}: key link to container {link.ContainerName} ({finding.Properties["keyFile"]})",
+            RegText(key, "Blob", relinked), RegText(key, "Blob", original));
+        var (backup, rollback) = LiveBackupAndRollback(finding, options);
+        return new Change(fix.Summary, fix.PowerShell!, fix.Cmd, action,
+            backup! with { Action = new LiveOnlyAction("reg export of the certificate stores; on an image the undo .reg is written with the change") },
+            rollback! with { Action = new LiveOnlyAction("reg import of the saved certificate stores; on an image import the undo .reg") });
+    }
+
+    private const string EnhancedRsaAesProvider = "Microsoft Enhanced RSA and AES Cryptographic Provider";
+    private const uint ProvRsaAes = 24;
+
+    /// <summary>One binary value of one key as a REGEDIT5 file's text, for <c>reg import</c>.</summary>
+    private static string RegText(string keyPath, string valueName, byte[] data) =>
+        RegExportWriter.ToText(new WritableKey("value").Set(valueName, RegistryValueType.Binary, data), keyPath, recursive: false);
 
     private static string HttpSysBindingListName(HttpSysBindingKind kind) => kind switch
     {

@@ -133,6 +133,38 @@ public sealed class RepairApplyTests : IDisposable
     }
 
     [Fact]
+    public void ACertificateThatLostItsKeyLinkIsRelinkedOfflineAndTheScanAgrees()
+    {
+        using var image = RepairScenarios.ByFinding["KD2001"]();
+        var finding = Assert.Single(Cli.Run("scan", image.Root, "--json").Stdout.Split('\n'), l => l.Contains("its key is still in"));
+        Assert.Contains(@"MachineKeys\\", finding);
+        var applied = Apply(WritePlan(image), image, "run");
+        Assert.True(applied.ExitCode == 1, applied.Stdout + applied.Stderr);
+        Assert.Contains(Outcomes(applied), o => o.GetProperty("findingId").GetString() == "KD2001" && o.GetProperty("outcome").GetString() == "written");
+
+        // Import the .reg the way regedit would (here: its Blob into the image's registry export), then scan again.
+        var reg = RegExportReader.Parse(File.ReadAllBytes(Directory.GetFiles(Path.Combine(_work, "run"), "*-KD2001.reg").Single()));
+        var certificates = reg.OpenKey(@"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\SystemCertificates\MY\Certificates")!;
+        var certificate = Assert.Single(certificates.Subkeys);
+        var blob = certificate.GetValue("Blob")!.Data.ToArray();
+        var entry = Formats.Certificates.SerializedCertificateEntry.Parse(blob);
+        Assert.Equal("c", entry.KeyProviderInfo!.ContainerName);
+        Assert.Equal((24u, 0x20u, 1u), (entry.KeyProviderInfo.ProviderType, entry.KeyProviderInfo.Flags, entry.KeyProviderInfo.KeySpec));
+        var machineReg = Path.Combine(image.Root, "registry", "machine.reg");
+        var lines = File.ReadAllLines(machineReg).ToList();
+        var at = lines.FindIndex(l => l.Contains($@"\Certificates\{certificate.Name}]", StringComparison.Ordinal));
+        lines[at + 1] = $"\"Blob\"=hex:{Certificates.CertificateBlobBuilder.Hex(blob)}";
+        File.WriteAllLines(machineReg, lines);
+        var rescan = Cli.Run("scan", image.Root, "--json");
+        Assert.True(rescan.ExitCode == 0, rescan.Stdout);
+
+        // The undo .reg holds the Blob exactly as it was.
+        var undo = RegExportReader.Parse(File.ReadAllBytes(Directory.GetFiles(Path.Combine(_work, "run"), "*-KD2001-undo.reg").Single()));
+        Assert.Null(Formats.Certificates.SerializedCertificateEntry.Parse(undo.OpenKey(
+            $@"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\SystemCertificates\MY\Certificates\{certificate.Name}")!.GetValue("Blob")!.Data.Span).KeyProviderInfo);
+    }
+
+    [Fact]
     public void WhatOnlyTheLiveServerCanDoIsRefusedAndNothingChanges()
     {
         using var image = RepairScenarios.ByFinding["KD2008"]();

@@ -194,10 +194,15 @@ public sealed partial class RepairPlanTests
         string Name(string value, string kind) =>
             names.TryGetValue(value, out var name) ? name : names[value] = $"<{kind}-{names.Count(n => n.Value.StartsWith($"<{kind}-", StringComparison.Ordinal)) + 1}>";
         json = json.Replace(root, "<image>");
+        json = BlobPattern().Replace(json, "\\\"Blob\\\"=hex:<certificate blob>"); // a fresh certificate every run
         json = Sha256Pattern().Replace(json, m => Name(m.Value, "sha256"));
         json = ThumbprintPattern().Replace(json, m => Name(m.Value, "thumbprint"));
         return HexBytesPattern().Replace(json, m => Name(m.Value.ToUpperInvariant().Replace(",", ""), "thumbprint"));
     }
+
+    /// <summary>A registry certificate Blob inside a JSON string: hex pairs, commas and escaped line continuations.</summary>
+    [GeneratedRegex(@"\\""Blob\\""=hex:[0-9a-f,\\rn ]+")]
+    private static partial Regex BlobPattern();
 
     [GeneratedRegex("(?<![0-9A-Fa-f])[0-9A-F]{64}(?![0-9A-Fa-f])")]
     private static partial Regex Sha256Pattern();

@@ -155,6 +155,11 @@ public sealed class MachineState
     {
         Guid? machineGuid = Guid.TryParse(MachineGuid, out var g) ? g : null;
         var interesting = InterestingPrefixes();
+        // Certificates that lost their key link: a key file holding their public key is the key to re-link (KD2001).
+        var unlinked = Certificates
+            .Where(c => c.Entry is { KeyProviderInfo: null, Certificate: not null })
+            .Select(c => PublicKeyInfo.FingerprintOf(c.Entry!.Certificate!))
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
         var kept = new List<ScannedKeyFile>();
         var byGuid = new Dictionary<Guid, long>();
         foreach (var (folder, kind) in new[]
@@ -174,7 +179,8 @@ public sealed class MachineState
                 var damaged = IsDamaged(report.Status);
                 if (damaged) DamagedKeyFileCount++;
                 var prefix = report.FileName.Length >= 32 ? report.FileName[..32] : report.FileName;
-                if ((damaged && DamagedKeyFileCount <= MaxDamagedFilesKept) || interesting.Contains(prefix))
+                if ((damaged && DamagedKeyFileCount <= MaxDamagedFilesKept) || interesting.Contains(prefix)
+                    || (report.PublicKeySha256 is { } publicKey && unlinked.Contains(publicKey)))
                     kept.Add(new ScannedKeyFile(folder, report));
             }
         }
@@ -200,6 +206,19 @@ public sealed class MachineState
             ? candidates.FirstOrDefault()
             : candidates.FirstOrDefault(f => f.Report.FileName.Equals(expected.FileName, StringComparison.OrdinalIgnoreCase));
         return new LinkedKeyFile(expected, folder, candidates, keyFile);
+    }
+
+    /// <summary>
+    /// An intact CryptoAPI machine key file under the current MachineGuid that holds this public key: what
+    /// <c>certutil -repairstore</c> would link a certificate to. Null when there is none (or the GUID is unknown).
+    /// </summary>
+    public ScannedKeyFile? FindMachineKeyFor(string publicKeySha256)
+    {
+        if (!Guid.TryParse(MachineGuid, out var current)) return null;
+        return KeyFiles.FirstOrDefault(f => f.Folder == WindowsPaths.MachineKeys && f.Report.Container is not null
+            && string.Equals(f.Report.PublicKeySha256, publicKeySha256, StringComparison.OrdinalIgnoreCase)
+            && !IsDamaged(f.Report.Status)
+            && ContainerName.TrySplitFileName(f.Report.FileName, out _, out var guid) && guid == current);
     }
 
     /// <summary>Damage that makes a key unusable (GUID and duplicate statuses are the MachineGuid check's business).</summary>

@@ -89,11 +89,21 @@ internal static class SslChecks
 
         if (entry.KeyProviderInfo is not { } link)
         {
+            var keptKey = x509 is null ? null : state.FindMachineKeyFor(PublicKeyInfo.FingerprintOf(x509));
+            var evidence = new List<Evidence> { certificateEvidence, Evidence.ForValue("properties present", string.Join(", ", entry.Properties.Select(p => p.Name))) };
+            if (keptKey is not null)
+                evidence.Add(Evidence.ForFile(keptKey.WindowsPath, $"holds the certificate's public key (container {keptKey.Report.Container})"));
             yield return new Finding(FindingCatalog.CertificateWithoutKeyLink, thumbprint,
-                FindingCatalog.CertificateWithoutKeyLink.FormatMessage(thumbprint, subject, where))
+                FindingCatalog.CertificateWithoutKeyLink.FormatMessage(thumbprint, subject, where)
+                + (keptKey is null ? "" : $"; its key is still in {keptKey.WindowsPath}"))
             {
-                Evidence = [certificateEvidence, Evidence.ForValue("properties present", string.Join(", ", entry.Properties.Select(p => p.Name)))],
-                Fix = new Fix("Re-link the certificate to its key if the key still exists, else re-import the PFX.")
+                Evidence = evidence,
+                Properties = keptKey is null ? new Dictionary<string, string>() : Properties(("thumbprint", thumbprint), ("store", stored.Store),
+                    ("keyFile", keptKey.WindowsPath), ("container", keptKey.Report.Container),
+                    ("keySpec", keptKey.Report.KeySpecs.Contains(KeySpec.KeyExchange) ? "1" : "2")),
+                Fix = new Fix(keptKey is null
+                    ? "Re-link the certificate to its key if the key still exists, else re-import the PFX."
+                    : $"Re-link the certificate to its key, container {keptKey.Report.Container}, still in MachineKeys.")
                 {
                     PowerShell = $"certutil -repairstore {stored.Store} {thumbprint}",
                     Cmd = $"certutil -repairstore {stored.Store} {thumbprint}\nREM or: certutil -f -importpfx {stored.Store} C:\\kd\\site.pfx AT_KEYEXCHANGE",

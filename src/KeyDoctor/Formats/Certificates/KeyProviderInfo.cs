@@ -79,6 +79,24 @@ public sealed record KeyProviderInfo(
         return new KeyProviderInfo(container, provider, U32(value, 8), U32(value, 12), U32(value, 24), parameters);
     }
 
+    /// <summary>
+    /// The CERT_KEY_PROV_INFO property value as the store keeps it (no provider parameters): seven dwords (container
+    /// offset, provider offset, provider type, flags, parameter count, parameter offset, key spec), then the two
+    /// NUL-terminated UTF-16 strings.
+    /// </summary>
+    public byte[] Serialize()
+    {
+        if (Parameters.Count > 0) throw new NotSupportedException("serializing provider parameters is not supported");
+        var container = Encoding.Unicode.GetBytes((ContainerName ?? "") + "\0");
+        var provider = Encoding.Unicode.GetBytes((ProviderName ?? "") + "\0");
+        var value = new byte[28 + container.Length + provider.Length];
+        uint[] header = [ContainerName is null ? 0u : 28u, ProviderName is null ? 0u : 28u + (uint)container.Length, ProviderType, Flags, 0, 0, KeySpec];
+        for (var i = 0; i < header.Length; i++) BinaryPrimitives.WriteUInt32LittleEndian(value.AsSpan(i * 4), header[i]);
+        container.CopyTo(value, 28);
+        provider.CopyTo(value, 28 + container.Length);
+        return value;
+    }
+
     private static uint U32(ReadOnlySpan<byte> value, int at) => BinaryPrimitives.ReadUInt32LittleEndian(value[at..]);
 
     private static string? ReadString(ReadOnlySpan<byte> value, uint offset, long baseOffset, string what)

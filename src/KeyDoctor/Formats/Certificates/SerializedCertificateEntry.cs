@@ -64,6 +64,40 @@ public sealed class SerializedCertificateEntry
         return null;
     }
 
+    /// <summary>The blob the store would hold for these properties: each as id, reserved, length, value.</summary>
+    public static byte[] Serialize(IEnumerable<CertificateProperty> properties)
+    {
+        var stream = new MemoryStream();
+        Span<byte> header = stackalloc byte[12];
+        foreach (var property in properties)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(header, property.Id);
+            BinaryPrimitives.WriteUInt32LittleEndian(header[4..], property.Reserved);
+            BinaryPrimitives.WriteUInt32LittleEndian(header[8..], (uint)property.Value.Length);
+            stream.Write(header);
+            stream.Write(property.Value);
+        }
+        return stream.ToArray();
+    }
+
+    /// <summary>
+    /// This entry's properties with <paramref name="id"/> set to <paramref name="value"/>: replaced where it is, else
+    /// inserted before the first property with a larger id (the encoded certificate, 32, stays last).
+    /// </summary>
+    public IReadOnlyList<CertificateProperty> WithProperty(uint id, byte[] value)
+    {
+        var result = Properties.ToList();
+        var at = result.FindIndex(p => p.Id == id);
+        var property = new CertificateProperty(id, 1, -1, value);
+        if (at >= 0) result[at] = property with { Reserved = result[at].Reserved };
+        else
+        {
+            var before = result.FindIndex(p => p.Id > id);
+            result.Insert(before < 0 ? result.Count : before, property);
+        }
+        return result;
+    }
+
     /// <exception cref="MalformedDataException">The blob is empty or its first property header is cut short.</exception>
     public static SerializedCertificateEntry Parse(ReadOnlySpan<byte> blob)
     {
