@@ -30,18 +30,27 @@ public static class RepairCommand
             Description = "Write the plan: a .json file, or a PowerShell script (dry run unless run with -Apply) that 'repair apply' also reads.",
         };
         var snapshot = SnapshotOption("A snapshot or bundle taken before the damage (keydoctor snapshot): key files intact in it are restored from it.");
+        var accept = new Option<string[]>("--accept")
+        {
+            Description = "Take the recommended choice of a decision and plan it as steps: KD1001 puts the original MachineGuid back (keys made since the change stop being found).",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var json = CommonOptions.Json();
-        var plan = new Command("plan", "Scan, then write the repair plan: nothing is changed.") { input, output, snapshot, json };
+        var plan = new Command("plan", "Scan, then write the repair plan: nothing is changed.") { input, output, snapshot, accept, json };
         plan.SetAction(parse =>
         {
             var path = parse.GetValue(input)!;
             var snapshotPath = parse.GetValue(snapshot);
+            var accepted = (parse.GetValue(accept) ?? []).Select(id => id.Trim().ToUpperInvariant()).ToHashSet();
+            if (accepted.FirstOrDefault(id => !RepairPlanner.Acceptable.Contains(id)) is { } unknown)
+                throw new UserInputException($"--accept {unknown}: only {string.Join(", ", RepairPlanner.Acceptable)} has a recommended choice; the other decisions need a person");
             using var source = MachineSource.Open(path);
             using var snapshotSource = snapshotPath is null ? null : MachineSource.Open(snapshotPath);
             var result = RepairPlanner.Plan(Scanner.Scan(source), new RepairPlanOptions
             {
                 Snapshot = snapshotSource,
                 SnapshotPath = snapshotPath is null ? null : Path.GetFullPath(snapshotPath),
+                Accepted = accepted,
             });
             if (parse.GetValue(output) is { } file)
             {

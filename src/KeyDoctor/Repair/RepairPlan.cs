@@ -71,6 +71,9 @@ public sealed record RepairPlan
     /// <summary>The MachineGuid the plan was made for: apply refuses a machine with another one.</summary>
     public string? MachineGuid { get; init; }
 
+    /// <summary>The MachineGuid the plan itself sets back (KD1001 accepted): a machine that has it is the same machine.</summary>
+    public string? MachineGuidAfter { get; init; }
+
     /// <summary>The snapshot key files are restored from, as the user named it.</summary>
     public string? Snapshot { get; init; }
 

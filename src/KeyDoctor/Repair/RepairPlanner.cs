@@ -16,6 +16,12 @@ public sealed record RepairPlanOptions
 
     /// <summary>The snapshot as the user named it (recorded in the plan, and the default of the script's -Snapshot).</summary>
     public string? SnapshotPath { get; init; }
+
+    /// <summary>
+    /// Findings whose recommended choice a person has made (<c>repair plan --accept</c>): planned as steps instead of
+    /// decisions. Only <see cref="RepairPlanner.Acceptable"/> ones have a recommended choice.
+    /// </summary>
+    public IReadOnlySet<string> Accepted { get; init; } = new HashSet<string>();
 }
 
 /// <summary>
@@ -34,6 +40,12 @@ public static partial class RepairPlanner
     /// <summary>The finding id of the steps that serve every finding (the snapshot before anything changes).</summary>
     public const string WholeMachine = "all";
 
+    /// <summary>
+    /// Decisions with one recommended choice a person can accept up front: KD1001, put the original MachineGuid back
+    /// (every key made before the change works again; keys made since stop being found).
+    /// </summary>
+    public static readonly IReadOnlySet<string> Acceptable = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "KD1001" };
+
     public static RepairPlan Plan(ScanResult scan, RepairPlanOptions? options = null)
     {
         options ??= new RepairPlanOptions();
@@ -47,6 +59,8 @@ public static partial class RepairPlanner
         {
             Source = state.Source.Description,
             MachineGuid = state.MachineGuid,
+            MachineGuidAfter = steps.Any(s => s.Kind == RepairStepKind.Change && s.FindingId == "KD1001")
+                ? actionable.First(f => f.Id == "KD1001").Properties.GetValueOrDefault("likelyOriginalGuid") : null,
             Snapshot = options.SnapshotPath,
         };
         if (actionable.Count == 0) return Result();
@@ -67,7 +81,8 @@ public static partial class RepairPlanner
         {
             var fix = finding.Fix!;
             // No safe automatic fix: a person chooses (the commands are shown, commented out, with the choice).
-            if (fix.NeedsDecision || fix.PowerShell is null)
+            var accepted = fix.NeedsDecision && options.Accepted.Contains(finding.Id) && Acceptable.Contains(finding.Id);
+            if ((fix.NeedsDecision && !accepted) || fix.PowerShell is null)
             {
                 decisions.Add(finding);
                 continue;
@@ -76,6 +91,7 @@ public static partial class RepairPlanner
             var change = ChangeFor(finding, state, options, group);
             if (change.Backup is { } backup) Add(RepairStepKind.Backup, finding, backup.Title, backup.PowerShell, backup.Action, backup.Cmd);
             Add(RepairStepKind.Change, finding, change.Title, change.PowerShell, change.Action, change.Cmd, fix.Risk, fix.NeedsReboot, fix.NeedsIisRestart);
+            if (accepted) steps[^1] = steps[^1] with { Title = $"{change.Title} (accepted with --accept {finding.Id})" };
             Add(RepairStepKind.Verify, finding, $"Check that {finding.Id} is gone",
                 $@"keydoctor collect -o {BackupRoot}\after-{finding.Id}.zip" + "\n" +
                 $@"$verify = keydoctor scan {BackupRoot}\after-{finding.Id}.zip --json | ConvertFrom-Json" + "\n" +
@@ -110,6 +126,8 @@ public static partial class RepairPlanner
                 return RegistryChange(finding, state, replacement, fix, options);
             case "KD2001" when finding.Properties.ContainsKey("keyFile"):
                 return KeyLinkChange(finding, state, fix, options);
+            case "KD1001" when finding.Properties.TryGetValue("likelyOriginalGuid", out var original):
+                return MachineGuidChange(finding, original, fix, options);
         }
         var (backup, rollback) = LiveBackupAndRollback(finding, options);
         var unattended = Unattended(fix.PowerShell!);
@@ -260,6 +278,22 @@ public static partial class RepairPlanner
         return new Change(fix.Summary, fix.PowerShell!, fix.Cmd, action,
             backup! with { Action = new LiveOnlyAction("reg export of the certificate stores; on an image the undo .reg is written with the change") },
             rollback! with { Action = new LiveOnlyAction("reg import of the saved certificate stores; on an image import the undo .reg") });
+    }
+
+    /// <summary>
+    /// KD1001 accepted: MachineGuid set back to the GUID most key files carry. The reboot the fix ends with is left to
+    /// the end of the run (the plan says a reboot is needed), so the check after the change can still run.
+    /// </summary>
+    private static Change MachineGuidChange(Finding finding, string original, Fix fix, RepairPlanOptions options)
+    {
+        const string key = @"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Cryptography";
+        string Reg(string guid) => RegExportWriter.ToText(new WritableKey("value").SetString("MachineGuid", guid), key, recursive: false);
+        var action = new RegistryChangeAction($"MachineGuid {finding.Subject} -> {original}", Reg(original), Reg(finding.Subject));
+        var powerShell = string.Join("\n", fix.PowerShell!.Split('\n').Where(line => !line.StartsWith("Restart-Computer", StringComparison.Ordinal)));
+        var (backup, rollback) = LiveBackupAndRollback(finding, options);
+        return new Change(fix.Summary, powerShell, fix.Cmd, action,
+            backup! with { Action = new LiveOnlyAction("reg export of the Cryptography key; on an image the undo .reg is written with the change") },
+            rollback! with { Action = new LiveOnlyAction("reg import of the saved Cryptography key; on an image import the undo .reg") });
     }
 
     private const string EnhancedRsaAesProvider = "Microsoft Enhanced RSA and AES Cryptographic Provider";

@@ -157,7 +157,8 @@ public static class RepairRunner
 {
     public static RepairResult Apply(RepairPlan plan, IRepairTarget target, RepairRun run, Action<StepOutcome>? progress = null)
     {
-        if (plan.MachineGuid is { } planned && target.MachineGuid is { } actual && !planned.Equals(actual, StringComparison.OrdinalIgnoreCase))
+        if (plan.MachineGuid is { } planned && target.MachineGuid is { } actual && !planned.Equals(actual, StringComparison.OrdinalIgnoreCase)
+            && !string.Equals(plan.MachineGuidAfter, actual, StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"the plan was made for MachineGuid {planned}, but {target.Description} has {actual}; make a new plan for it");
 
         var outcomes = new List<StepOutcome>();

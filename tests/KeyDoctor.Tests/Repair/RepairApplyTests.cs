@@ -165,6 +165,32 @@ public sealed class RepairApplyTests : IDisposable
     }
 
     [Fact]
+    public void AnAcceptedMachineGuidDecisionBecomesARegFileAndOnlyKD1001CanBeAccepted()
+    {
+        using var image = RepairScenarios.ByFinding["KD1001"]();
+        var plan = Path.Combine(_work, "guid.json");
+        Assert.Equal(1, Cli.Run("repair", "plan", image.Root, "--accept", "KD1001", "-o", plan).ExitCode);
+        var parsed = RepairPlan.Parse(File.ReadAllText(plan));
+        Assert.Empty(parsed.NeedsDecision);
+        Assert.Equal(ScanImage.OldGuid, parsed.MachineGuidAfter);
+        Assert.True(parsed.NeedsReboot);
+        var change = Assert.Single(parsed.Steps, s => s.Kind == RepairStepKind.Change);
+        Assert.DoesNotContain("Restart-Computer", change.PowerShell); // the reboot waits for the end of the run
+        Assert.Contains("--accept KD1001", change.Title);
+
+        var applied = Apply(plan, image, "run");
+        Assert.Equal(1, applied.ExitCode);
+        var reg = RegExportReader.Parse(File.ReadAllBytes(Directory.GetFiles(Path.Combine(_work, "run"), "*-KD1001.reg").Single()));
+        Assert.Equal(ScanImage.OldGuid, reg.OpenKey(@"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Cryptography")!.GetValue("MachineGuid")!.AsString());
+        var undo = RegExportReader.Parse(File.ReadAllBytes(Directory.GetFiles(Path.Combine(_work, "run"), "*-KD1001-undo.reg").Single()));
+        Assert.Equal(ScanImage.Guid, undo.OpenKey(@"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Cryptography")!.GetValue("MachineGuid")!.AsString());
+
+        var refused = Cli.Run("repair", "plan", image.Root, "--accept", "KD2004");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("only KD1001", refused.Stderr);
+    }
+
+    [Fact]
     public void WhatOnlyTheLiveServerCanDoIsRefusedAndNothingChanges()
     {
         using var image = RepairScenarios.ByFinding["KD2008"]();

@@ -155,6 +155,23 @@ public sealed class RepairRunnerTests : IDisposable
     }
 
     [Fact]
+    public void AServerWhoseGuidThePlanPutBackIsStillTheSameServer()
+    {
+        using var image = RepairScenarios.ByFinding["KD1001"]();
+        using var source = MachineSource.Open(image.Root);
+        var scan = Scanner.Scan(source);
+        var plan = RepairPlanner.Plan(scan, new RepairPlanOptions { Accepted = new HashSet<string> { "KD1001" } });
+        image.MachineGuid = ScanImage.OldGuid; // as after the first run put it back
+        image.Build();
+        using var after = MachineSource.Open(image.Root);
+        var rescan = Scanner.Scan(after);
+        var shell = new FakePowerShell();
+        var result = RepairRunner.Apply(plan, new LiveRepairTarget(shell, () => rescan, null), NewRun("again"));
+        Assert.All(result.Outcomes, o => Assert.Equal(StepOutcomeKind.Skipped, o.Outcome));
+        Assert.Empty(shell.Scripts);
+    }
+
+    [Fact]
     public void ARunFolderIsNeverReused()
     {
         var run = NewRun("once");
