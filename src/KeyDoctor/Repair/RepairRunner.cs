@@ -201,6 +201,12 @@ public static class RepairRunner
         var applied = new List<FindingSteps>();
         foreach (var group in todo)
         {
+            // An earlier change may have fixed this one too (the MachineGuid put back finds the IIS container again).
+            if (applied.Count > 0 && !target.IsFindingPresent(group.Change.FindingId, group.Change.Subject))
+            {
+                Record(Outcome(group.Change, StepOutcomeKind.Skipped, "fixed by an earlier step of this run"));
+                continue;
+            }
             var ok = group.Backups.All(b => RunStep(b, rollingBack: false));
             if (ok)
             {

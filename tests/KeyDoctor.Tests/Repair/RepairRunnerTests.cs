@@ -172,6 +172,25 @@ public sealed class RepairRunnerTests : IDisposable
     }
 
     [Fact]
+    public void AFindingAnEarlierChangeFixedIsSkippedNotChangedAgain()
+    {
+        using var image = ScanImage.Healthy(out _);
+        image.HttpSysBinding("0.0.0.0:4443", RepairScenarios.StaleHash);
+        image.Certificate("CN=api.example.com", "api-key");
+        image.Site("Api", 2, "*:4443:api.example.com");
+        var (plan, scan) = TwoFindings(image);
+        // The first change (KD2004) also makes KD2005 go away, as a GUID put back brings back the containers it names.
+        var scans = 0;
+        var shell = new FakePowerShell();
+        var target = new LiveRepairTarget(shell, () => scans++ < 1 ? scan : scan with { Findings = [] }, snapshot: null);
+        var result = RepairRunner.Apply(plan, target, NewRun("earlier"));
+        Assert.False(result.Failed);
+        var skipped = Assert.Single(result.Outcomes, o => o.Outcome == StepOutcomeKind.Skipped);
+        Assert.Equal(("KD2005", "fixed by an earlier step of this run"), (skipped.FindingId, skipped.Detail));
+        Assert.DoesNotContain(shell.Scripts, s => s.Contains("clear config", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ARunFolderIsNeverReused()
     {
         var run = NewRun("once");
