@@ -24,7 +24,11 @@ public static class RepairCommand
 
     private static Command CreatePlan(CliContext context)
     {
-        var input = new Argument<string>("source") { Description = "An image folder or a bundle (.zip) to scan and plan for." };
+        var input = new Argument<string?>("source")
+        {
+            Description = "An image folder or a bundle (.zip) to scan and plan for; left out on Windows: this server.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var output = new Option<FileInfo?>("--output", "-o")
         {
             Description = "Write the plan: a .json file, or a PowerShell script (dry run unless run with -Apply) that 'repair apply' also reads.",
@@ -39,12 +43,12 @@ public static class RepairCommand
         var plan = new Command("plan", "Scan, then write the repair plan: nothing is changed.") { input, output, snapshot, accept, json };
         plan.SetAction(parse =>
         {
-            var path = parse.GetValue(input)!;
+            var path = parse.GetValue(input);
             var snapshotPath = parse.GetValue(snapshot);
             var accepted = (parse.GetValue(accept) ?? []).Select(id => id.Trim().ToUpperInvariant()).ToHashSet();
             if (accepted.FirstOrDefault(id => !RepairPlanner.Acceptable.Contains(id)) is { } unknown)
                 throw new UserInputException($"--accept {unknown}: only {string.Join(", ", RepairPlanner.Acceptable)} has a recommended choice; the other decisions need a person");
-            using var source = MachineSource.Open(path);
+            using var source = LiveMachine.OpenSourceOrLive(path, "repair plan", includeEventLogs: false);
             using var snapshotSource = snapshotPath is null ? null : MachineSource.Open(snapshotPath);
             var result = RepairPlanner.Plan(Scanner.Scan(source), new RepairPlanOptions
             {
@@ -198,20 +202,8 @@ public static class RepairCommand
     [System.Runtime.Versioning.SupportedOSPlatform("windows")]
     private static ScanResult ScanLive(WindowsCollectionHost host)
     {
-        // The live machine is read the way everything else is: collected into a private bundle, then scanned.
-        var folder = MachineSource.CreatePrivateTempFolder();
-        try
-        {
-            var zip = Path.Combine(folder, "live.zip");
-            var steps = CollectionPlanner.Plan(new CollectionOptions { IncludeEventLogs = false, Users = LoadedUserProfiles.Read() });
-            new BundleCollector(host, KeyDoctorApp.Version).Collect(steps, zip, "snapshot");
-            using var source = MachineSource.OpenBundle(zip);
-            return Scanner.Scan(source);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        using var source = LiveMachine.Collect(host, includeEventLogs: false);
+        return Scanner.Scan(source);
     }
 
     private static bool Confirm(CliContext context, RepairPlan plan, IRepairTarget target, int changes)

@@ -11,7 +11,11 @@ public static class ScanCommand
 {
     public static Command Create(CliContext context)
     {
-        var input = new Argument<string>("source") { Description = "An image folder (a mounted or copied system drive) or a bundle from 'keydoctor collect' (.zip)." };
+        var input = new Argument<string?>("source")
+        {
+            Description = "An image folder (a mounted or copied system drive) or a bundle from 'keydoctor collect' (.zip); left out on Windows: this server (elevated).",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var json = CommonOptions.Json();
         var html = new Option<FileInfo?>("--html")
         {
@@ -24,7 +28,7 @@ public static class ScanCommand
         };
         command.SetAction(parse =>
         {
-            using var source = MachineSource.Open(parse.GetValue(input)!);
+            using var source = LiveMachine.OpenSourceOrLive(parse.GetValue(input), "scan");
             ScanResult result;
             if (context.Interactive)
                 result = context.ErrorConsole.Status().Start("Reading", status =>

@@ -242,5 +242,11 @@ public sealed class RepairApplyTests : IDisposable
         var result = Cli.Run("repair", "apply", WritePlan(image), "--yes");
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--image", result.Stderr);
+        foreach (var command in new[] { new[] { "scan" }, ["repair", "plan"] })
+        {
+            var live = Cli.Run(command);
+            Assert.Equal(2, live.ExitCode);
+            Assert.Contains("only on Windows", live.Stderr);
+        }
     }
 }
