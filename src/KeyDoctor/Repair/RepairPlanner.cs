@@ -343,11 +343,28 @@ public static partial class RepairPlanner
             "KD2005" or "KD3001" => (new StepText("Back up the IIS configuration", "& $env:windir\\system32\\inetsrv\\appcmd.exe add backup \"keydoctor-" + finding.Id + "\"", "%windir%\\system32\\inetsrv\\appcmd add backup \"keydoctor-" + finding.Id + "\"", live),
                          new StepText("Restore the IIS configuration", "& $env:windir\\system32\\inetsrv\\appcmd.exe restore backup \"keydoctor-" + finding.Id + "\"", "%windir%\\system32\\inetsrv\\appcmd restore backup \"keydoctor-" + finding.Id + "\"", live)),
             "KD1002" or "KD1003" or "KD2008" or "KD2002" or "KD2003" or "KD2009" or "KD2001" =>
-                (new StepText("Save the certificate stores and key folder", $"Copy-Item \"$env:ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys\" {BackupRoot}\\MachineKeys -Recurse -Force\nreg export HKLM\\SOFTWARE\\Microsoft\\SystemCertificates {BackupRoot}\\SystemCertificates.reg /y", $"robocopy \"%ProgramData%\\Microsoft\\Crypto\\RSA\\MachineKeys\" {BackupRoot}\\MachineKeys /B /COPY:DATSO", live),
+                (new StepText("Save the certificate stores and key folder" + (KeyToExport(finding) is { } exported ? $", and export the key set of {exported} while it is readable" : ""),
+                    ExportPowerShell(finding) + $"Copy-Item \"$env:ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys\" {BackupRoot}\\MachineKeys -Recurse -Force\nreg export HKLM\\SOFTWARE\\Microsoft\\SystemCertificates {BackupRoot}\\SystemCertificates.reg /y", $"robocopy \"%ProgramData%\\Microsoft\\Crypto\\RSA\\MachineKeys\" {BackupRoot}\\MachineKeys /B /COPY:DATSO", live),
                  new StepText("Put the key files and certificate stores back", $"Copy-Item {BackupRoot}\\MachineKeys\\* \"$env:ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys\" -Force\nreg import {BackupRoot}\\SystemCertificates.reg", $"robocopy {BackupRoot}\\MachineKeys \"%ProgramData%\\Microsoft\\Crypto\\RSA\\MachineKeys\" /B /COPY:DATSO\nreg import {BackupRoot}\\SystemCertificates.reg", live)),
             _ => (null, null),
         };
     }
+
+    /// <summary>The container whose key a change replaces, exported first where it is still readable.</summary>
+    private static string? KeyToExport(Finding finding) => finding.Id switch
+    {
+        "KD1002" => "Microsoft Internet Information Server",
+        "KD2003" or "KD2009" => finding.Properties.GetValueOrDefault("container"),
+        _ => null,
+    };
+
+    // A key that cannot be read (the very damage being fixed) is no reason to stop: the file copy is the backup then.
+    private static string ExportPowerShell(Finding finding) => KeyToExport(finding) is { } container
+        ? $"keydoctor keys export '{Quote(container)}' -o '{BackupRoot}\\{finding.Id}-{SafeFileName(container)}.xml'\n" +
+          "if ($LASTEXITCODE) { Write-Warning 'the key set could not be exported (unreadable); the copy of the key folder is the backup'; $global:LASTEXITCODE = 0 }\n"
+        : "";
+
+    private static string SafeFileName(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
 
     private static string Quote(string text) => text.Replace("'", "''");
 }

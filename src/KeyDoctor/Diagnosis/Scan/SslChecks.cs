@@ -118,6 +118,7 @@ internal static class SslChecks
             yield return new Finding(FindingCatalog.SignatureOnlyKey, thumbprint, FindingCatalog.SignatureOnlyKey.FormatMessage(thumbprint, where))
             {
                 Evidence = [certificateEvidence, linkEvidence],
+                Properties = Properties(("thumbprint", thumbprint), ("container", link.ContainerName)),
                 Fix = new Fix("Re-import the PFX with the key as AT_KEYEXCHANGE.")
                 {
                     PowerShell = $"certutil -f -importpfx {stored.Store} C:\\kd\\site.pfx AT_KEYEXCHANGE",
@@ -169,7 +170,7 @@ internal static class SslChecks
                 {
                     Evidence = [certificateEvidence, Evidence.ForValue("certificate public key SHA-256", certificateHash),
                         Evidence.ForFile(keyFile.WindowsPath, "key file public key SHA-256", value: keyHash)],
-                    Properties = Properties(("thumbprint", thumbprint), ("keyFile", keyFile.WindowsPath), ("publicKeySha256", certificateHash)),
+                    Properties = Properties(("thumbprint", thumbprint), ("keyFile", keyFile.WindowsPath), ("publicKeySha256", certificateHash), ("container", link.ContainerName)),
                     Fix = new Fix("Find the right container with certutil -repairstore, or re-import the PFX.")
                     {
                         PowerShell = $"certutil -repairstore {stored.Store} {thumbprint}", Cmd = $"certutil -repairstore {stored.Store} {thumbprint}",
