@@ -224,6 +224,8 @@ public static class RepairCommand
             {
                 runFolder = result.RunFolder.Length == 0 ? null : result.RunFolder,
                 outcomes = result.Outcomes,
+                needsReboot = !result.RolledBack && ChangesMade(plan, result).Any(s => s.NeedsReboot),
+                needsIisRestart = !result.RolledBack && ChangesMade(plan, result).Any(s => s.NeedsIisRestart),
                 failed = result.Failed,
                 rolledBack = result.RolledBack,
                 needsDecision = plan.NeedsDecision,
@@ -247,9 +249,21 @@ public static class RepairCommand
             console.MarkupLine($"[yellow]Needs a decision[/] {Markup.Escape(decision.Id)} {Markup.Escape(decision.Subject)}: {Markup.Escape(decision.Decision)}");
         if (result.RolledBack) console.MarkupLine("[red]A check failed: every change of this run was rolled back.[/]");
         else if (!result.ChangedAnything && result.Outcomes.All(o => o.Outcome == StepOutcomeKind.Skipped)) console.WriteLine("Nothing to change.");
+        else
+        {
+            // What the changes made still need before services see them (the plan's script does this at its end).
+            var made = ChangesMade(plan, result);
+            if (made.Any(s => s.NeedsReboot)) console.MarkupLine("[yellow]Reboot the server[/] for these changes to reach every service.");
+            else if (made.Any(s => s.NeedsIisRestart)) console.MarkupLine("[yellow]Restart IIS[/] (iisreset) for it to read the repaired keys and configuration.");
+        }
         if (result.RunFolder.Length > 0)
             console.MarkupLine($"Transcript, journal and backups in [bold]{Markup.Escape(result.RunFolder)}[/] ('keydoctor repair rollback' undoes the run).");
     }
+
+    /// <summary>The plan's changes this run made, or wrote for a person to make.</summary>
+    private static List<RepairStep> ChangesMade(RepairPlan plan, RepairResult result) =>
+        plan.Steps.Where(s => result.Outcomes.Any(o => o.Order == s.Order && o.Kind == RepairStepKind.Change
+                                                       && o.Outcome is StepOutcomeKind.Done or StepOutcomeKind.Written)).ToList();
 
     private static void PrintPlan(IAnsiConsole console, RepairPlan plan, FileInfo? written)
     {

@@ -96,7 +96,9 @@ public sealed class RepairApplyTests : IDisposable
         var config = Path.Combine(image.Root, "Windows/System32/inetsrv/config/applicationHost.config");
         var before = File.ReadAllText(config);
         var plan = WritePlan(image);
-        Assert.Equal(0, Apply(plan, image, "run").ExitCode);
+        var applied = Apply(plan, image, "run");
+        Assert.Equal(0, applied.ExitCode);
+        Assert.True(JsonDocument.Parse(applied.Stdout).RootElement.GetProperty("needsIisRestart").GetBoolean());
         var after = File.ReadAllText(config);
         var removed = "        <key path=\"LM/W3SVC/1\">\r\n" +
                       "            <property id=\"5506\" dataType=\"Binary\" userType=\"1\" attributes=\"None\" value=\"ABEiM0RVZneImaq7zN3u/wARIjM=\" />\r\n" +
