@@ -13,7 +13,12 @@ public static class RepairCommand
     public static Command Create(CliContext context)
     {
         var command = new Command("repair",
-            "Fix what 'scan' found: plan the steps (backup, change, check, rollback for each finding, in dependency order), apply them with a transcript, roll them back.");
+            "Fix what 'scan' found: plan the steps (backup, change, check, rollback for each finding, in dependency order), apply them with a transcript, roll them back.\n\n" +
+            "Typical use:\n" +
+            "  keydoctor repair plan web01.zip --snapshot before.zip -o plan.ps1   read the plan; nothing changes\n" +
+            "  keydoctor repair apply plan.ps1                                     on the server, elevated\n" +
+            "  keydoctor repair apply plan.ps1 --image /mnt/web01                  on its disk, from another machine\n" +
+            "  keydoctor repair rollback keydoctor-repair-<time> [--image /mnt/web01]");
         command.Subcommands.Add(CreatePlan(context));
         command.Subcommands.Add(CreateApply(context));
         command.Subcommands.Add(CreateRollback(context));
