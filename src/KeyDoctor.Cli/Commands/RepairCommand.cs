@@ -103,13 +103,25 @@ public static class RepairCommand
                 throw new UserInputException($"the plan's snapshot {snapshotPath} is not there; give --snapshot with where it is now");
             var target = CreateTarget(parse.GetValue(image), snapshotPath);
 
+            try
+            {
+                RepairRunner.EnsureSameMachine(plan, target); // before anything, the run folder included, is written
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new UserInputException(ex.Message);
+            }
             var changes = plan.Steps.Count(s => s.Kind == RepairStepKind.Change);
             if (changes == 0)
             {
                 Report(context, parse.GetValue(json), new RepairResult([], ""), plan);
                 return plan.NeedsDecision.Count == 0 ? ExitCodes.Healthy : ExitCodes.Findings;
             }
-            if (!parse.GetValue(yes) && !Confirm(context, plan, target, changes)) return ExitCodes.UsageOrInputError;
+            if (!parse.GetValue(yes) && !Confirm(context, plan, target))
+            {
+                context.Error.WriteLine("keydoctor: nothing was changed");
+                return ExitCodes.Findings;
+            }
 
             var folder = parse.GetValue(runFolder)?.FullName
                          ?? Path.GetFullPath($"keydoctor-repair-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
@@ -152,17 +164,17 @@ public static class RepairCommand
             var folder = parse.GetValue(runFolder)!;
             if (!folder.Exists) throw new UserInputException($"no such run folder: {folder.FullName}");
             var run = RepairRun.Open(folder.FullName);
-            IReadOnlyList<string> problems;
+            RollbackResult result;
             try
             {
                 if (parse.GetValue(image) is { } imageFolder)
-                    problems = new ImageRepairTarget(imageFolder.FullName, null).Rollback(run, parse.GetValue(force));
+                    result = new ImageRepairTarget(imageFolder.FullName, null).Rollback(run, parse.GetValue(force));
                 else
                 {
                     if (!OperatingSystem.IsWindows())
                         throw new UserInputException("rolling back on the live server needs Windows; for an image folder give --image DIR");
                     var plan = RepairPlan.Parse(File.ReadAllText(Path.Combine(folder.FullName, "plan.json")));
-                    problems = RepairRunner.RollbackLive(plan, CreateTarget(null, plan.Snapshot), run);
+                    result = RepairRunner.RollbackLive(plan, CreateTarget(null, plan.Snapshot), run);
                 }
             }
             catch (InvalidOperationException ex)
@@ -173,10 +185,17 @@ public static class RepairCommand
             {
                 run.Close();
             }
-            if (parse.GetValue(json)) context.WriteJson(new { runFolder = folder.FullName, problems });
-            else if (problems.Count == 0) context.Console.MarkupLine($"Rolled back the run in [bold]{Markup.Escape(folder.FullName)}[/].");
-            else foreach (var problem in problems) context.Console.MarkupLine($"[red]not rolled back[/] {Markup.Escape(problem)}");
-            return problems.Count == 0 ? ExitCodes.Healthy : ExitCodes.Findings;
+            if (parse.GetValue(json)) context.WriteJson(new { runFolder = folder.FullName, restored = result.Restored, problems = result.Problems });
+            else
+            {
+                foreach (var line in result.Restored) context.Console.MarkupLine($"[green]rolled back[/] {Markup.Escape(line)}");
+                foreach (var problem in result.Problems) context.Console.MarkupLine($"[red]not rolled back[/] {Markup.Escape(problem)}");
+                if (result.Restored.Count == 0 && result.Problems.Count == 0)
+                    context.Console.WriteLine("Nothing to roll back: everything this run changed is already back.");
+                if (run.Journal.RegistryFiles.Count > 0)
+                    context.Console.MarkupLine($"The run also wrote .reg files for the server; if they were imported, import their -undo.reg too ({Markup.Escape(folder.FullName)}).");
+            }
+            return result.Problems.Count == 0 ? ExitCodes.Healthy : ExitCodes.Findings;
         });
         return rollback;
     }
@@ -186,6 +205,8 @@ public static class RepairCommand
         Func<IMachineSource>? openSnapshot = snapshotPath is null ? null : () => MachineSource.Open(snapshotPath);
         if (image is not null)
         {
+            if (File.Exists(image.FullName))
+                throw new UserInputException($"{image.FullName} is a file: --image is a folder laid out like the server's system drive (a mounted disk), never a bundle or snapshot");
             if (!image.Exists) throw new UserInputException($"no such image folder: {image.FullName}");
             try
             {
@@ -211,12 +232,16 @@ public static class RepairCommand
         return Scanner.Scan(source);
     }
 
-    private static bool Confirm(CliContext context, RepairPlan plan, IRepairTarget target, int changes)
+    private static bool Confirm(CliContext context, RepairPlan plan, IRepairTarget target)
     {
         if (!context.Interactive || Console.IsInputRedirected)
             throw new UserInputException("'repair apply' asks before changing anything; with no terminal to ask on, give --yes");
         PrintPlan(context.ErrorConsole, plan, null);
-        context.Error.Write($"Apply {changes} change(s) to {target.Description}? Each is backed up first. [y/N] ");
+        var preview = RepairRunner.Preview(plan, target);
+        var changes = preview.Count(p => p.Verdict is null);
+        var refused = preview.Count(p => p.Verdict == StepOutcomeKind.Refused);
+        if (changes == 0) return true; // nothing will change: the run only reports what is skipped or refused
+        context.Error.Write($"Apply {changes} change(s) to {target.Description}{(refused > 0 ? $" ({refused} more cannot be made there)" : "")}? Each is backed up first. [y/N] ");
         var answer = Console.ReadLine()?.Trim();
         return answer is not null && (answer.Equals("y", StringComparison.OrdinalIgnoreCase) || answer.Equals("yes", StringComparison.OrdinalIgnoreCase));
     }
@@ -258,8 +283,13 @@ public static class RepairCommand
         {
             // What the changes made still need before services see them (the plan's script does this at its end).
             var made = ChangesMade(plan, result);
-            if (made.Any(s => s.NeedsReboot)) console.MarkupLine("[yellow]Reboot the server[/] for these changes to reach every service.");
-            else if (made.Any(s => s.NeedsIisRestart)) console.MarkupLine("[yellow]Restart IIS[/] (iisreset) for it to read the repaired keys and configuration.");
+            var regFiles = result.Outcomes.Any(o => o.Kind == RepairStepKind.Change && o.Outcome == StepOutcomeKind.Written);
+            if (made.Any(s => s.NeedsReboot))
+                console.MarkupLine(regFiles ? "[yellow]After importing the .reg files on the server, reboot it[/] for these changes to reach every service."
+                                            : "[yellow]Reboot the server[/] for these changes to reach every service.");
+            else if (made.Any(s => s.NeedsIisRestart))
+                console.MarkupLine(regFiles ? "[yellow]After importing the .reg files on the server, restart IIS[/] (iisreset)."
+                                            : "[yellow]Restart IIS[/] (iisreset) for it to read the repaired keys and configuration.");
         }
         if (result.RunFolder.Length > 0)
             console.MarkupLine($"Transcript, journal and backups in [bold]{Markup.Escape(result.RunFolder)}[/] ('keydoctor repair rollback' undoes the run).");
@@ -288,6 +318,9 @@ public static class RepairCommand
             console.MarkupLine($"[yellow]Needs a decision[/] {Markup.Escape(decision.Id)} {Markup.Escape(decision.Subject)}: {Markup.Escape(decision.Decision)}");
         if (plan.NeedsReboot) console.WriteLine("A reboot follows these changes.");
         else if (plan.NeedsIisRestart) console.WriteLine("IIS is restarted after these changes (iisreset).");
-        if (written is not null) console.MarkupLine($"Plan written to [bold]{Markup.Escape(written.FullName)}[/] (dry run unless run with -Apply; 'keydoctor repair apply' reads it too).");
+        if (written is not null)
+            console.MarkupLine(written.Extension.Equals(".json", StringComparison.OrdinalIgnoreCase)
+                ? $"Plan written to [bold]{Markup.Escape(written.FullName)}[/] ('keydoctor repair apply' carries it out)."
+                : $"Plan written to [bold]{Markup.Escape(written.FullName)}[/] (a dry run unless run with -Apply; 'keydoctor repair apply' reads it too).");
     }
 }

@@ -110,11 +110,13 @@ public sealed class ImageRepairTarget : IRepairTarget
     }
 
     /// <summary>Puts back every file an earlier run changed in this image (see <see cref="RepairRunner.Rollback"/>).</summary>
-    public IReadOnlyList<string> Rollback(RepairRun run, bool force)
+    public RollbackResult Rollback(RepairRun run, bool force)
     {
-        var problems = RepairRunner.Rollback(run, file => RestoreFromBackup(file, run, force));
+        if (!force && run.Journal.Target != Description)
+            throw new InvalidOperationException($"the run changed {run.Journal.Target}, not {Description}; give the folder it changed (--force if the same disk is mounted elsewhere now)");
+        var result = RepairRunner.Rollback(run, file => RestoreFromBackup(file, run, force));
         _scan = null;
-        return problems;
+        return result;
     }
 
     private ScanResult Scan()
@@ -150,9 +152,10 @@ public sealed class ImageRepairTarget : IRepairTarget
     private string? RestoreFromBackup(JournalFileBackup file, RepairRun run, bool force)
     {
         var local = LocalPath(file.Path);
-        if (!force && local is not null && file.Sha256After is { } after
-            && !Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(local))).Equals(after, StringComparison.OrdinalIgnoreCase))
-            return $"{file.Path} changed again after the repair; not overwriting it (use --force)";
+        if (!force && file.Sha256After is { } after
+            && (local is null || !Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(local))).Equals(after, StringComparison.OrdinalIgnoreCase)))
+            return local is null ? $"{file.Path} is gone since the repair; not restoring it (use --force)"
+                : $"{file.Path} changed again after the repair; not overwriting it (use --force)";
         if (!file.Existed)
         {
             if (local is not null) File.Delete(local);

@@ -43,9 +43,10 @@ public sealed class LiveRepairTarget(IPowerShellHost powerShell, Func<ScanResult
         var script = new StringBuilder()
             .AppendLine("$ErrorActionPreference = 'Stop'")
             .AppendLine($"$Snapshot = '{(snapshot ?? "").Replace("'", "''")}'")
+            // The plan's backups go to C:\kd\backup\$RunId: one folder per run, named after the run folder.
+            .AppendLine($"$RunId = '{Path.GetFileName(run.Folder.TrimEnd(Path.DirectorySeparatorChar)).Replace("'", "''")}'")
             // The plan calls 'keydoctor'; use this very executable, whatever PATH says.
             .AppendLine($"Set-Alias keydoctor '{(Environment.ProcessPath ?? "keydoctor").Replace("'", "''")}'")
-            .AppendLine("New-Item -ItemType Directory -Force C:\\kd\\backup | Out-Null")
             .AppendLine(step.PowerShell)
             // Native commands (netsh, certutil, icacls) report failure only through their exit code.
             .AppendLine("if ($LASTEXITCODE) { exit $LASTEXITCODE }")

@@ -84,6 +84,18 @@ public sealed record RepairPlan
     public bool NeedsReboot => Steps.Any(s => s.NeedsReboot);
     public bool NeedsIisRestart => Steps.Any(s => s.NeedsIisRestart);
 
+    /// <summary>Consecutive steps about the same finding (the snapshot of the whole machine is a group of its own).</summary>
+    internal static List<List<RepairStep>> GroupByFinding(IReadOnlyList<RepairStep> steps)
+    {
+        var groups = new List<List<RepairStep>>();
+        foreach (var step in steps)
+        {
+            if (groups.Count > 0 && groups[^1][0].FindingId == step.FindingId && groups[^1][0].Subject == step.Subject) groups[^1].Add(step);
+            else groups.Add([step]);
+        }
+        return groups;
+    }
+
     private static RepairDecision ToDecision(Finding finding) =>
         new(finding.Id, finding.Subject, finding.Fix?.Summary ?? finding.Message, finding.Fix?.Risk, finding.Fix?.PowerShell);
 
@@ -131,33 +143,70 @@ public sealed record RepairPlan
         if (plan.Version > FormatVersion)
             throw new MalformedDataException(FormatName, 0, $"plan version {plan.Version} is newer than this keydoctor understands ({FormatVersion})");
         if (plan.Steps is null || plan.NeedsDecision is null) throw new MalformedDataException(FormatName, 0, "plan has no steps list");
+        // Every step says what it does; one that does not cannot be carried out, nor its place in the order trusted.
+        if (plan.Steps.FirstOrDefault(s => s.Action is null || s.FindingId is null || s.Subject is null || s.PowerShell is null) is { } bad)
+            throw new MalformedDataException(FormatName, 0, $"step {bad.Order} has no action, finding, subject or PowerShell");
+        if (!plan.Steps.Select(s => s.Order).SequenceEqual(Enumerable.Range(1, plan.Steps.Count)))
+            throw new MalformedDataException(FormatName, 0, "steps are not numbered 1, 2, 3, ... in order");
         return plan;
     }
 
-    /// <summary>The plan as a PowerShell script: dry run by default (each change runs only with -Apply).</summary>
+    /// <summary>
+    /// The plan as a PowerShell script: a dry run by default (with -Apply it makes the changes). Each finding's steps
+    /// run together: backup, change, check; when one of them fails, that finding's rollback runs and the script
+    /// stops (earlier findings stay fixed: they passed their checks). 'keydoctor repair apply' goes further and
+    /// rolls back the whole run.
+    /// </summary>
     public string ToPowerShell()
     {
         var script = new StringBuilder()
             .AppendLine("# KeyDoctor repair plan")
             .AppendLine($"# Generated from a scan of {Source ?? "a machine"}. Review every step before running it.")
-            .AppendLine("# Dry run by default: run with -Apply to make the changes. Steps stop at the first failure.")
-            .AppendLine("# 'keydoctor repair apply' runs the same plan with a transcript and rolls back on the first failed check.")
-            .AppendLine($"param([switch]$Apply, [string]$Snapshot = '{(Snapshot ?? "").Replace("'", "''")}')")
+            .AppendLine("# Dry run by default: run with -Apply to make the changes. For each finding: backup, change, check;")
+            .AppendLine("# if any of them fails, that finding's rollback runs and the script stops.")
+            .AppendLine("# 'keydoctor repair apply' runs the same plan with a transcript and rolls back the whole run on a failed check.")
+            .AppendLine($"param([switch]$Apply, [string]$Snapshot = '{(Snapshot ?? "").Replace("'", "''")}', [string]$RunId = (Get-Date -Format 'yyyyMMdd-HHmmss'))")
             .AppendLine("$ErrorActionPreference = 'Stop'")
-            .AppendLine("New-Item -ItemType Directory -Force C:\\kd\\backup | Out-Null")
             .AppendLine();
-        foreach (var step in Steps)
+        foreach (var group in GroupByFinding(Steps))
         {
-            script.AppendLine($"# --- Step {step.Order}: {step.Kind} for {step.FindingId} {step.Subject}")
-                  .AppendLine($"# {step.Title}");
-            if (step.Risk is not null) script.AppendLine($"# Risk: {step.Risk}");
-            if (step.Cmd is not null)
-                foreach (var line in step.Cmd.Split('\n')) script.AppendLine($"#   cmd: {line}");
-            var guard = step.Kind is RepairStepKind.Change or RepairStepKind.Rollback;
-            if (guard) script.AppendLine("if ($Apply) {");
-            foreach (var line in step.PowerShell.Split('\n')) script.AppendLine((guard ? "    " : "") + line);
-            if (guard) script.AppendLine("} else { Write-Host \"dry run: step " + step.Order + " not applied\" }");
-            script.AppendLine();
+            var first = group[0];
+            // Goes inside double-quoted PowerShell strings: no expansion, no early end.
+            var label = $"{first.FindingId} {first.Subject}".Replace("`", "``", StringComparison.Ordinal)
+                .Replace("$", "`$", StringComparison.Ordinal).Replace("\"", "'", StringComparison.Ordinal);
+            script.AppendLine($"# === {label}: step{(group.Count > 1 ? $"s {first.Order}-{group[^1].Order}" : $" {first.Order}")}");
+            foreach (var step in group)
+            {
+                script.AppendLine($"# Step {step.Order} ({step.Kind}): {step.Title}");
+                if (step.Risk is not null) script.AppendLine($"#   Risk: {step.Risk}");
+                if (step.Cmd is not null)
+                    foreach (var line in step.Cmd.Split('\n')) script.AppendLine($"#   cmd: {line}");
+            }
+            script.AppendLine("if ($Apply) {");
+            var work = group.Where(s => s.Kind != RepairStepKind.Rollback).ToList();
+            var rollbacks = group.Where(s => s.Kind == RepairStepKind.Rollback).ToList();
+            var indent = rollbacks.Count > 0 ? "        " : "    ";
+            if (rollbacks.Count > 0) script.AppendLine("    try {");
+            foreach (var step in work)
+            {
+                script.AppendLine($"{indent}# Step {step.Order}: {step.Kind}").AppendLine($"{indent}$global:LASTEXITCODE = 0");
+                foreach (var line in step.PowerShell.Split('\n')) script.AppendLine(indent + line);
+                // Native commands (reg, netsh, certutil, icacls) report failure only through their exit code.
+                script.AppendLine($"{indent}if ($LASTEXITCODE) {{ throw \"step {step.Order} failed with exit code $LASTEXITCODE\" }}");
+            }
+            if (rollbacks.Count > 0)
+            {
+                script.AppendLine("    } catch {")
+                      .AppendLine($"        Write-Warning \"{label}: $($_.Exception.Message); putting back what its steps changed\"");
+                foreach (var step in rollbacks)
+                {
+                    script.AppendLine($"        # Step {step.Order}: {step.Kind}");
+                    foreach (var line in step.PowerShell.Split('\n')) script.AppendLine("        " + line);
+                }
+                script.AppendLine("        throw").AppendLine("    }");
+            }
+            script.AppendLine($"}} else {{ Write-Host \"dry run: {label} (step{(group.Count > 1 ? $"s {first.Order}-{group[^1].Order}" : $" {first.Order}")}) not applied\" }}")
+                  .AppendLine();
         }
         if (NeedsReboot) script.AppendLine("# A reboot is needed for these changes to reach every service.");
         else if (NeedsIisRestart) script.AppendLine("if ($Apply) { iisreset }");

@@ -35,7 +35,9 @@ public static partial class RepairPlanner
     private static readonly string[] Order =
         ["KD1004", "KD1001", "KD1003", "KD1002", "KD3001", "KD2008", "KD2002", "KD2009", "KD2003", "KD2001", "KD2007", "KD2004", "KD2005", "KD2006"];
 
-    private const string BackupRoot = @"C:\kd\backup";
+    // Each run backs up into its own folder ($RunId: the script's parameter, or the run folder's name under
+    // 'repair apply'), so a second run never mixes its backups with the first's. cmd comments say %RUNID%.
+    private const string BackupRoot = @"C:\kd\backup\$RunId";
 
     /// <summary>The finding id of the steps that serve every finding (the snapshot before anything changes).</summary>
     public const string WholeMachine = "all";
@@ -68,12 +70,13 @@ public static partial class RepairPlanner
         void Add(RepairStepKind kind, Finding finding, string title, string powerShell, RepairAction action, string? cmd = null,
                  string? risk = null, bool reboot = false, bool iis = false) =>
             steps.Add(new RepairStep(steps.Count + 1, kind, finding.Id, finding.Subject, title, powerShell)
-            { Cmd = cmd, Risk = risk, NeedsReboot = reboot, NeedsIisRestart = iis, Action = action });
+            { Cmd = cmd is null ? null : CmdPath(cmd), Risk = risk, NeedsReboot = reboot, NeedsIisRestart = iis, Action = action });
 
         steps.Add(new RepairStep(1, RepairStepKind.Backup, WholeMachine, "the whole machine",
-            "Snapshot the server before anything changes (key stores, hives, IIS configuration)", $@"keydoctor snapshot -o {BackupRoot}\before-repair.zip")
+            "Snapshot the server before anything changes (key stores, hives, IIS configuration)",
+            $@"New-Item -ItemType Directory -Force ""{BackupRoot}"" | Out-Null" + "\n" + $@"keydoctor snapshot -o ""{BackupRoot}\before-repair.zip""")
         {
-            Cmd = $@"keydoctor snapshot -o {BackupRoot}\before-repair.zip",
+            Cmd = CmdPath($@"keydoctor snapshot -o ""{BackupRoot}\before-repair.zip"""),
             Action = new SnapshotAction(),
         });
 
@@ -93,8 +96,10 @@ public static partial class RepairPlanner
             Add(RepairStepKind.Change, finding, change.Title, change.PowerShell, change.Action, change.Cmd, fix.Risk, fix.NeedsReboot, fix.NeedsIisRestart);
             if (accepted) steps[^1] = steps[^1] with { Title = $"{change.Title} (accepted with --accept {finding.Id})" };
             Add(RepairStepKind.Verify, finding, $"Check that {finding.Id} is gone",
-                $@"keydoctor collect -o {BackupRoot}\after-{finding.Id}.zip" + "\n" +
-                $@"$verify = keydoctor scan {BackupRoot}\after-{finding.Id}.zip --json | ConvertFrom-Json" + "\n" +
+                $@"$after = ""{group}\after.zip""; Remove-Item -LiteralPath $after -ErrorAction SilentlyContinue" + "\n" +
+                "keydoctor snapshot -o $after\n" +
+                "$verify = keydoctor scan $after --json | ConvertFrom-Json\n" +
+                "if ($LASTEXITCODE -ge 2) { throw 'the check could not read the server' } else { $global:LASTEXITCODE = 0 } # 1 = other findings\n" +
                 $"if ($verify.findings | Where-Object {{ $_.id -eq '{finding.Id}' -and $_.subject -eq '{Quote(finding.Subject)}' }}) {{ throw '{finding.Id} is still there' }}",
                 new VerifyFindingGoneAction(finding.Id, finding.Subject));
             if (change.Rollback is { } rollback) Add(RepairStepKind.Rollback, finding, rollback.Title, rollback.PowerShell, rollback.Action, rollback.Cmd);
@@ -123,13 +128,13 @@ public static partial class RepairPlanner
                 return FileChange(action, group, fix.Summary, $"& $env:windir\\system32\\inetsrv\\appcmd.exe {appcmd}", $"%windir%\\system32\\inetsrv\\appcmd {appcmd}");
             }
             case "KD2004" when finding.Properties.TryGetValue("replacementThumbprint", out var replacement):
-                return RegistryChange(finding, state, replacement, fix, options);
+                return RegistryChange(finding, state, replacement, fix, options, group);
             case "KD2001" when finding.Properties.ContainsKey("keyFile"):
-                return KeyLinkChange(finding, state, fix, options);
+                return KeyLinkChange(finding, state, fix, options, group);
             case "KD1001" when finding.Properties.TryGetValue("likelyOriginalGuid", out var original):
-                return MachineGuidChange(finding, original, fix, options);
+                return MachineGuidChange(finding, original, fix, options, group);
         }
-        var (backup, rollback) = LiveBackupAndRollback(finding, options);
+        var (backup, rollback) = LiveBackupAndRollback(finding, options, group);
         var unattended = Unattended(fix.PowerShell!);
         var inputs = InputFile().Matches(fix.PowerShell!).Select(m => m.Value.TrimEnd('.', ',', ';'))
             .SelectMany(path => path.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase) ? [path, path + ".password"] : new[] { path })
@@ -174,16 +179,16 @@ public static partial class RepairPlanner
     private static string BackupPowerShell(string path, string group)
     {
         var name = WindowsPaths.FileName(path);
-        return $"New-Item -ItemType Directory -Force '{Quote(group)}' | Out-Null\n" +
-               $"if (Test-Path -LiteralPath \"$env:SystemDrive\\{path}\") {{ Copy-Item -LiteralPath \"$env:SystemDrive\\{path}\" '{Quote(group)}\\{Quote(name)}' -Force }} " +
-               $"else {{ New-Item -ItemType File -Force '{Quote(group)}\\{Quote(name)}.absent' | Out-Null }}";
+        return $"New-Item -ItemType Directory -Force \"{group}\" | Out-Null\n" +
+               $"if (Test-Path -LiteralPath \"$env:SystemDrive\\{path}\") {{ Copy-Item -LiteralPath \"$env:SystemDrive\\{path}\" \"{group}\\{name}\" -Force }} " +
+               $"else {{ New-Item -ItemType File -Force \"{group}\\{name}.absent\" | Out-Null }}";
     }
 
     private static string RollbackPowerShell(string path, string group)
     {
         var name = WindowsPaths.FileName(path);
-        return $"if (Test-Path -LiteralPath '{Quote(group)}\\{Quote(name)}.absent') {{ Remove-Item -LiteralPath \"$env:SystemDrive\\{path}\" -Force -ErrorAction SilentlyContinue }} " +
-               $"else {{ Copy-Item -LiteralPath '{Quote(group)}\\{Quote(name)}' \"$env:SystemDrive\\{path}\" -Force }}";
+        return $"if (Test-Path -LiteralPath \"{group}\\{name}.absent\") {{ Remove-Item -LiteralPath \"$env:SystemDrive\\{path}\" -Force -ErrorAction SilentlyContinue }} " +
+               $"else {{ Copy-Item -LiteralPath \"{group}\\{name}\" \"$env:SystemDrive\\{path}\" -Force }}";
     }
 
     private static string RestorePowerShell(RestoreFromSnapshotAction restore, RepairPlanOptions options)
@@ -243,13 +248,13 @@ public static partial class RepairPlanner
     }
 
     /// <summary>KD2004 with a replacement certificate: the binding's SslCertHash, as .reg text with its undo.</summary>
-    private static Change RegistryChange(Finding finding, MachineState state, string replacement, Fix fix, RepairPlanOptions options)
+    private static Change RegistryChange(Finding finding, MachineState state, string replacement, Fix fix, RepairPlanOptions options, string group)
     {
         var binding = state.HttpSysBindings.First(b => b.Endpoint == finding.Properties["endpoint"]);
         var key = $@"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\{HttpSysBindingListName(binding.Kind)}\{binding.Endpoint}";
         string Reg(string hash) => RegText(key, "SslCertHash", Convert.FromHexString(hash));
         var action = new RegistryChangeAction($"HTTP.sys binding {binding.Endpoint}: SslCertHash {binding.CertificateHash} -> {replacement}", Reg(replacement), Reg(binding.CertificateHash!));
-        var (backup, rollback) = LiveBackupAndRollback(finding, options);
+        var (backup, rollback) = LiveBackupAndRollback(finding, options, group);
         return new Change(fix.Summary, fix.PowerShell!, fix.Cmd, action,
             backup! with { Action = new LiveOnlyAction("reg export of the HTTP.sys parameters; on an image the undo .reg is written with the change") },
             rollback! with { Action = new LiveOnlyAction("reg import of the saved HTTP.sys parameters; on an image import the undo .reg") });
@@ -261,7 +266,7 @@ public static partial class RepairPlanner
     /// holds, Microsoft's enhanced RSA and AES provider, which opens every CryptoAPI RSA machine container); the undo
     /// .reg holds the Blob as it was.
     /// </summary>
-    private static Change KeyLinkChange(Finding finding, MachineState state, Fix fix, RepairPlanOptions options)
+    private static Change KeyLinkChange(Finding finding, MachineState state, Fix fix, RepairPlanOptions options, string group)
     {
         var thumbprint = finding.Properties["thumbprint"];
         var store = finding.Properties["store"];
@@ -274,7 +279,7 @@ public static partial class RepairPlanner
         var key = $@"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\SystemCertificates\{store}\Certificates\{stored.KeyName}";
         var action = new RegistryChangeAction($"certificate {thumbprint}: key link to container {link.ContainerName} ({finding.Properties["keyFile"]})",
             RegText(key, "Blob", relinked), RegText(key, "Blob", original));
-        var (backup, rollback) = LiveBackupAndRollback(finding, options);
+        var (backup, rollback) = LiveBackupAndRollback(finding, options, group);
         return new Change(fix.Summary, fix.PowerShell!, fix.Cmd, action,
             backup! with { Action = new LiveOnlyAction("reg export of the certificate stores; on an image the undo .reg is written with the change") },
             rollback! with { Action = new LiveOnlyAction("reg import of the saved certificate stores; on an image import the undo .reg") });
@@ -284,14 +289,15 @@ public static partial class RepairPlanner
     /// KD1001 accepted: MachineGuid set back to the GUID most key files carry. The reboot the fix ends with is left to
     /// the end of the run (the plan says a reboot is needed), so the check after the change can still run.
     /// </summary>
-    private static Change MachineGuidChange(Finding finding, string original, Fix fix, RepairPlanOptions options)
+    private static Change MachineGuidChange(Finding finding, string original, Fix fix, RepairPlanOptions options, string group)
     {
         const string key = @"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Cryptography";
         string Reg(string guid) => RegExportWriter.ToText(new WritableKey("value").SetString("MachineGuid", guid), key, recursive: false);
         var action = new RegistryChangeAction($"MachineGuid {finding.Subject} -> {original}", Reg(original), Reg(finding.Subject));
-        var powerShell = string.Join("\n", fix.PowerShell!.Split('\n').Where(line => !line.StartsWith("Restart-Computer", StringComparison.Ordinal)));
-        var (backup, rollback) = LiveBackupAndRollback(finding, options);
-        return new Change(fix.Summary, powerShell, fix.Cmd, action,
+        string WithoutReboot(string lines, string reboot) =>
+            string.Join("\n", lines.Split('\n').Where(line => !line.StartsWith(reboot, StringComparison.OrdinalIgnoreCase)));
+        var (backup, rollback) = LiveBackupAndRollback(finding, options, group);
+        return new Change($"Put the original MachineGuid {original} back", WithoutReboot(fix.PowerShell!, "Restart-Computer"), WithoutReboot(fix.Cmd!, "shutdown"), action,
             backup! with { Action = new LiveOnlyAction("reg export of the Cryptography key; on an image the undo .reg is written with the change") },
             rollback! with { Action = new LiveOnlyAction("reg import of the saved Cryptography key; on an image import the undo .reg") });
     }
@@ -329,23 +335,35 @@ public static partial class RepairPlanner
         };
     }
 
-    private static (StepText? Backup, StepText? Rollback) LiveBackupAndRollback(Finding finding, RepairPlanOptions options)
+    /// <summary>
+    /// The live backup and rollback of a change, each in the finding's own folder under C:\kd\backup (so a second
+    /// finding's backup never overwrites the first's). Key folders are copied with robocopy /B /COPY:DATSO so the
+    /// key files' ACLs come back too, and mirrored back so a container the change created goes again.
+    /// </summary>
+    private static (StepText? Backup, StepText? Rollback) LiveBackupAndRollback(Finding finding, RepairPlanOptions options, string group)
     {
         var live = new LiveOnlyAction(LiveOnlyReason(finding.Id, options.Snapshot is not null));
+        var folder = $"New-Item -ItemType Directory -Force \"{group}\" | Out-Null\n";
+        const string robocopyOk = "if ($LASTEXITCODE -lt 8) { $global:LASTEXITCODE = 0 } # robocopy: 0-7 mean success";
+        const string machineKeys = @"%ProgramData%\Microsoft\Crypto\RSA\MachineKeys";
+        const string psMachineKeys = @"$env:ProgramData\Microsoft\Crypto\RSA\MachineKeys";
         return finding.Id switch
         {
-            "KD1001" => (new StepText("Save the Cryptography key", $@"reg export HKLM\SOFTWARE\Microsoft\Cryptography {BackupRoot}\Cryptography.reg /y", $@"reg export HKLM\SOFTWARE\Microsoft\Cryptography {BackupRoot}\Cryptography.reg /y", live),
-                         new StepText("Put the MachineGuid back as it was", $@"reg import {BackupRoot}\Cryptography.reg", $@"reg import {BackupRoot}\Cryptography.reg", live)),
-            "KD1004" => (new StepText("Save the MachineKeys ACL", $"icacls \"$env:ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys\" /save {BackupRoot}\\MachineKeys.acl", $"icacls \"%ProgramData%\\Microsoft\\Crypto\\RSA\\MachineKeys\" /save {BackupRoot}\\MachineKeys.acl", live),
-                         new StepText("Restore the saved ACL", $"icacls \"$env:ProgramData\\Microsoft\\Crypto\\RSA\" /restore {BackupRoot}\\MachineKeys.acl", $"icacls \"%ProgramData%\\Microsoft\\Crypto\\RSA\" /restore {BackupRoot}\\MachineKeys.acl", live)),
-            "KD2004" or "KD2006" => (new StepText("Save the HTTP.sys SSL bindings", $"netsh http show sslcert > {BackupRoot}\\sslcert.txt\nreg export HKLM\\SYSTEM\\CurrentControlSet\\Services\\HTTP\\Parameters {BackupRoot}\\http.reg /y", $"reg export HKLM\\SYSTEM\\CurrentControlSet\\Services\\HTTP\\Parameters {BackupRoot}\\http.reg /y", live),
-                         new StepText("Restore the HTTP.sys bindings", $"reg import {BackupRoot}\\http.reg\nRestart-Service HTTP -Force", $"reg import {BackupRoot}\\http.reg", live)),
-            "KD2005" or "KD3001" => (new StepText("Back up the IIS configuration", "& $env:windir\\system32\\inetsrv\\appcmd.exe add backup \"keydoctor-" + finding.Id + "\"", "%windir%\\system32\\inetsrv\\appcmd add backup \"keydoctor-" + finding.Id + "\"", live),
-                         new StepText("Restore the IIS configuration", "& $env:windir\\system32\\inetsrv\\appcmd.exe restore backup \"keydoctor-" + finding.Id + "\"", "%windir%\\system32\\inetsrv\\appcmd restore backup \"keydoctor-" + finding.Id + "\"", live)),
-            "KD1002" or "KD1003" or "KD2008" or "KD2002" or "KD2003" or "KD2009" or "KD2001" =>
+            "KD1001" => (new StepText("Save the Cryptography key", $@"{folder}reg export HKLM\SOFTWARE\Microsoft\Cryptography ""{group}\Cryptography.reg"" /y", $@"reg export HKLM\SOFTWARE\Microsoft\Cryptography ""{group}\Cryptography.reg"" /y", live),
+                         new StepText("Put the MachineGuid back as it was", $@"reg import ""{group}\Cryptography.reg""", $@"reg import ""{group}\Cryptography.reg""", live)),
+            "KD1004" => (new StepText("Save the MachineKeys ACL", $"{folder}icacls \"{psMachineKeys}\" /save \"{group}\\MachineKeys.acl\"", $"icacls \"{machineKeys}\" /save \"{group}\\MachineKeys.acl\"", live),
+                         new StepText("Restore the saved ACL", $"icacls \"$env:ProgramData\\Microsoft\\Crypto\\RSA\" /restore \"{group}\\MachineKeys.acl\"", $"icacls \"%ProgramData%\\Microsoft\\Crypto\\RSA\" /restore \"{group}\\MachineKeys.acl\"", live)),
+            "KD2004" or "KD2006" => (new StepText("Save the HTTP.sys SSL bindings", $"{folder}netsh http show sslcert > \"{group}\\sslcert.txt\"\nreg export HKLM\\SYSTEM\\CurrentControlSet\\Services\\HTTP\\Parameters \"{group}\\http.reg\" /y", $"reg export HKLM\\SYSTEM\\CurrentControlSet\\Services\\HTTP\\Parameters \"{group}\\http.reg\" /y", live),
+                         new StepText("Restore the HTTP.sys bindings", $"reg import \"{group}\\http.reg\"\nRestart-Service HTTP -Force", $"reg import \"{group}\\http.reg\"", live)),
+            "KD1002" or "KD1003" or "KD2008" or "KD2002" or "KD2003" or "KD2009" or "KD2001" or "KD3001" =>
                 (new StepText("Save the certificate stores and key folder" + (KeyToExport(finding) is { } exported ? $", and export the key set of {exported} while it is readable" : ""),
-                    ExportPowerShell(finding) + $"Copy-Item \"$env:ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys\" {BackupRoot}\\MachineKeys -Recurse -Force\nreg export HKLM\\SOFTWARE\\Microsoft\\SystemCertificates {BackupRoot}\\SystemCertificates.reg /y", $"robocopy \"%ProgramData%\\Microsoft\\Crypto\\RSA\\MachineKeys\" {BackupRoot}\\MachineKeys /B /COPY:DATSO", live),
-                 new StepText("Put the key files and certificate stores back", $"Copy-Item {BackupRoot}\\MachineKeys\\* \"$env:ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys\" -Force\nreg import {BackupRoot}\\SystemCertificates.reg", $"robocopy {BackupRoot}\\MachineKeys \"%ProgramData%\\Microsoft\\Crypto\\RSA\\MachineKeys\" /B /COPY:DATSO\nreg import {BackupRoot}\\SystemCertificates.reg", live)),
+                    folder + ExportPowerShell(finding, group) +
+                    $"robocopy \"{psMachineKeys}\" \"{group}\\MachineKeys\" /E /B /COPY:DATSO /R:1 /W:1 /NP /NFL /NDL\n{robocopyOk}\n" +
+                    $"reg export HKLM\\SOFTWARE\\Microsoft\\SystemCertificates \"{group}\\SystemCertificates.reg\" /y",
+                    $"robocopy \"{machineKeys}\" \"{group}\\MachineKeys\" /E /B /COPY:DATSO\nreg export HKLM\\SOFTWARE\\Microsoft\\SystemCertificates \"{group}\\SystemCertificates.reg\" /y", live),
+                 new StepText("Put the key files and certificate stores back",
+                    $"robocopy \"{group}\\MachineKeys\" \"{psMachineKeys}\" /MIR /B /COPY:DATSO /R:1 /W:1 /NP /NFL /NDL\n{robocopyOk}\nreg import \"{group}\\SystemCertificates.reg\"",
+                    $"robocopy \"{group}\\MachineKeys\" \"{machineKeys}\" /MIR /B /COPY:DATSO\nreg import \"{group}\\SystemCertificates.reg\"", live)),
             _ => (null, null),
         };
     }
@@ -359,12 +377,14 @@ public static partial class RepairPlanner
     };
 
     // A key that cannot be read (the very damage being fixed) is no reason to stop: the file copy is the backup then.
-    private static string ExportPowerShell(Finding finding) => KeyToExport(finding) is { } container
-        ? $"keydoctor keys export '{Quote(container)}' -o '{BackupRoot}\\{finding.Id}-{SafeFileName(container)}.xml'\n" +
+    private static string ExportPowerShell(Finding finding, string group) => KeyToExport(finding) is { } container
+        ? $"keydoctor keys export '{Quote(container)}' -o \"{group}\\{SafeFileName(container)}.xml\"\n" +
           "if ($LASTEXITCODE) { Write-Warning 'the key set could not be exported (unreadable); the copy of the key folder is the backup'; $global:LASTEXITCODE = 0 }\n"
         : "";
 
     private static string SafeFileName(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
 
     private static string Quote(string text) => text.Replace("'", "''");
+
+    private static string CmdPath(string cmd) => cmd.Replace("$RunId", "%RUNID%", StringComparison.Ordinal);
 }

@@ -139,6 +139,9 @@ public sealed class RepairJournal
     public List<string> RegistryFiles { get; set; } = [];
 }
 
+/// <summary>What a rollback put back, and what it could not.</summary>
+public sealed record RollbackResult(IReadOnlyList<string> Restored, IReadOnlyList<string> Problems);
+
 /// <summary>The result of applying a plan.</summary>
 public sealed record RepairResult(IReadOnlyList<StepOutcome> Outcomes, string RunFolder)
 {
@@ -155,12 +158,24 @@ public sealed record RepairResult(IReadOnlyList<StepOutcome> Outcomes, string Ru
 /// </summary>
 public static class RepairRunner
 {
-    public static RepairResult Apply(RepairPlan plan, IRepairTarget target, RepairRun run, Action<StepOutcome>? progress = null)
+    /// <summary>Refuses a target that is not the machine the plan was made for (checked before anything is written).</summary>
+    public static void EnsureSameMachine(RepairPlan plan, IRepairTarget target)
     {
         if (plan.MachineGuid is { } planned && target.MachineGuid is { } actual && !planned.Equals(actual, StringComparison.OrdinalIgnoreCase)
             && !string.Equals(plan.MachineGuidAfter, actual, StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"the plan was made for MachineGuid {planned}, but {target.Description} has {actual}; make a new plan for it");
+    }
 
+    /// <summary>What a run will do with each finding of a plan, decided before it changes anything.</summary>
+    public static IReadOnlyList<(RepairStep Change, StepOutcomeKind? Verdict, string? Reason)> Preview(RepairPlan plan, IRepairTarget target) =>
+        Group(plan.Steps).Select(group =>
+            !target.IsFindingPresent(group.Change.FindingId, group.Change.Subject) ? (group.Change, StepOutcomeKind.Skipped, "the finding is no longer there")
+            : target.CannotApply(group.Change) is { } reason ? (group.Change, StepOutcomeKind.Refused, reason)
+            : (group.Change, (StepOutcomeKind?)null, (string?)null)).ToList();
+
+    public static RepairResult Apply(RepairPlan plan, IRepairTarget target, RepairRun run, Action<StepOutcome>? progress = null)
+    {
+        EnsureSameMachine(plan, target);
         var outcomes = new List<StepOutcome>();
         void Record(StepOutcome outcome)
         {
@@ -173,24 +188,12 @@ public static class RepairRunner
         StepOutcome Outcome(RepairStep step, StepOutcomeKind kind, string detail) =>
             new(step.Order, step.Kind, step.FindingId, step.Subject, kind, detail);
 
-        var groups = Group(plan.Steps);
-        var todo = new List<FindingSteps>();
-        foreach (var group in groups)
-        {
-            if (!target.IsFindingPresent(group.Change.FindingId, group.Change.Subject))
-            {
-                Record(Outcome(group.Change, StepOutcomeKind.Skipped, "the finding is no longer there"));
-                continue;
-            }
-            if (target.CannotApply(group.Change) is { } reason)
-            {
-                Record(Outcome(group.Change, StepOutcomeKind.Refused, reason));
-                continue;
-            }
-            todo.Add(group);
-        }
+        // Decide first (so nothing is written when nothing is to be done), record in plan order as the run goes.
+        var verdicts = Preview(plan, target).ToDictionary(v => v.Change.Order);
+        var todo = Group(plan.Steps).Where(g => verdicts[g.Change.Order].Verdict is null).ToList();
         if (todo.Count == 0)
         {
+            foreach (var (change, verdict, reason) in verdicts.Values) Record(Outcome(change, verdict!.Value, reason!));
             run.Log("nothing to change");
             return new RepairResult(outcomes, run.Folder);
         }
@@ -199,8 +202,13 @@ public static class RepairRunner
             if (!RunStep(snapshot, rollingBack: false)) return new RepairResult(outcomes, run.Folder);
 
         var applied = new List<FindingSteps>();
-        foreach (var group in todo)
+        foreach (var group in Group(plan.Steps))
         {
+            if (verdicts[group.Change.Order] is { Verdict: { } decided, Reason: var why })
+            {
+                Record(Outcome(group.Change, decided, why!));
+                continue;
+            }
             // An earlier change may have fixed this one too (the MachineGuid put back finds the IIS container again).
             if (applied.Count > 0 && !target.IsFindingPresent(group.Change.FindingId, group.Change.Subject))
             {
@@ -262,9 +270,10 @@ public static class RepairRunner
     /// Puts back every file an earlier run changed, newest first, from its journal. A file changed again since the
     /// run (its hash is no longer the one the run left) is not overwritten unless <paramref name="force"/>.
     /// </summary>
-    public static IReadOnlyList<string> Rollback(RepairRun run, Func<JournalFileBackup, string?> restore)
+    public static RollbackResult Rollback(RepairRun run, Func<JournalFileBackup, string?> restore)
     {
         var problems = new List<string>();
+        var restored = new List<string>();
         foreach (var file in Enumerable.Reverse(run.Journal.Files).Where(f => !f.RolledBack))
         {
             if (restore(file) is { } problem)
@@ -275,17 +284,19 @@ public static class RepairRunner
             file.RolledBack = true;
             run.SaveJournal();
             run.Log($"rolled back {file.Path}");
+            restored.Add(file.Existed ? $"put back {file.Path}" : $"removed {file.Path} (it did not exist before)");
         }
-        return problems;
+        return new RollbackResult(restored, problems);
     }
 
     /// <summary>
     /// Undoes an earlier run on the live server: the rollback steps of every change the journal records as done
     /// and not yet rolled back, newest first. Returns what could not be undone.
     /// </summary>
-    public static IReadOnlyList<string> RollbackLive(RepairPlan plan, IRepairTarget target, RepairRun run)
+    public static RollbackResult RollbackLive(RepairPlan plan, IRepairTarget target, RepairRun run)
     {
         var problems = new List<string>();
+        var restored = new List<string>();
         var done = run.Journal.Outcomes.Where(o => o.Kind == RepairStepKind.Change && o.Outcome == StepOutcomeKind.Done).ToList();
         var undone = run.Journal.Outcomes.Where(o => o.Kind == RepairStepKind.Rollback && o.Outcome == StepOutcomeKind.RolledBack)
             .Select(o => (o.FindingId, o.Subject)).ToHashSet();
@@ -308,13 +319,17 @@ public static class RepairRunner
                 {
                     outcome = new StepOutcome(rollback.Order, rollback.Kind, rollback.FindingId, rollback.Subject, StepOutcomeKind.Failed, ex.Message);
                 }
-                if (outcome.Outcome == StepOutcomeKind.Done) outcome = outcome with { Outcome = StepOutcomeKind.RolledBack };
+                if (outcome.Outcome == StepOutcomeKind.Done)
+                {
+                    outcome = outcome with { Outcome = StepOutcomeKind.RolledBack };
+                    restored.Add($"step {rollback.Order}: {rollback.Title}");
+                }
                 else problems.Add($"step {rollback.Order} ({rollback.FindingId} {rollback.Subject}): {outcome.Detail}");
                 run.Journal.Outcomes.Add(outcome);
                 run.SaveJournal();
             }
         }
-        return problems;
+        return new RollbackResult(restored, problems);
     }
 
     /// <summary>The steps of one finding: backups, the change, its check, and its rollbacks.</summary>

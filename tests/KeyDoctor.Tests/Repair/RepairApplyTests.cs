@@ -69,9 +69,25 @@ public sealed class RepairApplyTests : IDisposable
             foreach (var backup in Directory.GetFiles(Path.Combine(run, "backup")))
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(backup)); // key material, owner-only
 
+        // Another folder is not the image this run changed: refused, nothing written there, the real rollback intact.
+        var elsewhere = Directory.CreateDirectory(Path.Combine(_work, "elsewhere")).FullName;
+        var wrong = Cli.Run("repair", "rollback", run, "--image", elsewhere);
+        Assert.Equal(2, wrong.ExitCode);
+        Assert.Contains("not image " + elsewhere, wrong.Stderr);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(elsewhere));
+
         var rolledBack = Cli.Run("repair", "rollback", run, "--image", image.Root);
         Assert.True(rolledBack.ExitCode == 0, rolledBack.Stdout + rolledBack.Stderr);
+        Assert.Contains("rolled back put back ProgramData", rolledBack.Stdout);
         Assert.Equal(damaged, Tree(image.Root));
+        var again = Cli.Run("repair", "rollback", run, "--image", image.Root);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains("Nothing to roll back", again.Stdout);
+
+        // The journal tells the run in plan order.
+        var journal = RepairRun.Open(run);
+        Assert.Equal(journal.Journal.Outcomes.Select(o => o.Order).Order(), journal.Journal.Outcomes.Select(o => o.Order));
+        journal.Close();
     }
 
     [Fact]
@@ -222,6 +238,13 @@ public sealed class RepairApplyTests : IDisposable
         var refused = Apply(otherPlan, other, "run2");
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains("MachineGuid", refused.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(_work, "run2"))); // refused before anything was written
+
+        var zip = Path.Combine(_work, "a.zip");
+        File.WriteAllBytes(zip, [0x50, 0x4B]);
+        var notAFolder = Cli.Run("repair", "apply", otherPlan, "--image", zip, "--yes");
+        Assert.Equal(2, notAFolder.ExitCode);
+        Assert.Contains("is a file", notAFolder.Stderr);
     }
 
     [Fact]

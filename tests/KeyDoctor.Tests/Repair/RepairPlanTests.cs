@@ -55,7 +55,8 @@ public sealed partial class RepairPlanTests
         var plan = PlanFor(image);
         Assert.Equal([RepairStepKind.Backup, RepairStepKind.Backup, RepairStepKind.Change, RepairStepKind.Verify, RepairStepKind.Rollback],
                      plan.Steps.Select(s => s.Kind));
-        Assert.StartsWith("keydoctor snapshot", plan.Steps[0].PowerShell);
+        Assert.Contains("keydoctor snapshot -o \"C:\\kd\\backup\\$RunId\\before-repair.zip\"", plan.Steps[0].PowerShell);
+        Assert.Contains("%RUNID%", plan.Steps[0].Cmd);
         Assert.IsType<SnapshotAction>(plan.Steps[0].Action);
         var change = plan.Steps[2];
         Assert.Contains("netsh http update sslcert ipport=0.0.0.0:443 certhash=", change.PowerShell);
@@ -63,7 +64,7 @@ public sealed partial class RepairPlanTests
         Assert.Contains(@"[HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\SslBindingInfo\0.0.0.0:443]", registry.RegText);
         Assert.Contains("\"SslCertHash\"=hex:01,23,45,67,89,ab,cd,ef", registry.UndoRegText);
         Assert.Equal(new VerifyFindingGoneAction("KD2004", "0.0.0.0:443"), plan.Steps[3].Action);
-        Assert.Contains("reg import C:\\kd\\backup\\http.reg", plan.Steps[4].PowerShell);
+        Assert.Contains("reg import \"C:\\kd\\backup\\$RunId\\KD2004-2\\http.reg\"", plan.Steps[4].PowerShell);
         Assert.Equal(Enumerable.Range(1, plan.Steps.Count), plan.Steps.Select(s => s.Order));
     }
 
@@ -161,6 +162,8 @@ public sealed partial class RepairPlanTests
     [InlineData("{\"format\":\"keydoctor-repair-plan\",\"version\":99,\"steps\":[],\"needsDecision\":[]}")]
     [InlineData("<#KEYDOCTOR-PLAN\n{\"format\":\"keydoctor-repair-plan\"")]
     [InlineData("{\"format\":\"keydoctor-repair-plan\",\"steps\":[{\"order\":1,\"action\":{\"type\":\"formatDisk\"}}],\"needsDecision\":[]}")]
+    [InlineData("{\"format\":\"keydoctor-repair-plan\",\"steps\":[{\"order\":1,\"kind\":\"backup\",\"findingId\":\"all\",\"subject\":\"m\",\"title\":\"t\",\"powerShell\":\"x\"}],\"needsDecision\":[]}")]
+    [InlineData("{\"format\":\"keydoctor-repair-plan\",\"steps\":[{\"order\":2,\"kind\":\"backup\",\"findingId\":\"all\",\"subject\":\"m\",\"title\":\"t\",\"powerShell\":\"x\",\"action\":{\"type\":\"snapshot\"}}],\"needsDecision\":[]}")]
     public void ABadPlanIsAnInputErrorNotACrash(string text)
     {
         Assert.Throws<Formats.MalformedDataException>(() => RepairPlan.Parse(text));
@@ -176,6 +179,33 @@ public sealed partial class RepairPlanTests
         {
             File.Delete(file);
         }
+    }
+
+    /// <summary>
+    /// The script changes nothing without -Apply, and a finding's rollback runs only when one of its own steps fails
+    /// (inside the catch of its try), never after a change that passed its check.
+    /// </summary>
+    [Fact]
+    public void TheScriptIsADryRunAndRollsBackOnlyWhatFailed()
+    {
+        using var image = RepairScenarios.ByFinding["KD2005"]();
+        var plan = PlanFor(image);
+        var lines = plan.ToPowerShell().Split('\n').Select(l => l.TrimEnd('\r')).TakeWhile(l => !l.StartsWith("<#KEYDOCTOR-PLAN", StringComparison.Ordinal)).ToList();
+        var depth = 0;
+        var inCatch = false;
+        foreach (var line in lines)
+        {
+            if (line.StartsWith("if ($Apply) {", StringComparison.Ordinal)) depth++;
+            if (line == "    } catch {") inCatch = true;
+            if (line.StartsWith("} else { Write-Host \"dry run:", StringComparison.Ordinal)) { depth--; inCatch = false; }
+            var isCode = line.Length > 0 && !line.TrimStart().StartsWith('#') && !line.StartsWith("param(", StringComparison.Ordinal)
+                         && !line.StartsWith("$ErrorActionPreference", StringComparison.Ordinal) && !line.StartsWith("if ($Apply)", StringComparison.Ordinal)
+                         && !line.StartsWith("} else", StringComparison.Ordinal);
+            if (isCode) Assert.True(depth == 1, $"runs without -Apply: {line}");
+            foreach (var rollback in plan.Steps.Where(s => s.Kind == RepairStepKind.Rollback))
+                if (line.Trim() == rollback.PowerShell.Split('\n')[0].Trim()) Assert.True(inCatch, $"rollback outside a catch: {line}");
+        }
+        Assert.Contains("[string]$RunId = (Get-Date -Format 'yyyyMMdd-HHmmss')", lines[5]);
     }
 
     [Fact]

@@ -53,11 +53,12 @@ public sealed class RepairRunnerTests : IDisposable
         run.Close();
 
         Assert.False(result.Failed);
-        string[] expected = ["keydoctor snapshot", "New-Item -ItemType Directory -Force 'C:\\kd\\backup\\KD2005", "appcmd.exe clear config"];
+        string[] expected = ["keydoctor snapshot -o \"C:\\kd\\backup\\$RunId\\before-repair.zip\"", "New-Item -ItemType Directory -Force \"C:\\kd\\backup\\$RunId\\KD2005", "appcmd.exe clear config"];
         Assert.Equal(expected.Length, shell.Scripts.Count); // the check runs in process, the rollback is not needed
         for (var i = 0; i < expected.Length; i++) Assert.Contains(expected[i], shell.Scripts[i]);
         Assert.StartsWith("$ErrorActionPreference = 'Stop'", shell.Scripts[0]);
         Assert.Contains("Set-Alias keydoctor", shell.Scripts[0]);
+        Assert.All(shell.Scripts, s => Assert.Contains("$RunId = 'live'", s)); // one backup folder per run, named after it
         Assert.All(shell.Scripts, s => Assert.Contains("if ($LASTEXITCODE) { exit $LASTEXITCODE }", s));
         Assert.Contains(result.Outcomes, o => o.Kind == RepairStepKind.Verify && o.Outcome == StepOutcomeKind.Done);
         Assert.Contains("appcmd.exe clear config", File.ReadAllText(Path.Combine(_work, "live", RepairRun.TranscriptFile)));
@@ -89,8 +90,8 @@ public sealed class RepairRunnerTests : IDisposable
         Assert.All(result.Outcomes.Where(o => o.Kind == RepairStepKind.Rollback), o => Assert.Equal(StepOutcomeKind.RolledBack, o.Outcome));
         var failedCheck = Assert.Single(result.Outcomes, o => o.Outcome == StepOutcomeKind.Failed);
         Assert.Equal(("KD2005", RepairStepKind.Verify), (failedCheck.FindingId, failedCheck.Kind));
-        Assert.Contains(shell.Scripts, s => s.Contains("else { Copy-Item -LiteralPath 'C:\\kd\\backup\\KD2005-", StringComparison.Ordinal));
-        Assert.Contains(shell.Scripts, s => s.Contains("reg import C:\\kd\\backup\\http.reg", StringComparison.Ordinal));
+        Assert.Contains(shell.Scripts, s => s.Contains("else { Copy-Item -LiteralPath \"C:\\kd\\backup\\$RunId\\KD2005-", StringComparison.Ordinal));
+        Assert.Contains(shell.Scripts, s => s.Contains("reg import \"C:\\kd\\backup\\$RunId\\KD2004-2\\http.reg\"", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -113,7 +114,9 @@ public sealed class RepairRunnerTests : IDisposable
         // The journal keeps what happened, and a later live rollback has nothing left to undo.
         var reopened = RepairRun.Open(Path.Combine(_work, "command"));
         Assert.Equal(result.Outcomes.Count, reopened.Journal.Outcomes.Count);
-        Assert.Empty(RepairRunner.RollbackLive(plan, target, reopened));
+        var again = RepairRunner.RollbackLive(plan, target, reopened);
+        Assert.Empty(again.Restored);
+        Assert.Empty(again.Problems);
         reopened.Close();
     }
 
