@@ -376,18 +376,17 @@ public static class IisInspector
             {
                 var site = key.SiteId is { } id ? config.Sites.FirstOrDefault(s => s.Id == id) : null;
                 var store = key.Properties.FirstOrDefault(p => p.Id == MetabasePropertyIds.SslStoreName)?.Value;
-                _findings.Add(Finding.Create(FindingCatalog.LegacySslCertificateHash, IisConfigFindings.LegacyHashSubject(key.Path),
-                    key.Path, thumbprint, site is null ? "" : $" (site '{site.Name}')") with
-                {
-                    Evidence = [At(path, property.Line, $"customMetadata/key[@path='{key.Path}']/property[@id='{property.Id}']", thumbprint)],
-                    Fix = IisConfigFindings.RemoveLegacySslProperties(key.Path),
-                });
-                if (lookup.CanFindCertificates)
-                {
-                    certificate = lookup.FindCertificate(thumbprint, store);
-                    if (certificate is null)
-                        _findings.Add(IisConfigFindings.LegacyCertificateNotInStore(key, thumbprint, store ?? "MY", path));
-                }
+                if (lookup.CanFindCertificates) certificate = lookup.FindCertificate(thumbprint, store);
+                // A hash naming a certificate that is gone is KD2005 (stale); only a live one is the KD2010 notice.
+                if (lookup.CanFindCertificates && certificate is null)
+                    _findings.Add(IisConfigFindings.LegacyCertificateNotInStore(key, thumbprint, store ?? "MY", path));
+                else
+                    _findings.Add(Finding.Create(FindingCatalog.LegacySslCertificateHash, IisConfigFindings.LegacyHashSubject(key.Path),
+                        key.Path, thumbprint, site is null ? "" : $" (site '{site.Name}')") with
+                    {
+                        Evidence = [At(path, property.Line, $"customMetadata/key[@path='{key.Path}']/property[@id='{property.Id}']", thumbprint)],
+                        Fix = IisConfigFindings.RemoveLegacySslProperties(key.Path),
+                    });
             }
             return new IisMetadataView(key.Path, key.SiteId, property.Id, property.Name, property.DataType, value,
                 property.IsSecure, property.Line, certificate);
