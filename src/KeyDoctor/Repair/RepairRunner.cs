@@ -62,7 +62,7 @@ public sealed class RepairRun
     {
         Folder = folder;
         Journal = journal;
-        _transcript = new StreamWriter(new FileStream(Path.Combine(folder, TranscriptFile), FileMode.Append, FileAccess.Write, FileShare.Read), new UTF8Encoding(false)) { AutoFlush = true };
+        _transcript = new StreamWriter(new FileStream(Path.Combine(folder, TranscriptFile), PrivateFile(FileMode.Append)), new UTF8Encoding(false)) { AutoFlush = true };
     }
 
     public string Folder { get; }
@@ -73,7 +73,7 @@ public sealed class RepairRun
     {
         if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
             throw new IOException($"{folder} exists and is not empty; choose another run folder");
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(folder);
+        if (OperatingSystem.IsWindows()) CreateForCurrentUserOnly(folder);
         else Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var run = new RepairRun(folder, new RepairJournal { Target = target, PlanSource = planSource, StartedUtc = DateTimeOffset.UtcNow });
         run.SaveJournal();
@@ -96,15 +96,39 @@ public sealed class RepairRun
     {
         var path = Path.Combine(Folder, JournalFile);
         var temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(Journal, RepairJournal.Json));
-        File.Move(temp, path, overwrite: true);
+        using (var stream = new FileStream(temp, PrivateFile(FileMode.Create)))
+            stream.Write(JsonSerializer.SerializeToUtf8Bytes(Journal, RepairJournal.Json));
+        File.Move(temp, path, overwrite: true); // whole or not at all: a crash never leaves half a journal
+    }
+
+    // Everything in a run folder is owner-only: backups hold key files, the transcript what the steps printed.
+    private static FileStreamOptions PrivateFile(FileMode mode)
+    {
+        var options = new FileStreamOptions { Mode = mode, Access = FileAccess.Write, Share = FileShare.Read };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        return options;
+    }
+
+    /// <summary>A folder whose ACL grants the current user alone (inheritance off), like the files in it.</summary>
+    [System.Runtime.Versioning.SupportedOSPlatform("windows")]
+    private static void CreateForCurrentUserOnly(string folder)
+    {
+        var user = System.Security.Principal.WindowsIdentity.GetCurrent().User ?? throw new InvalidOperationException("no current user SID");
+        var security = new System.Security.AccessControl.DirectorySecurity();
+        security.SetAccessRuleProtection(isProtected: true, preserveInheritance: false);
+        security.AddAccessRule(new System.Security.AccessControl.FileSystemAccessRule(user, System.Security.AccessControl.FileSystemRights.FullControl,
+            System.Security.AccessControl.InheritanceFlags.ContainerInherit | System.Security.AccessControl.InheritanceFlags.ObjectInherit,
+            System.Security.AccessControl.PropagationFlags.None, System.Security.AccessControl.AccessControlType.Allow));
+        new DirectoryInfo(folder).Create(security);
     }
 
     /// <summary>Writes a file into the run folder, owner-only (backups and .reg files may hold key material).</summary>
     public string WritePrivateFile(string relative, ReadOnlySpan<byte> content)
     {
         var path = Path.Combine(Folder, relative);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var directory = Path.GetDirectoryName(path)!;
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory); // inherits the run folder's ACL
+        else Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         OwnerOnlyFile.WriteAllBytes(path, content);
         return path;
     }

@@ -66,8 +66,13 @@ public sealed class RepairApplyTests : IDisposable
         Assert.True(File.Exists(Path.Combine(run, "before-repair.zip")));
         Assert.Contains("KD1003", File.ReadAllText(Path.Combine(run, RepairRun.TranscriptFile)));
         if (!OperatingSystem.IsWindows())
-            foreach (var backup in Directory.GetFiles(Path.Combine(run, "backup")))
-                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(backup)); // key material, owner-only
+        {
+            // Key material and what the steps printed: owner-only, every file and folder of the run.
+            foreach (var file in Directory.GetFiles(run, "*", SearchOption.AllDirectories))
+                Assert.True(File.GetUnixFileMode(file) == (UnixFileMode.UserRead | UnixFileMode.UserWrite), file);
+            foreach (var folder in Directory.GetDirectories(run, "*", SearchOption.AllDirectories).Append(run))
+                Assert.True(File.GetUnixFileMode(folder) == (UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute), folder);
+        }
 
         // Another folder is not the image this run changed: refused, nothing written there, the real rollback intact.
         var elsewhere = Directory.CreateDirectory(Path.Combine(_work, "elsewhere")).FullName;
