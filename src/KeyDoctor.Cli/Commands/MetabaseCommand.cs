@@ -27,7 +27,10 @@ public static class MetabaseCommand
         var key = KeySetOption("--key",
             "The \"Microsoft Internet Information Server\" key set: AT_KEYEXCHANGE private key, and AT_SIGNATURE to verify signatures.");
         var reveal = new Option<bool>("--reveal") { Description = "Print the decrypted values instead of masking them." };
-        var password = new Option<string?>("--backup-password") { Description = "Password of a metabase backup, for password-salted (IcSb) values." };
+        var password = new Option<string?>("--backup-password-file")
+        {
+            Description = "File whose first line is the password of a metabase backup, for password-salted (IcSb) values (never on the command line, where the process list and shell history keep it).",
+        };
         var json = CommonOptions.Json();
         var command = new Command("decrypt", "Decrypt every secure property (IcDb) with the key set; values are masked unless --reveal.")
         {
@@ -36,7 +39,8 @@ public static class MetabaseCommand
         command.SetAction(parse =>
         {
             var keySet = KeySetConverter.Read(KeysCommand.ReadKeyFile(parse.GetValue(key)!));
-            var opened = MetabaseSecrets.Open(MetabaseXml.Read(parse.GetValue(file)!), keySet, parse.GetValue(password));
+            var opened = MetabaseSecrets.Open(MetabaseXml.Read(parse.GetValue(file)!), keySet,
+                parse.GetValue(password) is { } passwordFile ? SecretFiles.ReadFirstLine(passwordFile, "--backup-password-file") : null);
             var show = parse.GetValue(reveal);
             var salt = SaltText(opened);
             var values = opened.Secrets.Select(s => new

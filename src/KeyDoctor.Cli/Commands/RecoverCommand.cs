@@ -48,7 +48,7 @@ public static class RecoverCommand
             var user = ReadUserCredential(parse.GetValue(userSid), parse.GetValue(userPasswordFile), parse.GetValue(userHashFile));
             var domainKey = parse.GetValue(domainBackupKey) is { } keyFile ? ReadDomainBackupKey(keyFile) : null;
             var outputFolder = parse.GetValue(output)!;
-            var pfxPassword = parse.GetValue(passwordFile) is { } file ? ReadSecretLine(file, "--password-file") : AskPassword(context);
+            var pfxPassword = parse.GetValue(passwordFile) is { } file ? SecretFiles.ReadFirstLine(file, "--password-file") : AskPassword(context);
 
             using var machine = MachineSource.Open(parse.GetValue(source)!);
             var result = KeyRecovery.Recover(machine, selection, user, domainKey);
@@ -81,8 +81,8 @@ public static class RecoverCommand
         }
         if (!sid.StartsWith("S-1-", StringComparison.OrdinalIgnoreCase)) throw new UserInputException($"--user-sid '{sid}' is not a SID (S-1-5-21-...)");
         if ((passwordFile is null) == (hashFile is null)) throw new UserInputException("--user-sid needs exactly one of --user-password-file or --user-hash-file");
-        if (passwordFile is not null) return UserCredential.FromPassword(sid, ReadSecretLine(passwordFile, "--user-password-file"));
-        var hex = ReadSecretLine(hashFile!, "--user-hash-file").Trim();
+        if (passwordFile is not null) return UserCredential.FromPassword(sid, SecretFiles.ReadFirstLine(passwordFile, "--user-password-file"));
+        var hex = SecretFiles.ReadFirstLine(hashFile!, "--user-hash-file").Trim();
         byte[] hash;
         try { hash = Convert.FromHexString(hex); }
         catch (FormatException) { throw new UserInputException("--user-hash-file does not hold a hex hash"); }
@@ -113,18 +113,6 @@ public static class RecoverCommand
         {
             CryptographicOperations.ZeroMemory(content);
         }
-    }
-
-    private static string ReadSecretLine(string path, string option)
-    {
-        var info = new FileInfo(path);
-        if (!info.Exists) throw new UserInputException($"{option}: no such file {path}");
-        if (info.Length > MaxSecretFileLength) throw new UserInputException($"{option}: {path} is too large for a password file");
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        var line = reader.ReadLine();
-        if (string.IsNullOrEmpty(line)) throw new UserInputException($"{option}: {path} is empty");
-        return line;
     }
 
     private static string AskPassword(CliContext context)

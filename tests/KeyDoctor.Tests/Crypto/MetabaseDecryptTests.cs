@@ -288,7 +288,9 @@ public sealed class MetabaseDecryptTests : IDisposable
         var without = Cli.Run("metabase", "decrypt", "--key", keys, metabase, "--json");
         Assert.Equal(1, without.ExitCode);
         Assert.Contains("password-protected", without.Stdout);
-        var with = Cli.Run("metabase", "decrypt", "--key", keys, metabase, "--backup-password", "backup-pw", "--reveal", "--json");
+        var passwordFile = Path.Combine(_folder, "backup-password.txt");
+        File.WriteAllText(passwordFile, "backup-pw\n");
+        var with = Cli.Run("metabase", "decrypt", "--key", keys, metabase, "--backup-password-file", passwordFile, "--reveal", "--json");
         Assert.Contains("\"value\":\"svc-secret\"", with.Stdout.Replace(" ", ""));
     }
 
