@@ -21,7 +21,6 @@ public static class RecoverCommand
 {
     public const string ReportFileName = "recovery-report.json";
     public const string TextReportFileName = "recovery-report.txt";
-    private const long MaxSecretFileLength = 64 * 1024;
 
     public static Command Create(CliContext context)
     {
