@@ -86,7 +86,7 @@ public sealed class ImageRepairTarget : IRepairTarget
                 var edited = CustomMetadataEditor.RemoveProperties(File.ReadAllBytes(local), edit.KeyPath, edit.PropertyIds);
                 if (edited is null) return Done($"{edit.ConfigPath} has no such properties under {edit.KeyPath}", StepOutcomeKind.Skipped);
                 Write(edit.ConfigPath, edited, run);
-                return Done($"removed properties {string.Join(", ", edit.PropertyIds)} of customMetadata key {edit.KeyPath} from {edit.ConfigPath}");
+                return Done($"removed what there was of properties {string.Join(", ", edit.PropertyIds)} in customMetadata key {edit.KeyPath} of {edit.ConfigPath}");
             }
             case RegistryChangeAction registry:
             {
