@@ -38,6 +38,16 @@ public sealed class RepairRunnerTests : IDisposable
         return (RepairPlanner.Plan(scan), scan);
     }
 
+    /// <summary>A healthy server plus an HTTP.sys binding whose certificate was replaced by a renewal in the store (KD2004).</summary>
+    private static ScanImage WithRenewedBinding()
+    {
+        var image = ScanImage.Healthy(out _);
+        image.HttpSysBinding("0.0.0.0:4443", RepairScenarios.StaleHash);
+        image.Certificate("CN=api.example.com", "api-key");
+        image.Site("Api", 2, "*:4443:api.example.com");
+        return image;
+    }
+
     private RepairRun NewRun(string name) => RepairRun.Create(Path.Combine(_work, name), "test", null);
 
     [Fact]
@@ -67,10 +77,7 @@ public sealed class RepairRunnerTests : IDisposable
     [Fact]
     public void AFailedCheckRollsBackEveryChangeOfTheRunNewestFirstAndStops()
     {
-        using var image = ScanImage.Healthy(out _);
-        image.HttpSysBinding("0.0.0.0:4443", RepairScenarios.StaleHash);
-        image.Certificate("CN=api.example.com", "api-key");
-        image.Site("Api", 2, "*:4443:api.example.com");
+        using var image = WithRenewedBinding();
         var (plan, scan) = TwoFindings(image);
         Assert.Equal(["KD2004", "KD2005"], plan.Steps.Where(s => s.Kind == RepairStepKind.Change).Select(s => s.FindingId));
 
@@ -177,10 +184,7 @@ public sealed class RepairRunnerTests : IDisposable
     [Fact]
     public void AFindingAnEarlierChangeFixedIsSkippedNotChangedAgain()
     {
-        using var image = ScanImage.Healthy(out _);
-        image.HttpSysBinding("0.0.0.0:4443", RepairScenarios.StaleHash);
-        image.Certificate("CN=api.example.com", "api-key");
-        image.Site("Api", 2, "*:4443:api.example.com");
+        using var image = WithRenewedBinding();
         var (plan, scan) = TwoFindings(image);
         // The first change (KD2004) also makes KD2005 go away, as a GUID put back brings back the containers it names.
         var scans = 0;
