@@ -107,7 +107,7 @@ internal static class KeyStoreChecks
             var problem = file.Report.Problems.First(p => MachineState.IsDamaged(p.Status));
             var name = file.Report.WellKnown?.Name ?? file.Report.Container;
             yield return new Finding(FindingCatalog.KeyFileCorrupt, file.WindowsPath,
-                FindingCatalog.KeyFileCorrupt.FormatMessage(file.WindowsPath, KeyFileStatusNames.Of(problem.Status)) +
+                FindingCatalog.KeyFileCorrupt.FormatMessage(file.WindowsPath, $"damaged ({KeyFileStatusNames.Of(problem.Status)}: {KeyFileStatusNames.Describe(problem.Status)})") +
                 (name is null ? "" : $" (container {name})") + (dependsOn is null ? "" : $"; {dependsOn} uses it"))
             {
                 Severity = severity,
