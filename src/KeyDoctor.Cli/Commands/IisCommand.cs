@@ -177,7 +177,7 @@ public static class IisCommand
             foreach (var evidence in f.Evidence)
                 Line($"      [grey]evidence:[/] {E(FindingOutput.DescribeEvidence(evidence))}");
         }
-        Line("[grey]Each id is explained, with its fix, in docs/findings/<id>.md ('keydoctor scan' reports the same ids).[/]");
+        Line("[grey]Each id is explained, with its fix, in docs/findings/<id>.md (one catalogue with 'keydoctor scan': the same problem has the same id in both).[/]");
     }
 
     private static string KeyFileText(KeyFileStatus status) =>
