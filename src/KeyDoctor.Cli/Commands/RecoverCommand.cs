@@ -35,7 +35,11 @@ public static class RecoverCommand
         var userHashFile = new Option<string?>("--user-hash-file") { Description = "File holding the user's SHA-1 password hash (20 bytes, local account) or NT hash (16 bytes, domain account; both domain pre-key forms are tried), in hex." };
         var domainBackupKey = new Option<string?>("--domain-backup-key") { Description = "The domain's DPAPI backup key (.pvk from mimikatz lsadump::backupkeys or SharpDPAPI backupkey, its base64, or Nemesis JSON): opens every domain user's master keys." };
         var json = CommonOptions.Json();
-        var command = new Command("recover", "Recover private keys (also non-exportable ones) from an offline image or bundle, with their certificates.")
+        var command = new Command("recover", "Recover private keys (also non-exportable ones) from an offline image or bundle, with their certificates. " +
+            "Say which with exactly one of --container, --thumbprint or --all.\n\n" +
+            "Typical use:\n" +
+            "  keydoctor recover /mnt/web01 --thumbprint 3A7F... -o keys --password-file pfx.txt   one site's certificate and key as a PFX\n" +
+            "  keydoctor recover web01.zip --container \"Microsoft Internet Information Server\" -o keys   the IIS 6 key set as XML")
         {
             source, container, thumbprint, all, output, passwordFile, userSid, userPasswordFile, userHashFile, domainBackupKey, json,
         };
