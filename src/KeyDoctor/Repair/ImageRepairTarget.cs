@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using KeyDoctor.Diagnosis.Scan;
 using KeyDoctor.Formats.Registry;
@@ -63,8 +62,7 @@ public sealed class ImageRepairTarget : IRepairTarget
                 return Done($"copied aside: {string.Join(", ", backup.Paths)}");
             case RestoreBackupAction restore:
             {
-                var problems = restore.Paths
-                    .Select(p => run.Journal.Files.LastOrDefault(f => f.Path.Equals(p, StringComparison.OrdinalIgnoreCase) && !f.RolledBack))
+                var problems = restore.Paths.Select(run.Journal.PendingBackupOf)
                     .OfType<JournalFileBackup>().Select(f => RestoreFromBackup(f, run, force: true)).OfType<string>().ToList();
                 _scan = null;
                 return problems.Count == 0 ? Done($"put back: {string.Join(", ", restore.Paths)}")
@@ -73,9 +71,9 @@ public sealed class ImageRepairTarget : IRepairTarget
             case RestoreFromSnapshotAction restore:
             {
                 using var snapshot = (_openSnapshot ?? throw new InvalidOperationException("the plan names no snapshot"))();
-                if (snapshot.GetFile(restore.SnapshotFile) is not { } file) throw new InvalidOperationException($"{restore.SnapshotFile} is not in the snapshot");
-                var content = ReadAll(snapshot, restore.SnapshotFile, file.Length);
-                if (!Convert.ToHexString(SHA256.HashData(content)).Equals(restore.Sha256, StringComparison.OrdinalIgnoreCase))
+                var (_, content) = RepairFiles.ReadKeyFile(snapshot, restore.SnapshotFile)
+                              ?? throw new InvalidOperationException($"{restore.SnapshotFile} is not in the snapshot (or too large to be a key file)");
+                if (!RepairFiles.HasSha256(content, restore.Sha256))
                     throw new InvalidOperationException($"{restore.SnapshotFile} in the snapshot is not the file the plan was made with (SHA-256 differs)");
                 Write(restore.Path, content, run);
                 return Done($"restored {restore.Path} ({content.Length} bytes) from the snapshot");
@@ -132,7 +130,7 @@ public sealed class ImageRepairTarget : IRepairTarget
     private void BackUp(string path, RepairRun run)
     {
         // Only the first copy counts: it is the state before this run touched the file.
-        if (run.Journal.Files.Any(f => f.Path.Equals(path, StringComparison.OrdinalIgnoreCase) && !f.RolledBack)) return;
+        if (run.Journal.PendingBackupOf(path) is not null) return;
         var local = LocalPath(path);
         JournalFileBackup entry;
         if (local is null)
@@ -142,7 +140,7 @@ public sealed class ImageRepairTarget : IRepairTarget
             var content = File.ReadAllBytes(local);
             var backupFile = Path.Combine("backup", $"{run.Journal.Files.Count:D3}-{WindowsPaths.FileName(path)}");
             run.WritePrivateFile(backupFile, content);
-            entry = new JournalFileBackup(path, Existed: true, backupFile, Convert.ToHexString(SHA256.HashData(content)));
+            entry = new JournalFileBackup(path, Existed: true, backupFile, RepairFiles.Sha256(content));
         }
         // Journal first, change second: a crash between the two leaves a journal the rollback can use.
         run.Journal.Files.Add(entry);
@@ -153,7 +151,7 @@ public sealed class ImageRepairTarget : IRepairTarget
     {
         var local = LocalPath(file.Path);
         if (!force && file.Sha256After is { } after
-            && (local is null || !Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(local))).Equals(after, StringComparison.OrdinalIgnoreCase)))
+            && (local is null || !RepairFiles.HasSha256(File.ReadAllBytes(local), after)))
             return local is null ? $"{file.Path} is gone since the repair; not restoring it (use --force)"
                 : $"{file.Path} changed again after the repair; not overwriting it (use --force)";
         if (!file.Existed)
@@ -163,7 +161,7 @@ public sealed class ImageRepairTarget : IRepairTarget
         else
         {
             var content = File.ReadAllBytes(Path.Combine(run.Folder, file.BackupFile!));
-            if (!Convert.ToHexString(SHA256.HashData(content)).Equals(file.Sha256Before, StringComparison.OrdinalIgnoreCase))
+            if (!RepairFiles.HasSha256(content, file.Sha256Before))
                 return $"the backup of {file.Path} in {run.Folder} is damaged (SHA-256 differs); not restoring it";
             WriteInPlace(local ?? LocalPathForWrite(file.Path), content);
         }
@@ -175,10 +173,9 @@ public sealed class ImageRepairTarget : IRepairTarget
 
     private void Write(string path, byte[] content, RepairRun run)
     {
-        var entry = run.Journal.Files.LastOrDefault(f => f.Path.Equals(path, StringComparison.OrdinalIgnoreCase) && !f.RolledBack)
-                    ?? throw new InvalidOperationException($"{path} was not backed up; refusing to change it");
+        var entry = run.Journal.PendingBackupOf(path) ?? throw new InvalidOperationException($"{path} was not backed up; refusing to change it");
         WriteInPlace(LocalPath(path) ?? LocalPathForWrite(path), content);
-        entry.Sha256After = Convert.ToHexString(SHA256.HashData(content));
+        entry.Sha256After = RepairFiles.Sha256(content);
         run.SaveJournal();
         _scan = null;
     }
@@ -208,14 +205,5 @@ public sealed class ImageRepairTarget : IRepairTarget
         }
         Directory.CreateDirectory(folder);
         return Path.Combine(folder, parts[^1]);
-    }
-
-    private static byte[] ReadAll(IMachineSource source, string path, long length)
-    {
-        if (length > RepairPlan.MaxPlanBytes) throw new InvalidOperationException($"{path} is too large to be a key file");
-        using var stream = source.OpenRead(path);
-        var content = new byte[length];
-        stream.ReadExactly(content);
-        return content;
     }
 }

@@ -216,35 +216,21 @@ public static partial class RepairPlanner
     private static RestoreFromSnapshotAction? RestorableFrom(Finding finding, MachineState state, RepairPlanOptions options)
     {
         if (options.Snapshot is not { } snapshot) return null;
+        // The damaged file itself, or the file the finding says belongs there under the current MachineGuid.
         string? path = finding.Id switch
         {
             "KD1003" => finding.Subject,
-            "KD1002" when state.MachineGuid is not null => WindowsPaths.Combine(WindowsPaths.MachineKeys, $"{KeyStoreChecks.Iis6Prefix}_{state.MachineGuid.ToLowerInvariant()}"),
-            "KD2008" or "KD2009" => finding.Properties.GetValueOrDefault("keyFile"),
-            "KD3001" => ProviderKeyFile(finding.Subject, state),
+            "KD1002" or "KD2008" or "KD2009" or "KD3001" => finding.Properties.GetValueOrDefault("keyFile"),
             _ => null,
         };
-        if (path is null || snapshot.GetFile(path) is not { } file || file.Length > KeyFileInspector.MaxKeyFileLength) return null;
-        byte[] data;
-        using (var stream = snapshot.OpenRead(path))
-        {
-            data = new byte[file.Length];
-            stream.ReadExactly(data);
-        }
+        if (path is null || RepairFiles.ReadKeyFile(snapshot, path) is not { } read) return null;
+        var (snapshotPath, data) = read;
         var report = KeyFileInspector.Inspect(WindowsPaths.FileName(path), data, data.Length, machineGuid: Guid.TryParse(state.MachineGuid, out var guid) ? guid : null).Report;
         if (MachineState.IsDamaged(report.Status)) return null;
         if (finding.Properties.TryGetValue("publicKeySha256", out var expected)
             && !string.Equals(expected, report.PublicKeySha256, StringComparison.OrdinalIgnoreCase)) return null;
         if (finding.Id == "KD1002" && !report.KeySpecs.Contains(Formats.KeyFiles.KeySpec.Signature)) return null;
-        return new RestoreFromSnapshotAction(path, file.Path, Convert.ToHexString(SHA256.HashData(data)));
-    }
-
-    private static string? ProviderKeyFile(string providerName, MachineState state)
-    {
-        var provider = state.ApplicationHost?.Providers.FirstOrDefault(p => p.Name == providerName);
-        if (provider?.ExpectedKeyFilePrefix is not { } prefix || state.MachineGuid is null) return null;
-        var folder = provider.KeyStore == Formats.Iis.KeyStoreKind.Cng ? WindowsPaths.CngMachineKeys : WindowsPaths.MachineKeys;
-        return WindowsPaths.Combine(folder, $"{prefix}_{state.MachineGuid.ToLowerInvariant()}");
+        return new RestoreFromSnapshotAction(path, snapshotPath, RepairFiles.Sha256(data));
     }
 
     /// <summary>KD2004 with a replacement certificate: the binding's SslCertHash, as .reg text with its undo.</summary>

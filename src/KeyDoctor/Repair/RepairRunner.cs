@@ -62,7 +62,7 @@ public sealed class RepairRun
     {
         Folder = folder;
         Journal = journal;
-        _transcript = new StreamWriter(new FileStream(Path.Combine(folder, TranscriptFile), PrivateFile(FileMode.Append)), new UTF8Encoding(false)) { AutoFlush = true };
+        _transcript = new StreamWriter(new FileStream(Path.Combine(folder, TranscriptFile), OwnerOnlyFile.Options(FileMode.Append)), new UTF8Encoding(false)) { AutoFlush = true };
     }
 
     public string Folder { get; }
@@ -73,8 +73,7 @@ public sealed class RepairRun
     {
         if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
             throw new IOException($"{folder} exists and is not empty; choose another run folder");
-        if (OperatingSystem.IsWindows()) CreateForCurrentUserOnly(folder);
-        else Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        OwnerOnlyFile.CreateDirectory(folder); // backups hold key files, the transcript what the steps printed
         var run = new RepairRun(folder, new RepairJournal { Target = target, PlanSource = planSource, StartedUtc = DateTimeOffset.UtcNow });
         run.SaveJournal();
         return run;
@@ -96,39 +95,16 @@ public sealed class RepairRun
     {
         var path = Path.Combine(Folder, JournalFile);
         var temp = path + ".tmp";
-        using (var stream = new FileStream(temp, PrivateFile(FileMode.Create)))
+        using (var stream = new FileStream(temp, OwnerOnlyFile.Options(FileMode.Create)))
             stream.Write(JsonSerializer.SerializeToUtf8Bytes(Journal, RepairJournal.Json));
         File.Move(temp, path, overwrite: true); // whole or not at all: a crash never leaves half a journal
-    }
-
-    // Everything in a run folder is owner-only: backups hold key files, the transcript what the steps printed.
-    private static FileStreamOptions PrivateFile(FileMode mode)
-    {
-        var options = new FileStreamOptions { Mode = mode, Access = FileAccess.Write, Share = FileShare.Read };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        return options;
-    }
-
-    /// <summary>A folder whose ACL grants the current user alone (inheritance off), like the files in it.</summary>
-    [System.Runtime.Versioning.SupportedOSPlatform("windows")]
-    private static void CreateForCurrentUserOnly(string folder)
-    {
-        var user = System.Security.Principal.WindowsIdentity.GetCurrent().User ?? throw new InvalidOperationException("no current user SID");
-        var security = new System.Security.AccessControl.DirectorySecurity();
-        security.SetAccessRuleProtection(isProtected: true, preserveInheritance: false);
-        security.AddAccessRule(new System.Security.AccessControl.FileSystemAccessRule(user, System.Security.AccessControl.FileSystemRights.FullControl,
-            System.Security.AccessControl.InheritanceFlags.ContainerInherit | System.Security.AccessControl.InheritanceFlags.ObjectInherit,
-            System.Security.AccessControl.PropagationFlags.None, System.Security.AccessControl.AccessControlType.Allow));
-        new DirectoryInfo(folder).Create(security);
     }
 
     /// <summary>Writes a file into the run folder, owner-only (backups and .reg files may hold key material).</summary>
     public string WritePrivateFile(string relative, ReadOnlySpan<byte> content)
     {
         var path = Path.Combine(Folder, relative);
-        var directory = Path.GetDirectoryName(path)!;
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory); // inherits the run folder's ACL
-        else Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        OwnerOnlyFile.CreateDirectory(Path.GetDirectoryName(path)!);
         OwnerOnlyFile.WriteAllBytes(path, content);
         return path;
     }
@@ -161,6 +137,10 @@ public sealed class RepairJournal
     public List<JournalFileBackup> Files { get; set; } = [];
     public List<StepOutcome> Outcomes { get; set; } = [];
     public List<string> RegistryFiles { get; set; } = [];
+
+    /// <summary>The backup of <paramref name="path"/> this run still holds (taken, not yet rolled back); null if none.</summary>
+    public JournalFileBackup? PendingBackupOf(string path) =>
+        Files.LastOrDefault(f => f.Path.Equals(path, StringComparison.OrdinalIgnoreCase) && !f.RolledBack);
 }
 
 /// <summary>What a rollback put back, and what it could not.</summary>
@@ -192,7 +172,10 @@ public static class RepairRunner
 
     /// <summary>What a run will do with each finding of a plan, decided before it changes anything.</summary>
     public static IReadOnlyList<(RepairStep Change, StepOutcomeKind? Verdict, string? Reason)> Preview(RepairPlan plan, IRepairTarget target) =>
-        Group(plan.Steps).Select(group =>
+        Preview(Group(plan.Steps), target);
+
+    private static IReadOnlyList<(RepairStep Change, StepOutcomeKind? Verdict, string? Reason)> Preview(List<FindingSteps> groups, IRepairTarget target) =>
+        groups.Select(group =>
             !target.IsFindingPresent(group.Change.FindingId, group.Change.Subject) ? (group.Change, StepOutcomeKind.Skipped, "the finding is no longer there")
             : target.CannotApply(group.Change) is { } reason ? (group.Change, StepOutcomeKind.Refused, reason)
             : (group.Change, (StepOutcomeKind?)null, (string?)null)).ToList();
@@ -213,9 +196,9 @@ public static class RepairRunner
             new(step.Order, step.Kind, step.FindingId, step.Subject, kind, detail);
 
         // Decide first (so nothing is written when nothing is to be done), record in plan order as the run goes.
-        var verdicts = Preview(plan, target).ToDictionary(v => v.Change.Order);
-        var todo = Group(plan.Steps).Where(g => verdicts[g.Change.Order].Verdict is null).ToList();
-        if (todo.Count == 0)
+        var groups = Group(plan.Steps);
+        var verdicts = Preview(groups, target).ToDictionary(v => v.Change.Order);
+        if (verdicts.Values.All(v => v.Verdict is not null))
         {
             foreach (var (change, verdict, reason) in verdicts.Values) Record(Outcome(change, verdict!.Value, reason!));
             run.Log("nothing to change");
@@ -226,7 +209,7 @@ public static class RepairRunner
             if (!RunStep(snapshot, rollingBack: false)) return new RepairResult(outcomes, run.Folder);
 
         var applied = new List<FindingSteps>();
-        foreach (var group in Group(plan.Steps))
+        foreach (var group in groups)
         {
             if (verdicts[group.Change.Order] is { Verdict: { } decided, Reason: var why })
             {
@@ -274,16 +257,7 @@ public static class RepairRunner
 
         bool RunStep(RepairStep step, bool rollingBack)
         {
-            StepOutcome outcome;
-            try
-            {
-                outcome = target.Run(step, run);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException
-                                           or Formats.MalformedDataException or System.ComponentModel.Win32Exception)
-            {
-                outcome = Outcome(step, StepOutcomeKind.Failed, ex.Message);
-            }
+            var outcome = RunOrFail(target, step, run);
             if (rollingBack && outcome.Outcome == StepOutcomeKind.Done) outcome = outcome with { Outcome = StepOutcomeKind.RolledBack };
             Record(outcome);
             return outcome.Outcome is not (StepOutcomeKind.Failed or StepOutcomeKind.Refused);
@@ -324,9 +298,10 @@ public static class RepairRunner
         var done = run.Journal.Outcomes.Where(o => o.Kind == RepairStepKind.Change && o.Outcome == StepOutcomeKind.Done).ToList();
         var undone = run.Journal.Outcomes.Where(o => o.Kind == RepairStepKind.Rollback && o.Outcome == StepOutcomeKind.RolledBack)
             .Select(o => (o.FindingId, o.Subject)).ToHashSet();
+        var groups = Group(plan.Steps);
         foreach (var change in Enumerable.Reverse(done).Where(c => !undone.Contains((c.FindingId, c.Subject))))
         {
-            var group = Group(plan.Steps).FirstOrDefault(g => g.Change.Order == change.Order);
+            var group = groups.FirstOrDefault(g => g.Change.Order == change.Order);
             if (group is null || group.Rollbacks.Count == 0)
             {
                 problems.Add($"step {change.Order} ({change.FindingId} {change.Subject}) has no rollback step in the plan");
@@ -334,15 +309,7 @@ public static class RepairRunner
             }
             foreach (var rollback in group.Rollbacks)
             {
-                StepOutcome outcome;
-                try
-                {
-                    outcome = target.Run(rollback, run);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
-                {
-                    outcome = new StepOutcome(rollback.Order, rollback.Kind, rollback.FindingId, rollback.Subject, StepOutcomeKind.Failed, ex.Message);
-                }
+                var outcome = RunOrFail(target, rollback, run);
                 if (outcome.Outcome == StepOutcomeKind.Done)
                 {
                     outcome = outcome with { Outcome = StepOutcomeKind.RolledBack };
@@ -359,33 +326,28 @@ public static class RepairRunner
     /// <summary>The steps of one finding: backups, the change, its check, and its rollbacks.</summary>
     private sealed record FindingSteps(IReadOnlyList<RepairStep> Backups, RepairStep Change, RepairStep? Verify, IReadOnlyList<RepairStep> Rollbacks);
 
-    private static List<FindingSteps> Group(IReadOnlyList<RepairStep> steps)
+    /// <summary>A step run by the target; what the target throws for a step it could not do is that step's failure.</summary>
+    private static StepOutcome RunOrFail(IRepairTarget target, RepairStep step, RepairRun run)
     {
-        var groups = new List<FindingSteps>();
-        var pending = new List<RepairStep>();
-        for (var i = 0; i < steps.Count; i++)
+        try
         {
-            var step = steps[i];
-            if (step.Action is SnapshotAction) continue;
-            if (step.Kind == RepairStepKind.Backup)
-            {
-                pending.Add(step);
-                continue;
-            }
-            if (step.Kind != RepairStepKind.Change) continue;
-            var key = (step.FindingId, step.Subject);
-            RepairStep? verify = null;
-            var rollbacks = new List<RepairStep>();
-            while (i + 1 < steps.Count && (steps[i + 1].FindingId, steps[i + 1].Subject) == key
-                   && steps[i + 1].Kind is RepairStepKind.Verify or RepairStepKind.Rollback)
-            {
-                i++;
-                if (steps[i].Kind == RepairStepKind.Verify) verify = steps[i];
-                else rollbacks.Add(steps[i]);
-            }
-            groups.Add(new FindingSteps(pending.Where(b => (b.FindingId, b.Subject) == key).ToList(), step, verify, rollbacks));
-            pending.Clear();
+            return target.Run(step, run);
         }
-        return groups;
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException
+                                       or Formats.MalformedDataException or System.ComponentModel.Win32Exception)
+        {
+            return new StepOutcome(step.Order, step.Kind, step.FindingId, step.Subject, StepOutcomeKind.Failed, ex.Message);
+        }
     }
+
+    /// <summary>The plan's findings, each with its steps by kind (the snapshot of the whole machine is no finding).</summary>
+    private static List<FindingSteps> Group(IReadOnlyList<RepairStep> steps) =>
+        RepairPlan.GroupByFinding(steps)
+            .Where(g => g.Any(s => s.Kind == RepairStepKind.Change))
+            .Select(g => new FindingSteps(
+                g.Where(s => s.Kind == RepairStepKind.Backup).ToList(),
+                g.First(s => s.Kind == RepairStepKind.Change),
+                g.FirstOrDefault(s => s.Kind == RepairStepKind.Verify),
+                g.Where(s => s.Kind == RepairStepKind.Rollback).ToList()))
+            .ToList();
 }

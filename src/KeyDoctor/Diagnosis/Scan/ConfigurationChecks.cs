@@ -21,7 +21,8 @@ internal static class ConfigurationChecks
             var used = config.EncryptedAttributes.Count(a => a.Value is { } v && string.Equals(v.Provider, provider.Name, StringComparison.OrdinalIgnoreCase));
             var elsewhere = state.KeyFiles.Where(f => f.Folder == folder && f.Report.FileName.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
                 .Select(f => f.Report.FileName).ToList();
-            yield return IisConfigFindings.ProtectedConfigKeyMissing(provider, expected, state.MachineGuid, used, elsewhere, WindowsPaths.ApplicationHostConfig);
+            yield return IisConfigFindings.ProtectedConfigKeyMissing(provider, expected, state.MachineGuid, used, elsewhere, WindowsPaths.ApplicationHostConfig)
+                with { Properties = new Dictionary<string, string> { ["keyFile"] = WindowsPaths.Combine(folder, expected) } };
         }
     }
 }

@@ -80,6 +80,9 @@ internal static class KeyStoreChecks
         {
             Severity = files.Count > 1 && underCurrent.Count == 1 ? Severity.Warning : Severity.Critical,
             Evidence = evidence,
+            // Where the container's file belongs under the current GUID (a restore from a snapshot puts it there).
+            Properties = state.MachineGuid is null ? new Dictionary<string, string>()
+                : new Dictionary<string, string> { ["keyFile"] = WindowsPaths.Combine(WindowsPaths.MachineKeys, $"{Iis6Prefix}_{state.MachineGuid.ToLowerInvariant()}") },
             Fix = new Fix("Restore both key sets (exchange and signature) of \"Microsoft Internet Information Server\" from a backup of this server, or fix the MachineGuid (KD1001); verify with 'keydoctor metabase verify' before starting IISADMIN.")
             {
                 PowerShell = "keydoctor keys import C:\\kd\\iis-keys.xml --container \"Microsoft Internet Information Server\"\nStart-Service IISADMIN",
