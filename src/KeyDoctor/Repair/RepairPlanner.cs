@@ -240,10 +240,7 @@ public static partial class RepairPlanner
         var key = $@"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\{HttpSysBindingListName(binding.Kind)}\{binding.Endpoint}";
         string Reg(string hash) => RegText(key, "SslCertHash", Convert.FromHexString(hash));
         var action = new RegistryChangeAction($"HTTP.sys binding {binding.Endpoint}: SslCertHash {binding.CertificateHash} -> {replacement}", Reg(replacement), Reg(binding.CertificateHash!));
-        var (backup, rollback) = LiveBackupAndRollback(finding, options, group);
-        return new Change(fix.Summary, fix.PowerShell!, fix.Cmd, action,
-            backup! with { Action = new LiveOnlyAction("reg export of the HTTP.sys parameters; on an image the undo .reg is written with the change") },
-            rollback! with { Action = new LiveOnlyAction("reg import of the saved HTTP.sys parameters; on an image import the undo .reg") });
+        return RegistryBacked(finding, options, group, fix.Summary, fix.PowerShell!, fix.Cmd, action, "HTTP.sys parameters");
     }
 
     /// <summary>
@@ -265,10 +262,7 @@ public static partial class RepairPlanner
         var key = $@"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\SystemCertificates\{store}\Certificates\{stored.KeyName}";
         var action = new RegistryChangeAction($"certificate {thumbprint}: key link to container {link.ContainerName} ({finding.Properties["keyFile"]})",
             RegText(key, "Blob", relinked), RegText(key, "Blob", original));
-        var (backup, rollback) = LiveBackupAndRollback(finding, options, group);
-        return new Change(fix.Summary, fix.PowerShell!, fix.Cmd, action,
-            backup! with { Action = new LiveOnlyAction("reg export of the certificate stores; on an image the undo .reg is written with the change") },
-            rollback! with { Action = new LiveOnlyAction("reg import of the saved certificate stores; on an image import the undo .reg") });
+        return RegistryBacked(finding, options, group, fix.Summary, fix.PowerShell!, fix.Cmd, action, "certificate stores");
     }
 
     /// <summary>
@@ -282,10 +276,21 @@ public static partial class RepairPlanner
         var action = new RegistryChangeAction($"MachineGuid {finding.Subject} -> {original}", Reg(original), Reg(finding.Subject));
         string WithoutReboot(string lines, string reboot) =>
             string.Join("\n", lines.Split('\n').Where(line => !line.StartsWith(reboot, StringComparison.OrdinalIgnoreCase)));
+        return RegistryBacked(finding, options, group, $"Put the original MachineGuid {original} back",
+            WithoutReboot(fix.PowerShell!, "Restart-Computer"), WithoutReboot(fix.Cmd!, "shutdown"), action, "Cryptography key");
+    }
+
+    /// <summary>
+    /// A registry change: live, the key is exported before and imported back by the rollback; on an image the change
+    /// is a .reg file whose undo .reg is its backup, so those two steps have nothing to do there.
+    /// </summary>
+    private static Change RegistryBacked(Finding finding, RepairPlanOptions options, string group, string title, string powerShell,
+                                         string? cmd, RegistryChangeAction action, string saved)
+    {
         var (backup, rollback) = LiveBackupAndRollback(finding, options, group);
-        return new Change($"Put the original MachineGuid {original} back", WithoutReboot(fix.PowerShell!, "Restart-Computer"), WithoutReboot(fix.Cmd!, "shutdown"), action,
-            backup! with { Action = new LiveOnlyAction("reg export of the Cryptography key; on an image the undo .reg is written with the change") },
-            rollback! with { Action = new LiveOnlyAction("reg import of the saved Cryptography key; on an image import the undo .reg") });
+        return new Change(title, powerShell, cmd, action,
+            backup! with { Action = new LiveOnlyAction($"reg export of the {saved}; on an image the undo .reg is written with the change") },
+            rollback! with { Action = new LiveOnlyAction($"reg import of the saved {saved}; on an image import the undo .reg") });
     }
 
     private const string EnhancedRsaAesProvider = "Microsoft Enhanced RSA and AES Cryptographic Provider";
