@@ -120,7 +120,7 @@ public static class MetabaseCrypto
             return new MetabaseDecrypted(plain, check, salt);
         }
         foreach (var (plain, salt) in candidates)
-            if (VerifySignature(plain, blob.SignedHash.Span, signaturePublicKey))
+            if (CapiMd5Signature.Verify(plain, blob.SignedHash.Span, signaturePublicKey))
                 return new MetabaseDecrypted(plain, MetabaseSignatureCheck.Valid, salt);
         return new MetabaseDecrypted(candidates[0].Plain, MetabaseSignatureCheck.Invalid, candidates[0].Salt);
     }
@@ -161,21 +161,6 @@ public static class MetabaseCrypto
         yield return (hash[..FortyBitKeyLength], Rc4Salt.ZeroSalt);
         yield return (hash[..FortyBitKeyLength], Rc4Salt.None);
         yield return (hash, Rc4Salt.None);
-    }
-
-    /// <summary>Checks a CryptoAPI (little-endian) PKCS#1 v1.5 MD5 signature over <paramref name="data"/>.</summary>
-    public static bool VerifySignature(ReadOnlySpan<byte> data, ReadOnlySpan<byte> littleEndianSignature, RSA publicKey)
-    {
-        var bigEndian = littleEndianSignature.ToArray();
-        Array.Reverse(bigEndian);
-        try
-        {
-            return publicKey.VerifyData(data, bigEndian, HashAlgorithmName.MD5, RSASignaturePadding.Pkcs1);
-        }
-        catch (CryptographicException)
-        {
-            return false;
-        }
     }
 
     private static bool HasZeroPrefix(byte[] plain) => plain.Length >= 4 && BinaryPrimitives.ReadUInt32LittleEndian(plain) == 0;

@@ -164,17 +164,7 @@ public sealed record IisSessionKeyBlob(
     /// </summary>
     public bool VerifySignature(RSA signaturePublicKey)
     {
-        if (SignedHash.Length == 0) return false;
-        var bigEndian = SignedHash.ToArray();
-        Array.Reverse(bigEndian);
-        try
-        {
-            return signaturePublicKey.VerifyData(SimpleBlobBytes, bigEndian, HashAlgorithmName.MD5, RSASignaturePadding.Pkcs1);
-        }
-        catch (CryptographicException)
-        {
-            return false;
-        }
+        return SignedHash.Length != 0 && CapiMd5Signature.Verify(SimpleBlobBytes, SignedHash, signaturePublicKey);
     }
 
     internal static IisSessionKeyBlob ParseBody(ReadOnlySpan<byte> body, long bodyOffset, List<string> warnings)
@@ -310,5 +300,34 @@ public sealed record IisSaltedDataBlob(int BlobDataLength, IReadOnlyList<string>
             Data = body.Slice(8, dataLength).ToArray(),
             Salt = body.Slice(8 + dataLength + padding, saltLength).ToArray(),
         };
+    }
+}
+
+/// <summary>
+/// The signature IIS_CRYPTO_BLOBs carry: CryptSignHash with MD5 and PKCS#1 v1.5, stored little-endian as CryptoAPI
+/// writes it (MS-IMSA 2.2.2). One place for both directions, so the session key and every data blob agree.
+/// </summary>
+public static class CapiMd5Signature
+{
+    public static byte[] Sign(ReadOnlySpan<byte> data, RSA signatureKey)
+    {
+        var signature = signatureKey.SignData(data.ToArray(), HashAlgorithmName.MD5, RSASignaturePadding.Pkcs1);
+        Array.Reverse(signature);
+        return signature;
+    }
+
+    /// <summary>False for a wrong key or a damaged signature, never an exception.</summary>
+    public static bool Verify(ReadOnlySpan<byte> data, ReadOnlySpan<byte> littleEndianSignature, RSA publicKey)
+    {
+        var bigEndian = littleEndianSignature.ToArray();
+        Array.Reverse(bigEndian);
+        try
+        {
+            return publicKey.VerifyData(data, bigEndian, HashAlgorithmName.MD5, RSASignaturePadding.Pkcs1);
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
     }
 }

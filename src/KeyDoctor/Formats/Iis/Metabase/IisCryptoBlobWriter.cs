@@ -90,12 +90,7 @@ public static class IisCryptoBlobWriter
     /// <summary>Lower-case hex, the way MetaBase.xml stores blobs.</summary>
     public static string ToHex(ReadOnlySpan<byte> blob) => Convert.ToHexStringLower(blob);
 
-    private static byte[] Sign(byte[] data, RSA signatureKey)
-    {
-        var signature = signatureKey.SignData(data, HashAlgorithmName.MD5, RSASignaturePadding.Pkcs1);
-        Array.Reverse(signature);
-        return signature;
-    }
+    private static byte[] Sign(byte[] data, RSA signatureKey) => CapiMd5Signature.Sign(data, signatureKey);
 
     private static byte[] SignedBlob(uint blobSignature, byte[] first, byte[] signedHash)
     {
