@@ -61,21 +61,8 @@ public static class MetabaseCrypto
     /// </summary>
     public static byte[]? TryUnwrapSessionKey(IisSessionKeyBlob sessionKey, RSAParameters exchangeKey)
     {
-        if (exchangeKey.Modulus is null || exchangeKey.D is null) return null;
-        var cipherText = sessionKey.SimpleBlobBytes.AsSpan(CapiSimpleBlob.HeaderLength).ToArray();
-        if (cipherText.Length != exchangeKey.Modulus.Length) return null;
-        Array.Reverse(cipherText); // CryptoAPI stores RSA output little-endian.
-        using var rsa = RSA.Create();
-        rsa.ImportParameters(exchangeKey);
-        try
-        {
-            var key = rsa.Decrypt(cipherText, RSAEncryptionPadding.Pkcs1);
-            return key.Length is >= FortyBitKeyLength and <= SaltedKeyLength ? key : null;
-        }
-        catch (CryptographicException)
-        {
-            return null;
-        }
+        var key = CapiRsa.TryDecrypt(sessionKey.SimpleBlobBytes.AsSpan(CapiSimpleBlob.HeaderLength), exchangeKey, RSAEncryptionPadding.Pkcs1);
+        return key is { Length: >= FortyBitKeyLength and <= SaltedKeyLength } ? key : null;
     }
 
     /// <summary>A new SessionKey blob: a fresh RC4 key of <paramref name="keyLength"/> bytes, wrapped and signed.</summary>

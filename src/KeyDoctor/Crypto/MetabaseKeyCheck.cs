@@ -22,12 +22,8 @@ public static class MetabaseKeyCheck
         bool? opens = null;
         if (keySet.Exchange is { HasPrivateKey: true } exchange)
         {
-            var cipherText = sessionKey.SimpleBlobBytes.AsSpan(Formats.Iis.CapiSimpleBlob.HeaderLength).ToArray();
-            Array.Reverse(cipherText);
-            using var rsa = RSA.Create();
-            rsa.ImportParameters(exchange.Parameters);
-            try { opens = cipherText.Length == exchange.Parameters.Modulus!.Length && rsa.Decrypt(cipherText, RSAEncryptionPadding.Pkcs1).Length is > 0 and <= 32; }
-            catch (CryptographicException) { opens = false; }
+            opens = CapiRsa.TryDecrypt(sessionKey.SimpleBlobBytes.AsSpan(Formats.Iis.CapiSimpleBlob.HeaderLength), exchange.Parameters,
+                RSAEncryptionPadding.Pkcs1) is { Length: > 0 and <= 32 };
         }
         bool? signed = null;
         if (keySet.Signature is { } signature)

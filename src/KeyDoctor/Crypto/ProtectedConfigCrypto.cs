@@ -28,21 +28,9 @@ public static class ProtectedConfigCrypto
     {
         var header = CapiSimpleBlob.Parse(simpleBlob);
         var expectedLength = SessionKeyLength(header.KeyAlgorithm);
-        if (key.Modulus is null || key.D is null || header.EncryptedKeyLength != key.Modulus.Length) return null;
-
-        var cipherText = simpleBlob[CapiSimpleBlob.HeaderLength..].ToArray();
-        Array.Reverse(cipherText); // CryptoAPI stores RSA output little-endian.
-        using var rsa = RSA.Create();
-        rsa.ImportParameters(key);
-        try
-        {
-            var sessionKey = rsa.Decrypt(cipherText, useOaep ? RSAEncryptionPadding.OaepSHA1 : RSAEncryptionPadding.Pkcs1);
-            return expectedLength is { } length && sessionKey.Length != length ? null : sessionKey;
-        }
-        catch (CryptographicException)
-        {
-            return null;
-        }
+        if (key.Modulus is null || header.EncryptedKeyLength != key.Modulus.Length) return null;
+        var sessionKey = CapiRsa.TryDecrypt(simpleBlob[CapiSimpleBlob.HeaderLength..], key, useOaep ? RSAEncryptionPadding.OaepSHA1 : RSAEncryptionPadding.Pkcs1);
+        return sessionKey is null || (expectedLength is { } length && sessionKey.Length != length) ? null : sessionKey;
     }
 
     /// <summary>Wraps <paramref name="sessionKey"/> for <paramref name="key"/> as IIS writes it (a SIMPLEBLOB).</summary>
