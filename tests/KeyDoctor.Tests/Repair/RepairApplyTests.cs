@@ -134,6 +134,25 @@ public sealed class RepairApplyTests : IDisposable
     }
 
     [Fact]
+    public void RollbackLeavesAFileEditedSinceTheRepairAloneUnlessForced()
+    {
+        using var image = RepairScenarios.ByFinding["KD2005"]();
+        var config = Path.Combine(image.Root, "Windows/System32/inetsrv/config/applicationHost.config");
+        var before = File.ReadAllText(config);
+        Assert.Equal(0, Apply(WritePlan(image), image, "run").ExitCode);
+        File.AppendAllText(config, "<!-- an admin's edit after the repair -->");
+        var edited = File.ReadAllText(config);
+
+        var refused = Cli.Run("repair", "rollback", Path.Combine(_work, "run"), "--image", image.Root);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("changed again after the repair", refused.Stdout);
+        Assert.Equal(edited, File.ReadAllText(config));
+
+        Assert.Equal(0, Cli.Run("repair", "rollback", Path.Combine(_work, "run"), "--image", image.Root, "--force").ExitCode);
+        Assert.Equal(before, File.ReadAllText(config));
+    }
+
+    [Fact]
     public void RegistryChangesAreWrittenAsRegFilesForAPersonAndTheImageIsLeftAlone()
     {
         using var image = RepairScenarios.ByFinding["KD2004"]();
