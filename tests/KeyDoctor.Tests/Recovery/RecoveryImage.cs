@@ -1,11 +1,12 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using KeyDoctor.Crypto.Dpapi;
 using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Formats.KeyFiles;
 using KeyDoctor.Formats.Registry;
 using KeyDoctor.Tests.Certificates;
-using KeyDoctor.Tests.Lsa;
+using KeyDoctor.Tests.Crypto.Lsa;
 
 namespace KeyDoctor.Tests.Recovery;
 

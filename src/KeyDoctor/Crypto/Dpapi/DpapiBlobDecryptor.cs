@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
-using KeyDoctor.Crypto;
+using KeyDoctor.Formats.Dpapi;
 
-namespace KeyDoctor.Formats.Dpapi;
+namespace KeyDoctor.Crypto.Dpapi;
 
 /// <summary>The outcome of opening a DPAPI blob: the plaintext, or why it did not open.</summary>
 public sealed record DpapiDecryption

@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using KeyDoctor.Crypto.Dpapi;
+using KeyDoctor.Crypto.Lsa;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Certificates;
 using KeyDoctor.Formats.Dpapi;

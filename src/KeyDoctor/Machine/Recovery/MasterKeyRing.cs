@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using KeyDoctor.Crypto.Dpapi;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Dpapi;
 

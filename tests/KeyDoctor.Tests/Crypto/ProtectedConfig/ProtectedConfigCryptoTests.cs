@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using KeyDoctor.Crypto.ProtectedConfig;
 using KeyDoctor.Crypto;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Iis;
 
-namespace KeyDoctor.Tests.Crypto;
+namespace KeyDoctor.Tests.Crypto.ProtectedConfig;
 
 public sealed class ProtectedConfigCryptoTests
 {
