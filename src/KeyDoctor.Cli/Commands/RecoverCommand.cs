@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using KeyDoctor.Crypto.Dpapi;
+using KeyDoctor.Crypto.KeySets;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Formats.KeyFiles;

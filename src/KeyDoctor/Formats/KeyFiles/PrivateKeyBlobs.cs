@@ -20,14 +20,6 @@ public sealed record RecoveredPrivateKey
 
     public bool IsAsymmetric => Rsa is not null || Ec is not null;
 
-    /// <summary>An RSA or ECDsa object holding the key (the caller disposes it); null for symmetric keys.</summary>
-    public AsymmetricAlgorithm? CreateAlgorithm()
-    {
-        if (Rsa is { } rsa) return System.Security.Cryptography.RSA.Create(rsa);
-        if (Ec is { } ec) return ECDsa.Create(ec);
-        return null;
-    }
-
     public override string ToString() => $"{Algorithm} {KeyBits}-bit private key (secret)";
 }
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using KeyDoctor.Crypto.Dpapi;
+using KeyDoctor.Crypto.KeySets;
 using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Machine;
 using KeyDoctor.Machine.Recovery;
