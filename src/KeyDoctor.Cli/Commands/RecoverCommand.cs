@@ -6,7 +6,6 @@ using System.Text;
 using KeyDoctor.Crypto.Dpapi;
 using KeyDoctor.Crypto.KeySets;
 using KeyDoctor.Formats;
-using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Formats.KeyFiles;
 using KeyDoctor.Machine;
 using KeyDoctor.Machine.Recovery;

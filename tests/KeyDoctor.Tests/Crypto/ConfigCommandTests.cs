@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using KeyDoctor.Crypto.ProtectedConfig;
-using KeyDoctor.Crypto;
 
 namespace KeyDoctor.Tests.Crypto;
 

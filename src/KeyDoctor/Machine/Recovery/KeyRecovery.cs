@@ -8,7 +8,6 @@ using KeyDoctor.Formats;
 using KeyDoctor.Formats.Certificates;
 using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Formats.KeyFiles;
-using KeyDoctor.Formats.Lsa;
 using KeyDoctor.Formats.Registry;
 
 namespace KeyDoctor.Machine.Recovery;

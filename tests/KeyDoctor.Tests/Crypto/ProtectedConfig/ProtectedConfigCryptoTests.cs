@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using KeyDoctor.Crypto.ProtectedConfig;
-using KeyDoctor.Crypto;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Iis;
 

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using KeyDoctor.Crypto.ProtectedConfig;
-using KeyDoctor.Crypto;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Iis;
 
