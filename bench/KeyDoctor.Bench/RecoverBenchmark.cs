@@ -1,3 +1,5 @@
+using KeyDoctor.Crypto.Dpapi;
+using KeyDoctor.Crypto.Lsa;
 using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Formats.KeyFiles;
 using KeyDoctor.Formats.Lsa;

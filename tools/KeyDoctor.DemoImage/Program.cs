@@ -5,6 +5,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using KeyDoctor.Crypto.Metabase;
 using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Formats.Evtx;
 using KeyDoctor.Formats.Iis.Metabase;
@@ -117,7 +118,7 @@ Put(@"Windows\System32\inetsrv\config\applicationHost.config", Encoding.UTF8.Get
     """));
 
 // IIS 6 metabase (kept from the in-place upgrade): its SessionKey needs the IIS container above.
-var sessionKey = IisCryptoBlobWriter.SessionKey(RandomNumberGenerator.GetBytes(5), iisExchange, iisSignature);
+var sessionKey = MetabaseBlobWriter.SessionKey(RandomNumberGenerator.GetBytes(5), iisExchange, iisSignature);
 Put(@"Windows\System32\inetsrv\MetaBase.xml", Encoding.UTF8.GetBytes($"""
     <?xml version ="1.0"?>
     <configuration xmlns="urn:microsoft-catalog:XML_Metabase_V64_0">

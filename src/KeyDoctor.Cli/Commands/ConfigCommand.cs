@@ -1,5 +1,5 @@
 using System.CommandLine;
-using KeyDoctor.Crypto;
+using KeyDoctor.Crypto.ProtectedConfig;
 using KeyDoctor.Crypto.KeySets;
 using KeyDoctor.Formats.Iis;
 

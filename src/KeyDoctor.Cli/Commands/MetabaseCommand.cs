@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Security.Cryptography;
-using KeyDoctor.Crypto;
+using KeyDoctor.Crypto.Metabase;
 using KeyDoctor.Crypto.KeySets;
 using KeyDoctor.Formats.Iis.Metabase;
 

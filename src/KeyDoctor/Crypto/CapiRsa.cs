@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using KeyDoctor.Formats.Iis;
 
 namespace KeyDoctor.Crypto;
 
@@ -28,4 +29,19 @@ public static class CapiRsa
             return null;
         }
     }
+
+    /// <summary>Encrypts with <paramref name="key"/>'s public half and returns the cipher text little-endian, as CryptoAPI stores it.</summary>
+    public static byte[] Encrypt(ReadOnlySpan<byte> plainText, RSA key, RSAEncryptionPadding padding)
+    {
+        var cipherText = key.Encrypt(plainText.ToArray(), padding);
+        Array.Reverse(cipherText);
+        return cipherText;
+    }
+
+    /// <summary>
+    /// A SIMPLEBLOB holding <paramref name="sessionKey"/> wrapped for <paramref name="key"/> (CryptExportKey with
+    /// SIMPLEBLOB): what IIS protected configuration and the IIS 6 metabase both store.
+    /// </summary>
+    public static byte[] WrapSessionKey(ReadOnlySpan<byte> sessionKey, RSA key, RSAEncryptionPadding padding, uint keyAlgorithm) =>
+        CapiSimpleBlob.Write(keyAlgorithm, Encrypt(sessionKey, key, padding));
 }

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using KeyDoctor.Crypto;
+using KeyDoctor.Crypto.ProtectedConfig;
 
 namespace KeyDoctor.Tests.Crypto;
 

@@ -1,3 +1,4 @@
+using KeyDoctor.Crypto.Metabase;
 using KeyDoctor.Crypto;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
@@ -15,7 +16,7 @@ public class IisCryptoBlobTests
     [Fact]
     public void WrittenSessionKeyParsesWithSpecLengthsAndAValidSignature()
     {
-        var blob = IisCryptoBlobWriter.SessionKey([1, 2, 3, 4, 5], Keys.Exchange, Keys.Signature);
+        var blob = MetabaseBlobWriter.SessionKey([1, 2, 3, 4, 5], Keys.Exchange, Keys.Signature);
 
         // 8 header + 8 lengths + 76 SIMPLEBLOB + 4 padding + 64 signature: the 160 bytes of a real metabase key.
         Assert.Equal(160, blob.Length);
@@ -32,7 +33,7 @@ public class IisCryptoBlobTests
     [Fact]
     public void WrappedKeyIsStoredLittleEndian()
     {
-        var blob = IisCryptoBlobWriter.SessionKey([9, 8, 7, 6, 5], Keys.Exchange, Keys.Signature);
+        var blob = MetabaseBlobWriter.SessionKey([9, 8, 7, 6, 5], Keys.Exchange, Keys.Signature);
         var wrapped = blob.AsSpan(16 + 12, 64).ToArray();
         Array.Reverse(wrapped);
         Assert.Equal(new byte[] { 9, 8, 7, 6, 5 }, Keys.Exchange.Decrypt(wrapped, RSAEncryptionPadding.Pkcs1));
@@ -60,7 +61,7 @@ public class IisCryptoBlobTests
     public void WrittenEncryptedDataParsesAndKeepsNoPlaintext()
     {
         var secret = Encoding.Unicode.GetBytes("P@ssw0rd\0"); // 18 bytes
-        var blob = IisCryptoBlobWriter.EncryptedData(secret, [1, 2, 3, 4, 5], Keys.Signature);
+        var blob = MetabaseBlobWriter.EncryptedData(secret, [1, 2, 3, 4, 5], Keys.Signature);
 
         var parsed = Assert.IsType<IisEncryptedDataBlob>(IisCryptoBlob.ParseHex(IisCryptoBlobWriter.ToHex(blob)));
         Assert.Equal((22, 64, 2), (parsed.EncryptedDataLength, parsed.SignedHashLength, parsed.PaddingLength));
@@ -79,14 +80,14 @@ public class IisCryptoBlobTests
     [Fact]
     public void PublicKeyBlobRoundTrips()
     {
-        var blob = IisCryptoBlobWriter.PublicKey(Keys.Signature, signatureKey: true);
+        var blob = MetabaseBlobWriter.PublicKey(Keys.Signature, signatureKey: true);
         var parsed = Assert.IsType<IisPublicKeyBlob>(IisCryptoBlob.Parse(blob));
         Assert.Equal((CapiAlgorithm.RsaSign, 512, 65537u), (parsed.AlgorithmId, parsed.BitLength, parsed.PublicExponent));
         Assert.Empty(parsed.Warnings);
 
         using var imported = RSA.Create(parsed.ToRsaParameters());
         var session = Assert.IsType<IisSessionKeyBlob>(IisCryptoBlob.Parse(
-            IisCryptoBlobWriter.SessionKey([7, 7, 7, 7, 7], Keys.Exchange, Keys.Signature)));
+            MetabaseBlobWriter.SessionKey([7, 7, 7, 7, 7], Keys.Exchange, Keys.Signature)));
         Assert.True(session.VerifySignature(imported));
     }
 
@@ -108,7 +109,7 @@ public class IisCryptoBlobTests
     [Fact]
     public void DamageIsReportedWithTheOffsetOfTheBadField()
     {
-        var good = IisCryptoBlobWriter.SessionKey([1, 2, 3, 4, 5], Keys.Exchange, Keys.Signature);
+        var good = MetabaseBlobWriter.SessionKey([1, 2, 3, 4, 5], Keys.Exchange, Keys.Signature);
 
         var badSignature = good.ToArray();
         badSignature[0] = (byte)'X';
@@ -138,7 +139,7 @@ public class IisCryptoBlobTests
     [Fact]
     public void TrailingBytesAndUnusualAlgorithmsAreWarnings()
     {
-        var blob = IisCryptoBlobWriter.SessionKey([1, 2, 3, 4, 5], Keys.Exchange, Keys.Signature, CapiAlgorithm.Aes128);
+        var blob = MetabaseBlobWriter.SessionKey([1, 2, 3, 4, 5], Keys.Exchange, Keys.Signature, CapiAlgorithm.Aes128);
         var parsed = IisCryptoBlob.Parse([.. blob, 0, 0, 0]);
         Assert.Equal(["3 bytes follow the blob", "session key algorithm is CALG_AES_128; MS-IMSA requires CALG_RC4"], parsed.Warnings);
     }
@@ -148,9 +149,9 @@ public class IisCryptoBlobTests
     {
         var blobs = new[]
         {
-            IisCryptoBlobWriter.SessionKey([1, 2, 3, 4, 5], Keys.Exchange, Keys.Signature),
-            IisCryptoBlobWriter.EncryptedData([1, 2, 3], [1, 2, 3, 4, 5], Keys.Signature),
-            IisCryptoBlobWriter.PublicKey(Keys.Exchange, signatureKey: false),
+            MetabaseBlobWriter.SessionKey([1, 2, 3, 4, 5], Keys.Exchange, Keys.Signature),
+            MetabaseBlobWriter.EncryptedData([1, 2, 3], [1, 2, 3, 4, 5], Keys.Signature),
+            MetabaseBlobWriter.PublicKey(Keys.Exchange, signatureKey: false),
         };
         var random = new Random(2);
         foreach (var original in blobs)

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using KeyDoctor.Crypto.Metabase;
 using KeyDoctor.Formats.Iis.Metabase;
 
 namespace KeyDoctor.Tests.Iis;
@@ -141,9 +142,9 @@ public static class IisSamples
     public static (string SessionKeyHex, string SecretHex) MetabaseBlobs(RSA exchange, RSA signature)
     {
         var rc4Key = new byte[] { 0x5F, 0xD4, 0x6C, 0xD3, 0x11 };
-        var sessionKey = IisCryptoBlobWriter.SessionKey(rc4Key, exchange, signature);
-        var secret = IisCryptoBlobWriter.EncryptedData(Encoding.Unicode.GetBytes("IUSR-pass-123\0"),
-            KeyDoctor.Crypto.MetabaseCrypto.Rc4Key(rc4Key, KeyDoctor.Crypto.Rc4Salt.ZeroSalt), signature);
+        var sessionKey = MetabaseBlobWriter.SessionKey(rc4Key, exchange, signature);
+        var secret = MetabaseBlobWriter.EncryptedData(Encoding.Unicode.GetBytes("IUSR-pass-123\0"),
+            KeyDoctor.Crypto.Metabase.MetabaseCrypto.Rc4Key(rc4Key, KeyDoctor.Crypto.Metabase.Rc4Salt.ZeroSalt), signature);
         return (IisCryptoBlobWriter.ToHex(sessionKey), IisCryptoBlobWriter.ToHex(secret));
     }
 }

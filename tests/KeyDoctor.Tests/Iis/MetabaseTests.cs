@@ -1,4 +1,5 @@
 using System.Text;
+using KeyDoctor.Crypto.Metabase;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Iis.Metabase;
 

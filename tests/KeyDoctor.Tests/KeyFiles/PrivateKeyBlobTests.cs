@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using KeyDoctor.Crypto.Dpapi;
+using static KeyDoctor.Crypto.KeySets.RecoveredKeyAlgorithm;
 using KeyDoctor.Formats;
-using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Formats.KeyFiles;
 
 namespace KeyDoctor.Tests.KeyFiles;

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using KeyDoctor.Crypto.Dpapi;
 using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Formats.KeyFiles;
 using KeyDoctor.Formats.Lsa;
-using KeyDoctor.Tests.Lsa;
+using KeyDoctor.Tests.Crypto.Lsa;
 
 namespace KeyDoctor.Tests.Recovery;
 
@@ -154,10 +155,10 @@ public class ImpacketComparisonTests
     [Fact]
     public void ImpacketOpensTheDomainMasterKeyWithThePvkAsWeDo()
     {
-        var pvkPath = Temp(Dpapi.DomainKeyTests.OldBackupKeyPvk());
+        var pvkPath = Temp(Crypto.Dpapi.DomainKeyTests.OldBackupKeyPvk());
         try
         {
-            var masterKeyPath = Fixtures.Path(Dpapi.DomainKeyTests.DomainMasterKeyFile);
+            var masterKeyPath = Fixtures.Path(Crypto.Dpapi.DomainKeyTests.DomainMasterKeyFile);
             var ours = MasterKeyFile.Parse(File.ReadAllBytes(masterKeyPath)).ReadDomainKey()!
                 .Decrypt(DomainBackupKey.Read(File.ReadAllBytes(pvkPath))).MasterKey!;
             var plaintext = DpapiBlobDecryptor.Decrypt(DpapiBlob.Parse(Fixtures.Bytes("keys/nemesis/dpapi_blob.bin")), ours).Plaintext!;

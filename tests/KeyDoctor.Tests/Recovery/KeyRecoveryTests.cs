@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using KeyDoctor.Crypto.Dpapi;
+using KeyDoctor.Crypto.KeySets;
 using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Formats.KeyFiles;
 using KeyDoctor.Machine;
@@ -22,7 +24,7 @@ public class KeyRecoveryTests
         var file = MasterKeyFile.Parse(DpapiWriter.WriteMasterKeyFile(guid, masterKey, preKey, rounds: 100));
         Assert.Equal(guid, file.Guid);
         Assert.Null(file.MasterKey!.Decrypt(new byte[20]));
-        Assert.Equal(masterKey, file.MasterKey.Decrypt(preKey));
+        Assert.Equal(masterKey, file.MasterKey!.Decrypt(preKey));
 
         var blob = DpapiBlob.Parse(DpapiWriter.ProtectBlob("secret text"u8, masterKey, guid, "Export Flag", "entropy"u8));
         Assert.Equal(guid, blob.MasterKeyGuid);
@@ -110,7 +112,7 @@ public class KeyRecoveryTests
     public void NemesisSystemCngKeyOpensThroughTheUserHalfFromHivesWrittenHere()
     {
         using var image = new RecoveryImage(withHives: false);
-        var (system, security, _) = Lsa.LsaTestHives.Build(DpapiSystemSecret.FromHex(
+        var (system, security, _) = Crypto.Lsa.LsaTestHives.Build(DpapiSystemSecret.FromHex(
             "01000000dcfd03644f501805c189e15e9367b01415dea75a4e25d96d26879ded571f5d48a6887455d28f66f5"));
         image.Put(@"Windows\System32\config\SYSTEM", system.Bytes.ToArray());
         image.Put(@"Windows\System32\config\SECURITY", security.Bytes.ToArray());
@@ -152,17 +154,17 @@ public class KeyRecoveryTests
     [Fact]
     public void DomainUserKeyRecoversWithTheDomainBackupKeyAlone()
     {
-        const string sid = Dpapi.DomainKeyTests.DomainUserSid;
+        const string sid = Crypto.Dpapi.DomainKeyTests.DomainUserSid;
         var guid = Guid.Parse("ab998260-e99d-4871-8f4b-d922b2848ce6");
         using var image = new RecoveryImage(withHives: false);
-        image.Put($@"Users\jdoe\AppData\Roaming\Microsoft\Protect\{sid}\{guid}", Fixtures.Bytes(Dpapi.DomainKeyTests.DomainMasterKeyFile));
-        using var rsa = image.AddUserCapiKey("jdoe", sid, "jdoe-signing", Convert.FromHexString(Dpapi.DomainKeyTests.DomainMasterKeyHex), guid);
+        image.Put($@"Users\jdoe\AppData\Roaming\Microsoft\Protect\{sid}\{guid}", Fixtures.Bytes(Crypto.Dpapi.DomainKeyTests.DomainMasterKeyFile));
+        using var rsa = image.AddUserCapiKey("jdoe", sid, "jdoe-signing", Convert.FromHexString(Crypto.Dpapi.DomainKeyTests.DomainMasterKeyHex), guid);
         using var source = MachineSource.Open(image.Root);
 
         // No credential: the user's folders are not even searched.
         Assert.Empty(KeyRecovery.Recover(source, RecoverySelection.All).Keys);
 
-        var backupKey = DomainBackupKey.Read(Fixtures.Bytes(Dpapi.DomainKeyTests.OldBackupKeyJson));
+        var backupKey = DomainBackupKey.Read(Fixtures.Bytes(Crypto.Dpapi.DomainKeyTests.OldBackupKeyJson));
         var result = KeyRecovery.Recover(source, RecoverySelection.All, domainKey: backupKey);
         var key = Assert.Single(result.Keys);
         Assert.True(key.Recovered, key.Failure);
@@ -181,26 +183,26 @@ public class KeyRecoveryTests
     public void DomainKeySectionOfAnotherUserOrAnotherBackupKeyIsAFailureWithTheReason()
     {
         var guid = Guid.Parse("ab998260-e99d-4871-8f4b-d922b2848ce6");
-        var backupKey = DomainBackupKey.Read(Fixtures.Bytes(Dpapi.DomainKeyTests.OldBackupKeyJson));
-        var masterKey = Convert.FromHexString(Dpapi.DomainKeyTests.DomainMasterKeyHex);
+        var backupKey = DomainBackupKey.Read(Fixtures.Bytes(Crypto.Dpapi.DomainKeyTests.OldBackupKeyJson));
+        var masterKey = Convert.FromHexString(Crypto.Dpapi.DomainKeyTests.DomainMasterKeyHex);
 
         // The real file copied into another user's folder: its access check names the real owner.
         const string otherSid = "S-1-5-21-937929760-3187473010-80948926-4242";
         using (var image = new RecoveryImage(withHives: false))
         {
-            image.Put($@"Users\other\AppData\Roaming\Microsoft\Protect\{otherSid}\{guid}", Fixtures.Bytes(Dpapi.DomainKeyTests.DomainMasterKeyFile));
+            image.Put($@"Users\other\AppData\Roaming\Microsoft\Protect\{otherSid}\{guid}", Fixtures.Bytes(Crypto.Dpapi.DomainKeyTests.DomainMasterKeyFile));
             image.AddUserCapiKey("other", otherSid, "c", masterKey, guid).Dispose();
             using var source = MachineSource.Open(image.Root);
             var failed = Assert.Single(KeyRecovery.Recover(source, RecoverySelection.All, domainKey: backupKey).Keys);
             Assert.False(failed.Recovered);
-            Assert.Contains($"made for {Dpapi.DomainKeyTests.DomainUserSid}, not {otherSid}", failed.Failure);
+            Assert.Contains($"made for {Crypto.Dpapi.DomainKeyTests.DomainUserSid}, not {otherSid}", failed.Failure);
         }
 
         // Another domain's backup key.
         using (var image = new RecoveryImage(withHives: false))
         {
-            const string sid = Dpapi.DomainKeyTests.DomainUserSid;
-            image.Put($@"Users\jdoe\AppData\Roaming\Microsoft\Protect\{sid}\{guid}", Fixtures.Bytes(Dpapi.DomainKeyTests.DomainMasterKeyFile));
+            const string sid = Crypto.Dpapi.DomainKeyTests.DomainUserSid;
+            image.Put($@"Users\jdoe\AppData\Roaming\Microsoft\Protect\{sid}\{guid}", Fixtures.Bytes(Crypto.Dpapi.DomainKeyTests.DomainMasterKeyFile));
             image.AddUserCapiKey("jdoe", sid, "c", masterKey, guid).Dispose();
             using var other = RSA.Create(2048);
             var otherKey = DomainBackupKey.Read(KeyDoctor.Crypto.KeySets.PvkFile.Write(

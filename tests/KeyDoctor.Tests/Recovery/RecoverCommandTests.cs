@@ -111,14 +111,14 @@ public class RecoverCommandTests
     [Fact]
     public void DomainBackupKeyPvkOrJsonRecoversDomainUserKeysWithoutPrintingSecrets()
     {
-        const string sid = Dpapi.DomainKeyTests.DomainUserSid;
+        const string sid = Crypto.Dpapi.DomainKeyTests.DomainUserSid;
         var guid = Guid.Parse("ab998260-e99d-4871-8f4b-d922b2848ce6");
         using var image = new RecoveryImage();
-        image.Put($@"Users\jdoe\AppData\Roaming\Microsoft\Protect\{sid}\{guid}", Fixtures.Bytes(Dpapi.DomainKeyTests.DomainMasterKeyFile));
-        using var rsa = image.AddUserCapiKey("jdoe", sid, "jdoe-key", Convert.FromHexString(Dpapi.DomainKeyTests.DomainMasterKeyHex), guid);
+        image.Put($@"Users\jdoe\AppData\Roaming\Microsoft\Protect\{sid}\{guid}", Fixtures.Bytes(Crypto.Dpapi.DomainKeyTests.DomainMasterKeyFile));
+        using var rsa = image.AddUserCapiKey("jdoe", sid, "jdoe-key", Convert.FromHexString(Crypto.Dpapi.DomainKeyTests.DomainMasterKeyHex), guid);
         var (output, passwordFile) = Paths(image);
         var pvkPath = Path.Combine(image.Root, "ntds_capi_0_45cbf2fb-b468-471a-a374-3ca17b50cf3b.pvk");
-        File.WriteAllBytes(pvkPath, Dpapi.DomainKeyTests.OldBackupKeyPvk());
+        File.WriteAllBytes(pvkPath, Crypto.Dpapi.DomainKeyTests.OldBackupKeyPvk());
 
         var run = Cli.Run("recover", image.Root, "--container", "jdoe-key", "-o", output, "--password-file", passwordFile,
             "--domain-backup-key", pvkPath, "--json");
@@ -138,14 +138,14 @@ public class RecoverCommandTests
         // The JSON form too, as text output; neither the master key nor the backup key's primes appear anywhere.
         var output2 = Path.Combine(image.Root, "out2");
         var text = Cli.Run("recover", image.Root, "--container", "jdoe-key", "-o", output2, "--password-file", passwordFile,
-            "--domain-backup-key", Fixtures.Path(Dpapi.DomainKeyTests.OldBackupKeyJson));
+            "--domain-backup-key", Fixtures.Path(Crypto.Dpapi.DomainKeyTests.OldBackupKeyJson));
         Assert.True(text.ExitCode == 0, text.Stderr + text.Stdout);
         Assert.Contains("Domain backup key: 45cbf2fb-b468-471a-a374-3ca17b50cf3b (RSA 2048 bits)", text.Stdout);
-        var backupPrime = Convert.ToHexString(KeyDoctor.Crypto.KeySets.PvkFile.Read(Dpapi.DomainKeyTests.OldBackupKeyPvk()).Parameters.P!)[..24];
+        var backupPrime = Convert.ToHexString(KeyDoctor.Crypto.KeySets.PvkFile.Read(Crypto.Dpapi.DomainKeyTests.OldBackupKeyPvk()).Parameters.P!)[..24];
         foreach (var report in new[] { run.Stdout, run.Stderr, text.Stdout, text.Stderr,
                      File.ReadAllText(Path.Combine(output, "recovery-report.json")), File.ReadAllText(Path.Combine(output2, "recovery-report.txt")) })
         {
-            Assert.DoesNotContain(Dpapi.DomainKeyTests.DomainMasterKeyHex[..24], report, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain(Crypto.Dpapi.DomainKeyTests.DomainMasterKeyHex[..24], report, StringComparison.OrdinalIgnoreCase);
             Assert.DoesNotContain(backupPrime, report, StringComparison.OrdinalIgnoreCase);
         }
 

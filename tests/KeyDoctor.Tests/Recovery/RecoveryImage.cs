@@ -1,11 +1,12 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using KeyDoctor.Crypto.Dpapi;
 using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Formats.KeyFiles;
 using KeyDoctor.Formats.Registry;
 using KeyDoctor.Tests.Certificates;
-using KeyDoctor.Tests.Lsa;
+using KeyDoctor.Tests.Crypto.Lsa;
 
 namespace KeyDoctor.Tests.Recovery;
 
@@ -99,9 +100,10 @@ public sealed class RecoveryImage : IDisposable
 
     /// <summary>
     /// Adds a machine CNG ECDSA P-256 key (Crypto\Keys) written per the layout: 44-byte header, UTF-16 name, public
-    /// properties (the unnamed ECS1 blob), private properties blob (Export Policy) and private key blob (ECS2).
+    /// properties (the unnamed ECS1 blob), private properties blob (Export Policy) and private key blob (ECS2, or
+    /// <paramref name="privateKeyBlob"/> in its place: what the DPAPI blob decrypts to).
     /// </summary>
-    public (ECDsa Key, X509Certificate2 Certificate) AddCngEcKey(string name, uint exportPolicy = 0)
+    public (ECDsa Key, X509Certificate2 Certificate) AddCngEcKey(string name, uint exportPolicy = 0, byte[]? privateKeyBlob = null)
     {
         var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var p = ecdsa.ExportParameters(true);
@@ -110,7 +112,7 @@ public sealed class RecoveryImage : IDisposable
         var publicProperties = CngPropertyRecord(15, "", EcBlob(0x31534345, false));
         var privateProperties = DpapiWriter.ProtectBlob(CngPropertyRecord(3, "Export Policy", BitConverter.GetBytes(exportPolicy)),
             MasterKey, MasterKeyGuid, "Private Key Properties", "6jnkd5J3ZdQDtrsu\0"u8);
-        var privateKey = DpapiWriter.ProtectBlob(EcBlob(0x32534345, true), MasterKey, MasterKeyGuid, "Private Key", "xT5rZW5qVVbrvpuA\0"u8);
+        var privateKey = DpapiWriter.ProtectBlob(privateKeyBlob ?? EcBlob(0x32534345, true), MasterKey, MasterKeyGuid, "Private Key", "xT5rZW5qVVbrvpuA\0"u8);
         var nameBytes = System.Text.Encoding.Unicode.GetBytes(name);
         var header = new byte[44];
         BinaryPrimitives.WriteUInt32LittleEndian(header, 1);

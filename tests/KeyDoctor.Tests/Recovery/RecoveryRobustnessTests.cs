@@ -1,3 +1,4 @@
+using KeyDoctor.Crypto.Lsa;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Lsa;
 using KeyDoctor.Formats.Registry;

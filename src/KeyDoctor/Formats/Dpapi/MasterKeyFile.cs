@@ -1,6 +1,5 @@
-using System.Security.Cryptography;
+using System.Buffers.Binary;
 using System.Text;
-using KeyDoctor.Crypto;
 using KeyDoctor.Formats.Primitives;
 
 namespace KeyDoctor.Formats.Dpapi;
@@ -33,6 +32,22 @@ public sealed record MasterKeyFile
     /// path; null when the file has none. Throws <see cref="MalformedDataException"/> for a damaged section.
     /// </summary>
     public DomainKeySection? ReadDomainKey() => DomainKey.IsEmpty ? null : DomainKeySection.Parse(DomainKey, DomainKeyOffset);
+
+    /// <summary>
+    /// A master-key file holding one already-encrypted key (no backup key, CREDHIST or domain section), laid out as
+    /// Windows writes it: version 2, the GUID as text, <paramref name="flags"/> (6 for system keys, 5 for local users).
+    /// </summary>
+    public static byte[] Write(Guid guid, EncryptedMasterKey masterKey, uint flags)
+    {
+        var section = masterKey.ToArray();
+        var file = new byte[HeaderLength + section.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(file, 2);
+        Encoding.Unicode.GetBytes(guid.ToString("D")).CopyTo(file, 12);
+        BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(0x5C), flags);
+        BinaryPrimitives.WriteUInt64LittleEndian(file.AsSpan(0x60), (ulong)section.Length);
+        section.CopyTo(file, HeaderLength);
+        return file;
+    }
 
     public static MasterKeyFile Parse(ReadOnlyMemory<byte> data)
     {
@@ -76,52 +91,58 @@ public sealed record MasterKeyFile
 
 /// <summary>
 /// One encrypted key of a master-key file: version, salt, PBKDF2 rounds, hash and cipher ALG_IDs, cipher text.
+/// Parsed only; <c>KeyDoctor.Crypto.Dpapi.MasterKeyDecryptor</c> opens it.
 /// </summary>
 public sealed record EncryptedMasterKey(uint Version, ReadOnlyMemory<byte> Salt, int Rounds, uint HashAlgorithm,
                                         uint CryptAlgorithm, ReadOnlyMemory<byte> CipherText)
 {
+    public const int HeaderLength = 32;
+    public const int SaltLength = 16;
+
+    /// <summary>
+    /// The most PBKDF2 rounds a master key may ask for. Windows writes 4,000 (XP) to 24,000 (Vista) by the published
+    /// counts, and the real files among the fixtures hold 3,300 to 18,000 (docs/formats/dpapi-master-key.md). Four times the highest published count
+    /// keeps headroom for a raised policy, and bounds the work a damaged or hostile file can ask for per key tried.
+    /// </summary>
+    public const int MaxRounds = 100_000;
+
+    /// <summary>Offset of the rounds field from the start of the key.</summary>
+    public const int RoundsOffset = 20;
+    public const int HashAlgorithmOffset = 24;
+    public const int CryptAlgorithmOffset = 28;
+
+    /// <summary>Where the key starts in the master-key file, for error offsets.</summary>
+    public long Offset { get; init; }
+
     public static EncryptedMasterKey Parse(ReadOnlyMemory<byte> data, long baseOffset)
     {
         var reader = new SpanReader(data.Span, MasterKeyFile.FormatName, baseOffset);
         var version = reader.ReadUInt32();
-        reader.Skip(16);
+        reader.Skip(SaltLength);
         var roundsAt = reader.AbsolutePosition;
         var rounds = reader.ReadUInt32();
-        if (rounds is 0 or > 10_000_000)
-            throw new MalformedDataException(MasterKeyFile.FormatName, roundsAt, $"implausible PBKDF2 round count {rounds}");
+        if (rounds == 0)
+            throw new MalformedDataException(MasterKeyFile.FormatName, roundsAt, "the PBKDF2 round count is 0: the master key is damaged");
+        if (rounds > MaxRounds)
+            throw new MalformedDataException(MasterKeyFile.FormatName, roundsAt,
+                $"the PBKDF2 round count {rounds:N0} is above the {MaxRounds:N0} KeyDoctor accepts (Windows writes about 3,000 to 24,000): " +
+                "the master key is damaged; use a backup copy of this file");
         var hash = reader.ReadUInt32();
         var crypt = reader.ReadUInt32();
-        return new EncryptedMasterKey(version, data.Slice(4, 16), (int)rounds, hash, crypt, data[reader.Position..]);
+        return new EncryptedMasterKey(version, data.Slice(4, SaltLength), (int)rounds, hash, crypt, data[reader.Position..]) { Offset = baseOffset };
     }
 
-    /// <summary>
-    /// Decrypts with a 20-byte pre-key (<see cref="DpapiPreKeys"/>). Returns the 64-byte master key, or null when the
-    /// pre-key is wrong (the embedded HMAC does not match): a wrong password or the other DPAPI_SYSTEM half.
-    /// </summary>
-    public byte[]? Decrypt(ReadOnlySpan<byte> preKey)
+    /// <summary>The key's bytes as a master-key file holds them (the inverse of <see cref="Parse"/>).</summary>
+    public byte[] ToArray()
     {
-        var hash = CryptoAlgorithms.Hash(HashAlgorithm)
-                   ?? throw new NotSupportedException($"master-key hash algorithm 0x{HashAlgorithm:X4} is not supported");
-        var cipher = CryptoAlgorithms.Cipher(CryptAlgorithm)
-                     ?? throw new NotSupportedException($"master-key cipher 0x{CryptAlgorithm:X4} is not supported");
-        var hashLength = CryptoAlgorithms.HashLength(hash);
-        if (CipherText.Length % cipher.BlockLength != 0 || CipherText.Length < 16 + hashLength + 64)
-            return null;
-
-        var derived = MsPbkdf2.DeriveKey(preKey, Salt.Span, Rounds, hash, cipher.KeyLength + cipher.BlockLength);
-        var plain = CryptoAlgorithms.DecryptCbc(CryptAlgorithm, derived.AsSpan(0, cipher.KeyLength),
-            derived.AsSpan(cipher.KeyLength, cipher.BlockLength), CipherText.Span);
-        var hmacSalt = plain.AsSpan(0, 16);
-        var expected = plain.AsSpan(16, hashLength);
-        var masterKey = plain.AsSpan(plain.Length - 64, 64);
-        var hmacKey = HMAC(hash, preKey, hmacSalt);
-        var actual = HMAC(hash, hmacKey, masterKey);
-        return CryptographicOperations.FixedTimeEquals(actual.AsSpan(0, hashLength), expected) ? masterKey.ToArray() : null;
+        if (Salt.Length != SaltLength) throw new ArgumentException($"a master-key salt is {SaltLength} bytes");
+        var output = new byte[HeaderLength + CipherText.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(output, Version);
+        Salt.Span.CopyTo(output.AsSpan(4));
+        BinaryPrimitives.WriteInt32LittleEndian(output.AsSpan(RoundsOffset), Rounds);
+        BinaryPrimitives.WriteUInt32LittleEndian(output.AsSpan(HashAlgorithmOffset), HashAlgorithm);
+        BinaryPrimitives.WriteUInt32LittleEndian(output.AsSpan(CryptAlgorithmOffset), CryptAlgorithm);
+        CipherText.Span.CopyTo(output.AsSpan(HeaderLength));
+        return output;
     }
-
-    private static byte[] HMAC(HashAlgorithmName hash, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data) =>
-        hash == HashAlgorithmName.SHA1 ? HMACSHA1.HashData(key, data)
-        : hash == HashAlgorithmName.SHA256 ? HMACSHA256.HashData(key, data)
-        : hash == HashAlgorithmName.SHA384 ? HMACSHA384.HashData(key, data)
-        : HMACSHA512.HashData(key, data);
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using KeyDoctor.Formats.Primitives;
 
 namespace KeyDoctor.Formats.Iis;
@@ -45,6 +46,18 @@ public sealed record CapiSimpleBlob(
         if (reader.Remaining == 0)
             throw new MalformedDataException(format, baseOffset + HeaderLength, "no encrypted key after the header");
         return new CapiSimpleBlob(type, version, reserved, keyAlgorithm, wrapAlgorithm, reader.Remaining);
+    }
+
+    /// <summary>A SIMPLEBLOB around an already-wrapped key (RSA cipher text in CryptoAPI's little-endian order).</summary>
+    public static byte[] Write(uint keyAlgorithm, ReadOnlySpan<byte> littleEndianEncryptedKey, uint wrapAlgorithm = CapiAlgorithm.RsaKeyExchange)
+    {
+        var blob = new byte[HeaderLength + littleEndianEncryptedKey.Length];
+        blob[0] = SimpleBlobType;
+        blob[1] = CurrentVersion;
+        BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(4), keyAlgorithm);
+        BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(8), wrapAlgorithm);
+        littleEndianEncryptedKey.CopyTo(blob.AsSpan(HeaderLength));
+        return blob;
     }
 }
 

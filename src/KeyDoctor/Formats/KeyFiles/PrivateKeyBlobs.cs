@@ -20,14 +20,6 @@ public sealed record RecoveredPrivateKey
 
     public bool IsAsymmetric => Rsa is not null || Ec is not null;
 
-    /// <summary>An RSA or ECDsa object holding the key (the caller disposes it); null for symmetric keys.</summary>
-    public AsymmetricAlgorithm? CreateAlgorithm()
-    {
-        if (Rsa is { } rsa) return System.Security.Cryptography.RSA.Create(rsa);
-        if (Ec is { } ec) return ECDsa.Create(ec);
-        return null;
-    }
-
     public override string ToString() => $"{Algorithm} {KeyBits}-bit private key (secret)";
 }
 
@@ -237,7 +229,7 @@ internal static class RsaConsistency
         var n = Big(k.Modulus!);
         var p = Big(k.P!);
         var q = Big(k.Q!);
-        if (p.IsOne || q.IsOne || p * q != n)
+        if (p <= 1 || q <= 1 || p * q != n)
             throw new MalformedDataException(format, offset, "the primes do not multiply to the modulus");
         // Some producers reduce d modulo lcm(p-1, q-1), others modulo (p-1)(q-1); both satisfy this.
         var lambda = (p - 1) * (q - 1) / BigInteger.GreatestCommonDivisor(p - 1, q - 1);
@@ -250,6 +242,9 @@ internal static class RsaConsistency
         var bigE = Big(e);
         var bigP = Big(p);
         var bigQ = Big(q);
+        // Before any inverse: a zero or unit prime would make the modulus of one zero (a division by zero).
+        if (bigP <= 1 || bigQ <= 1 || bigP * bigQ != Big(n))
+            throw new MalformedDataException(BcryptPrivateKeyBlob.FormatName, offset, "the primes do not multiply to the modulus");
         var phi = (bigP - 1) * (bigQ - 1);
         var d = ModInverse(bigE, phi) ?? throw new MalformedDataException(BcryptPrivateKeyBlob.FormatName, offset, "public exponent is not invertible");
         var qInv = ModInverse(bigQ, bigP) ?? throw new MalformedDataException(BcryptPrivateKeyBlob.FormatName, offset, "primes are not coprime");
@@ -274,6 +269,7 @@ internal static class RsaConsistency
 
     private static BigInteger? ModInverse(BigInteger a, BigInteger m)
     {
+        if (m <= 1) return null;
         BigInteger t = 0, newT = 1, r = m, newR = a % m;
         while (newR != 0)
         {

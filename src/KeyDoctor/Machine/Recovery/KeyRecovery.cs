@@ -2,11 +2,12 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using KeyDoctor.Crypto.Dpapi;
+using KeyDoctor.Crypto.Lsa;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Certificates;
 using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Formats.KeyFiles;
-using KeyDoctor.Formats.Lsa;
 using KeyDoctor.Formats.Registry;
 
 namespace KeyDoctor.Machine.Recovery;
@@ -191,7 +192,7 @@ public static class KeyRecovery
             }
             catch (MalformedDataException e)
             {
-                result.Add(report with { Failure = e.Message });
+                result.Add(report with { Failure = DamagedKey(e) });
             }
         }
         if (result.Count == 0) result.Add(new RecoveredKey { Path = path, Kind = KeyProviderKind.Capi, Container = file.Name, Failure = "no key pair in the file" });
@@ -240,9 +241,14 @@ public static class KeyRecovery
         }
         catch (MalformedDataException e)
         {
-            return report with { Failure = e.Message };
+            return report with { Failure = DamagedKey(e) };
         }
     }
+
+    /// <summary>The blob decrypted, so the master key was right: what it holds is damaged, not the credential.</summary>
+    private static string DamagedKey(MalformedDataException e) =>
+        $"the private key decrypted but is damaged ({e.Message}, offset within the decrypted key): " +
+        "restore the key file from a backup, or import the certificate again from its PFX";
 
     private static List<StoredCertificate> ReadCertificates(IMachineSource source, UserCredential? user, bool everyUser)
     {

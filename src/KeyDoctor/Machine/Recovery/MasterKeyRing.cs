@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using KeyDoctor.Crypto.Dpapi;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Dpapi;
 
@@ -122,7 +123,7 @@ public sealed class MasterKeyRing
                     : keys.Count > 0 ? $"{path}: the password does not open it"
                     : $"{path}: no domain key section (a local account: it needs the password)";
             }
-            catch (Exception e) when (e is MalformedDataException or NotSupportedException or IOException or EndOfStreamException)
+            catch (Exception e) when (e is MalformedDataException or IOException or EndOfStreamException)
             {
                 failure = $"{path}: {e.Message}";
             }

@@ -157,16 +157,6 @@ public sealed record IisSessionKeyBlob(
     byte[] SignedHash)
     : IisCryptoBlob(IisCryptoBlobKind.SessionKey, BlobDataLength, Warnings)
 {
-    /// <summary>
-    /// Checks the signed hash with the signature public key of the container that wrote the blob (for the metabase,
-    /// AT_SIGNATURE of "Microsoft Internet Information Server"; its public half is readable from the key file without
-    /// DPAPI). False means the container is not the one that wrote this metabase (IISADMIN fails with 0x80090006).
-    /// </summary>
-    public bool VerifySignature(RSA signaturePublicKey)
-    {
-        return SignedHash.Length != 0 && CapiMd5Signature.Verify(SimpleBlobBytes, SignedHash, signaturePublicKey);
-    }
-
     internal static IisSessionKeyBlob ParseBody(ReadOnlySpan<byte> body, long bodyOffset, List<string> warnings)
     {
         var (keyLength, hashLength, padding) = ReadSignedFraming(body, bodyOffset, "EncryptedSessionKey");
@@ -300,34 +290,5 @@ public sealed record IisSaltedDataBlob(int BlobDataLength, IReadOnlyList<string>
             Data = body.Slice(8, dataLength).ToArray(),
             Salt = body.Slice(8 + dataLength + padding, saltLength).ToArray(),
         };
-    }
-}
-
-/// <summary>
-/// The signature IIS_CRYPTO_BLOBs carry: CryptSignHash with MD5 and PKCS#1 v1.5, stored little-endian as CryptoAPI
-/// writes it (MS-IMSA 2.2.2). One place for both directions, so the session key and every data blob agree.
-/// </summary>
-public static class CapiMd5Signature
-{
-    public static byte[] Sign(ReadOnlySpan<byte> data, RSA signatureKey)
-    {
-        var signature = signatureKey.SignData(data.ToArray(), HashAlgorithmName.MD5, RSASignaturePadding.Pkcs1);
-        Array.Reverse(signature);
-        return signature;
-    }
-
-    /// <summary>False for a wrong key or a damaged signature, never an exception.</summary>
-    public static bool Verify(ReadOnlySpan<byte> data, ReadOnlySpan<byte> littleEndianSignature, RSA publicKey)
-    {
-        var bigEndian = littleEndianSignature.ToArray();
-        Array.Reverse(bigEndian);
-        try
-        {
-            return publicKey.VerifyData(data, bigEndian, HashAlgorithmName.MD5, RSASignaturePadding.Pkcs1);
-        }
-        catch (CryptographicException)
-        {
-            return false;
-        }
     }
 }

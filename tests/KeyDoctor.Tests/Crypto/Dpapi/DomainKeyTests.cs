@@ -2,12 +2,13 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using KeyDoctor.Crypto.Dpapi;
 using KeyDoctor.Crypto;
 using KeyDoctor.Crypto.KeySets;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Dpapi;
 
-namespace KeyDoctor.Tests.Dpapi;
+namespace KeyDoctor.Tests.Crypto.Dpapi;
 
 /// <summary>
 /// The domain backup key and the domain-key section of master keys, on Nemesis' older-format set

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
-using KeyDoctor.Crypto;
+using KeyDoctor.Formats.Dpapi;
 
-namespace KeyDoctor.Formats.Dpapi;
+namespace KeyDoctor.Crypto.Dpapi;
 
 /// <summary>The outcome of opening a DPAPI blob: the plaintext, or why it did not open.</summary>
 public sealed record DpapiDecryption
@@ -75,15 +75,7 @@ public static class DpapiBlobDecryptor
             hmac.AppendData(rest);
             return hmac.GetHashAndReset();
         }
-        var blockSize = CryptoAlgorithms.HashBlockSize(hash);
-        Span<byte> ipad = stackalloc byte[blockSize];
-        Span<byte> opad = stackalloc byte[blockSize];
-        for (var i = 0; i < blockSize; i++)
-        {
-            var k = i < key.Length ? key[i] : (byte)0;
-            ipad[i] = (byte)(k ^ 0x36);
-            opad[i] = (byte)(k ^ 0x5C);
-        }
+        var (ipad, opad) = HmacPads(hash, key);
         using var inner = IncrementalHash.CreateHash(hash);
         inner.AppendData(ipad);
         inner.AppendData(first);
@@ -102,21 +94,28 @@ public static class DpapiBlobDecryptor
     internal static byte[] ExpandKey(HashAlgorithmName hash, byte[] sessionKey, int keyLength)
     {
         if (sessionKey.Length >= keyLength) return sessionKey[..keyLength];
-        var blockSize = CryptoAlgorithms.HashBlockSize(hash);
-        var ipad = new byte[blockSize];
-        var opad = new byte[blockSize];
-        for (var i = 0; i < blockSize; i++)
-        {
-            var k = i < sessionKey.Length ? sessionKey[i] : (byte)0;
-            ipad[i] = (byte)(k ^ 0x36);
-            opad[i] = (byte)(k ^ 0x5C);
-        }
+        var (ipad, opad) = HmacPads(hash, sessionKey);
         using var h = IncrementalHash.CreateHash(hash);
         h.AppendData(ipad);
         var first = h.GetHashAndReset();
         h.AppendData(opad);
         var second = h.GetHashAndReset();
         return first.Concat(second).Take(keyLength).ToArray();
+    }
+
+    /// <summary>The key zero-padded to the hash's block size, XORed with HMAC's inner (0x36) and outer (0x5C) pads.</summary>
+    private static (byte[] Inner, byte[] Outer) HmacPads(HashAlgorithmName hash, ReadOnlySpan<byte> key)
+    {
+        var blockSize = CryptoAlgorithms.HashBlockSize(hash);
+        var inner = new byte[blockSize];
+        var outer = new byte[blockSize];
+        for (var i = 0; i < blockSize; i++)
+        {
+            var k = i < key.Length ? key[i] : (byte)0;
+            inner[i] = (byte)(k ^ 0x36);
+            outer[i] = (byte)(k ^ 0x5C);
+        }
+        return (inner, outer);
     }
 
     private static byte[]? RemovePkcs7(byte[] padded, int blockLength)

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using KeyDoctor.Crypto.KeySets;
 using KeyDoctor.Formats.Iis.Metabase;
 
-namespace KeyDoctor.Crypto;
+namespace KeyDoctor.Crypto.Metabase;
 
 /// <summary>Which half of a key set fails an IIS 6 metabase SessionKey: null means "not checked" (key missing).</summary>
 public sealed record MetabaseKeyVerdict(bool? ExchangeKeyOpens, bool? SignatureValid, string Message)

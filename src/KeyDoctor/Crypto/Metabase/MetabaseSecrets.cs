@@ -3,7 +3,7 @@ using KeyDoctor.Crypto.KeySets;
 using KeyDoctor.Formats.Iis;
 using KeyDoctor.Formats.Iis.Metabase;
 
-namespace KeyDoctor.Crypto;
+namespace KeyDoctor.Crypto.Metabase;
 
 /// <summary>What happened to one secure property.</summary>
 public enum MetabaseSecretStatus

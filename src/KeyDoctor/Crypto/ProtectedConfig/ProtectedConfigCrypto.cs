@@ -1,10 +1,8 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using KeyDoctor.Formats;
 using KeyDoctor.Formats.Iis;
 
-namespace KeyDoctor.Crypto;
+namespace KeyDoctor.Crypto.ProtectedConfig;
 
 /// <summary>
 /// The IIS 7+ AesProvider / IISWASOnlyAesProvider scheme (research notes iiscrypto.md §3.2-3.3): the provider's
@@ -34,18 +32,8 @@ public static class ProtectedConfigCrypto
     }
 
     /// <summary>Wraps <paramref name="sessionKey"/> for <paramref name="key"/> as IIS writes it (a SIMPLEBLOB).</summary>
-    public static byte[] WrapSessionKey(ReadOnlySpan<byte> sessionKey, RSA key, bool useOaep, uint keyAlgorithm = CapiAlgorithm.Aes128)
-    {
-        var cipherText = key.Encrypt(sessionKey.ToArray(), useOaep ? RSAEncryptionPadding.OaepSHA1 : RSAEncryptionPadding.Pkcs1);
-        Array.Reverse(cipherText);
-        var blob = new byte[CapiSimpleBlob.HeaderLength + cipherText.Length];
-        blob[0] = CapiSimpleBlob.SimpleBlobType;
-        blob[1] = CapiSimpleBlob.CurrentVersion;
-        BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(4), keyAlgorithm);
-        BinaryPrimitives.WriteUInt32LittleEndian(blob.AsSpan(8), CapiAlgorithm.RsaKeyExchange);
-        cipherText.CopyTo(blob, CapiSimpleBlob.HeaderLength);
-        return blob;
-    }
+    public static byte[] WrapSessionKey(ReadOnlySpan<byte> sessionKey, RSA key, bool useOaep, uint keyAlgorithm = CapiAlgorithm.Aes128) =>
+        CapiRsa.WrapSessionKey(sessionKey, key, useOaep ? RSAEncryptionPadding.OaepSHA1 : RSAEncryptionPadding.Pkcs1, keyAlgorithm);
 
     /// <summary>Encrypts <paramref name="secret"/> into the payload of an <c>[enc:...:enc]</c> value.</summary>
     public static byte[] EncryptValue(ReadOnlySpan<byte> sessionKey, string secret)
@@ -135,38 +123,4 @@ public static class ProtectedConfigCrypto
         CapiAlgorithm.TripleDes => 24,
         _ => null,
     };
-}
-
-/// <summary>
-/// A value of a native RSA protected-configuration provider (research notes §3.4, Microsoft's own sample output in
-/// iis-docs "Using Encryption to Protect Passwords"): <c>cbSimpleBlob(4) SIMPLEBLOB[cbSimpleBlob] cipherText</c>, where
-/// the SIMPLEBLOB wraps a per-value CALG_3DES key with the container's AT_KEYEXCHANGE key and the cipher text is
-/// CBC with a zero IV over the same framing as the AES provider.
-/// </summary>
-public sealed record RsaProviderValue(CapiSimpleBlob Header, ReadOnlyMemory<byte> SimpleBlob, ReadOnlyMemory<byte> CipherText)
-{
-    public const string Format = "RSA provider value";
-
-    /// <summary>Parses a decoded payload; anything else throws <see cref="MalformedDataException"/> with the offset.</summary>
-    public static RsaProviderValue Parse(ReadOnlySpan<byte> payload)
-    {
-        if (payload.Length < 4) throw new MalformedDataException(Format, 0, $"{payload.Length} bytes, shorter than the 4-byte SIMPLEBLOB length");
-        var length = BinaryPrimitives.ReadUInt32LittleEndian(payload);
-        if (length < CapiSimpleBlob.HeaderLength + 1 || length > (uint)payload.Length - 4)
-            throw new MalformedDataException(Format, 0, $"SIMPLEBLOB length {length} does not fit the {payload.Length - 4} bytes that follow");
-        var simple = payload.Slice(4, (int)length);
-        var header = CapiSimpleBlob.Parse(simple, Format, 4);
-        var cipherText = payload[(4 + (int)length)..];
-        if (cipherText.IsEmpty) throw new MalformedDataException(Format, 4 + length, "no cipher text after the SIMPLEBLOB");
-        return new RsaProviderValue(header, simple.ToArray(), cipherText.ToArray());
-    }
-
-    internal static byte[] Build(ReadOnlySpan<byte> simpleBlob, ReadOnlySpan<byte> cipherText)
-    {
-        var result = new byte[4 + simpleBlob.Length + cipherText.Length];
-        BinaryPrimitives.WriteUInt32LittleEndian(result, (uint)simpleBlob.Length);
-        simpleBlob.CopyTo(result.AsSpan(4));
-        cipherText.CopyTo(result.AsSpan(4 + simpleBlob.Length));
-        return result;
-    }
 }

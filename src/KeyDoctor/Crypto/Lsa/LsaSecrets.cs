@@ -1,9 +1,11 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using KeyDoctor.Formats;
 using KeyDoctor.Formats.Dpapi;
+using KeyDoctor.Formats.Lsa;
 using KeyDoctor.Formats.Registry;
 
-namespace KeyDoctor.Formats.Lsa;
+namespace KeyDoctor.Crypto.Lsa;
 
 /// <summary>Thrown when SYSTEM and SECURITY decrypt to nothing that validates: they come from different machines.</summary>
 public sealed class HivesDoNotMatchException(string detail)

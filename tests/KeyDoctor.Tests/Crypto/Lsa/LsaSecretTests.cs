@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
+using KeyDoctor.Crypto.Lsa;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Formats.Lsa;
 using KeyDoctor.Formats.Registry;
 
-namespace KeyDoctor.Tests.Lsa;
+namespace KeyDoctor.Tests.Crypto.Lsa;
 
 /// <summary>Boot key, LSA key and DPAPI_SYSTEM, on the regipy hives and on hives written here.</summary>
 public class LsaSecretTests

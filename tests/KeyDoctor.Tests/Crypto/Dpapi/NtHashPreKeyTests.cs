@@ -1,10 +1,12 @@
 using System.Security.Cryptography;
+using KeyDoctor.Crypto.Dpapi;
+using KeyDoctor.Crypto.KeySets;
 using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Machine;
 using KeyDoctor.Machine.Recovery;
 using KeyDoctor.Tests.Recovery;
 
-namespace KeyDoctor.Tests.Dpapi;
+namespace KeyDoctor.Tests.Crypto.Dpapi;
 
 /// <summary>
 /// Domain users' pre-keys from the NT hash, on Nemesis' masterkey_domain.bin (user S-1-5-21-...-1103, password
@@ -36,11 +38,11 @@ public class NtHashPreKeyTests
         var file = MasterKeyFile.Parse(Fixtures.Bytes("keys/nemesis/masterkey_domain.bin"));
         var all = DpapiPreKeys.AllFromPassword(Password, Sid);
         Assert.Null(file.MasterKey!.Decrypt(all[0]));
-        Assert.Null(file.MasterKey.Decrypt(all[1]));
-        var key = file.MasterKey.Decrypt(all[2]);
+        Assert.Null(file.MasterKey!.Decrypt(all[1]));
+        var key = file.MasterKey!.Decrypt(all[2]);
         Assert.Equal(DomainKeyTests.NemesisDomainMasterKeyHex, Convert.ToHexStringLower(key!));
         Assert.Equal("17fd87f91d25a18abd9bcd66b6d9f3c6bfc16778", Convert.ToHexStringLower(SHA1.HashData(key!)));
-        Assert.Null(file.MasterKey.Decrypt(DpapiPreKeys.FromNtHashStretched(DpapiPreKeys.NtHash("Qwerty12346"), Sid)));
+        Assert.Null(file.MasterKey!.Decrypt(DpapiPreKeys.FromNtHashStretched(DpapiPreKeys.NtHash("Qwerty12346"), Sid)));
 
         // The chain to the real blobs, from the password alone.
         var blob = DpapiBlob.Parse(Fixtures.Bytes("keys/nemesis/blob_with_entropy.bin"));

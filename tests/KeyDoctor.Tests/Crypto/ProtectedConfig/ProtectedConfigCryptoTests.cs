@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
-using KeyDoctor.Crypto;
+using KeyDoctor.Crypto.ProtectedConfig;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Iis;
 
-namespace KeyDoctor.Tests.Crypto;
+namespace KeyDoctor.Tests.Crypto.ProtectedConfig;
 
 public sealed class ProtectedConfigCryptoTests
 {

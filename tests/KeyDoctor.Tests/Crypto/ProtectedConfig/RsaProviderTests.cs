@@ -2,11 +2,11 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using KeyDoctor.Crypto;
+using KeyDoctor.Crypto.ProtectedConfig;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Iis;
 
-namespace KeyDoctor.Tests.Crypto;
+namespace KeyDoctor.Tests.Crypto.ProtectedConfig;
 
 /// <summary>
 /// Native RSA protected-configuration providers (IISWASOnlyRsaProvider, type ""): values written per research §3.4

@@ -4,7 +4,7 @@ using System.Text;
 using KeyDoctor.Formats.Iis;
 using KeyDoctor.Formats.Iis.Metabase;
 
-namespace KeyDoctor.Crypto;
+namespace KeyDoctor.Crypto.Metabase;
 
 /// <summary>How a 40-bit CryptoAPI RC4 session key becomes the RC4 key schedule input.</summary>
 public enum Rc4Salt
@@ -65,11 +65,20 @@ public static class MetabaseCrypto
         return key is { Length: >= FortyBitKeyLength and <= SaltedKeyLength } ? key : null;
     }
 
+    /// <summary>
+    /// Checks the session key's signed hash with the signature public key of the container that wrote the blob (for
+    /// the metabase, AT_SIGNATURE of "Microsoft Internet Information Server"; its public half is readable from the
+    /// key file without DPAPI). False means the container is not the one that wrote this metabase (IISADMIN fails
+    /// with 0x80090006), or the blob has no signature.
+    /// </summary>
+    public static bool VerifySignature(this IisSessionKeyBlob sessionKey, RSA signaturePublicKey) =>
+        sessionKey.SignedHash.Length != 0 && CapiMd5Signature.Verify(sessionKey.SimpleBlobBytes, sessionKey.SignedHash, signaturePublicKey);
+
     /// <summary>A new SessionKey blob: a fresh RC4 key of <paramref name="keyLength"/> bytes, wrapped and signed.</summary>
     public static (byte[] SessionKey, byte[] Blob) NewSessionKey(RSA exchangeKey, RSA signatureKey, int keyLength = FortyBitKeyLength)
     {
         var key = RandomNumberGenerator.GetBytes(keyLength);
-        return (key, IisCryptoBlobWriter.SessionKey(key, exchangeKey, signatureKey));
+        return (key, MetabaseBlobWriter.SessionKey(key, exchangeKey, signatureKey));
     }
 
     /// <summary>
@@ -114,7 +123,7 @@ public static class MetabaseCrypto
 
     /// <summary>Encrypts and signs a whole CLEARTEXT_WITH_PREFIX_BLOB into an IcDb blob under a session key.</summary>
     public static byte[] Encrypt(ReadOnlySpan<byte> prefixedCleartext, ReadOnlySpan<byte> sessionKey, Rc4Salt salt, RSA signatureKey) =>
-        IisCryptoBlobWriter.EncryptedDataWithPrefix(prefixedCleartext, Rc4Key(sessionKey, salt), signatureKey);
+        MetabaseBlobWriter.EncryptedDataWithPrefix(prefixedCleartext, Rc4Key(sessionKey, salt), signatureKey);
 
     /// <summary>
     /// Decrypts a password-salted IcSb blob (IISCryptoEncryptDataBlob2): key = CryptDeriveKey(CALG_RC4) over

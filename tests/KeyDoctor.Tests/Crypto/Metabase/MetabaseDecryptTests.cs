@@ -2,12 +2,12 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using KeyDoctor.Crypto;
+using KeyDoctor.Crypto.Metabase;
 using KeyDoctor.Crypto.KeySets;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Iis.Metabase;
 
-namespace KeyDoctor.Tests.Crypto;
+namespace KeyDoctor.Tests.Crypto.Metabase;
 
 /// <summary>
 /// IIS 6 metabase secrets end to end: a MetaBase.xml written with our own writer per MS-IMSA 2.2.2 / 3.1.4.1 and the
@@ -33,7 +33,7 @@ public sealed class MetabaseDecryptTests : IDisposable
     {
         signWith ??= _signature;
         var key = RandomNumberGenerator.GetBytes(5);
-        var session = IisCryptoBlobWriter.SessionKey(key, _exchange, signWith);
+        var session = MetabaseBlobWriter.SessionKey(key, _exchange, signWith);
         string Blob(byte[] clear) => IisCryptoBlobWriter.ToHex(MetabaseCrypto.Encrypt([0, 0, 0, 0, .. clear], key, salt, signWith));
         var anonymous = Blob(Utf16z("IUSR-pass-123"));
         var acl = Blob([1, 0, 4, 0x80, 0x14, 0, 0, 0]);
@@ -274,7 +274,7 @@ public sealed class MetabaseDecryptTests : IDisposable
     {
         var salt = RandomNumberGenerator.GetBytes(16);
         var hash = MetabaseCrypto.DerivePasswordHash(salt, "backup-pw");
-        var blob = IisCryptoBlobWriter.SaltedData([0, 0, 0, 0, .. Utf16z("svc-secret")], MetabaseCrypto.Rc4Key(hash[..5], Rc4Salt.ZeroSalt), salt);
+        var blob = MetabaseBlobWriter.SaltedData([0, 0, 0, 0, .. Utf16z("svc-secret")], MetabaseCrypto.Rc4Key(hash[..5], Rc4Salt.ZeroSalt), salt);
         var parsed = (IisSaltedDataBlob)IisCryptoBlob.Parse(blob);
 
         var opened = MetabaseCrypto.TryDecryptSalted(parsed, "backup-pw");

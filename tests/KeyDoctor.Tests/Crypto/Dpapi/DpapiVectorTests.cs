@@ -1,9 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
+using KeyDoctor.Crypto.Dpapi;
 using KeyDoctor.Crypto;
 using KeyDoctor.Formats.Dpapi;
 
-namespace KeyDoctor.Tests.Dpapi;
+namespace KeyDoctor.Tests.Crypto.Dpapi;
 
 /// <summary>Master keys and blobs from ../shared/fixtures/keys, against the values in VECTORS.md.</summary>
 public class DpapiVectorTests
@@ -42,7 +43,7 @@ public class DpapiVectorTests
         var file = Load("keys/nemesis/masterkey_system.bin");
         Assert.Equal(Guid.Parse("dd26f81a-4ed9-49fd-8b45-42723d8ae006"), file.Guid);
         Assert.Null(file.MasterKey!.Decrypt(NemesisSystem.UserKey));
-        var key = file.MasterKey.Decrypt(NemesisSystem.MachineKey);
+        var key = file.MasterKey!.Decrypt(NemesisSystem.MachineKey);
         Assert.NotNull(key);
         Assert.Equal("b848ddc68f5250e5977bc52fd9671811ba3bc3b1", Sha1Hex(key));
     }
@@ -67,10 +68,10 @@ public class DpapiVectorTests
     {
         var file = Load("keys/mimikatz-wiki/1eccdbd2-4771-4360-8b19-9d6060a061dc");
         Assert.Null(file.MasterKey!.Decrypt(DpapiPreKeys.FromPassword("wrong", WikiSid)));
-        var key = file.MasterKey.Decrypt(DpapiPreKeys.FromPassword("waza1234/", WikiSid));
+        var key = file.MasterKey!.Decrypt(DpapiPreKeys.FromPassword("waza1234/", WikiSid));
         Assert.Equal("d3fb9169447509d9a2d3d4f6fc0e84b4733a676add274094f91452b8fe4984ab" +
                      "8fe02326c8be8931122514b90f8d850205bb1a84db54fc72d1cffb521377bafc", Convert.ToHexStringLower(key!));
-        var viaHash = file.MasterKey.Decrypt(DpapiPreKeys.FromPasswordHash(SHA1.HashData(Encoding.Unicode.GetBytes("waza1234/")), WikiSid));
+        var viaHash = file.MasterKey!.Decrypt(DpapiPreKeys.FromPasswordHash(SHA1.HashData(Encoding.Unicode.GetBytes("waza1234/")), WikiSid));
         Assert.Equal(key, viaHash);
     }
 

@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using KeyDoctor.Crypto.KeySets;
+using KeyDoctor.Crypto.Metabase;
 using KeyDoctor.Formats.Iis.Metabase;
 using KeyDoctor.Tests.Iis;
 
-namespace KeyDoctor.Tests.Crypto;
+namespace KeyDoctor.Tests.Crypto.Metabase;
 
 public sealed class MetabaseVerifyTests
 {
@@ -17,8 +18,8 @@ public sealed class MetabaseVerifyTests
             using var exchange = RSA.Create(512);
             using var signature = RSA.Create(512);
             using var stranger = RSA.Create(512);
-            var sessionKey = IisCryptoBlobWriter.SessionKey(RandomNumberGenerator.GetBytes(5), exchange, signature);
-            var secret = IisCryptoBlobWriter.EncryptedData([1, 2, 3, 4], [1, 2, 3, 4, 5], signature);
+            var sessionKey = MetabaseBlobWriter.SessionKey(RandomNumberGenerator.GetBytes(5), exchange, signature);
+            var secret = MetabaseBlobWriter.EncryptedData([1, 2, 3, 4], [1, 2, 3, 4, 5], signature);
             var metabase = Path.Combine(folder, "MetaBase.xml");
             File.WriteAllText(metabase, IisSamples.Metabase(IisCryptoBlobWriter.ToHex(sessionKey), IisCryptoBlobWriter.ToHex(secret)));
 

@@ -1,11 +1,14 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using System.Text.Unicode;
 using KeyDoctor.Crypto.KeySets;
+using KeyDoctor.Formats;
 
-namespace KeyDoctor.Formats.Dpapi;
+namespace KeyDoctor.Crypto.Dpapi;
 
 /// <summary>
 /// The domain's DPAPI backup key: the RSA private key (G$BCKUPKEY_&lt;GUID&gt; on the domain controllers) that
@@ -26,21 +29,23 @@ public sealed partial class DomainBackupKey
     /// <summary>Large enough for a 16384-bit key as base64 inside JSON.</summary>
     public const int MaxFileLength = 64 * 1024;
 
-    private readonly RSAParameters _parameters;
 
     private DomainBackupKey(RSAParameters parameters, Guid? guid)
     {
-        _parameters = parameters;
+        Parameters = parameters;
         Guid = guid;
     }
 
     /// <summary>The backup key's GUID (the domain-key section names it), or null when the file did not say.</summary>
     public Guid? Guid { get; }
 
-    public int KeySizeBits => _parameters.Modulus!.Length * 8;
+    /// <summary>The private key; only the domain-key decryption uses it.</summary>
+    internal RSAParameters Parameters { get; }
+
+    public int KeySizeBits => Parameters.Modulus!.Length * 8;
 
     /// <summary>Modulus length in bytes: the exact length of a domain-key secret this key can decrypt.</summary>
-    public int ModulusLength => _parameters.Modulus!.Length;
+    public int ModulusLength => Parameters.Modulus!.Length;
 
     /// <summary>
     /// Reads a PVK (binary or base64 text) or a JSON file. <paramref name="fileName"/> is only used for the GUID
@@ -57,24 +62,12 @@ public sealed partial class DomainBackupKey
         if (text.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) text = text[3..];
         var first = FirstNonSpace(text);
         if (first < 0) throw new MalformedDataException(FormatName, 0, "the file is empty");
-        if (text[first] == (byte)'{') return FromJson(text);
+        if (text[first] == (byte)'{')
+        {
+            RequireUtf8(text, content.Length - text.Length);
+            return FromJson(text);
+        }
         return FromPvk(DecodeBase64(Encoding.ASCII.GetString(text), "the file"), GuidIn(fileName));
-    }
-
-    /// <summary>RSA PKCS#1 v1.5 decryption of a domain-key secret (already big-endian); null when the padding is wrong.</summary>
-    internal byte[]? Decrypt(ReadOnlySpan<byte> cipherText)
-    {
-        using var rsa = RSA.Create();
-        rsa.ImportParameters(_parameters);
-        var output = new byte[ModulusLength];
-        try
-        {
-            return rsa.TryDecrypt(cipherText, output, RSAEncryptionPadding.Pkcs1, out var written) ? output[..written] : null;
-        }
-        catch (CryptographicException)
-        {
-            return null; // Bad padding: not the key this secret was encrypted to.
-        }
     }
 
     /// <summary>Never prints key material.</summary>
@@ -123,6 +116,16 @@ public sealed partial class DomainBackupKey
             }
             return FromPvk(DecodeBase64(key, "the key field"), guid);
         }
+    }
+
+    /// <summary>JSON is UTF-8; a file in another encoding would fail later inside a string, without an offset.</summary>
+    private static void RequireUtf8(ReadOnlySpan<byte> text, int baseOffset)
+    {
+        var status = Utf8.ToUtf16(text, new char[text.Length], out var valid, out _, replaceInvalidSequences: false);
+        if (status == OperationStatus.InvalidData)
+            throw new MalformedDataException(FormatName, baseOffset + valid,
+                $"byte 0x{text[valid]:X2} is not UTF-8, so this is not a JSON backup-key file (damaged, or saved in another encoding): " +
+                "save it again as UTF-8, or give the .pvk file instead");
     }
 
     private static string? String(JsonElement root, string name) =>
