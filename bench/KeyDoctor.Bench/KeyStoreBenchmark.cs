@@ -63,9 +63,8 @@ public static class KeyStoreBenchmark
     private static int ScanChild(string dir)
     {
         var folder = KeyStoreFolder.Locate(dir).Single();
-        var tally = PrefixTally.Build(folder.Path);
         long files = 0, ok = 0;
-        foreach (var report in KeyStoreScanner.Scan(folder, new KeyStoreScanOptions { MachineGuid = MachineGuid }, tally))
+        foreach (var report in KeyStoreScanner.Scan(folder, new KeyStoreScanOptions { MachineGuid = MachineGuid }))
         {
             files++;
             if (report.Status == KeyFileStatus.Ok) ok++;

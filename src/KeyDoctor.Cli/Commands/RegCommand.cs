@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using KeyDoctor.Cli.Json;
 using KeyDoctor.Formats.Registry;
 
 namespace KeyDoctor.Cli.Commands;
@@ -7,9 +8,6 @@ namespace KeyDoctor.Cli.Commands;
 /// <summary>`keydoctor reg dump`: every key and value of a hive or .reg export, as text or JSON Lines.</summary>
 public static class RegCommand
 {
-    /// <summary>One JSON line per value.</summary>
-    public sealed record ValueLine(string Key, string Name, string Type, object Data);
-
     public static Command Create(CliContext context)
     {
         var source = new Argument<string>("source") { Description = "A hive file (SYSTEM, SOFTWARE, NTUSER.DAT, ...) or a .reg export." };
@@ -30,14 +28,20 @@ public static class RegCommand
     {
         var hive = RegistrySources.OpenFile(path);
         var start = keyPath is null ? hive.Root : hive.OpenKey(keyPath) ?? throw new UserInputException($"no key {keyPath} in {path}");
+        if (json)
+        {
+            using var lines = JsonStream.Lines(context);
+            foreach (var key in start.DescendantsAndSelf())
+            {
+                var keyName = key.Path;
+                foreach (var value in key.Values)
+                    lines.Add(new RegistryValueLine(keyName, value.Name, value.Type.ToRegName(), value), KeyDoctorJson.Default.RegistryValueLine);
+            }
+            RegistrySources.ReportProblems(context, hive);
+            return hive.Problems.Count == 0 ? ExitCodes.Healthy : ExitCodes.Findings;
+        }
         foreach (var key in start.DescendantsAndSelf())
         {
-            if (json)
-            {
-                foreach (var value in key.Values)
-                    context.WriteJsonLine(new ValueLine(key.Path, value.Name, value.Type.ToRegName(), JsonData(value)));
-                continue;
-            }
             context.Output.Write('[');
             context.Output.Write(key.Path.Length == 0 ? "(root: " + key.Name + ")" : key.Path);
             context.Output.Write(']');
@@ -50,13 +54,6 @@ public static class RegCommand
         RegistrySources.ReportProblems(context, hive);
         return hive.Problems.Count == 0 ? ExitCodes.Healthy : ExitCodes.Findings;
     }
-
-    /// <summary>Strings as text, string lists as arrays, numbers as numbers, everything else as hex.</summary>
-    public static object JsonData(RegistryValue value) => value.Decode() switch
-    {
-        byte[] bytes => Convert.ToHexStringLower(bytes),
-        var other => other,
-    };
 
     private static string TextData(RegistryValue value) => value.Decode() switch
     {
