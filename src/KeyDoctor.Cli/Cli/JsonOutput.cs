@@ -76,6 +76,14 @@ public sealed class JsonStream : IDisposable
         EndItem();
     }
 
+    /// <summary>Items already formatted (JSON Lines with their line ends).</summary>
+    public void AddRaw(ReadOnlySpan<byte> utf8)
+    {
+        Writer.Flush();
+        _buffer.Write(utf8);
+        if (_buffer.WrittenCount >= FlushThreshold) Flush();
+    }
+
     /// <summary>After an item written directly on <see cref="Writer"/>.</summary>
     public void EndItem()
     {

@@ -1,7 +1,10 @@
+using System.Buffers;
 using System.CommandLine;
+using System.Text.Json;
 using System.Globalization;
 using KeyDoctor.Cli.Json;
 using KeyDoctor.Formats.Registry;
+using KeyDoctor.Machine;
 
 namespace KeyDoctor.Cli.Commands;
 
@@ -30,13 +33,10 @@ public static class RegCommand
         var start = keyPath is null ? hive.Root : hive.OpenKey(keyPath) ?? throw new UserInputException($"no key {keyPath} in {path}");
         if (json)
         {
+            // Keys are walked here; each key's values are decoded and formatted on all cores, and written in walk order.
             using var lines = JsonStream.Lines(context);
-            foreach (var key in start.DescendantsAndSelf())
-            {
-                var keyName = key.Path;
-                foreach (var value in key.Values)
-                    lines.Add(new RegistryValueLine(keyName, value.Name, value.Type.ToRegName(), value), KeyDoctorJson.Default.RegistryValueLine);
-            }
+            foreach (var formatted in OrderedParallel.Map(start.DescendantsAndSelf().ToList(), () => new KeyFormatter(), (key, f) => f.Format(key), window: 256))
+                lines.AddRaw(formatted);
             RegistrySources.ReportProblems(context, hive);
             return hive.Problems.Count == 0 ? ExitCodes.Healthy : ExitCodes.Findings;
         }
@@ -63,4 +63,27 @@ public static class RegCommand
         byte[] bytes => bytes.Length == 0 ? "(empty)" : Convert.ToHexStringLower(bytes),
         var other => other.ToString() ?? "",
     };
+
+    /// <summary>One worker's JSON Lines writer: a key's values, one line each, as UTF-8 bytes.</summary>
+    private sealed class KeyFormatter
+    {
+        private readonly ArrayBufferWriter<byte> _buffer = new(16 * 1024);
+        private readonly Utf8JsonWriter _writer;
+
+        public KeyFormatter() => _writer = new Utf8JsonWriter(_buffer, JsonOutput.Compact);
+
+        public byte[] Format(RegistryKey key)
+        {
+            _buffer.ResetWrittenCount();
+            var path = key.Path;
+            foreach (var value in key.Values)
+            {
+                JsonSerializer.Serialize(_writer, new RegistryValueLine(path, value.Name, value.Type.ToRegName(), value), KeyDoctorJson.Default.RegistryValueLine);
+                _writer.Flush();
+                _writer.Reset();
+                _buffer.Write("\n"u8);
+            }
+            return _buffer.WrittenCount == 0 ? [] : _buffer.WrittenSpan.ToArray();
+        }
+    }
 }
