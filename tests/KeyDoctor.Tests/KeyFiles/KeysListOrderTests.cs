@@ -17,6 +17,7 @@ public sealed class KeysListOrderTests
             folder.Write(Path.Combine("MachineKeys", $"{i * 7919 % 100000:x32}_{Guid.Empty:D}"), i % 5 == 0 ? capi[..500] : capi);
 
         var machineKeys = Path.Combine(folder.Path, "MachineKeys");
+        Cli.Run("keys", "list", machineKeys); // the first read of a new file moves its access time (relatime): settle it
         var first = Cli.Run("keys", "list", machineKeys, "--json");
         using var json = JsonDocument.Parse(first.Stdout);
         var paths = json.RootElement.EnumerateArray().Select(r => r.GetProperty("path").GetString()!).ToList();
