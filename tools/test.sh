@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every KeyDoctor test on a fresh machine with the .NET SDK: installs the Debian reference tools the
-# tests compare against (when missing and apt is usable), runs the xunit suite, and publishes the
-# single-file Windows build so Windows-only code keeps compiling. Exits non-zero on any failure.
+# tests compare against (when missing and apt is usable), publishes the NativeAOT Linux executable (the tests
+# compare it with the in-process commands), runs the xunit suite, and publishes the single-file Windows build so
+# Windows-only code keeps compiling. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,21 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+# The shipped Linux executable (NativeAOT), published once: the tests run it (KEYDOCTOR_AOT_BINARY) and check its
+# publish log for trim/AOT warnings (KEYDOCTOR_AOT_PUBLISH_LOG).
+mkdir -p artifacts
+rm -rf artifacts/linux-x64
+publish_log=artifacts/linux-x64-publish.log
+if ! dotnet publish src/KeyDoctor.Cli/KeyDoctor.Cli.csproj -c Release -r linux-x64 --self-contained \
+    -o artifacts/linux-x64 -nologo >"$publish_log" 2>&1; then
+  cat "$publish_log"
+  echo "tests: 0 passed, 1 failed (the NativeAOT publish)"
+  exit 1
+fi
+artifacts/linux-x64/keydoctor --version
+export KEYDOCTOR_AOT_BINARY="$PWD/artifacts/linux-x64/keydoctor" KEYDOCTOR_AOT_PUBLISH_LOG="$PWD/$publish_log"
+
 log=$(mktemp)
 status=0
 dotnet test KeyDoctor.slnx -c Release 2>&1 | tee "$log" || status=$?
@@ -40,13 +56,11 @@ if [ "$status" -ne 0 ]; then
   exit "$status"
 fi
 
-# Windows-only code must keep compiling: build the self-contained single-file keydoctor.exe, and the Linux one.
-for rid in win-x64 linux-x64; do
-  dotnet publish src/KeyDoctor.Cli/KeyDoctor.Cli.csproj -c Release -r "$rid" --self-contained \
-    -p:PublishSingleFile=true -o "artifacts/$rid" -v quiet -nologo
-done
+# Windows-only code must keep compiling: build the self-contained single-file ReadyToRun keydoctor.exe (NativeAOT
+# does not cross-compile to Windows from Linux).
+dotnet publish src/KeyDoctor.Cli/KeyDoctor.Cli.csproj -c Release -r win-x64 --self-contained \
+  -p:PublishSingleFile=true -o artifacts/win-x64 -v quiet -nologo
 test -f artifacts/win-x64/keydoctor.exe
-artifacts/linux-x64/keydoctor --version
 
 # The .NET tool package installs and runs the way the README says.
 rm -rf artifacts/package artifacts/tool

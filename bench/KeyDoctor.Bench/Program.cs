@@ -10,6 +10,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["keystore"] = KeyStoreBenchmark.Run,
     ["registry"] = RegistryBenchmark.Run,
     ["evtx"] = EvtxBenchmark.Run,
+    ["evtx-corpus"] = EvtxCorpus.Run,
     ["recover"] = RecoverBenchmark.Run,
 };
 

@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+using System.Text.Json.Serialization.Metadata;
 using Spectre.Console;
 
 namespace KeyDoctor.Cli;
@@ -8,26 +11,17 @@ namespace KeyDoctor.Cli;
 /// </summary>
 public sealed class CliContext
 {
+    private readonly Stream? _utf8Output;
+    private IAnsiConsole? _console;
+    private IAnsiConsole? _errorConsole;
+
     public CliContext(TextWriter output, TextWriter error, bool interactive)
     {
         Output = output;
         Error = error;
         Interactive = interactive;
-        Console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(output),
-            Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = interactive ? InteractionSupport.Detect : InteractionSupport.No,
-        });
-        if (!interactive) Console.Profile.Width = 160;
-        ErrorConsole = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(error),
-            Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = interactive ? InteractionSupport.Detect : InteractionSupport.No,
-        });
+        // A UTF-8 StreamWriter (the process's buffered stdout) takes JSON bytes as they are, without a string between.
+        _utf8Output = output is StreamWriter { Encoding: UTF8Encoding } writer ? writer.BaseStream : null;
     }
 
     public TextWriter Output { get; }
@@ -36,15 +30,67 @@ public sealed class CliContext
     /// <summary>True when a person is watching a terminal: progress bars and colour are allowed.</summary>
     public bool Interactive { get; }
 
-    /// <summary>Rich console over stdout, for tables and readable text.</summary>
-    public IAnsiConsole Console { get; }
+    /// <summary>Rich console over stdout, for tables and readable text (made on first use: most runs never need it).</summary>
+    public IAnsiConsole Console => _console ??= CreateConsole(Output, Interactive, fixedWidth: !Interactive);
 
     /// <summary>Rich console over stderr, for progress bars that must not pollute stdout.</summary>
-    public IAnsiConsole ErrorConsole { get; }
+    public IAnsiConsole ErrorConsole => _errorConsole ??= CreateConsole(Error, Interactive, fixedWidth: false);
 
-    /// <summary>Writes <paramref name="value"/> as the single JSON document of this command.</summary>
-    public void WriteJson<T>(T value) => JsonOutput.Write(Output, value);
+    private static IAnsiConsole CreateConsole(TextWriter writer, bool interactive, bool fixedWidth)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = interactive ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+        if (fixedWidth) console.Profile.Width = 160;
+        return console;
+    }
+
+    /// <summary>UTF-8 bytes to stdout, in order with the text written before them.</summary>
+    public void WriteUtf8(ReadOnlySpan<byte> utf8)
+    {
+        if (_utf8Output is not null)
+        {
+            Output.Flush();
+            _utf8Output.Write(utf8);
+        }
+        else
+        {
+            Output.Write(Encoding.UTF8.GetString(utf8));
+        }
+    }
+
+    /// <summary>Writes <paramref name="value"/> as the single, indented JSON document of this command.</summary>
+    public void WriteJson<T>(T value, JsonTypeInfo<T> type) => WriteUtf8(JsonOutput.ToUtf8(value, type, indented: true));
 
     /// <summary>Writes one JSON Lines record (one compact object per line).</summary>
-    public void WriteJsonLine<T>(T value) => JsonOutput.WriteLine(Output, value);
+    public void WriteJsonLine<T>(T value, JsonTypeInfo<T> type) => WriteUtf8(JsonOutput.ToUtf8(value, type, indented: false));
+
+    /// <summary>
+    /// TEMPORARY, for RepairCommand only until the wip/repair branch gives its output typed records in a source-generated
+    /// context: reflection-based, so it does not work in the NativeAOT executable. Everything else uses the typed overload.
+    /// </summary>
+    [RequiresUnreferencedCode("reflection-based JSON"), RequiresDynamicCode("reflection-based JSON")]
+    public void WriteJson<T>(T value)
+    {
+        var options = new System.Text.Json.JsonSerializerOptions
+        {
+            TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
+            PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase,
+            DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+            Converters =
+            {
+                new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase),
+                new Json.FindingJsonConverter(),
+            },
+        };
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, JsonOutput.Indented))
+            System.Text.Json.JsonSerializer.Serialize(writer, value, options);
+        System.Buffers.BuffersExtensions.Write(buffer, "\n"u8);
+        WriteUtf8(buffer.WrittenSpan);
+    }
 }

@@ -11,34 +11,37 @@ namespace KeyDoctor.Cli;
 public static class KeyDoctorApp
 {
     /// <summary>Each command is built by its own class; this is the only list of them.</summary>
-    private static IEnumerable<Command> CreateCommands(CliContext context) =>
+    private static readonly (string Name, Func<CliContext, Command> Create)[] Commands =
     [
-        ScanCommand.Create(context),
-        RepairCommand.Create(context),
-        ExplainCommand.Create(context),
-        KeysCommand.Create(context),
-        RegCommand.Create(context),
-        CertsCommand.Create(context),
-        EventsCommand.Create(context),
-        IisCommand.Create(context),
-        ConfigCommand.Create(context),
-        MetabaseCommand.Create(context),
-        CollectCommand.CreateCollect(context),
-        CollectCommand.CreateSnapshot(context),
-        DiffCommand.Create(context),
-        AuditCommand.Create(context),
-        RecoverCommand.Create(context),
+        ("scan", ScanCommand.Create),
+        ("repair", RepairCommand.Create),
+        ("explain", ExplainCommand.Create),
+        ("keys", KeysCommand.Create),
+        ("reg", RegCommand.Create),
+        ("certs", CertsCommand.Create),
+        ("events", EventsCommand.Create),
+        ("iis", IisCommand.Create),
+        ("config", ConfigCommand.Create),
+        ("metabase", MetabaseCommand.Create),
+        ("collect", CollectCommand.CreateCollect),
+        ("snapshot", CollectCommand.CreateSnapshot),
+        ("diff", DiffCommand.Create),
+        ("audit", AuditCommand.Create),
+        ("recover", RecoverCommand.Create),
     ];
 
     public static int Run(string[] args, TextWriter output, TextWriter error, bool? interactive = null)
     {
-        var isTerminal = interactive ?? (!Console.IsOutputRedirected && !Console.IsErrorRedirected
-                                         && ReferenceEquals(output, Console.Out));
+        var isTerminal = interactive ?? false;
         var context = new CliContext(output, error, isTerminal);
         var root = new RootCommand(
             "KeyDoctor diagnoses and repairs Windows machine private keys that break IIS: " +
             "key containers, certificates and their key links, SSL bindings, metabase and applicationHost.config secrets.");
-        foreach (var command in CreateCommands(context)) root.Subcommands.Add(command);
+        // Start-up is what an admin running keydoctor dozens of times feels: build only the command being run.
+        // Without a known command first (root --help, --version, a typo) every command is built, for the listing
+        // and the "did you mean" message.
+        var chosen = args.Length > 0 ? Array.FindIndex(Commands, c => c.Name == args[0]) : -1;
+        foreach (var (_, create) in chosen >= 0 ? [Commands[chosen]] : Commands) root.Subcommands.Add(create(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && !IsHelpOrVersion(args))

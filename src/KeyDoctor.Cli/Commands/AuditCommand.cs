@@ -1,4 +1,5 @@
 using System.CommandLine;
+using KeyDoctor.Cli.Json;
 using KeyDoctor.Machine.Audit;
 using Spectre.Console;
 
@@ -32,7 +33,7 @@ public static partial class AuditCommand
             var audit = new MachineKeysAudit(CreateHost());
             var message = action(audit);
             var status = audit.GetStatus();
-            if (parse.GetValue<bool>("--json")) context.WriteJson(ToJson(status));
+            if (parse.GetValue<bool>("--json")) context.WriteJson(AuditStatusDocument.From(status), KeyDoctorJson.Default.AuditStatusDocument);
             else context.Console.WriteLine(message);
             return ExitCodes.Healthy;
         });
@@ -45,7 +46,7 @@ public static partial class AuditCommand
         command.SetAction(parse =>
         {
             var status = new MachineKeysAudit(CreateHost()).GetStatus();
-            if (parse.GetValue<bool>("--json")) context.WriteJson(ToJson(status));
+            if (parse.GetValue<bool>("--json")) context.WriteJson(AuditStatusDocument.From(status), KeyDoctorJson.Default.AuditStatusDocument);
             else
             {
                 context.Console.MarkupLine(status.Enabled ? "[green]Auditing of MachineKeys is on.[/]" : "[yellow]Auditing of MachineKeys is off.[/]");
@@ -59,15 +60,6 @@ public static partial class AuditCommand
         });
         return command;
     }
-
-    private static object ToJson(MachineKeysAudit.Status status) => new
-    {
-        enabled = status.Enabled,
-        sacl = status.Sacl,
-        auditEntryPresent = status.SaclPresent,
-        policy = status.Policy.Select(p => new { subcategory = p.Name, guid = p.Subcategory, inclusion = p.Inclusion }),
-        enabledUtc = status.State?.EnabledUtc,
-    };
 
     private static IAuditHost CreateHost() =>
         OperatingSystem.IsWindows()

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using KeyDoctor.Cli.Json;
 using KeyDoctor.Machine;
 using KeyDoctor.Machine.Audit;
 using Spectre.Console;
@@ -27,7 +28,7 @@ public static partial class AuditCommand
 
             var accesses = KeyAccessReport.Read(logs, keyStoresOnly: !parse.GetValue(all), problem => context.Error.WriteLine($"keydoctor: {problem}"));
             if (parse.GetValue(json))
-                context.WriteJson(new { logs = logs.Select(Path.GetFileName), accesses });
+                context.WriteJson(new AuditReportDocument(logs.Select(l => Path.GetFileName(l)).ToList(), accesses), KeyDoctorJson.Default.AuditReportDocument);
             else
                 Print(context, accesses, parse.GetValue(all));
             return ExitCodes.Healthy;

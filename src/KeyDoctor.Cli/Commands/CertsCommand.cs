@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
+using KeyDoctor.Cli.Json;
 using KeyDoctor.Formats.Certificates;
 using KeyDoctor.Formats.Registry;
 using Spectre.Console;
@@ -10,18 +11,6 @@ namespace KeyDoctor.Cli.Commands;
 /// <summary>`keydoctor certs list|show`: the certificate stores kept in the registry, read offline.</summary>
 public static class CertsCommand
 {
-    public sealed record CertificateReport(
-        string Location, string Store, string Thumbprint, string RegistryPath,
-        string? Subject, string? Issuer, string? SerialNumber, DateTime? NotBefore, DateTime? NotAfter,
-        string? Sha256, string? FriendlyName, KeyReport? Key, IReadOnlyList<PropertyReport> Properties, IReadOnlyList<string> Problems);
-
-    public sealed record KeyReport(string? Container, string? Provider, uint ProviderType, string ProviderTypeName, uint Flags,
-        bool MachineKey, uint KeySpec, string KeySpecName, string ExpectedKeyFileName, string ExpectedKeyFileDirectory);
-
-    public sealed record PropertyReport(uint Id, string Name, int Length, string? Text, string? Hex);
-
-    public sealed record ListReport(string Source, string? MachineGuid, IReadOnlyList<CertificateReport> Certificates);
-
     public static Command Create(CliContext context)
     {
         var listSource = new Argument<string>("source") { Description = "An image folder, a SOFTWARE or NTUSER.DAT hive, or a .reg export." };
@@ -48,7 +37,7 @@ public static class CertsCommand
         var registry = RegistrySources.OpenMachine(source);
         var machineGuid = registry.MachineGuid;
         var reports = registry.Certificates(store).Select(c => Report(c, machineGuid)).ToList();
-        if (json) context.WriteJson(new ListReport(source, machineGuid, reports));
+        if (json) context.WriteJson(new CertificateListDocument(source, machineGuid, reports), KeyDoctorJson.Default.CertificateListDocument);
         else
         {
             var table = new Table().AddColumns("Store", "Thumbprint", "Subject", "Not after", "Key", "Expected key file");
@@ -77,7 +66,8 @@ public static class CertsCommand
         var reports = matches.Select(c => Report(c, machineGuid)).ToList();
         if (json)
         {
-            context.WriteJson<object>(reports.Count == 1 ? reports[0] : reports);
+            if (reports.Count == 1) context.WriteJson(reports[0], KeyDoctorJson.Default.CertificateReport);
+            else context.WriteJson<IReadOnlyList<CertificateReport>>(reports, KeyDoctorJson.Default.IReadOnlyListCertificateReport);
             return reports.Any(r => r.Problems.Count > 0) ? ExitCodes.Findings : ExitCodes.Healthy;
         }
         for (var i = 0; i < matches.Count; i++) WriteCertutilStyle(context.Output, i, matches[i], reports[i], machineGuid);
@@ -125,14 +115,14 @@ public static class CertsCommand
     {
         var entry = stored.Entry;
         var certificate = entry?.Certificate;
-        KeyReport? key = null;
+        CertificateKeyReport? key = null;
         if (entry?.KeyProviderInfo is { } info)
         {
             var file = info.ExpectedKeyFile(machineGuid);
-            key = new KeyReport(info.ContainerName, info.ProviderName, info.ProviderType, info.ProviderTypeName, info.Flags,
+            key = new CertificateKeyReport(info.ContainerName, info.ProviderName, info.ProviderType, info.ProviderTypeName, info.Flags,
                 info.IsMachineKey, info.KeySpec, info.KeySpecName, file.FileName, file.Directory);
         }
-        var properties = entry?.Properties.Select(p => new PropertyReport(p.Id, p.Name, p.Value.Length, PropertyText(p),
+        var properties = entry?.Properties.Select(p => new CertificatePropertyReport(p.Id, p.Name, p.Value.Length, PropertyText(p),
             PropertyText(p) is null && p.Id != CertificatePropertyIds.Certificate ? Convert.ToHexStringLower(p.Value) : null)).ToList() ?? [];
         return new CertificateReport(stored.Location, stored.Store, stored.Thumbprint, stored.RegistryPath,
             certificate?.Subject, certificate?.Issuer, certificate?.SerialNumber, certificate?.NotBefore.ToUniversalTime(),

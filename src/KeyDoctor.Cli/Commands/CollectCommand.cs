@@ -1,4 +1,5 @@
 using System.CommandLine;
+using KeyDoctor.Cli.Json;
 using KeyDoctor.Machine.Collection;
 using Spectre.Console;
 
@@ -81,11 +82,8 @@ public static class CollectCommand
             var manifest = collector.Collect(steps, target.FullName, includeEventLogs ? "bundle" : "snapshot");
 
             if (parse.GetValue(json))
-                context.WriteJson(new
-                {
-                    bundle = target.FullName, kind = manifest.Kind, files = manifest.Files.Count,
-                    bytes = manifest.Files.Sum(f => f.Length), problems = manifest.Problems,
-                });
+                context.WriteJson(new CollectDocument(target.FullName, manifest.Kind, manifest.Files.Count,
+                    manifest.Files.Sum(f => f.Length), manifest.Problems), KeyDoctorJson.Default.CollectDocument);
             else
             {
                 context.Console.MarkupLine($"Wrote [bold]{Markup.Escape(target.FullName)}[/]: {manifest.Files.Count} files, {manifest.Files.Sum(f => f.Length):N0} bytes.");
@@ -102,11 +100,8 @@ public static class CollectCommand
     {
         if (json)
         {
-            context.WriteJson(steps.Select(s => new
-            {
-                kind = s.Kind, source = s.Source, bundlePath = s.BundlePath, description = s.Description,
-                command = s.Command, recursive = s.Recursive, holdsSecrets = s.HoldsSecrets,
-            }));
+            context.WriteJson<IReadOnlyList<CollectionStepJson>>(steps.Select(CollectionStepJson.From).ToList(),
+                KeyDoctorJson.Default.IReadOnlyListCollectionStepJson);
             return;
         }
         var table = new Table().AddColumns("What", "From", "Manual command");

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using KeyDoctor.Crypto.ProtectedConfig;
+using KeyDoctor.Cli.Json;
+using KeyDoctor.Crypto;
 using KeyDoctor.Crypto.KeySets;
 using KeyDoctor.Formats.Iis;
 
@@ -36,7 +38,7 @@ public static class ConfigCommand
         {
             var path = parse.GetValue(file)!;
             var (config, providers) = Open(path, parse.GetValue(from)!);
-            var target = KeySetConverter.Read(KeysCommand.ReadKeyFile(parse.GetValue(to)!)).Exchange
+            var target = KeySetConverter.Read(SecretFiles.ReadKeyFile(parse.GetValue(to)!)).Exchange
                 ?? throw new UserInputException($"{parse.GetValue(to)} holds no AT_KEYEXCHANGE key");
             var outputPath = parse.GetValue(output)
                 ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + ".rekeyed" + Path.GetExtension(path));
@@ -71,7 +73,7 @@ public static class ConfigCommand
                 }
                 rekeyed.Add(p.Provider.Name);
             }
-            var skipped = providers.Where(p => p.SessionKey is null && p.RsaKey is null).Select(p => new { name = p.Provider.Name, reason = p.Message }).ToList();
+            var skipped = providers.Where(p => p.SessionKey is null && p.RsaKey is null).Select(p => new ConfigSkippedJson(p.Provider.Name, p.Message)).ToList();
             if (rekeyed.Count > 0)
             {
                 var edited = ConfigTextEditor.Replace(File.ReadAllBytes(path), replacements, out var problem)
@@ -81,11 +83,11 @@ public static class ConfigCommand
             }
 
             if (parse.GetValue(json))
-                context.WriteJson(new { file = path, output = rekeyed.Count > 0 ? outputPath : null, rekeyed, skipped });
+                context.WriteJson(new ConfigRekeyDocument(path, rekeyed.Count > 0 ? outputPath : null, rekeyed, skipped), KeyDoctorJson.Default.ConfigRekeyDocument);
             else
             {
                 foreach (var name in rekeyed) context.Output.WriteLine($"{name}: session key re-wrapped for the new key");
-                foreach (var s in skipped) context.Output.WriteLine($"{s.name}: not rekeyed ({s.reason})");
+                foreach (var s in skipped) context.Output.WriteLine($"{s.Name}: not rekeyed ({s.Reason})");
                 context.Output.WriteLine(rekeyed.Count > 0 ? $"written: {outputPath}" : "nothing written");
             }
             return rekeyed.Count > 0 && skipped.Count == 0 ? ExitCodes.Healthy : ExitCodes.Findings;
@@ -101,11 +103,9 @@ public static class ConfigCommand
         {
             var (config, providers) = Open(parse.GetValue(file)!, parse.GetValue(key)!);
             if (parse.GetValue(json))
-                context.WriteJson(new
-                {
-                    file = parse.GetValue(file),
-                    providers = providers.Select(p => new { name = p.Provider.Name, keyContainerName = p.Provider.KeyContainerName, useOaep = p.Provider.UseOaep ?? false, status = p.Status, message = p.Message }),
-                });
+                context.WriteJson(new ConfigVerifyDocument(parse.GetValue(file)!, providers.Select(p => new ConfigProviderJson(
+                    p.Provider.Name, p.Provider.KeyContainerName, p.Provider.UseOaep ?? false, p.Status, p.Message)).ToList()),
+                    KeyDoctorJson.Default.ConfigVerifyDocument);
             else
                 foreach (var p in providers) context.Output.WriteLine($"{p.Provider.Name}: {p.Message}");
             return providers.Any(p => p.SessionKey is not null || p.RsaKey is not null) ? ExitCodes.Healthy : ExitCodes.Findings;
@@ -143,14 +143,14 @@ public static class ConfigCommand
                 else if (ProtectedConfigCrypto.TryDecryptValue(provider.SessionKey, attribute.Value.Ciphertext.Span) is { } secret)
                     (status, message, value) = ("decrypted", "decrypted", show ? secret : Mask);
                 else (status, message) = ("undecryptable", "the session key does not decrypt this value");
-                return new { element = attribute.ElementPath, attribute = attribute.AttributeName, line = attribute.Line, provider = attribute.Provider, status, message, value };
+                return new ConfigValueJson(attribute.ElementPath, attribute.AttributeName, attribute.Line, attribute.Provider, status, message, value);
             }).ToList();
             if (parse.GetValue(json))
-                context.WriteJson(new { file = parse.GetValue(file), revealed = show, values });
+                context.WriteJson(new ConfigDecryptDocument(parse.GetValue(file)!, show, values), KeyDoctorJson.Default.ConfigDecryptDocument);
             else
                 foreach (var v in values)
-                    context.Output.WriteLine($"{v.element}/@{v.attribute} (line {v.line}, {v.provider}): {v.value ?? v.message}");
-            return values.All(v => v.status is "decrypted" or "empty") ? ExitCodes.Healthy : ExitCodes.Findings;
+                    context.Output.WriteLine($"{v.Element}/@{v.Attribute} (line {v.Line}, {v.Provider}): {v.Value ?? v.Message}");
+            return values.All(v => v.Status is "decrypted" or "empty") ? ExitCodes.Healthy : ExitCodes.Findings;
         });
         return command;
     }
@@ -211,7 +211,7 @@ public static class ConfigCommand
 
     private static (ApplicationHostConfig Config, List<ProviderResult> Providers) Open(string configPath, string keyPath)
     {
-        var keySet = KeySetConverter.Read(KeysCommand.ReadKeyFile(keyPath));
+        var keySet = KeySetConverter.Read(SecretFiles.ReadKeyFile(keyPath));
         var exchange = keySet.Exchange ?? throw new UserInputException($"{keyPath} holds no AT_KEYEXCHANGE key");
         if (!exchange.HasPrivateKey) throw new UserInputException($"{keyPath} holds a public key only");
         var config = ApplicationHostConfig.Read(configPath);

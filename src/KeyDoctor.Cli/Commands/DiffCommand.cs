@@ -1,4 +1,5 @@
 using System.CommandLine;
+using KeyDoctor.Cli.Json;
 using KeyDoctor.Machine;
 using KeyDoctor.Machine.Diff;
 using Spectre.Console;
@@ -26,7 +27,7 @@ public static class DiffCommand
             var changes = MachineDiff.Compare(old, now);
             var shown = parse.GetValue(all) ? changes : changes.Where(c => c.Matters).ToList();
             if (parse.GetValue(json))
-                context.WriteJson(new { before = old.Description, after = now.Description, changes = shown });
+                context.WriteJson(new DiffDocument(old.Description, now.Description, shown), KeyDoctorJson.Default.DiffDocument);
             else
                 Print(context, old, now, changes, shown);
             return changes.Any(c => c.Matters) ? ExitCodes.Findings : ExitCodes.Healthy;

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using KeyDoctor.Cli.Json;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Evtx;
 
@@ -17,13 +18,6 @@ namespace KeyDoctor.Cli.Commands;
 /// </summary>
 public static class EventsCommand
 {
-    // The default encoder has System.Text.Json's fastest escaping path (about a third faster than a relaxed
-    // one here); it writes non-ASCII and HTML-sensitive characters as \uXXXX, which every JSON reader decodes.
-    private static readonly JsonWriterOptions JsonOptions = new()
-    {
-        SkipValidation = true,
-    };
-
     public static Command Create(CliContext context)
     {
         var input = new Argument<string>("path") { Description = "An .evtx file, a folder of .evtx files, or an image root (Windows\\System32\\winevt\\Logs is found case-insensitively)." };
@@ -65,10 +59,6 @@ public static class EventsCommand
         long matched = 0, recordsRead = 0, errors = 0, filtered = 0;
         int chunksSkipped = 0, unreadable = 0;
         var options = new EvtxReadOptions { EventIds = filter.Ids };
-        // JSON is formatted as UTF-8 on the workers; hand the bytes straight to stdout when we can.
-        var stdout = ReferenceEquals(context.Output, Console.Out) ? Console.OpenStandardOutput()
-            : context.Output is StreamWriter { Encoding: UTF8Encoding } writer ? writer.BaseStream : null;
-        context.Output.Flush();
         foreach (var file in files)
         {
             EvtxReader reader;
@@ -91,8 +81,8 @@ public static class EventsCommand
                     matched += block.Matched;
                     if (block.Utf8 is { } utf8)
                     {
-                        if (stdout is not null) stdout.Write(utf8.WrittenSpan);
-                        else context.Output.Write(Encoding.UTF8.GetString(utf8.WrittenSpan));
+                        // Formatted as UTF-8 on the worker; the bytes go straight to stdout.
+                        context.WriteUtf8(utf8.WrittenSpan);
                         utf8.Dispose();
                     }
                     else
@@ -107,7 +97,6 @@ public static class EventsCommand
                 filtered += s.RecordsFilteredOut;
             }
         }
-        stdout?.Flush();
         context.Output.Flush();
         if (unreadable == files.Count) throw new UserInputException("no readable event log");
         // The issue asks for this summary on every run; it is on stderr, so JSON Lines on stdout stay clean.
@@ -168,12 +157,12 @@ public static class EventsCommand
         if (json)
         {
             var buffer = new PooledBufferWriter();
-            using var writer = new Utf8JsonWriter(buffer, JsonOptions);
+            using var writer = new Utf8JsonWriter(buffer, EventJsonWriter.Options);
             foreach (var item in chunk.Items)
             {
                 if (item.Record is not { } record || !filter.Matches(record)) continue;
                 matched++;
-                WriteJson(writer, record, withXml, source);
+                EventJsonWriter.Write(writer, record, withXml, source);
                 writer.Flush();
                 writer.Reset();
                 buffer.Write("\n"u8);
@@ -210,109 +199,6 @@ public static class EventsCommand
 
     private static string OneLine(string value) =>
         value.Contains('\n') || value.Contains('\r') ? value.ReplaceLineEndings(" ").Trim() : value;
-
-    // Property names encoded once, not per event.
-    private static readonly JsonEncodedText PChannel = JsonEncodedText.Encode("channel");
-    private static readonly JsonEncodedText PComputer = JsonEncodedText.Encode("computer");
-    private static readonly JsonEncodedText PData = JsonEncodedText.Encode("data");
-    private static readonly JsonEncodedText PEventId = JsonEncodedText.Encode("eventId");
-    private static readonly JsonEncodedText PEventSourceName = JsonEncodedText.Encode("eventSourceName");
-    private static readonly JsonEncodedText PFile = JsonEncodedText.Encode("file");
-    private static readonly JsonEncodedText PKeywords = JsonEncodedText.Encode("keywords");
-    private static readonly JsonEncodedText PLevel = JsonEncodedText.Encode("level");
-    private static readonly JsonEncodedText POpcode = JsonEncodedText.Encode("opcode");
-    private static readonly JsonEncodedText PProcessId = JsonEncodedText.Encode("processId");
-    private static readonly JsonEncodedText PProvider = JsonEncodedText.Encode("provider");
-    private static readonly JsonEncodedText PProviderGuid = JsonEncodedText.Encode("providerGuid");
-    private static readonly JsonEncodedText PQualifiers = JsonEncodedText.Encode("qualifiers");
-    private static readonly JsonEncodedText PRecordId = JsonEncodedText.Encode("recordId");
-    private static readonly JsonEncodedText PTask = JsonEncodedText.Encode("task");
-    private static readonly JsonEncodedText PThreadId = JsonEncodedText.Encode("threadId");
-    private static readonly JsonEncodedText PTimeCreated = JsonEncodedText.Encode("timeCreated");
-    private static readonly JsonEncodedText PUserId = JsonEncodedText.Encode("userId");
-    private static readonly JsonEncodedText PVersion = JsonEncodedText.Encode("version");
-    private static readonly JsonEncodedText PXml = JsonEncodedText.Encode("xml");
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WriteJson(Utf8JsonWriter w, EvtxRecord r, bool withXml, string? source)
-    {
-        w.WriteStartObject();
-        if (source is not null) w.WriteString(PFile, source);
-        w.WriteNumber(PRecordId, r.RecordId);
-        w.WriteString(PTimeCreated, r.Time); // ISO 8601 round-trip form: 2017-07-12T17:16:28.4641401Z
-        w.WriteNumber(PEventId, r.EventId);
-        if (r.Qualifiers is { } q) w.WriteNumber(PQualifiers, q);
-        if (r.Version is { } v) w.WriteNumber(PVersion, v);
-        if (r.Level is { } level) w.WriteNumber(PLevel, level);
-        if (r.Task is { } task) w.WriteNumber(PTask, task);
-        if (r.Opcode is { } op) w.WriteNumber(POpcode, op);
-        if (r.Keywords is { } k)
-        {
-            Span<char> hex = stackalloc char[18];
-            "0x".CopyTo(hex);
-            k.TryFormat(hex[2..], out _, "x16", CultureInfo.InvariantCulture);
-            w.WriteString(PKeywords, hex);
-        }
-        if (r.Provider is not null) w.WriteString(PProvider, r.Provider);
-        if (r.ProviderGuid is not null) w.WriteString(PProviderGuid, r.ProviderGuid);
-        if (r.EventSourceName is not null) w.WriteString(PEventSourceName, r.EventSourceName);
-        if (r.Channel is not null) w.WriteString(PChannel, r.Channel);
-        if (r.Computer is not null) w.WriteString(PComputer, r.Computer);
-        if (r.UserId is not null) w.WriteString(PUserId, r.UserId);
-        if (r.ProcessId is { } pid) w.WriteNumber(PProcessId, pid);
-        if (r.ThreadId is { } tid) w.WriteNumber(PThreadId, tid);
-        w.WritePropertyName(PData);
-        WriteData(w, r.Data);
-        if (withXml) w.WriteString(PXml, r.RenderXml());
-        w.WriteEndObject();
-    }
-
-    [ThreadStatic] private static Dictionary<string, int>? _nameCounts;
-
-    /// <summary>Name → value; a name that repeats (unnamed &lt;Data&gt; items) maps to an array, in order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WriteData(Utf8JsonWriter w, IReadOnlyList<EvtxDataItem> data)
-    {
-        // Count names first (one hash lookup each): most events have none repeated and take the plain path.
-        var counts = _nameCounts ??= [];
-        counts.Clear();
-        var repeated = false;
-        for (var i = 0; i < data.Count; i++)
-        {
-            ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, data[i].Name, out var exists);
-            count++;
-            repeated |= exists;
-        }
-        w.WriteStartObject();
-        for (var i = 0; i < data.Count; i++)
-        {
-            var name = data[i].Name;
-            if (!repeated || counts[name] == 1)
-            {
-                w.WritePropertyName(name);
-                WriteValue(w, data[i]);
-                continue;
-            }
-            if (counts[name] == 0) continue; // already written with its first occurrence
-            counts[name] = 0;
-            w.WritePropertyName(name);
-            w.WriteStartArray();
-            for (var j = i; j < data.Count; j++)
-                if (data[j].Name == name) WriteValue(w, data[j]);
-            w.WriteEndArray();
-        }
-        w.WriteEndObject();
-    }
-
-    [ThreadStatic] private static char[]? _valueBuffer;
-
-    /// <summary>Most values fit a reused buffer and go from the chunk to UTF-8 without a string.</summary>
-    private static void WriteValue(Utf8JsonWriter w, EvtxDataItem item)
-    {
-        var buffer = _valueBuffer ??= new char[4096];
-        if (item.TryFormatValue(buffer, out var written)) w.WriteStringValue(buffer.AsSpan(0, written));
-        else w.WriteStringValue(item.Value);
-    }
 
     private static IReadOnlySet<int>? ParseIds(string? text)
     {

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json.Serialization;
+using KeyDoctor.Cli.Json;
 using KeyDoctor.Diagnosis.ErrorCodes;
 using Spectre.Console;
 
@@ -34,7 +34,7 @@ public static class ExplainCommand
             var explainer = new ErrorExplainer(names, SystemMessages.ForCurrentOs());
             var explained = read.Codes.Select(found => (found, explanation: explainer.Explain(found.Code))).ToList();
             if (parse.GetValue(json))
-                context.WriteJson(new ExplainDocument(explained.Select(e => ToJson(e.found, e.explanation)).ToList()));
+                context.WriteJson(new ExplainDocument(explained.Select(e => ToJson(e.found, e.explanation)).ToList()), KeyDoctorJson.Default.ExplainDocument);
             else
                 foreach (var (found, explanation) in explained) Render(context.Console, found, explanation);
             return ExitCodes.Healthy;
@@ -59,16 +59,16 @@ public static class ExplainCommand
             NtBit: code.NtBitSet,
             ReservedBit: code.ReservedBitSet,
             XBit: code.XBitSet,
-            Facility: new FacilityJson(code.Facility, e.FacilityNames.FirstOrDefault(), e.FacilityNames),
+            Facility: new ExplainedFacility(code.Facility, e.FacilityNames.FirstOrDefault(), e.FacilityNames),
             CodeInFacility: code.CodeInFacility,
             Name: e.Name,
             NameKnown: e.Name is not null,
             Names: e.Names.Select(n => n.Name).ToList(),
             Win32: code.Win32Error is { } w32
-                ? new Win32Json(w32, e.Win32Names.FirstOrDefault()?.Name, e.Win32Names.Select(n => n.Name).ToList())
+                ? new ExplainedWin32(w32, e.Win32Names.FirstOrDefault()?.Name, e.Win32Names.Select(n => n.Name).ToList())
                 : null,
             NtStatus: code.NtStatus is { } status && code.Kind != ErrorCodeKind.NtStatus
-                ? new NtStatusJson(Hex(status), e.NtStatusNames.FirstOrDefault()?.Name, e.NtStatusNames.Select(n => n.Name).ToList())
+                ? new ExplainedNtStatus(Hex(status), e.NtStatusNames.FirstOrDefault()?.Name, e.NtStatusNames.Select(n => n.Name).ToList())
                 : null,
             HresultFromNt: code.HresultFromNt is { } h ? Hex(h) : null,
             Message: e.Message,
@@ -113,46 +113,4 @@ public static class ExplainCommand
     }
 
     private static string Bit(bool value) => value ? "1" : "0";
-
-    private sealed record ExplainDocument(IReadOnlyList<ExplainedCode> Codes);
-
-    private sealed record ExplainedCode(
-        string Input,
-        IReadOnlyList<string> SeenAs,
-        string Kind,
-        string Code,
-        uint Unsigned,
-        int Signed,
-        string Severity,
-        bool Customer,
-        bool NtBit,
-        bool ReservedBit,
-        bool XBit,
-        FacilityJson Facility,
-        uint CodeInFacility,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Name,
-        bool NameKnown,
-        IReadOnlyList<string> Names,
-        Win32Json? Win32,
-        NtStatusJson? NtStatus,
-        string? HresultFromNt,
-        string Message,
-        string MessageSource,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Advice,
-        IReadOnlyList<string> Run);
-
-    private sealed record FacilityJson(
-        uint Number,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Name,
-        IReadOnlyList<string> Names);
-
-    private sealed record Win32Json(
-        uint Code,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Name,
-        IReadOnlyList<string> Names);
-
-    private sealed record NtStatusJson(
-        string Code,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Name,
-        IReadOnlyList<string> Names);
 }

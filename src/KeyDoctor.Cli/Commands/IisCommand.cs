@@ -1,4 +1,5 @@
 using System.CommandLine;
+using KeyDoctor.Cli.Json;
 using KeyDoctor.Diagnosis;
 using KeyDoctor.Diagnosis.Iis;
 using Spectre.Console;
@@ -31,7 +32,7 @@ public static class IisCommand
             else if (File.Exists(path)) report = IisInspector.InspectFile(path);
             else throw new UserInputException($"'{path}' does not exist");
 
-            if (parse.GetValue(json)) context.WriteJson(report);
+            if (parse.GetValue(json)) context.WriteJson(report, KeyDoctorJson.Default.IisReport);
             else Print(context.Console, report);
             return report.NeedsAttention() ? ExitCodes.Findings : ExitCodes.Healthy;
         });

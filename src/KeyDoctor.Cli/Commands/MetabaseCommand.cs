@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using KeyDoctor.Crypto.Metabase;
+using KeyDoctor.Cli.Json;
+using KeyDoctor.Crypto;
 using KeyDoctor.Crypto.KeySets;
 using KeyDoctor.Formats.Iis.Metabase;
 
@@ -38,48 +40,29 @@ public static class MetabaseCommand
         };
         command.SetAction(parse =>
         {
-            var keySet = KeySetConverter.Read(KeysCommand.ReadKeyFile(parse.GetValue(key)!));
+            var keySet = KeySetConverter.Read(SecretFiles.ReadKeyFile(parse.GetValue(key)!));
             var opened = MetabaseSecrets.Open(MetabaseXml.Read(parse.GetValue(file)!), keySet,
                 parse.GetValue(password) is { } passwordFile ? SecretFiles.ReadFirstLine(passwordFile, "--backup-password-file") : null);
             var show = parse.GetValue(reveal);
             var salt = SaltText(opened);
-            var values = opened.Secrets.Select(s => new
-            {
-                keyType = s.Property.KeyType,
-                location = s.Property.Location,
-                name = s.Property.Name,
-                id = s.Property.Id,
-                line = s.Property.Line,
-                dataType = s.DataType is { } t ? MetabaseValue.Name(t) : null,
-                status = StatusName(s.Status),
-                signature = s.Decrypted?.Signature.ToString().ToLowerInvariant(),
-                message = s.Message,
-                value = s.Value is null ? null : show ? s.Value : Mask,
-            }).ToList();
+            var values = opened.Secrets.Select(s => new MetabaseValueJson(
+                s.Property.KeyType, s.Property.Location, s.Property.Name, s.Property.Id, s.Property.Line,
+                s.DataType is { } t ? MetabaseValue.Name(t) : null, StatusName(s.Status),
+                s.Decrypted?.Signature.ToString().ToLowerInvariant(), s.Message,
+                s.Value is null ? null : show ? s.Value : Mask)).ToList();
             if (parse.GetValue(json))
-                context.WriteJson(new
-                {
-                    file = parse.GetValue(file),
-                    sessionKey = new
-                    {
-                        status = opened.Metabase.SessionKey.Status.ToString().ToLowerInvariant(),
-                        opens = opened.SessionKey is not null,
-                        keyBits = opened.SessionKey?.Length * 8,
-                        signatureValid = opened.SessionKeySignatureValid,
-                        rc4Key = salt,
-                        message = opened.Message,
-                    },
-                    revealed = show,
-                    values,
-                });
+                context.WriteJson(new MetabaseDecryptDocument(parse.GetValue(file)!,
+                    new MetabaseSessionKeyJson(opened.Metabase.SessionKey.Status.ToString().ToLowerInvariant(), opened.SessionKey is not null,
+                        opened.SessionKey?.Length * 8, opened.SessionKeySignatureValid, salt, opened.Message),
+                    show, values), KeyDoctorJson.Default.MetabaseDecryptDocument);
             else
             {
                 context.Output.WriteLine(opened.Message);
                 if (salt is not null) context.Output.WriteLine($"RC4 key: {salt}");
                 foreach (var v in values)
-                    context.Output.WriteLine($"{v.location} {v.name}" + (v.id is null ? "" : $" (ID {v.id}") +
-                        (v.dataType is null ? "" : (v.id is null ? " (" : ", ") + v.dataType) + (v.id is null && v.dataType is null ? "" : ")") +
-                        $", line {v.line}: " + (v.value is null ? v.message : $"{v.value}  [{v.message}]"));
+                    context.Output.WriteLine($"{v.Location} {v.Name}" + (v.Id is null ? "" : $" (ID {v.Id}") +
+                        (v.DataType is null ? "" : (v.Id is null ? " (" : ", ") + v.DataType) + (v.Id is null && v.DataType is null ? "" : ")") +
+                        $", line {v.Line}: " + (v.Value is null ? v.Message : $"{v.Value}  [{v.Message}]"));
             }
             return opened.AllDecrypted && opened.SessionKeySignatureValid != false ? ExitCodes.Healthy : ExitCodes.Findings;
         });
@@ -103,8 +86,8 @@ public static class MetabaseCommand
             var outputPath = parse.GetValue(output)
                 ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + ".rekeyed" + Path.GetExtension(path));
             if (File.Exists(outputPath)) throw new UserInputException($"{outputPath} exists; rekey never overwrites");
-            var oldKeys = KeySetConverter.Read(KeysCommand.ReadKeyFile(parse.GetValue(from)!));
-            var newKeys = KeySetConverter.Read(KeysCommand.ReadKeyFile(parse.GetValue(to)!));
+            var oldKeys = KeySetConverter.Read(SecretFiles.ReadKeyFile(parse.GetValue(from)!));
+            var newKeys = KeySetConverter.Read(SecretFiles.ReadKeyFile(parse.GetValue(to)!));
             var newExchange = newKeys.Exchange ?? throw new UserInputException($"{parse.GetValue(to)} holds no AT_KEYEXCHANGE key");
             if (newKeys.Signature is not { HasPrivateKey: true } newSignature)
                 throw new UserInputException($"{parse.GetValue(to)} holds no AT_SIGNATURE private key; the new SessionKey and values must be signed with it");
@@ -131,16 +114,8 @@ public static class MetabaseCommand
             var count = opened.Secrets.Count(s => s.Property.Blob is IisEncryptedDataBlob);
             var salted = opened.Secrets.Count(s => s.Property.Blob is IisSaltedDataBlob);
             if (parse.GetValue(json))
-                context.WriteJson(new
-                {
-                    file = path,
-                    output = ok ? outputPath : null,
-                    sessionKey = opened.Message,
-                    reencrypted = ok ? count : 0,
-                    passwordSaltedKept = salted,
-                    verifiedWithNewKey = ok && newExchange.HasPrivateKey,
-                    problem,
-                });
+                context.WriteJson(new MetabaseRekeyDocument(path, ok ? outputPath : null, opened.Message, ok ? count : 0, salted,
+                    ok && newExchange.HasPrivateKey, problem), KeyDoctorJson.Default.MetabaseRekeyDocument);
             else
             {
                 context.Output.WriteLine(opened.Message);
@@ -208,20 +183,14 @@ public static class MetabaseCommand
         };
         command.SetAction(parse =>
         {
-            var keySet = KeySetConverter.Read(KeysCommand.ReadKeyFile(parse.GetValue(key)!));
+            var keySet = KeySetConverter.Read(SecretFiles.ReadKeyFile(parse.GetValue(key)!));
             var metabase = MetabaseXml.Read(parse.GetValue(file)!);
             var sessionKey = metabase.SessionKey;
             MetabaseKeyVerdict? verdict = sessionKey.Blob is { } blob ? MetabaseKeyCheck.Verify(blob, keySet) : null;
             var message = verdict?.Message ?? $"SessionKey cannot be checked: {sessionKey.Problem}";
             if (parse.GetValue(json))
-                context.WriteJson(new
-                {
-                    file = parse.GetValue(file),
-                    sessionKey = sessionKey.Status.ToString(),
-                    exchangeKeyOpens = verdict?.ExchangeKeyOpens,
-                    signatureValid = verdict?.SignatureValid,
-                    message,
-                });
+                context.WriteJson(new MetabaseVerifyDocument(parse.GetValue(file)!, sessionKey.Status.ToString(), verdict?.ExchangeKeyOpens,
+                    verdict?.SignatureValid, message), KeyDoctorJson.Default.MetabaseVerifyDocument);
             else
                 context.Output.WriteLine(message);
             return verdict?.Healthy == true ? ExitCodes.Healthy : ExitCodes.Findings;

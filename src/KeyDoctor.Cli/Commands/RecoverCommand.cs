@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using KeyDoctor.Crypto.Dpapi;
 using KeyDoctor.Crypto.KeySets;
+using KeyDoctor.Cli.Json;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.KeyFiles;
 using KeyDoctor.Machine;
@@ -63,10 +64,10 @@ public static class RecoverCommand
                 written[key] = WriteKey(outputFolder, key, pfxPassword);
 
             var document = ToDocument(machine.Description, outputFolder, result, written, domainKey);
-            WritePrivateFile(Path.Combine(outputFolder, ReportFileName), Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(document, JsonOutput.Indented)));
+            WritePrivateFile(Path.Combine(outputFolder, ReportFileName), JsonOutput.ToUtf8(document, KeyDoctorJson.Default.RecoverDocument));
             var text = RenderText(document);
             WritePrivateFile(Path.Combine(outputFolder, TextReportFileName), Encoding.UTF8.GetBytes(text));
-            if (parse.GetValue(json)) context.WriteJson(document);
+            if (parse.GetValue(json)) context.WriteJson(document, KeyDoctorJson.Default.RecoverDocument);
             else context.Output.Write(text);
 
             if (result.Keys.Count == 0 && context.Interactive)
@@ -209,15 +210,15 @@ public static class RecoverCommand
             k.Path, k.Kind == KeyProviderKind.Capi ? "capi" : "cng", k.Container,
             k.Spec switch { KeySpec.KeyExchange => "AT_KEYEXCHANGE", KeySpec.Signature => "AT_SIGNATURE", _ => null },
             k.Algorithm, k.KeyBits, k.PublicKeySha256, k.MasterKeyGuid?.ToString("D"), k.MasterKeyOpenedWith, k.MarkedExportable,
-            k.Certificates.Select(c => new CertificateJson(c.Thumbprint, c.Location, c.Store, c.Entry?.Certificate?.Subject)).ToList(),
+            k.Certificates.Select(c => new RecoverCertificateJson(c.Thumbprint, c.Location, c.Store, c.Entry?.Certificate?.Subject)).ToList(),
             k.Recovered, k.Failure, written.GetValueOrDefault(k) ?? [])).ToList();
         return new RecoverDocument(
             source, Path.GetFullPath(folder),
-            new SystemSecretJson(result.HasSystemSecret, result.SystemSecretFailure),
-            domainKey is null ? null : new DomainBackupKeyJson(domainKey.Guid?.ToString("D"), domainKey.KeySizeBits),
+            new RecoverSystemSecretJson(result.HasSystemSecret, result.SystemSecretFailure),
+            domainKey is null ? null : new RecoverDomainBackupKeyJson(domainKey.Guid?.ToString("D"), domainKey.KeySizeBits),
             keys.Count(k => k.Recovered), keys.Count(k => !k.Recovered), keys,
-            result.MasterKeys.Select(m => new MasterKeyJson(m.Guid.ToString("D"), m.Path, m.OpenedWith, m.Failure)).ToList(),
-            result.CertificatesWithoutKey.Select(c => new CertificateJson(c.Thumbprint, c.Location, c.Store, c.Entry?.Certificate?.Subject)).ToList());
+            result.MasterKeys.Select(m => new RecoverMasterKeyJson(m.Guid.ToString("D"), m.Path, m.OpenedWith, m.Failure)).ToList(),
+            result.CertificatesWithoutKey.Select(c => new RecoverCertificateJson(c.Thumbprint, c.Location, c.Store, c.Entry?.Certificate?.Subject)).ToList());
     }
 
     private static string RenderText(RecoverDocument d)
@@ -244,20 +245,4 @@ public static class RecoverCommand
             s.AppendLine(CultureInfo.InvariantCulture, $"\nFAILED    certificate {c.Thumbprint} {c.Subject}: no key file with its public key");
         return s.ToString();
     }
-
-    private sealed record RecoverDocument(string Source, string OutputDirectory, SystemSecretJson SystemSecret, DomainBackupKeyJson? DomainBackupKey, int Recovered, int Failed,
-        IReadOnlyList<RecoveredKeyJson> Keys, IReadOnlyList<MasterKeyJson> MasterKeys, IReadOnlyList<CertificateJson> CertificatesWithoutKey);
-
-    private sealed record SystemSecretJson(bool Available, string? Failure);
-
-    /// <summary>Which backup key was used; never its key material.</summary>
-    private sealed record DomainBackupKeyJson(string? Guid, int KeyBits);
-
-    private sealed record RecoveredKeyJson(string Path, string Kind, string? Container, string? KeySpec, string? Algorithm, int? KeyBits,
-        string? PublicKeySha256, string? MasterKey, string? MasterKeyOpenedWith, bool? MarkedExportable, IReadOnlyList<CertificateJson> Certificates,
-        bool Recovered, string? Failure, IReadOnlyList<string> Files);
-
-    private sealed record MasterKeyJson(string Guid, string? Path, string? OpenedWith, string? Failure);
-
-    private sealed record CertificateJson(string Thumbprint, string Location, string Store, string? Subject);
 }

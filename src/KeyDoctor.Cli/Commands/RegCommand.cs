@@ -1,15 +1,16 @@
+using System.Buffers;
 using System.CommandLine;
+using System.Text.Json;
 using System.Globalization;
+using KeyDoctor.Cli.Json;
 using KeyDoctor.Formats.Registry;
+using KeyDoctor.Machine;
 
 namespace KeyDoctor.Cli.Commands;
 
 /// <summary>`keydoctor reg dump`: every key and value of a hive or .reg export, as text or JSON Lines.</summary>
 public static class RegCommand
 {
-    /// <summary>One JSON line per value.</summary>
-    public sealed record ValueLine(string Key, string Name, string Type, object Data);
-
     public static Command Create(CliContext context)
     {
         var source = new Argument<string>("source") { Description = "A hive file (SYSTEM, SOFTWARE, NTUSER.DAT, ...) or a .reg export." };
@@ -30,14 +31,17 @@ public static class RegCommand
     {
         var hive = RegistrySources.OpenFile(path);
         var start = keyPath is null ? hive.Root : hive.OpenKey(keyPath) ?? throw new UserInputException($"no key {keyPath} in {path}");
+        if (json)
+        {
+            // Keys are walked here; each key's values are decoded and formatted on all cores, and written in walk order.
+            using var lines = JsonStream.Lines(context);
+            foreach (var formatted in OrderedParallel.Map(start.DescendantsAndSelf().ToList(), () => new KeyFormatter(), (key, f) => f.Format(key), window: 256))
+                lines.AddRaw(formatted);
+            RegistrySources.ReportProblems(context, hive);
+            return hive.Problems.Count == 0 ? ExitCodes.Healthy : ExitCodes.Findings;
+        }
         foreach (var key in start.DescendantsAndSelf())
         {
-            if (json)
-            {
-                foreach (var value in key.Values)
-                    context.WriteJsonLine(new ValueLine(key.Path, value.Name, value.Type.ToRegName(), JsonData(value)));
-                continue;
-            }
             context.Output.Write('[');
             context.Output.Write(key.Path.Length == 0 ? "(root: " + key.Name + ")" : key.Path);
             context.Output.Write(']');
@@ -51,13 +55,6 @@ public static class RegCommand
         return hive.Problems.Count == 0 ? ExitCodes.Healthy : ExitCodes.Findings;
     }
 
-    /// <summary>Strings as text, string lists as arrays, numbers as numbers, everything else as hex.</summary>
-    public static object JsonData(RegistryValue value) => value.Decode() switch
-    {
-        byte[] bytes => Convert.ToHexStringLower(bytes),
-        var other => other,
-    };
-
     private static string TextData(RegistryValue value) => value.Decode() switch
     {
         string text => "\"" + text + "\"",
@@ -66,4 +63,27 @@ public static class RegCommand
         byte[] bytes => bytes.Length == 0 ? "(empty)" : Convert.ToHexStringLower(bytes),
         var other => other.ToString() ?? "",
     };
+
+    /// <summary>One worker's JSON Lines writer: a key's values, one line each, as UTF-8 bytes.</summary>
+    private sealed class KeyFormatter
+    {
+        private readonly ArrayBufferWriter<byte> _buffer = new(16 * 1024);
+        private readonly Utf8JsonWriter _writer;
+
+        public KeyFormatter() => _writer = new Utf8JsonWriter(_buffer, JsonOutput.Compact);
+
+        public byte[] Format(RegistryKey key)
+        {
+            _buffer.ResetWrittenCount();
+            var path = key.Path;
+            foreach (var value in key.Values)
+            {
+                JsonSerializer.Serialize(_writer, new RegistryValueLine(path, value.Name, value.Type.ToRegName(), value), KeyDoctorJson.Default.RegistryValueLine);
+                _writer.Flush();
+                _writer.Reset();
+                _buffer.Write("\n"u8);
+            }
+            return _buffer.WrittenCount == 0 ? [] : _buffer.WrittenSpan.ToArray();
+        }
+    }
 }

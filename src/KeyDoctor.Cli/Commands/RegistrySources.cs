@@ -55,7 +55,8 @@ internal static class RegistrySources
                 context.Error.WriteLine($"keydoctor: dirty hive recovered in memory: {recovery.OldFormatPagesApplied} pages from an old-format log");
             if (recovery.StopReason is { } stop) context.Error.WriteLine($"keydoctor: log replay stopped: {stop}");
         }
-        var problems = hive.Problems;
+        // In hive order (values are decoded on several threads, so they are found in no fixed order).
+        var problems = hive.Problems.OrderBy(p => p.Offset ?? -1).ThenBy(p => p.Reason, StringComparer.Ordinal).ToList();
         if (problems.Count == 0) return;
         context.Error.WriteLine($"keydoctor: {problems.Count} problem(s) in {hive.Source}:");
         foreach (var problem in problems.Take(10)) context.Error.WriteLine($"  {problem}");

@@ -1,7 +1,7 @@
 using System.CommandLine;
+using KeyDoctor.Cli.Json;
 using KeyDoctor.Diagnosis;
 using KeyDoctor.Diagnosis.Scan;
-using KeyDoctor.Machine;
 using Spectre.Console;
 
 namespace KeyDoctor.Cli.Commands;
@@ -38,35 +38,12 @@ public static class ScanCommand
 
             if (parse.GetValue(html) is { } report)
                 File.WriteAllText(report.FullName, KeyDoctor.Diagnosis.Reports.HtmlReport.Render(result, KeyDoctorApp.Version));
-            if (parse.GetValue(json)) context.WriteJson(ToJson(result));
+            if (parse.GetValue(json)) context.WriteJson(ScanDocument.From(result), KeyDoctorJson.Default.ScanDocument);
             else Print(context.Console, result);
             return result.Findings.Any(f => f.Severity > Severity.Info) ? ExitCodes.Findings : ExitCodes.Healthy;
         });
         return command;
     }
-
-    internal static object ToJson(ScanResult result) => new
-    {
-        machine = Machine(result.State),
-        findings = result.Findings,
-        summary = Enum.GetValues<Severity>().ToDictionary(s => s.ToString().ToLowerInvariant(), s => result.Count(s)),
-    };
-
-    private static object Machine(MachineState state) => new
-    {
-        source = state.Source.Description,
-        kind = state.Source.Kind,
-        hostName = state.Source.Info.HostName,
-        collectedUtc = state.Source.Info.CollectedUtc,
-        machineGuid = state.MachineGuid,
-        keyFiles = state.KeyFileCount,
-        damagedKeyFiles = state.DamagedKeyFileCount,
-        certificates = state.Certificates.Count,
-        httpSysBindings = state.HttpSysBindings.Count,
-        iisSites = state.ApplicationHost?.Sites.Count,
-        metabase = state.Metabase is not null,
-        events = state.Events.Count,
-    };
 
     private static void Print(IAnsiConsole console, ScanResult result)
     {

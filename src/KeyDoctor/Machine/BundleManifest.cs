@@ -31,20 +31,12 @@ public sealed record BundleManifest
     /// <summary>Extra facts the collector recorded (audit policy, previous SACL), by name.</summary>
     public Dictionary<string, string> Properties { get; init; } = new(StringComparer.Ordinal);
 
-    public static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter() },
-    };
-
     public static BundleManifest Parse(ReadOnlySpan<byte> json)
     {
         BundleManifest? manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<BundleManifest>(json, JsonOptions);
+            manifest = JsonSerializer.Deserialize(json, BundleManifestJson.Default.BundleManifest);
         }
         catch (JsonException ex)
         {
@@ -58,7 +50,7 @@ public sealed record BundleManifest
         return manifest;
     }
 
-    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, JsonOptions);
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, BundleManifestJson.Default.BundleManifest);
 }
 
 /// <summary>One collected file or folder: Windows path relative to the drive root, and its metadata.</summary>
@@ -71,3 +63,13 @@ public sealed record BundleEntry(string Path)
     public NtfsAttributes Attributes { get; init; }
     public string? Sddl { get; init; }
 }
+
+/// <summary>The manifest's JSON, source-generated (no reflection): camelCase, enums by name, nulls left out.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    WriteIndented = true,
+    NewLine = "\n",
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true)]
+[JsonSerializable(typeof(BundleManifest))]
+internal sealed partial class BundleManifestJson : JsonSerializerContext;

@@ -43,7 +43,8 @@ internal sealed class CaseInsensitivePathResolver(string root)
             return listing.TryGetValue(name, out var found) ? found : [];
         // Too large to cache: scan it for this one name.
         return Directory.EnumerateFileSystemEntries(directory)
-            .Where(entry => string.Equals(Path.GetFileName(entry), name, StringComparison.OrdinalIgnoreCase));
+            .Where(entry => string.Equals(Path.GetFileName(entry), name, StringComparison.OrdinalIgnoreCase))
+            .Order(StringComparer.Ordinal);
     }
 
     private static Dictionary<string, List<string>>? BuildListing(string directory)
@@ -57,6 +58,8 @@ internal sealed class CaseInsensitivePathResolver(string root)
             if (!map.TryGetValue(name, out var entries)) map[name] = entries = [];
             entries.Add(entry);
         }
+        // "Windows" and "windows" side by side: try them in one fixed order, not the directory's.
+        foreach (var entries in map.Values) entries.Sort(StringComparer.Ordinal);
         return map;
     }
 }

@@ -60,15 +60,21 @@ public sealed class FolderMachineSource : IMachineSource
         var local = _resolver.Resolve(directory);
         if (local is null || !Directory.Exists(local)) yield break;
         var relative = RelativePath(local);
-        foreach (var info in new DirectoryInfo(local).EnumerateFiles())
+        // Sorted by name: checks, diffs and reports see files in the same order on every run and OS. Only the names
+        // are held; each file's metadata is read as it is reached.
+        foreach (var file in Directory.EnumerateFiles(local).Order(StringComparer.Ordinal))
+        {
+            var info = new FileInfo(file);
+            if (!info.Exists) continue; // deleted since it was listed
             yield return Describe(WindowsPaths.Combine(relative, info.Name), info);
+        }
     }
 
     public IEnumerable<string> EnumerateDirectories(string directory)
     {
         var local = _resolver.Resolve(directory);
         if (local is null || !Directory.Exists(local)) return [];
-        return Directory.EnumerateDirectories(local).Select(Path.GetFileName).OfType<string>();
+        return Directory.EnumerateDirectories(local).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal);
     }
 
     public Stream OpenRead(string path)

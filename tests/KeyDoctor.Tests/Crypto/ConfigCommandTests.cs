@@ -7,7 +7,7 @@ namespace KeyDoctor.Tests.Crypto;
 /// <summary>Round trip: a configuration written per iiscrypto.md §3 for a known key, then verified and decrypted.</summary>
 public sealed class ConfigCommandTests
 {
-    private static string WriteConfig(string folder, RSA aesKey, RSA wasKey, string secret)
+    internal static string WriteConfig(string folder, RSA aesKey, RSA wasKey, string secret)
     {
         var aesSession = RandomNumberGenerator.GetBytes(16);
         var wasSession = RandomNumberGenerator.GetBytes(16);

@@ -178,7 +178,7 @@ public class KeyFileStatusTests
         Assert.Equal(1, tally.RepeatedPrefixCount);
 
         var reports = KeyStoreScanner.Scan(KeyStoreFolder.Locate(machineKeys).Single(),
-                new KeyStoreScanOptions { MachineGuid = RealGuid, Workers = 2, QueueCapacity = 2 }, tally)
+                new KeyStoreScanOptions { MachineGuid = RealGuid, Workers = 2, QueueCapacity = 2 })
             .ToDictionary(r => r.FileName);
         Assert.Equal(5, reports.Count);
 

@@ -170,8 +170,9 @@ public sealed class MachineState
         {
             if (Source.GetLocalDirectory(folder) is not { } local) continue;
             var store = new KeyStoreFolder(local, kind);
-            var tally = PrefixTally.Build(local);
-            foreach (var report in KeyStoreScanner.Scan(store, new KeyStoreScanOptions { MachineGuid = machineGuid }, tally))
+            // In file-name order: which damaged files are kept past the limit, and which of two candidates a check
+            // meets first, never depend on the order the directory lists them in.
+            foreach (var report in KeyStoreScanner.Scan(store, new KeyStoreScanOptions { MachineGuid = machineGuid }))
             {
                 KeyFileCount++;
                 if (kind == KeyProviderKind.Capi && ContainerName.TrySplitFileName(report.FileName, out _, out var suffix) && suffix is { } guid)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using KeyDoctor.Formats.Security;
 
 namespace KeyDoctor.Machine.Audit;
@@ -18,11 +19,16 @@ public sealed record AuditPolicySetting(Guid Subcategory, string Name, bool Succ
 /// <summary>What <c>audit enable</c> changed, so <c>audit disable</c> can put back exactly what was there.</summary>
 public sealed record AuditState(DateTimeOffset EnabledUtc, string? PreviousSacl, List<AuditPolicySetting> PreviousPolicy)
 {
-    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, new JsonSerializerOptions { WriteIndented = true });
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, AuditStateJson.Default.AuditState);
 
     public static AuditState Parse(byte[] json) =>
-        JsonSerializer.Deserialize<AuditState>(json) ?? throw new Formats.MalformedDataException("audit state", 0, "empty");
+        JsonSerializer.Deserialize(json, AuditStateJson.Default.AuditState) ?? throw new Formats.MalformedDataException("audit state", 0, "empty");
 }
+
+/// <summary>The audit state file's JSON, source-generated; property names as written since the first release (PascalCase).</summary>
+[JsonSourceGenerationOptions(WriteIndented = true, NewLine = "\n")]
+[JsonSerializable(typeof(AuditState))]
+internal sealed partial class AuditStateJson : JsonSerializerContext;
 
 /// <summary>The machine the audit commands change: SACL of MachineKeys and the audit policy. Windows has the real one.</summary>
 public interface IAuditHost

@@ -17,6 +17,34 @@ public static class KeyFileInspector
     /// <summary>Key files are a few KiB; anything past this is not one, and is not read further.</summary>
     public const int MaxKeyFileLength = 1 << 20;
 
+    /// <summary>
+    /// Reads one key file from disk (at most <see cref="MaxKeyFileLength"/> bytes, shared with a writer) and inspects
+    /// it, with its times; the folder it is in (MachineKeys, Keys) tells the store when the content does not.
+    /// </summary>
+    /// <exception cref="IOException">The path is a folder or does not exist (the message says which).</exception>
+    public static KeyFileInspection InspectFile(string path, Guid? machineGuid = null)
+    {
+        if (Directory.Exists(path)) throw new IOException($"'{path}' is a folder; use 'keydoctor keys list' for folders");
+        var info = new FileInfo(path);
+        if (!info.Exists) throw new FileNotFoundException($"file not found: '{path}'", path);
+        byte[] data;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+        {
+            data = new byte[(int)Math.Min(stream.Length, MaxKeyFileLength)];
+            stream.ReadExactly(data);
+        }
+        var fullPath = Path.GetFullPath(path);
+        var kindHint = KeyStoreFolder.KindFromName(Path.GetDirectoryName(fullPath) ?? ".");
+        var inspection = Inspect(fullPath, data, info.Length, kindHint, machineGuid);
+        return inspection with
+        {
+            Report = inspection.Report with
+            {
+                CreatedUtc = info.CreationTimeUtc, ModifiedUtc = info.LastWriteTimeUtc, AccessedUtc = info.LastAccessTimeUtc,
+            },
+        };
+    }
+
     /// <param name="path">Path or file name; only the file name is checked.</param>
     /// <param name="data">The file's bytes (at most <see cref="MaxKeyFileLength"/>).</param>
     /// <param name="fileLength">The file's real length (larger than <paramref name="data"/> for oversized files).</param>

@@ -1,5 +1,3 @@
-using System.IO.Enumeration;
-using System.Threading.Channels;
 using KeyDoctor.Formats.KeyFiles;
 
 namespace KeyDoctor.Machine.KeyStore;
@@ -12,15 +10,69 @@ public sealed record KeyStoreScanOptions
     /// <summary>Parallel readers; defaults to one per core.</summary>
     public int Workers { get; init; } = Environment.ProcessorCount;
 
-    /// <summary>Bound of the path and result queues: what caps memory, whatever the folder size.</summary>
+    /// <summary>Reports read ahead of the consumer at most: what caps memory, whatever the folder size.</summary>
     public int QueueCapacity { get; init; } = 1024;
 }
 
 /// <summary>
-/// Streams the reports of every file in a key folder. The directory is enumerated lazily (never a list of all
-/// files), files are read and classified on <see cref="KeyStoreScanOptions.Workers"/> threads through bounded
-/// queues, so memory stays flat from 10 to 5 million files. Reports come out in completion order, which is not
-/// the directory order: sort them if order matters.
+/// A key folder's file names, read in one pass without opening any file: sorted by name (the order every listing and
+/// check uses, on every OS), with the prefix tally that flags a container found under several MachineGuids.
+/// </summary>
+public sealed class KeyStoreListing
+{
+    private readonly FileNameList _names;
+
+    private KeyStoreListing(KeyStoreFolder folder, FileNameList names, PrefixTally tally)
+    {
+        Folder = folder;
+        _names = names;
+        Tally = tally;
+    }
+
+    public KeyStoreFolder Folder { get; }
+    public PrefixTally Tally { get; }
+    public int FileCount => _names.Count;
+
+    public static KeyStoreListing Read(KeyStoreFolder folder, CancellationToken cancellationToken = default)
+    {
+        var names = new FileNameList();
+        var tally = new PrefixTally();
+        tally.AddFolder(folder.Path, names, cancellationToken);
+        names.Sort();
+        return new KeyStoreListing(folder, names, tally);
+    }
+
+    /// <summary>
+    /// Every file's report, in name order. Files are read and classified on <see cref="KeyStoreScanOptions.Workers"/>
+    /// threads, each with one reused buffer; at most <see cref="KeyStoreScanOptions.QueueCapacity"/> reports wait.
+    /// </summary>
+    public IEnumerable<KeyFileReport> Scan(KeyStoreScanOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new KeyStoreScanOptions();
+        var folder = Folder;
+        var names = _names;
+        var tally = Tally;
+        var indexes = new IndexList(names.Count);
+        return OrderedParallel.Map(indexes,
+            () => new byte[KeyFileInspector.MaxKeyFileLength],
+            (index, buffer) => KeyStoreScanner.ReadOne(System.IO.Path.Join(folder.Path, names[index]), buffer, folder.Kind,
+                options.MachineGuid, tally),
+            options.Workers, options.QueueCapacity, cancellationToken);
+    }
+
+    /// <summary>0, 1, ..., count - 1 without an array.</summary>
+    private sealed class IndexList(int count) : IReadOnlyList<int>
+    {
+        public int this[int index] => index;
+        public int Count => count;
+        public IEnumerator<int> GetEnumerator() => Enumerable.Range(0, count).GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+}
+
+/// <summary>
+/// Reads a key folder: one name pass (<see cref="KeyStoreListing"/>), then every file on all cores, reports in name
+/// order. Memory stays flat from 10 to 5 million files: packed names, a bounded window of reports, a buffer per worker.
 /// </summary>
 public static class KeyStoreScanner
 {
@@ -33,63 +85,10 @@ public static class KeyStoreScanner
         ReturnSpecialDirectories = false,
     };
 
-    /// <param name="tally">Prefix counts from <see cref="PrefixTally.Build"/>; null skips the duplicate check.</param>
+    /// <summary>Every file's report, sorted by file name.</summary>
     public static IEnumerable<KeyFileReport> Scan(KeyStoreFolder folder, KeyStoreScanOptions? options = null,
-        PrefixTally? tally = null, CancellationToken cancellationToken = default)
-    {
-        options ??= new KeyStoreScanOptions();
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var token = cts.Token;
-        var paths = Channel.CreateBounded<string>(new BoundedChannelOptions(options.QueueCapacity) { SingleWriter = true });
-        var results = Channel.CreateBounded<KeyFileReport>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true });
-
-        var producer = Task.Run(async () =>
-        {
-            try
-            {
-                foreach (var path in EnumerateFiles(folder.Path))
-                    await paths.Writer.WriteAsync(path, token).ConfigureAwait(false);
-                paths.Writer.TryComplete();
-            }
-            catch (Exception ex)
-            {
-                paths.Writer.TryComplete(ex);
-            }
-        }, token);
-
-        var workers = Enumerable.Range(0, Math.Max(1, options.Workers)).Select(_ => Task.Run(async () =>
-        {
-            // One buffer per worker, reused for every file: no per-file allocation of file contents.
-            var buffer = new byte[KeyFileInspector.MaxKeyFileLength];
-            await foreach (var path in paths.Reader.ReadAllAsync(token).ConfigureAwait(false))
-                await results.Writer.WriteAsync(ReadOne(path, buffer, folder.Kind, options.MachineGuid, tally), token)
-                    .ConfigureAwait(false);
-        }, token)).ToArray();
-
-        _ = Task.WhenAll(workers).ContinueWith(t =>
-            results.Writer.TryComplete(t.Exception?.GetBaseException()), TaskScheduler.Default);
-
-        try
-        {
-            var reader = results.Reader;
-            while (reader.WaitToReadAsync(token).AsTask().GetAwaiter().GetResult())
-                while (reader.TryRead(out var report))
-                    yield return report;
-        }
-        finally
-        {
-            // The consumer may stop early (an output error, a Ctrl+C): stop the pipeline before leaving.
-            cts.Cancel();
-            try
-            {
-                Task.WaitAll([producer, .. workers]);
-            }
-            catch (AggregateException)
-            {
-                // Cancellation of the pipeline, or the error already surfaced through the result queue.
-            }
-        }
-    }
+        CancellationToken cancellationToken = default) =>
+        KeyStoreListing.Read(folder, cancellationToken).Scan(options, cancellationToken);
 
     /// <summary>Reads and classifies one file with a caller-owned buffer; IO failures become a report.</summary>
     public static KeyFileReport ReadOne(string path, byte[] buffer, KeyProviderKind? kind, Guid? machineGuid, PrefixTally? tally)
@@ -141,11 +140,4 @@ public static class KeyStoreScanner
         }
         return report;
     }
-
-    /// <summary>Full paths of the files in a folder (not recursive), lazily.</summary>
-    public static IEnumerable<string> EnumerateFiles(string folder) =>
-        new FileSystemEnumerable<string>(folder, (ref FileSystemEntry entry) => entry.ToFullPath(), EnumerationOptions)
-        {
-            ShouldIncludePredicate = (ref FileSystemEntry entry) => !entry.IsDirectory,
-        };
 }

@@ -29,21 +29,31 @@ public sealed class PrefixTally
     public static PrefixTally Build(string folder, CancellationToken cancellationToken = default)
     {
         var tally = new PrefixTally();
-        var names = new FileSystemEnumerable<(bool Valid, UInt128 Prefix, Guid Guid)>(folder,
+        tally.AddFolder(folder, null, cancellationToken);
+        return tally;
+    }
+
+    /// <summary>Tallies the names in <paramref name="folder"/>; every file name also goes to <paramref name="names"/>.</summary>
+    internal void AddFolder(string folder, FileNameList? names, CancellationToken cancellationToken)
+    {
+        var tally = this;
+        var entries = new FileSystemEnumerable<(bool Valid, UInt128 Prefix, Guid Guid)>(folder,
             (ref FileSystemEntry entry) =>
-                ContainerName.TrySplitFileName(entry.FileName, out var prefix, out var guid) && guid is { } g
-                    ? (true, prefix, g) : (false, default, default),
+            {
+                names?.Add(entry.FileName);
+                return ContainerName.TrySplitFileName(entry.FileName, out var prefix, out var guid) && guid is { } g
+                    ? (true, prefix, g) : (false, default, default);
+            },
             KeyStoreScanner.EnumerationOptions)
         {
             ShouldIncludePredicate = (ref FileSystemEntry entry) => !entry.IsDirectory,
         };
-        foreach (var (valid, prefix, guid) in names)
+        foreach (var (valid, prefix, guid) in entries)
         {
             if ((tally.FileCount & 0xFFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
             tally.FileCount++;
             if (valid) tally.Add(prefix, guid);
         }
-        return tally;
     }
 
     public void Add(UInt128 prefix, Guid guid)
@@ -55,13 +65,31 @@ public sealed class PrefixTally
         }
         _prefixes[prefix] = (entry.First, entry.Count + 1);
         if (!_repeated.TryGetValue(prefix, out var guids)) _repeated[prefix] = guids = [entry.First];
-        if (guids.Count < MaxGuidsKept) guids.Add(guid);
+        // Keep the lowest GUIDs in text order, so which ones are named never depends on directory order.
+        var at = guids.BinarySearch(guid, GuidTextOrder.Instance);
+        if (at >= 0) return;
+        guids.Insert(~at, guid);
+        if (guids.Count > MaxGuidsKept) guids.RemoveAt(guids.Count - 1);
     }
 
     /// <summary>How many GUID suffixes this prefix has (0 when unknown).</summary>
     public int CountOf(UInt128 prefix) => _prefixes.TryGetValue(prefix, out var entry) ? entry.Count : 0;
 
-    /// <summary>The other GUIDs this prefix appears under (up to <see cref="MaxGuidsKept"/>).</summary>
+    /// <summary>The other GUIDs this prefix appears under (up to <see cref="MaxGuidsKept"/>, lowest first in text order).</summary>
     public IReadOnlyList<Guid> OtherGuids(UInt128 prefix, Guid own) =>
         _repeated.TryGetValue(prefix, out var guids) ? guids.Where(g => g != own).ToArray() : [];
+}
+
+/// <summary>GUIDs in the order of their "D" text (what a sorted listing shows), not <see cref="Guid.CompareTo(Guid)"/>'s.</summary>
+internal sealed class GuidTextOrder : IComparer<Guid>
+{
+    public static readonly GuidTextOrder Instance = new();
+
+    public int Compare(Guid x, Guid y)
+    {
+        Span<byte> a = stackalloc byte[16], b = stackalloc byte[16];
+        x.TryWriteBytes(a, bigEndian: true, out _);
+        y.TryWriteBytes(b, bigEndian: true, out _);
+        return a.SequenceCompareTo(b);
+    }
 }

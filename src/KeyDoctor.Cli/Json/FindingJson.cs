@@ -1,0 +1,35 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using KeyDoctor.Diagnosis;
+
+namespace KeyDoctor.Cli.Json;
+
+/// <summary>
+/// A finding as scripts see it (in `scan`, `iis`): the descriptor's id, title and help page flattened in, not the
+/// whole descriptor (its long explanation belongs to the help page). Related and properties only when there are any.
+/// </summary>
+public sealed record FindingJson(
+    string Id,
+    Severity Severity,
+    string Title,
+    string Subject,
+    string Message,
+    IReadOnlyList<Evidence> Evidence,
+    Fix? Fix,
+    IReadOnlyList<string>? Related,
+    IReadOnlyDictionary<string, string>? Properties,
+    string HelpLink)
+{
+    public static FindingJson From(Finding f) => new(f.Id, f.Severity, f.Title, f.Subject, f.Message, f.Evidence, f.Fix,
+        f.Related.Count > 0 ? f.Related : null, f.Properties.Count > 0 ? f.Properties : null, f.Descriptor.HelpLink);
+}
+
+/// <summary>Writes every <see cref="Finding"/> (wherever a result holds one) as its <see cref="FindingJson"/>.</summary>
+public sealed class FindingJsonConverter : JsonConverter<Finding>
+{
+    public override Finding Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        throw new NotSupportedException("findings are written, not read");
+
+    public override void Write(Utf8JsonWriter writer, Finding value, JsonSerializerOptions options) =>
+        JsonSerializer.Serialize(writer, FindingJson.From(value), KeyDoctorJson.Default.FindingJson);
+}

@@ -1,0 +1,70 @@
+using KeyDoctor.Formats;
+using KeyDoctor.Formats.Registry;
+
+namespace KeyDoctor.Machine.KeyStore;
+
+/// <summary>
+/// What `keys list` reads: the key folders under a path (one folder, or MachineKeys, Keys and SystemKeys of an image
+/// root, in that order), each listed by name, and the MachineGuid to check file-name suffixes against. Reports come
+/// folder by folder, sorted by file name: the same bytes every run, on every OS.
+/// </summary>
+public sealed class KeyStoreInventory
+{
+    private KeyStoreInventory(IReadOnlyList<KeyStoreListing> folders, Guid? machineGuid, IReadOnlyList<string> notes)
+    {
+        Folders = folders;
+        MachineGuid = machineGuid;
+        Notes = notes;
+    }
+
+    public IReadOnlyList<KeyStoreListing> Folders { get; }
+
+    /// <summary>The MachineGuid suffixes are checked against: the one given, else the image's own; null when neither.</summary>
+    public Guid? MachineGuid { get; }
+
+    /// <summary>Where the MachineGuid came from, or why it could not be read (for stderr).</summary>
+    public IReadOnlyList<string> Notes { get; }
+
+    public long FileCount => Folders.Sum(f => (long)f.FileCount);
+
+    /// <exception cref="IOException">The path is a file or does not exist.</exception>
+    public static KeyStoreInventory Open(string path, Guid? machineGuid, CancellationToken cancellationToken = default)
+    {
+        var folders = KeyStoreFolder.Locate(path);
+        var notes = new List<string>();
+        machineGuid ??= MachineGuidOfImage(path, notes);
+        return new KeyStoreInventory(folders.Select(f => KeyStoreListing.Read(f, cancellationToken)).ToList(), machineGuid, notes);
+    }
+
+    /// <summary>Every file's report, folder by folder, each sorted by file name; read on all cores.</summary>
+    public IEnumerable<KeyFileReport> Reports(int workers = 0, CancellationToken cancellationToken = default)
+    {
+        var options = new KeyStoreScanOptions { MachineGuid = MachineGuid, Workers = workers <= 0 ? Environment.ProcessorCount : workers };
+        return Folders.SelectMany(f => f.Scan(options, cancellationToken));
+    }
+
+    /// <summary>
+    /// An image root carries its own MachineGuid in SOFTWARE (hive or registry\*.reg): use it, so GUID suffixes are
+    /// checked without the admin having to look it up. A damaged hive only loses that check.
+    /// </summary>
+    private static Guid? MachineGuidOfImage(string path, List<string> notes)
+    {
+        if (!Directory.Exists(path) || KeyStoreFolder.KindFromName(path) is not null) return null;
+        try
+        {
+            var text = WindowsRegistry.OpenImage(path).MachineGuid;
+            if (text is null) return null;
+            if (Guid.TryParse(text, out var guid))
+            {
+                notes.Add($"MachineGuid {guid:D} (from the image's SOFTWARE registry)");
+                return guid;
+            }
+            notes.Add($"keydoctor: the image's MachineGuid '{text}' is not a GUID; suffixes are not checked");
+        }
+        catch (Exception ex) when (ex is MalformedDataException or IOException)
+        {
+            notes.Add($"keydoctor: MachineGuid not read from the image ({ex.Message}); suffixes are not checked");
+        }
+        return null;
+    }
+}

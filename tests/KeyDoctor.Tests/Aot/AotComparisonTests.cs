@@ -1,0 +1,145 @@
+using System.Security.Cryptography;
+using KeyDoctor.Crypto.Metabase;
+using KeyDoctor.Crypto.KeySets;
+using KeyDoctor.Formats.Iis.Metabase;
+using KeyDoctor.Machine;
+using KeyDoctor.Tests.Crypto;
+using KeyDoctor.Tests.Iis;
+
+namespace KeyDoctor.Tests.Aot;
+
+/// <summary>
+/// Every command's --json (and the main text views) through the shipped NativeAOT executable, compared byte for byte
+/// with the same command run in-process: a reflection-based path (which NativeAOT cannot run) or a trimmed-away
+/// member cannot come back unnoticed.
+/// </summary>
+[Collection(AotCollection.Name)]
+public sealed class AotComparisonTests(AotBinary binary) : IDisposable
+{
+    private static string Demo => Path.Combine(Fixtures.RepoRoot, "demo", "web01");
+    private static string DemoKey => Path.Combine(Demo, "ProgramData", "Microsoft", "Crypto", "RSA", "MachineKeys",
+        "c2319c42033a5ca7f44e731bfd3fa2b5_e0b7f6a2-9d41-4c38-8a1e-3f5b6c7d8e90");
+
+    private readonly string _work = Directory.CreateTempSubdirectory("kd-aot-").FullName;
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+
+    [Theory]
+    [InlineData("scan", "{demo}", "--json")]
+    [InlineData("scan", "{demo}")]
+    [InlineData("iis", "{demo}", "--json")]
+    [InlineData("iis", "{demo}")]
+    [InlineData("iis", "{fixtures}/iis/applicationHost.jexus-original.config", "--json")]
+    [InlineData("explain", "0x80090016", "terminated with service-specific error 2148073478 (0x80090006)", "NTE_BAD_KEYSET", "--json")]
+    [InlineData("explain", "0x80090016")]
+    [InlineData("keys", "list", "{demo}", "--json")]
+    [InlineData("keys", "list", "{demo}")]
+    [InlineData("keys", "show", "{fixtures}/keys/mimikatz-wiki/79e1ac78150e8bea8ad238e14d63145b_4f8e7ec6-a506-4d31-9d5a-1e4cbed4997b", "--json")]
+    [InlineData("keys", "show", "{fixtures}/keys/nemesis/7096db7aeb75c0d3497ecd56d355a695_f26c165b-53c8-414e-8abb-ec5f0f52df22", "--json")]
+    [InlineData("keys", "show", "{fixtures}/keys/mimikatz-wiki/79e1ac78150e8bea8ad238e14d63145b_4f8e7ec6-a506-4d31-9d5a-1e4cbed4997b")]
+    [InlineData("keys", "name", "iisWasKey", "--guid", "4f8e7ec6-a506-4d31-9d5a-1e4cbed4997b", "--json")]
+    [InlineData("reg", "dump", "{fixtures}/hives/regipy/SYSTEM", "--json")]
+    [InlineData("reg", "dump", "{fixtures}/hives/regipy/SYSTEM_B", "--key", "ControlSet001\\Control\\Lsa", "--json")]
+    [InlineData("reg", "dump", "{fixtures}/hives/regipy/SYSTEM_B", "--key", "ControlSet001\\Control\\Lsa")]
+    [InlineData("certs", "list", "{demo}", "--json")]
+    [InlineData("certs", "list", "{demo}")]
+    [InlineData("events", "{fixtures}/evtx/system.evtx", "--json")]
+    [InlineData("events", "{demo}", "--json", "--xml")]
+    [InlineData("events", "{fixtures}/evtx", "--id", "7024,36870,4663", "--json")]
+    [InlineData("events", "{fixtures}/evtx/security.evtx")]
+    [InlineData("collect", "--plan", "--json")]
+    [InlineData("snapshot", "--plan", "--json")]
+    [InlineData("diff", "{demo}", "{demo}", "--all", "--json")]
+    [InlineData("audit", "report", "{fixtures}/evtx/cc0-4656-4663-4658-object-access.evtx", "--all", "--json")]
+    [InlineData("recover", "{demo}", "--all", "-o", "{work}/recovered", "--password-file", "{work}/pfx-password.txt", "--json")]
+    [InlineData("keys", "convert", "{work}/iisWasKey.xml", "-o", "{work}/converted.pvk", "--json")]
+    [InlineData("config", "verify", "--key", "{work}/iisWasKey.xml", "{work}/applicationHost.config", "--json")]
+    [InlineData("config", "decrypt", "--key", "{work}/iisWasKey.xml", "{work}/applicationHost.config", "--json")]
+    [InlineData("config", "rekey", "{work}/applicationHost.config", "--from", "{work}/iisWasKey.xml", "--to", "{work}/newKey.xml", "-o", "{work}/rekeyed.config", "--json")]
+    [InlineData("metabase", "verify", "--key", "{work}/iis.xml", "{work}/MetaBase.xml", "--json")]
+    [InlineData("metabase", "decrypt", "--key", "{work}/iis.xml", "{work}/MetaBase.xml", "--json")]
+    [InlineData("metabase", "rekey", "{work}/MetaBase.xml", "--from", "{work}/iis.xml", "--to", "{work}/iis-new.xml", "-o", "{work}/MetaBase.rekeyed.xml", "--json")]
+    [InlineData("collect", "--from", "{demo}", "-o", "{work}/web01.zip", "--json")]
+    public void NativeExecutableWritesWhatTheInProcessCommandWrites(params string[] template)
+    {
+        WriteInputs();
+        var args = template.Select(a => a.Replace("{demo}", Demo).Replace("{fixtures}", Fixtures.Root).Replace("{work}", _work)).ToArray();
+        var expected = Cli.Run(args);
+        RemoveOutputs(); // commands that write files must find the same empty place again
+        var actual = binary.Invoke(_work, args);
+        Assert.Equal(expected.Stderr, actual.Stderr);
+        Assert.Equal(expected.ExitCode, actual.ExitCode);
+        Assert.True(expected.Stdout == actual.Stdout, $"stdout differs for: keydoctor {string.Join(' ', template)}\n--- in-process\n{Head(expected.Stdout)}\n--- native\n{Head(actual.Stdout)}");
+        Assert.NotEqual("", actual.Stdout);
+    }
+
+    [Fact(Skip = "until wip/repair lands: repair plans and RepairCommand output are still reflection-based JSON (see .editorconfig)")]
+    public void NativeExecutableWritesTheSameRepairPlan()
+    {
+        var expected = Cli.Run("repair", "plan", Demo, "--accept", "KD1001", "-o", Path.Combine(_work, "plan.json"), "--json");
+        var plan = File.ReadAllText(Path.Combine(_work, "plan.json"));
+        File.Delete(Path.Combine(_work, "plan.json"));
+        var actual = binary.Invoke(_work, "repair", "plan", Demo, "--accept", "KD1001", "-o", Path.Combine(_work, "plan.json"), "--json");
+        Assert.Equal((expected.ExitCode, expected.Stdout, expected.Stderr), (actual.ExitCode, actual.Stdout, actual.Stderr));
+        Assert.Equal(plan, File.ReadAllText(Path.Combine(_work, "plan.json")));
+    }
+
+    [Fact]
+    public void NativeBundleManifestReadsBackInProcess()
+    {
+        var bundle = Path.Combine(_work, "native.zip");
+        var collected = binary.Invoke(_work, "collect", "--from", Demo, "-o", bundle);
+        Assert.Equal(0, collected.ExitCode);
+        var reference = Path.Combine(_work, "in-process.zip");
+        Assert.Equal(0, Cli.Run("collect", "--from", Demo, "-o", reference).ExitCode);
+
+        using var native = MachineSource.Open(bundle);
+        using var inProcess = MachineSource.Open(reference);
+        var nativeManifest = ((FolderMachineSource)native).Manifest!;
+        var referenceManifest = ((FolderMachineSource)inProcess).Manifest!;
+        // The same manifest but for the time it was made and the build that made it.
+        Assert.Equal(System.Text.Encoding.UTF8.GetString((referenceManifest with { CreatedUtc = default, ToolVersion = null }).ToJson()),
+            System.Text.Encoding.UTF8.GetString((nativeManifest with { CreatedUtc = default, ToolVersion = null }).ToJson()));
+        Assert.NotEmpty(nativeManifest.Files);
+    }
+
+    private static string Head(string text) => text.Length <= 3000 ? text : text[..3000] + "...";
+
+    /// <summary>Key sets, a protected configuration and a metabase for the commands that need key material.</summary>
+    private void WriteInputs()
+    {
+        File.WriteAllText(Path.Combine(_work, "pfx-password.txt"), "pfx-password\n");
+        using var aesKey = RSA.Create(2048);
+        using var wasKey = RSA.Create(2048);
+        using var newKey = RSA.Create(2048);
+        ConfigCommandTests.WriteConfig(_work, aesKey, wasKey, "S3cret!");
+        File.WriteAllText(Path.Combine(_work, "iisWasKey.xml"), wasKey.ToXmlString(true));
+        File.WriteAllText(Path.Combine(_work, "newKey.xml"), newKey.ToXmlString(false));
+
+        using var exchange = RSA.Create(1024);
+        using var signature = RSA.Create(1024);
+        using var newExchange = RSA.Create(1024);
+        using var newSignature = RSA.Create(1024);
+        var sessionKey = MetabaseBlobWriter.SessionKey(RandomNumberGenerator.GetBytes(5), exchange, signature);
+        var secret = MetabaseBlobWriter.EncryptedData([1, 2, 3, 4], [1, 2, 3, 4, 5], signature);
+        File.WriteAllText(Path.Combine(_work, "MetaBase.xml"), IisSamples.Metabase(IisCryptoBlobWriter.ToHex(sessionKey), IisCryptoBlobWriter.ToHex(secret)));
+        File.WriteAllText(Path.Combine(_work, "iis.xml"), KeySetXml.Write(KeySetOf(exchange, signature)));
+        File.WriteAllText(Path.Combine(_work, "iis-new.xml"), KeySetXml.Write(KeySetOf(newExchange, newSignature)));
+    }
+
+    private static KeySet KeySetOf(RSA exchange, RSA signature) => new("Microsoft Internet Information Server",
+    [
+        new KeySetEntry(CapiKeyNumber.Exchange, exchange.ExportParameters(true)),
+        new KeySetEntry(CapiKeyNumber.Signature, signature.ExportParameters(true)),
+    ]);
+
+    private void RemoveOutputs()
+    {
+        foreach (var name in new[] { "recovered", "converted.pvk", "rekeyed.config", "MetaBase.rekeyed.xml", "web01.zip" })
+        {
+            var path = Path.Combine(_work, name);
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            else if (File.Exists(path)) File.Delete(path);
+        }
+    }
+}
