@@ -28,6 +28,7 @@ public static class KeyDoctorApp
         DiffCommand.Create(context),
         AuditCommand.Create(context),
         RecoverCommand.Create(context),
+        TraceCommand.Create(context),
     ];
 
     public static int Run(string[] args, TextWriter output, TextWriter error, bool? interactive = null)
