@@ -191,7 +191,7 @@ public static class TraceCommand
     }
 
     private static UserInputException Damaged(string file, MalformedDataException ex, long read) =>
-        new($"the capture {file} is damaged at offset 0x{ex.Offset:X}: {ex.Reason}; {Math.Max(0, read - 1)} events before it were read");
+        new($"the capture {file} is damaged at offset 0x{ex.Offset:X}: {ex.Reason}; {read} events before it were read");
 
     /// <summary>Key files of the machine (MachineKeys in both the Vista+ and the XP/2003 place, Crypto\Keys) with the container name inside.</summary>
     private static List<KnownKeyFile> KeyFilesOf(string source)
