@@ -11,6 +11,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["registry"] = RegistryBenchmark.Run,
     ["evtx"] = EvtxBenchmark.Run,
     ["recover"] = RecoverBenchmark.Run,
+    ["pml"] = PmlBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

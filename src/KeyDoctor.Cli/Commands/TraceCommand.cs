@@ -87,6 +87,12 @@ public static class TraceCommand
         var events = Open(file, out var owner);
         long shown = 0, read = 0;
         var line = new StringBuilder();
+        // Console.Out flushes every line; a capture has millions. Write UTF-8 through one buffer instead.
+        context.Output.Flush();
+        using var stdout = ReferenceEquals(context.Output, Console.Out) ? new BufferedStream(Console.OpenStandardOutput(), 1 << 16) : null;
+        using var text = stdout is null ? null : new StreamWriter(stdout, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+        var output = (TextWriter?)text ?? context.Output;
+        using var utf8 = stdout is null ? null : new Utf8JsonWriter(stdout, new JsonWriterOptions { Encoder = TraceJsonContext.Lines.Options.Encoder, SkipValidation = true });
         using (owner)
         {
             try
@@ -98,9 +104,16 @@ public static class TraceCommand
                     shown++;
                     if (json)
                     {
-                        context.Output.WriteLine(JsonSerializer.Serialize(
-                            new TraceEventJson(e.Time, e.Process.Name, e.Process.ProcessId, e.ThreadId, e.Operation, e.Path, e.Result, e.Detail),
-                            TraceJsonContext.Lines.TraceEventJson));
+                        var item = new TraceEventJson(e.Time, e.Process.Name, e.Process.ProcessId, e.ThreadId, e.Operation, e.Path, e.Result, e.Detail);
+                        if (utf8 is null)
+                        {
+                            output.WriteLine(JsonSerializer.Serialize(item, TraceJsonContext.Lines.TraceEventJson));
+                            continue;
+                        }
+                        JsonSerializer.Serialize(utf8, item, TraceJsonContext.Lines.TraceEventJson);
+                        utf8.Flush();
+                        utf8.Reset();
+                        stdout!.WriteByte((byte)'\n');
                         continue;
                     }
                     line.Clear();
@@ -108,15 +121,18 @@ public static class TraceCommand
                         .Append(e.Process.Name).Append(" (").Append(e.Process.ProcessId).Append(")  ").Append(e.Operation).Append("  ")
                         .Append(e.Path).Append("  ").Append(e.Result);
                     if (e.Detail.Length > 0) line.Append("  ").Append(e.Detail.ReplaceLineEndings(" "));
-                    context.Output.WriteLine(line);
+                    output.WriteLine(line);
                 }
             }
             catch (MalformedDataException ex)
             {
-                context.Output.Flush();
+                output.Flush();
+                stdout?.Flush();
                 throw Damaged(file, ex, read);
             }
         }
+        output.Flush();
+        stdout?.Flush();
         context.Error.WriteLine($"trace: {shown} of {read} events shown");
         return ExitCodes.Healthy;
     }

@@ -21,6 +21,8 @@ public sealed record PmlEventToWrite
     public uint? OpenResult { get; init; }
     /// <summary>RegQueryValue / RegSetValue: a REG_SZ value's data; null for none (NAME NOT FOUND).</summary>
     public string? StringValue { get; init; }
+    /// <summary>Stack frames to record (return addresses are made up); real captures hold 10 to 60.</summary>
+    public int StackDepth { get; init; }
 }
 
 /// <summary>
@@ -58,9 +60,14 @@ public static class PmlWriter
             BinaryPrimitives.WriteInt64LittleEndian(head.AsSpan(20), 10);
             BinaryPrimitives.WriteInt64LittleEndian(head.AsSpan(28), e.Time.ToFileTimeUtc());
             BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(36), e.Status);
+            BinaryPrimitives.WriteUInt16LittleEndian(head.AsSpan(40), (ushort)e.StackDepth);
             BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(44), (uint)detail.Length);
-            BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(48), extra is null ? 0u : (uint)(0x34 + detail.Length));
+            var stack = new byte[e.StackDepth * 8];
+            for (var frame = 0; frame < e.StackDepth; frame++)
+                BinaryPrimitives.WriteUInt64LittleEndian(stack.AsSpan(frame * 8), 0xFFFFF80000000000UL + (ulong)(frame * 0x1234));
+            BinaryPrimitives.WriteUInt32LittleEndian(head.AsSpan(48), extra is null ? 0u : (uint)(0x34 + stack.Length + detail.Length));
             buffer.Write(head);
+            buffer.Write(stack);
             buffer.Write(detail);
             if (extra is not null)
             {
