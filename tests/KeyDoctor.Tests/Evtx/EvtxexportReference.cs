@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -16,19 +15,7 @@ public static partial class EvtxexportReference
 
     public const string Tool = "/usr/bin/evtxexport";
 
-    public static IReadOnlyList<Event> Export(string path)
-    {
-        if (!File.Exists(Tool))
-            throw new InvalidOperationException($"{Tool} is missing: install libevtx-utils (bash tools/test.sh does)");
-        var psi = new ProcessStartInfo(Tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(path);
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var text = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        _ = stderr.Result;
-        return Parse(text);
-    }
+    public static IReadOnlyList<Event> Export(string path) => Parse(ReferenceTool.Run(Tool, "libevtx-utils", path));
 
     public static IReadOnlyList<Event> Parse(string text)
     {
