@@ -15,7 +15,7 @@ public class TraceTests
     private const string MachineKeys = @"C:\Documents and Settings\All Users\Application Data\Microsoft\Crypto\RSA\MachineKeys";
 
     /// <summary>Seed 002: MachineGuid changed; inetinfo reads the new GUID, does not find its container under it, creates one; the old file sits unused.</summary>
-    private static string Seed002Capture()
+    private static string Seed002Capture(bool touchOldFile = true)
     {
         var processes = new List<ProcmonProcess>
         {
@@ -26,7 +26,7 @@ public class TraceTests
         var events = new List<PmlEventToWrite>
         {
             new() { ProcessIndex = 1, Time = t, Class = ProcmonEventClass.FileSystem, Operation = 20, Path = @"C:\WINDOWS\explorer.ini", OpenResult = 1 },
-            new() { ProcessIndex = 0, Time = t.AddSeconds(1), Class = ProcmonEventClass.FileSystem, Operation = 20, Path = $@"{MachineKeys}\{IisPrefix}_{OldGuid}", Status = 0x0, OpenResult = 1, DesiredAccess = 0x80 },
+            new() { ProcessIndex = 0, Time = t.AddSeconds(1), Class = ProcmonEventClass.FileSystem, Operation = 20, Path = touchOldFile ? $@"{MachineKeys}\{IisPrefix}_{OldGuid}" : @"C:\WINDOWS\system32\inetsrv\MetaBase.xml", Status = 0x0, OpenResult = 1, DesiredAccess = 0x80 },
             new() { ProcessIndex = 0, Time = t.AddSeconds(2), Class = ProcmonEventClass.Registry, Operation = 0, Path = @"HKLM\SOFTWARE\Microsoft\Cryptography" },
             new() { ProcessIndex = 0, Time = t.AddSeconds(3), Class = ProcmonEventClass.Registry, Operation = 5, Path = @"HKLM\SOFTWARE\Microsoft\Cryptography\MachineGuid", StringValue = NewGuid },
             new() { ProcessIndex = 0, Time = t.AddSeconds(4), Class = ProcmonEventClass.FileSystem, Operation = 20, Path = $@"{MachineKeys}\{IisPrefix}_{NewGuid}", Status = 0xC0000034, DesiredAccess = 0x120089 },
@@ -84,6 +84,28 @@ public class TraceTests
             var process = Assert.Single(document.RootElement.GetProperty("processes").EnumerateArray());
             Assert.Equal(1234, process.GetProperty("pid").GetInt32());
             Assert.Equal("NAME NOT FOUND", process.GetProperty("accesses")[0].GetProperty("result").GetString());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void TheSourceMachinesKeyFilesShowTheOlderFileAndNameTheContainer()
+    {
+        var path = Seed002Capture(touchOldFile: false);
+        using var image = new Scan.ScanImage();
+        using var rsa = System.Security.Cryptography.RSA.Create(1024);
+        image.KeyFile("Microsoft Internet Information Server", rsa, OldGuid);
+        try
+        {
+            var without = Cli.Run("trace", path, "--keys");
+            Assert.DoesNotContain("the GUID before", without.Stdout);
+            var with = Cli.Run("trace", path, "--keys", "--json", "--source", image.Root);
+            using var document = JsonDocument.Parse(with.Stdout);
+            var story = document.RootElement.GetProperty("processes")[0].GetProperty("story").EnumerateArray().Select(s => s.GetString()!).ToList();
+            Assert.Contains(story, s => s.StartsWith($"{IisPrefix[..8]}…_{OldGuid} ({OldGuid} = the GUID before) is the \"Microsoft Internet Information Server\" container", StringComparison.Ordinal));
         }
         finally
         {
