@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 
@@ -48,15 +49,18 @@ internal static class PmlAccessMasks
 
     private static readonly (uint Mask, string Name)[] ShareModes = [(0x1, "Read"), (0x2, "Write"), (0x4, "Delete")];
 
-    public static string RegistryAccess(uint mask) => Access(mask, [0x20019, 0x20006, 0x20019, 0xF003F], Registry);
+    // A capture repeats a few masks millions of times: each text is built once.
+    private static readonly ConcurrentDictionary<(int Table, uint Mask), string> Texts = new();
 
-    public static string FileAccess(uint mask) => Access(mask, [0x120089, 0x120116, 0x1200A0, 0x1F01FF], File);
+    public static string RegistryAccess(uint mask) => Texts.GetOrAdd((0, mask), key => Access(key.Mask, [0x20019, 0x20006, 0x20019, 0xF003F], Registry));
 
-    public static string Options(uint mask) => Join(mask, CreateOptions, ", ");
+    public static string FileAccess(uint mask) => Texts.GetOrAdd((1, mask), key => Access(key.Mask, [0x120089, 0x120116, 0x1200A0, 0x1F01FF], File));
 
-    public static string FileAttributes(uint mask) => mask == 0 ? "n/a" : Join(mask, Attributes, "");
+    public static string Options(uint mask) => Texts.GetOrAdd((2, mask), key => Join(key.Mask, CreateOptions, ", "));
 
-    public static string ShareMode(uint mask) => mask == 0 ? "None" : Join(mask, ShareModes, ", ");
+    public static string FileAttributes(uint mask) => mask == 0 ? "n/a" : Texts.GetOrAdd((3, mask), key => Join(key.Mask, Attributes, ""));
+
+    public static string ShareMode(uint mask) => mask == 0 ? "None" : Texts.GetOrAdd((4, mask), key => Join(key.Mask, ShareModes, ", "));
 
     /// <summary>Generic rights are mapped first (MapGenericMask), then named from the widest combination down.</summary>
     private static string Access(uint mask, uint[] generic, (uint Mask, string Name)[] names)

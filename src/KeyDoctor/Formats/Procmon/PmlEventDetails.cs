@@ -26,6 +26,8 @@ internal struct PmlDetails
 /// </summary>
 internal static class PmlEventDetails
 {
+    [ThreadStatic] private static StringBuilder? _text;
+
     private static readonly string[] RegistryTypes =
     [
         "REG_NONE", "REG_SZ", "REG_EXPAND_SZ", "REG_BINARY", "REG_DWORD", "REG_DWORD_BIG_ENDIAN", "REG_LINK", "REG_MULTI_SZ",
@@ -41,7 +43,8 @@ internal static class PmlEventDetails
     {
         var result = new PmlDetails { Operation = operationName, Path = "", Detail = "" };
         var reader = new SpanReader(detail, PmlHeader.Format, offset);
-        var text = new StringBuilder();
+        var text = _text ??= new StringBuilder(256);
+        text.Clear();
         try
         {
             switch (eventClass)
