@@ -20,24 +20,8 @@ public static partial class EvtexportReference
     public static IReadOnlyList<Event> Parse(string text)
     {
         var events = new List<Event>();
-        foreach (var block in text.Split("\nEvent number\t\t\t: ").Skip(1))
+        foreach (var (fields, strings) in ReferenceTool.LibyalBlocks(text))
         {
-            var fields = new Dictionary<string, string>();
-            var lines = block.TrimEnd('\n').Split('\n');
-            fields["number"] = lines[0].Trim();
-            var strings = new List<string>();
-            for (var i = 1; i < lines.Length; i++)
-            {
-                var match = FieldLine().Match(lines[i]);
-                if (!match.Success)
-                {
-                    if (strings.Count > 0) strings[^1] += "\n" + lines[i];
-                    continue;
-                }
-                var (name, value) = (match.Groups[1].Value.Trim(), match.Groups[2].Value);
-                if (name.StartsWith("String: ", StringComparison.Ordinal)) strings.Add(value);
-                else fields[name] = value;
-            }
             events.Add(new Event(
                 uint.Parse(fields["number"], CultureInfo.InvariantCulture),
                 Time(fields["Creation time"]),
@@ -56,9 +40,6 @@ public static partial class EvtexportReference
     private static DateTime Time(string text) =>
         DateTime.ParseExact(text.Replace(" UTC", "", StringComparison.Ordinal).Trim(), "MMM dd, yyyy HH:mm:ss",
             CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
-
-    [GeneratedRegex(@"^([A-Za-z][A-Za-z :0-9]*?)\t+: ?(.*)$")]
-    private static partial Regex FieldLine();
 
     [GeneratedRegex(@"\((\d+)\)\s*$")]
     private static partial Regex Number();

@@ -20,25 +20,8 @@ public static partial class EvtxexportReference
     public static IReadOnlyList<Event> Parse(string text)
     {
         var events = new List<Event>();
-        foreach (var block in text.Split("\nEvent number\t\t\t: ").Skip(1))
+        foreach (var (fields, strings) in ReferenceTool.LibyalBlocks(text))
         {
-            var fields = new Dictionary<string, string>();
-            var lines = block.Split('\n');
-            fields["number"] = lines[0].Trim();
-            var strings = new List<string>();
-            for (var i = 1; i < lines.Length; i++)
-            {
-                var match = FieldLine().Match(lines[i]);
-                if (!match.Success)
-                {
-                    // A string value with line breaks (blank lines included) continues on the next lines.
-                    if (strings.Count > 0) strings[^1] += "\n" + lines[i];
-                    continue;
-                }
-                var (name, value) = (match.Groups[1].Value.Trim(), match.Groups[2].Value);
-                if (name.StartsWith("String: ", StringComparison.Ordinal)) strings.Add(value);
-                else fields[name] = value;
-            }
             events.Add(new Event(
                 ulong.Parse(fields["number"], CultureInfo.InvariantCulture),
                 DateTime.ParseExact(fields["Written time"][..^4].Trim()[..^2], "MMM dd, yyyy HH:mm:ss.fffffff",
@@ -52,9 +35,6 @@ public static partial class EvtxexportReference
         }
         return events;
     }
-
-    [GeneratedRegex(@"^([A-Za-z][A-Za-z :0-9]*?)\t+: ?(.*)$")]
-    private static partial Regex FieldLine();
 
     [GeneratedRegex(@"\((\d+)\)\s*$")]
     private static partial Regex LevelNumber();
