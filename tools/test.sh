@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 prerequisites=(
   "/usr/bin/evtxexport libevtx-utils"
   "/usr/bin/regfexport libregf-utils"
+  "/usr/bin/evtexport libevt-utils"
   "/usr/share/mingw-w64/include/winerror.h mingw-w64-common"
   "/usr/lib/python3/dist-packages/Evtx python3-evtx"
   "/usr/lib/python3/dist-packages/impacket python3-impacket"

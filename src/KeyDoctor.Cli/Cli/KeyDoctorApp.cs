@@ -28,6 +28,7 @@ public static class KeyDoctorApp
         ("diff", DiffCommand.Create),
         ("audit", AuditCommand.Create),
         ("recover", RecoverCommand.Create),
+        ("trace", TraceCommand.Create),
     ];
 
     public static int Run(string[] args, TextWriter output, TextWriter error, bool? interactive = null)

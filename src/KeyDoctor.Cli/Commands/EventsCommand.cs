@@ -16,11 +16,11 @@ namespace KeyDoctor.Cli.Commands;
 /// Windows\System32\winevt\Logs) and prints one line or one JSON object per event, filtered by id, provider
 /// and time. Chunks are parsed and formatted on all cores; output keeps file order.
 /// </summary>
-public static class EventsCommand
+public static partial class EventsCommand
 {
     public static Command Create(CliContext context)
     {
-        var input = new Argument<string>("path") { Description = "An .evtx file, a folder of .evtx files, or an image root (Windows\\System32\\winevt\\Logs is found case-insensitively)." };
+        var input = new Argument<string>("path") { Description = "An .evtx or legacy .Evt file, a folder of them, or an image root (Windows\\System32\\winevt\\Logs, or Windows\\System32\\config for Server 2003's .Evt, found case-insensitively)." };
         var ids = new Option<string?>("--id") { Description = "Only these event ids, comma-separated (e.g. 7024,36870)." };
         var provider = new Option<string?>("--provider") { Description = "Only events of this provider (case-insensitive, e.g. Schannel)." };
         var since = new Option<string?>("--since") { Description = "Only events at or after this time: ISO 8601 (UTC unless an offset is given) or relative: 30m, 12h, 7d." };
@@ -48,6 +48,8 @@ public static class EventsCommand
 
     private sealed record EventFilter(IReadOnlySet<int>? Ids, string? Provider, DateTime? Since, DateTime? Until)
     {
+        public bool MatchesWithId(EvtxRecord r) => (Ids is null || Ids.Contains(r.EventId)) && Matches(r);
+
         public bool Matches(EvtxRecord r) =>
             (Provider is null || string.Equals(r.Provider, Provider, StringComparison.OrdinalIgnoreCase)
                               || string.Equals(r.EventSourceName, Provider, StringComparison.OrdinalIgnoreCase))
@@ -61,6 +63,15 @@ public static class EventsCommand
         var options = new EvtxReadOptions { EventIds = filter.Ids };
         foreach (var file in files)
         {
+            if (IsLegacyLog(file))
+            {
+                var legacy = RunLegacy(context, file, filter, json, withXml, files.Count > 1);
+                matched += legacy.Matched;
+                recordsRead += legacy.Read;
+                errors += legacy.Errors;
+                if (legacy.Unreadable) unreadable++;
+                continue;
+            }
             EvtxReader reader;
             try
             {
@@ -243,18 +254,18 @@ public static class EventsCommand
         if (!Directory.Exists(path)) throw new UserInputException($"no such file or folder: {path}");
         var here = EvtxFilesIn(path);
         if (here.Count > 0) return here;
-        var logs = FindFolder(path, "Windows", "System32", "winevt", "Logs");
-        if (logs is not null)
+        foreach (var folder in new[] { FindFolder(path, "Windows", "System32", "winevt", "Logs"), FindFolder(path, "Windows", "System32", "config") })
         {
-            var found = EvtxFilesIn(logs);
+            if (folder is null) continue;
+            var found = EvtxFilesIn(folder);
             if (found.Count > 0) return found;
         }
-        throw new UserInputException($"no .evtx files in {path} (nor in Windows\\System32\\winevt\\Logs under it)");
+        throw new UserInputException($"no .evtx or .Evt files in {path} (nor in Windows\\System32\\winevt\\Logs or Windows\\System32\\config under it)");
     }
 
     private static List<string> EvtxFilesIn(string folder) =>
         [.. Directory.EnumerateFiles(folder)
-            .Where(f => f.EndsWith(".evtx", StringComparison.OrdinalIgnoreCase))
+            .Where(f => f.EndsWith(".evtx", StringComparison.OrdinalIgnoreCase) || IsLegacyLog(f))
             .Order(StringComparer.Ordinal)];
 
     private static string? FindFolder(string root, params string[] parts)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -16,42 +15,13 @@ public static partial class EvtxexportReference
 
     public const string Tool = "/usr/bin/evtxexport";
 
-    public static IReadOnlyList<Event> Export(string path)
-    {
-        if (!File.Exists(Tool))
-            throw new InvalidOperationException($"{Tool} is missing: install libevtx-utils (bash tools/test.sh does)");
-        var psi = new ProcessStartInfo(Tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(path);
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var text = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        _ = stderr.Result;
-        return Parse(text);
-    }
+    public static IReadOnlyList<Event> Export(string path) => Parse(ReferenceTool.Run(Tool, "libevtx-utils", path));
 
     public static IReadOnlyList<Event> Parse(string text)
     {
         var events = new List<Event>();
-        foreach (var block in text.Split("\nEvent number\t\t\t: ").Skip(1))
+        foreach (var (fields, strings) in ReferenceTool.LibyalBlocks(text))
         {
-            var fields = new Dictionary<string, string>();
-            var lines = block.Split('\n');
-            fields["number"] = lines[0].Trim();
-            var strings = new List<string>();
-            for (var i = 1; i < lines.Length; i++)
-            {
-                var match = FieldLine().Match(lines[i]);
-                if (!match.Success)
-                {
-                    // A string value with line breaks (blank lines included) continues on the next lines.
-                    if (strings.Count > 0) strings[^1] += "\n" + lines[i];
-                    continue;
-                }
-                var (name, value) = (match.Groups[1].Value.Trim(), match.Groups[2].Value);
-                if (name.StartsWith("String: ", StringComparison.Ordinal)) strings.Add(value);
-                else fields[name] = value;
-            }
             events.Add(new Event(
                 ulong.Parse(fields["number"], CultureInfo.InvariantCulture),
                 DateTime.ParseExact(fields["Written time"][..^4].Trim()[..^2], "MMM dd, yyyy HH:mm:ss.fffffff",
@@ -65,9 +35,6 @@ public static partial class EvtxexportReference
         }
         return events;
     }
-
-    [GeneratedRegex(@"^([A-Za-z][A-Za-z :0-9]*?)\t+: ?(.*)$")]
-    private static partial Regex FieldLine();
 
     [GeneratedRegex(@"\((\d+)\)\s*$")]
     private static partial Regex LevelNumber();

@@ -50,13 +50,24 @@ public readonly struct EvtxDataItem
 /// </summary>
 public sealed class EvtxRecord
 {
-    private readonly ChunkContext _chunk;
-    private readonly BinXmlNode[] _document;
+    private readonly ChunkContext? _chunk;
+    private readonly BinXmlNode[]? _document;
 
     internal EvtxRecord(ChunkContext chunk, BinXmlNode[] document, long fileOffset, ulong recordId, DateTime writtenTime)
     {
         _chunk = chunk;
         _document = document;
+        FileOffset = fileOffset;
+        RecordId = recordId;
+        WrittenTime = writtenTime;
+    }
+
+    /// <summary>
+    /// A record that has no BinXml (a legacy .Evt record): the caller sets the fields, and
+    /// <see cref="RenderXml"/> renders them in the shape Windows gives a classic event.
+    /// </summary>
+    internal EvtxRecord(long fileOffset, ulong recordId, DateTime writtenTime)
+    {
         FileOffset = fileOffset;
         RecordId = recordId;
         WrittenTime = writtenTime;
@@ -114,8 +125,45 @@ public sealed class EvtxRecord
     public string RenderXml()
     {
         var sink = new XmlRenderSink();
-        lock (_chunk) BinXmlEvaluator.Walk(_chunk, _document, [], sink);
+        if (_chunk is null) RenderFields(sink);
+        else lock (_chunk) BinXmlEvaluator.Walk(_chunk, _document!, [], sink);
         return sink.ToString();
+    }
+
+    private void RenderFields(XmlRenderSink sink)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        sink.StartElement("Event");
+        sink.StartElement("System");
+        Element(sink, "Provider", null, ("Name", Provider));
+        Element(sink, "EventID", EventId.ToString(inv), ("Qualifiers", Qualifiers?.ToString(inv)));
+        Element(sink, "Level", Level?.ToString(inv));
+        Element(sink, "Task", Task?.ToString(inv));
+        Element(sink, "TimeCreated", null, ("SystemTime", Time.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", inv)));
+        Element(sink, "EventRecordID", RecordId.ToString(inv));
+        Element(sink, "Channel", Channel);
+        Element(sink, "Computer", Computer);
+        Element(sink, "Security", null, ("UserID", UserId));
+        sink.EndElement();
+        sink.StartElement("EventData");
+        foreach (var item in Data) Element(sink, item.Name, item.Value);
+        sink.EndElement();
+        sink.EndElement();
+    }
+
+    private static void Element(XmlRenderSink sink, string name, string? text, params (string Name, string? Value)[] attributes)
+    {
+        sink.StartElement(name);
+        foreach (var (attribute, value) in attributes)
+        {
+            if (value is null) continue;
+            sink.StartAttribute(attribute);
+            sink.Text(value);
+            sink.EndAttribute();
+        }
+        sink.CloseStartElement();
+        if (!string.IsNullOrEmpty(text)) sink.Text(text);
+        sink.EndElement();
     }
 }
 

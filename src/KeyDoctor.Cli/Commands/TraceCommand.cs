@@ -1,0 +1,254 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using KeyDoctor.Diagnosis.Trace;
+using KeyDoctor.Formats;
+using KeyDoctor.Formats.KeyFiles;
+using KeyDoctor.Formats.Procmon;
+using KeyDoctor.Machine;
+using Spectre.Console;
+
+namespace KeyDoctor.Cli.Commands;
+
+/// <summary>
+/// `keydoctor trace`: reads a Process Monitor capture (PML, or Procmon's CSV or XML export) and prints every event,
+/// filtered; with --keys, the key story: which processes touched key stores, MachineGuid, certificate stores and
+/// SSL bindings, and what happened, in sentences.
+/// </summary>
+public static class TraceCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var capture = new Argument<string>("capture") { Description = "A Process Monitor capture: .PML, or Procmon's CSV or XML export (File > Save)." };
+        var process = new Option<string?>("--process") { Description = "Only events of this process name (case-insensitive, e.g. inetinfo.exe)." };
+        var path = new Option<string?>("--path") { Description = "Only events whose path contains this text (case-insensitive, e.g. MachineKeys)." };
+        var result = new Option<string?>("--result") { Description = "Only events with this result (case-insensitive, e.g. \"ACCESS DENIED\")." };
+        var since = new Option<string?>("--since") { Description = "Only events at or after this time (ISO 8601, or 30m, 12h, 7d). PML times are UTC; exports carry the capturing machine's local time." };
+        var until = new Option<string?>("--until") { Description = "Only events before this time (same forms as --since)." };
+        var keys = new Option<bool>("--keys") { Description = "Tell the key story: processes that touched MachineKeys, Crypto\\Keys, MachineGuid, certificate stores or SslBindingInfo, failures first." };
+        var source = new Option<string?>("--source") { Description = "With --keys: the machine the capture came from (image folder or bundle), to name containers from the actual key files." };
+        var json = CommonOptions.Json();
+        json.Description = "Events: JSON Lines (time, process, pid, tid, operation, path, result, detail). --keys: one JSON document.";
+        var command = new Command("trace", "Read a Process Monitor capture (PML, CSV or XML) offline; --keys tells what happened to the machine keys.")
+        {
+            capture, process, path, result, since, until, keys, source, json,
+        };
+        command.SetAction(parse =>
+        {
+            var now = DateTime.UtcNow;
+            var filter = new TraceFilter(parse.GetValue(process), parse.GetValue(path), parse.GetValue(result),
+                EventsCommand.ParseTime(parse.GetValue(since), "--since", now), EventsCommand.ParseTime(parse.GetValue(until), "--until", now));
+            var file = parse.GetValue(capture)!;
+            if (!File.Exists(file)) throw new UserInputException($"no such capture: {file}");
+            return parse.GetValue(keys)
+                ? RunKeys(context, file, filter, parse.GetValue(source), parse.GetValue(json))
+                : RunEvents(context, file, filter, parse.GetValue(json));
+        });
+        return command;
+    }
+
+    private sealed record TraceFilter(string? Process, string? Path, string? Result, DateTime? Since, DateTime? Until)
+    {
+        public bool Matches(ProcmonEvent e) =>
+            (Process is null || string.Equals(e.Process.Name, Process, StringComparison.OrdinalIgnoreCase))
+            && (Path is null || e.Path.Contains(Path, StringComparison.OrdinalIgnoreCase))
+            && (Result is null || string.Equals(e.Result, Result, StringComparison.OrdinalIgnoreCase))
+            && (Since is null || e.Time >= Since) && (Until is null || e.Time < Until);
+    }
+
+    /// <summary>The events of a PML capture or an export, by content: "PML_" magic, "&lt;" for XML, else CSV.</summary>
+    public static IEnumerable<ProcmonEvent> ReadCapture(string file, out IDisposable owner)
+    {
+        Span<byte> head = stackalloc byte[8];
+        int read;
+        using (var probe = File.OpenRead(file)) read = probe.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        var start = head[..read];
+        if (start.StartsWith("PML_"u8))
+        {
+            var pml = PmlReader.Open(file);
+            owner = pml;
+            return pml.ReadEvents();
+        }
+        var text = start.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? start[3..] : start;
+        if (text.TrimStart(" \r\n\t"u8).StartsWith("<"u8))
+        {
+            var xml = ProcmonXmlReader.Open(file);
+            owner = xml;
+            return xml.ReadEvents();
+        }
+        var csv = ProcmonCsvReader.Open(file);
+        owner = csv;
+        return csv.ReadEvents();
+    }
+
+    private static int RunEvents(CliContext context, string file, TraceFilter filter, bool json)
+    {
+        var events = Open(file, out var owner);
+        long shown = 0, read = 0;
+        var line = new StringBuilder();
+        // Console.Out flushes every line; a capture has millions. Write UTF-8 through one buffer instead.
+        context.Output.Flush();
+        using var stdout = ReferenceEquals(context.Output, Console.Out) ? new BufferedStream(Console.OpenStandardOutput(), 1 << 16) : null;
+        using var text = stdout is null ? null : new StreamWriter(stdout, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+        var output = (TextWriter?)text ?? context.Output;
+        using var utf8 = stdout is null ? null : new Utf8JsonWriter(stdout, new JsonWriterOptions { Encoder = TraceJsonContext.Lines.Options.Encoder, SkipValidation = true });
+        using (owner)
+        {
+            try
+            {
+                foreach (var e in events)
+                {
+                    read++;
+                    if (!filter.Matches(e)) continue;
+                    shown++;
+                    if (json)
+                    {
+                        var item = new TraceEventJson(e.Time, e.Process.Name, e.Process.ProcessId, e.ThreadId, e.Operation, e.Path, e.Result, e.Detail);
+                        if (utf8 is null)
+                        {
+                            output.WriteLine(JsonSerializer.Serialize(item, TraceJsonContext.Lines.TraceEventJson));
+                            continue;
+                        }
+                        JsonSerializer.Serialize(utf8, item, TraceJsonContext.Lines.TraceEventJson);
+                        utf8.Flush();
+                        utf8.Reset();
+                        stdout!.WriteByte((byte)'\n');
+                        continue;
+                    }
+                    line.Clear();
+                    line.Append(e.Time?.ToString("yyyy-MM-dd HH:mm:ss.fffffff", CultureInfo.InvariantCulture) ?? "-").Append("  ")
+                        .Append(e.Process.Name).Append(" (").Append(e.Process.ProcessId).Append(")  ").Append(e.Operation).Append("  ")
+                        .Append(e.Path).Append("  ").Append(e.Result);
+                    if (e.Detail.Length > 0) line.Append("  ").Append(e.Detail.ReplaceLineEndings(" "));
+                    output.WriteLine(line);
+                }
+            }
+            catch (MalformedDataException ex)
+            {
+                output.Flush();
+                stdout?.Flush();
+                throw Damaged(file, ex, read);
+            }
+        }
+        output.Flush();
+        stdout?.Flush();
+        context.Error.WriteLine($"trace: {shown} of {read} events shown");
+        return ExitCodes.Healthy;
+    }
+
+    private static int RunKeys(CliContext context, string file, TraceFilter filter, string? source, bool json)
+    {
+        var keyFiles = source is null ? null : KeyFilesOf(source);
+        var events = Open(file, out var owner);
+        KeyStory story;
+        long read = 0;
+        using (owner)
+        {
+            try
+            {
+                story = KeyStoryBuilder.Build(events.Where(e => { read++; return filter.Matches(e); }), keyFiles);
+            }
+            catch (MalformedDataException ex)
+            {
+                throw Damaged(file, ex, read);
+            }
+        }
+        if (json)
+        {
+            var document = new TraceKeyStoryJson(file, story.EventsRead, story.MachineGuids,
+                [.. story.Processes.Select(p => new TraceKeyProcessJson(p.Process.Name, p.Process.ProcessId, NullIfEmpty(p.Process.User),
+                    NullIfEmpty(p.Process.CommandLine), NullIfEmpty(p.Process.ImagePath), p.Failures, p.Sentences,
+                    [.. p.Accesses.Select(a => new TraceKeyAccessJson(a.Sequence, a.Time, KindName(a.Kind), a.Operation, a.Path, a.Result, a.Failed,
+                        a.Detail, a.KeyFile, a.Container, a.MachineGuidSuffix?.ToString()))]))]);
+            context.Output.WriteLine(JsonSerializer.Serialize(document, TraceJsonContext.Document.TraceKeyStoryJson));
+        }
+        else
+        {
+            WriteStory(context, story);
+        }
+        context.Error.WriteLine($"trace: {story.Processes.Count} process(es) touched keys, certificates or MachineGuid in {story.EventsRead} events");
+        return story.Processes.Any(p => p.Failures > 0) ? ExitCodes.Findings : ExitCodes.Healthy;
+    }
+
+    private static void WriteStory(CliContext context, KeyStory story)
+    {
+        var console = context.Console;
+        if (story.Processes.Count == 0)
+        {
+            console.WriteLine("No process touched key stores, MachineGuid, certificate stores or SSL bindings.");
+            return;
+        }
+        foreach (var p in story.Processes)
+        {
+            var title = $"{p.Process.Name} (PID {p.Process.ProcessId})" + (p.Failures > 0 ? $": {p.Failures} failure(s)" : "");
+            console.Write(new Rule(Markup.Escape(title)).LeftJustified());
+            if (!string.IsNullOrEmpty(p.Process.User)) console.MarkupLine($"User: {Markup.Escape(p.Process.User)}");
+            if (!string.IsNullOrEmpty(p.Process.CommandLine)) console.MarkupLine($"Command line: {Markup.Escape(p.Process.CommandLine)}");
+            foreach (var sentence in p.Sentences) console.MarkupLine($"[bold]{Markup.Escape(sentence)}[/]");
+            var table = new Table().Border(TableBorder.Simple).AddColumns("#", "Operation", "Path", "Result", "Detail");
+            foreach (var a in p.Accesses)
+                table.AddRow(new Text(a.Sequence.ToString(CultureInfo.InvariantCulture)), new Text(a.Operation), new Text(a.Path),
+                    new Text(a.Result, a.Failed ? new Style(Color.Red) : Style.Plain), new Text(a.Container is null ? a.Detail : $"{a.Container}; {a.Detail}"));
+            console.Write(table);
+        }
+    }
+
+    private static IEnumerable<ProcmonEvent> Open(string file, out IDisposable owner)
+    {
+        try
+        {
+            return ReadCapture(file, out owner);
+        }
+        catch (MalformedDataException ex)
+        {
+            throw new UserInputException($"cannot read the capture {file}: {ex.Reason} (at offset 0x{ex.Offset:X}); nothing was read");
+        }
+    }
+
+    private static UserInputException Damaged(string file, MalformedDataException ex, long read) =>
+        new($"the capture {file} is damaged at offset 0x{ex.Offset:X}: {ex.Reason}; {read} events before it were read");
+
+    /// <summary>Key files of the machine (MachineKeys in both the Vista+ and the XP/2003 place, Crypto\Keys) with the container name inside.</summary>
+    private static List<KnownKeyFile> KeyFilesOf(string source)
+    {
+        using var machine = MachineSource.Open(source);
+        var files = new List<KnownKeyFile>();
+        foreach (var folder in new[] { WindowsPaths.MachineKeys, WindowsPaths.CngMachineKeys, @"Documents and Settings\All Users\Application Data\Microsoft\Crypto\RSA\MachineKeys" })
+        {
+            if (!machine.DirectoryExists(folder)) continue;
+            foreach (var f in machine.EnumerateFiles(folder).OrderBy(f => f.Path, StringComparer.Ordinal))
+            {
+                string? container = null;
+                if (folder != WindowsPaths.CngMachineKeys && f.Length is > 0 and < 1 << 20)
+                {
+                    try
+                    {
+                        using var stream = machine.OpenRead(f.Path);
+                        var bytes = new byte[f.Length];
+                        stream.ReadExactly(bytes);
+                        container = CapiKeyFile.Parse(bytes).Name;
+                    }
+                    catch (MalformedDataException)
+                    {
+                    }
+                }
+                files.Add(new KnownKeyFile(f.Path[(f.Path.LastIndexOf('\\') + 1)..], container));
+            }
+        }
+        return files;
+    }
+
+    private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
+
+    private static string KindName(KeyResourceKind kind) => kind switch
+    {
+        KeyResourceKind.MachineKeys => "machineKeys",
+        KeyResourceKind.CngKeys => "cngKeys",
+        KeyResourceKind.DssKeys => "dssKeys",
+        KeyResourceKind.UserKeys => "userKeys",
+        KeyResourceKind.MachineGuid => "machineGuid",
+        KeyResourceKind.CertificateStore => "certificateStore",
+        _ => "sslBinding",
+    };
+}

@@ -1,0 +1,66 @@
+using KeyDoctor.Formats.Procmon;
+
+namespace KeyDoctor.Diagnosis.Trace;
+
+/// <summary>What a traced access touched.</summary>
+public enum KeyResourceKind
+{
+    /// <summary>Crypto\RSA\MachineKeys: CryptoAPI machine key containers.</summary>
+    MachineKeys,
+    /// <summary>Crypto\Keys: CNG machine keys.</summary>
+    CngKeys,
+    /// <summary>Crypto\DSS: DSS/DH key containers.</summary>
+    DssKeys,
+    /// <summary>Crypto\RSA\&lt;SID&gt;: a user's or service profile's CryptoAPI keys.</summary>
+    UserKeys,
+    /// <summary>HKLM\SOFTWARE\Microsoft\Cryptography (MachineGuid).</summary>
+    MachineGuid,
+    /// <summary>SystemCertificates: a certificate store (registry or file).</summary>
+    CertificateStore,
+    /// <summary>HTTP.sys SslBindingInfo.</summary>
+    SslBinding,
+}
+
+/// <summary>One event of the trace that touched a key store, MachineGuid, a certificate store or an SSL binding.</summary>
+public sealed record KeyAccess
+{
+    public required long Sequence { get; init; }
+    public DateTime? Time { get; init; }
+    public required KeyResourceKind Kind { get; init; }
+    public required string Operation { get; init; }
+    public required string Path { get; init; }
+    public required string Result { get; init; }
+    public required bool Failed { get; init; }
+    public string Detail { get; init; } = "";
+    /// <summary>The key file name (&lt;hash&gt;_&lt;MachineGuid&gt;) when the path is one.</summary>
+    public string? KeyFile { get; init; }
+    /// <summary>The container the file name's hash belongs to, when known (well-known name, or the key file in --source).</summary>
+    public string? Container { get; init; }
+    /// <summary>What the container is used for, when it is a well-known one.</summary>
+    public string? ContainerUse { get; init; }
+    /// <summary>The MachineGuid part of the key file name.</summary>
+    public Guid? MachineGuidSuffix { get; init; }
+}
+
+/// <summary>One process's part of the story: who it was, what it touched (failures first), and the story in sentences.</summary>
+public sealed record KeyStoryProcess
+{
+    public required ProcmonProcess Process { get; init; }
+    public required IReadOnlyList<KeyAccess> Accesses { get; init; }
+    public required IReadOnlyList<string> Sentences { get; init; }
+    public int Failures => Accesses.Count(a => a.Failed);
+}
+
+/// <summary>
+/// The key story of a capture: every process that touched key stores, MachineGuid, certificate stores or SSL
+/// bindings, processes with failures first, each with its accesses and sentences. This is the typed result a
+/// Diagnosis check (scan --trace) can turn into findings.
+/// </summary>
+public sealed record KeyStory
+{
+    public required IReadOnlyList<KeyStoryProcess> Processes { get; init; }
+    /// <summary>Every MachineGuid value the trace shows being read or written, in order of first appearance.</summary>
+    public required IReadOnlyList<string> MachineGuids { get; init; }
+    /// <summary>Events read (all classes).</summary>
+    public required long EventsRead { get; init; }
+}
