@@ -219,6 +219,29 @@ public sealed class RepairRunnerTests : IDisposable
     }
 
     [Fact]
+    public void AnImportIsRefusedWhenItsContainerAppearedSinceThePlanWasMade()
+    {
+        using var image = RepairScenarios.ByFinding["KD1002"]();
+        using var source = MachineSource.Open(image.Root);
+        var scan = Scanner.Scan(source);
+        var plan = RepairPlanner.Plan(scan, new RepairPlanOptions { Inputs = new Dictionary<string, string> { ["keyset-Microsoft_Internet_Information_Server"] = Path.Combine(_work, "iis.xml") } });
+        Assert.Contains(plan.Steps, s => s.Commands.Any(c => c.Arguments.Any(a => a.Template == "import")));
+
+        // Before the run, IISADMIN re-created the container (an exchange key only): the finding is still there, but
+        // importing now would replace a container the plan never proved bad.
+        using var rsa = System.Security.Cryptography.RSA.Create(1024);
+        image.KeyFile("Microsoft Internet Information Server", rsa);
+        using var now = MachineSource.Open(image.Root);
+        var rescan = Scanner.Scan(now);
+        Assert.Contains(rescan.Findings, f => f.Id == "KD1002");
+        var shell = new FakeCommands();
+        var result = RepairRunner.Apply(plan, Live(shell, () => rescan, plan), NewRun("appeared"));
+        var refused = Assert.Single(result.Outcomes, o => o.Outcome == StepOutcomeKind.Refused);
+        Assert.Contains("exists now, and the plan did not prove it bad", refused.Detail);
+        Assert.DoesNotContain(shell.Argvs, argv => argv.Contains("import"));
+    }
+
+    [Fact]
     public void ARunFolderIsNeverReused()
     {
         var run = NewRun("once");

@@ -125,6 +125,38 @@ public sealed class ShellEquivalenceTests
         }
     }
 
+    /// <summary>The finding pages whose fixes come from the command model: their PowerShell and cmd blocks run the same argv.</summary>
+    [Theory]
+    [InlineData("KD1001")]
+    [InlineData("KD1002")]
+    [InlineData("KD1003")]
+    [InlineData("KD1004")]
+    [InlineData("KD2001")]
+    [InlineData("KD2002")]
+    [InlineData("KD2003")]
+    [InlineData("KD2004")]
+    [InlineData("KD2005")]
+    [InlineData("KD2006")]
+    [InlineData("KD2007")]
+    [InlineData("KD2008")]
+    [InlineData("KD2009")]
+    [InlineData("KD2010")]
+    [InlineData("KD3001")]
+    [InlineData("KD3009")]
+    public void AFindingPagesPowerShellAndCmdBlocksRunTheSameCommands(string id)
+    {
+        var page = File.ReadAllText(Path.Combine(Fixtures.RepoRoot, "docs", "findings", id + ".md"));
+        List<string> Block(string language)
+        {
+            var start = page.IndexOf("```" + language + "\n", StringComparison.Ordinal) + language.Length + 4;
+            var end = page.IndexOf("```", start, StringComparison.Ordinal);
+            return [.. page[start..end].Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#') && !l.StartsWith("rem ", StringComparison.Ordinal))];
+        }
+        var (ps, cmd) = (Block("powershell"), Block("bat"));
+        Assert.Equal(ps.Count, cmd.Count);
+        for (var i = 0; i < ps.Count; i++) Assert.Equal(ShellArgv.PowerShell(ps[i]), ShellArgv.Cmd(cmd[i]));
+    }
+
     [Theory]
     [InlineData("plain")]
     [InlineData("with space")]
