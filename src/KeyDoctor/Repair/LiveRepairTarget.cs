@@ -26,7 +26,19 @@ public sealed record LiveTargetOptions
     public bool CanAsk { get; init; }
 
     /// <summary>The keydoctor the commands call: this very executable, whatever PATH says.</summary>
-    public string KeyDoctorPath { get; init; } = System.Environment.ProcessPath ?? "keydoctor";
+    public string KeyDoctorPath { get; init; } = ThisExecutable().Program;
+
+    /// <summary>Arguments before keydoctor's own (the entry assembly, when keydoctor runs as "dotnet keydoctor.dll").</summary>
+    public IReadOnlyList<string> KeyDoctorPrefix { get; init; } = ThisExecutable().Prefix;
+
+    private static (string Program, IReadOnlyList<string> Prefix) ThisExecutable()
+    {
+        var process = System.Environment.ProcessPath ?? "keydoctor";
+        return Path.GetFileNameWithoutExtension(process).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
+               && System.Environment.GetCommandLineArgs() is [var entry, ..] && entry.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+            ? (process, [entry])
+            : (process, []);
+    }
 }
 
 /// <summary>
@@ -73,8 +85,12 @@ public sealed class LiveRepairTarget(ICommandHost host, Func<ScanResult> scanLiv
                 continue;
             }
             var program = Expand(command.Program, run);
-            if (program == "keydoctor") program = options.KeyDoctorPath;
             var arguments = command.Arguments.Select(a => Expand(a, run)).ToList();
+            if (program == "keydoctor")
+            {
+                program = options.KeyDoctorPath;
+                arguments.InsertRange(0, options.KeyDoctorPrefix);
+            }
             run.Log($"step {step.Order} {step.Kind} {step.FindingId}: running {Describe(program, arguments)}");
             var (exitCode, output) = host.Run(program, arguments, command.AsksForPassword);
             if (output.Length > 0) run.Log(output.TrimEnd());

@@ -40,7 +40,7 @@ public sealed class RepairRunnerTests : IDisposable
     };
 
     private static LiveRepairTarget Live(ICommandHost host, Func<ScanResult> scan, RepairPlan? plan = null, bool canAsk = true) =>
-        new(host, scan, new LiveTargetOptions { Environment = Environment, KeyDoctorPath = "keydoctor", CanAsk = canAsk, Inputs = plan?.Inputs ?? [] });
+        new(host, scan, new LiveTargetOptions { Environment = Environment, KeyDoctorPath = "keydoctor", KeyDoctorPrefix = [], CanAsk = canAsk, Inputs = plan?.Inputs ?? [] });
 
     /// <summary>Two findings on one server: a key file to restore and a stale customMetadata hash.</summary>
     private static (RepairPlan Plan, ScanResult Scan) TwoFindings(ScanImage image)

@@ -371,21 +371,11 @@ public sealed class RepairSafetyTests : IDisposable
     public void TheKd3009BackupIsPasswordEncryptedAndThePasswordIsNeverOnACommandLine()
     {
         var page = File.ReadAllText(Path.Combine(Fixtures.RepoRoot, "docs", "findings", "KD3009.md"));
-        var (ps, cmd) = (CodeBlock(page, "powershell"), CodeBlock(page, "bat"));
+        var (ps, cmd) = (ShellArgv.DocBlock(page, "powershell"), ShellArgv.DocBlock(page, "bat"));
         Assert.True(ps.Count > 0 && ps.Count == cmd.Count, "KD3009's PowerShell and cmd blocks differ in length");
         for (var i = 0; i < ps.Count; i++) Assert.Equal(ShellArgv.PowerShell(ps[i]), ShellArgv.Cmd(cmd[i]));
         Assert.Contains(ps, l => l.Contains("BackupWithPassword", StringComparison.Ordinal) && l.Contains("Read-Host -AsSecureString", StringComparison.Ordinal));
         Assert.DoesNotContain(ps.Concat(cmd), l => l.Contains("iisback", StringComparison.OrdinalIgnoreCase));
-    }
-
-    /// <summary>The command lines of a page's first fenced block in <paramref name="language"/> (comments left out).</summary>
-    private static List<string> CodeBlock(string page, string language)
-    {
-        var start = page.IndexOf("```" + language + "\n", StringComparison.Ordinal);
-        if (start < 0) return [];
-        start += language.Length + 4;
-        var end = page.IndexOf("```", start, StringComparison.Ordinal);
-        return page[start..end].Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#') && !l.StartsWith("rem", StringComparison.OrdinalIgnoreCase)).ToList();
     }
 
     [Fact]
@@ -413,6 +403,17 @@ public sealed class RepairSafetyTests : IDisposable
         Assert.Contains("\"KD2004\"", json);
         Assert.DoesNotContain("delete sslcert", json);
         Assert.DoesNotContain("delete sslcert", Cli.Run("scan", image.Root, "--shell", "cmd").Stdout);
+    }
+
+    [Fact]
+    public void TheDemoPlansAreTheSameBytesEveryTime()
+    {
+        foreach (var args in new[] { new[] { "--json" }, ["--json", "--accept", "KD1001"] })
+            Assert.Equal(Cli.Run(["repair", "plan", Demo, .. args]).Stdout, Cli.Run(["repair", "plan", Demo, .. args]).Stdout);
+        var (first, second) = (Path.Combine(_work, "1.cmd"), Path.Combine(_work, "2.cmd"));
+        Cli.Run("repair", "plan", Demo, "--accept", "KD1001", "-o", first);
+        Cli.Run("repair", "plan", Demo, "--accept", "KD1001", "-o", second);
+        Assert.Equal(File.ReadAllBytes(first), File.ReadAllBytes(second));
     }
 
     // --- Output an admin can paste

@@ -185,4 +185,14 @@ internal static class ShellArgv
         if (any) args.Add(current.ToString());
         return args;
     }
+
+    /// <summary>The command lines of a markdown page's first fenced block in <paramref name="language"/> (comment lines left out).</summary>
+    public static List<string> DocBlock(string page, string language)
+    {
+        var start = page.IndexOf("```" + language + "\n", StringComparison.Ordinal);
+        if (start < 0) return [];
+        start += language.Length + 4;
+        var end = page.IndexOf("```", start, StringComparison.Ordinal);
+        return [.. page[start..end].Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#') && !l.StartsWith("rem ", StringComparison.OrdinalIgnoreCase))];
+    }
 }

@@ -146,13 +146,7 @@ public sealed class ShellEquivalenceTests
     public void AFindingPagesPowerShellAndCmdBlocksRunTheSameCommands(string id)
     {
         var page = File.ReadAllText(Path.Combine(Fixtures.RepoRoot, "docs", "findings", id + ".md"));
-        List<string> Block(string language)
-        {
-            var start = page.IndexOf("```" + language + "\n", StringComparison.Ordinal) + language.Length + 4;
-            var end = page.IndexOf("```", start, StringComparison.Ordinal);
-            return [.. page[start..end].Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#') && !l.StartsWith("rem ", StringComparison.Ordinal))];
-        }
-        var (ps, cmd) = (Block("powershell"), Block("bat"));
+        var (ps, cmd) = (ShellArgv.DocBlock(page, "powershell"), ShellArgv.DocBlock(page, "bat"));
         Assert.Equal(ps.Count, cmd.Count);
         for (var i = 0; i < ps.Count; i++) Assert.Equal(ShellArgv.PowerShell(ps[i]), ShellArgv.Cmd(cmd[i]));
     }
