@@ -250,8 +250,8 @@ public sealed class RepairSafetyTests : IDisposable
         var script = PlanScript(Demo, "default", []);
         var imports = ProgramLines(script).Where(l => l.Contains("-importpfx", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, imports.Count);
-        // The word after the store name: certutil [-f] -importpfx STORE PFX [AT_KEYEXCHANGE].
-        var pfxFiles = imports.Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Select(w => w[Array.IndexOf(w, "-importpfx") + 2]).ToList();
+        // What follows the store name: certutil [-f] [-p ...] -importpfx STORE PFX [AT_KEYEXCHANGE].
+        var pfxFiles = imports.Select(l => System.Text.RegularExpressions.Regex.Match(l, @"-importpfx \S+ (.+?)( AT_KEYEXCHANGE)?$").Groups[1].Value).ToList();
         Assert.Equal(2, pfxFiles.Distinct().Count());
         Assert.Contains(pfxFiles, p => p.Contains("C22260C5B510CCD605175C6D0E198CDFD2D1E8EB", StringComparison.Ordinal));
         Assert.Contains(pfxFiles, p => p.Contains("ED95B1E87893BD3550A87AD44D6A8313CE077F23", StringComparison.Ordinal));
