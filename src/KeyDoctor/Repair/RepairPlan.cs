@@ -112,10 +112,15 @@ public sealed record RepairPlan
             {
                 if (!values.TryGetValue(input.Name, out var value)) return input;
                 if (input.Rejects(value) is { } problem) throw new ArgumentException($"--input {input.Name}: {problem}");
-                return input with { Value = input.Kind == InputKind.File ? Path.GetFullPath(value) : value.ToUpperInvariant() };
+                return input with { Value = input.Kind == InputKind.File ? FullPath(value) : value.ToUpperInvariant() };
             }).ToList(),
         };
     }
+
+    /// <summary>A file input as a full path; a Windows path (<c>C:\…</c>, <c>\server\…</c>) stays as it is, whatever OS plans it.</summary>
+    private static string FullPath(string value) =>
+        (value.Length >= 3 && char.IsAsciiLetter(value[0]) && value[1] == ':' && value[2] is '\\' or '/') || value.StartsWith(@"\\", StringComparison.Ordinal)
+            ? value : Path.GetFullPath(value);
 
     /// <summary>Consecutive steps about the same finding (the snapshot of the whole machine is a group of its own).</summary>
     internal static List<List<RepairStep>> GroupByFinding(IReadOnlyList<RepairStep> steps)

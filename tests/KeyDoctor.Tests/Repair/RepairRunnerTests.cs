@@ -180,6 +180,8 @@ public sealed class RepairRunnerTests : IDisposable
         Assert.Contains("asks for a password at the console", refused.Detail);
         Assert.Empty(shell.Scripts);
 
+        // A Windows path given while planning on another OS stays the path on the server.
+        Assert.Equal(@"C:\certs\api.pfx", plan.WithInputs(new Dictionary<string, string> { [$"pfx-{thumbprint}"] = @"C:\certs\api.pfx" }).Inputs.Single().Value);
         var console = RepairRunner.Apply(plan, Live(shell, () => scan, plan), NewRun("console"));
         Assert.Contains(console.Outcomes, o => o.Kind == RepairStepKind.Change && o.Outcome == StepOutcomeKind.Done);
         Assert.Contains(shell.Argvs, argv => argv.SequenceEqual(["certutil", "-f", "-importpfx", "MY", pfx, "AT_KEYEXCHANGE"]));
