@@ -45,7 +45,8 @@ public sealed class CliContext
             ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = interactive ? InteractionSupport.Detect : InteractionSupport.No,
         });
-        if (fixedWidth) console.Profile.Width = 160;
+        // Piped: the width COLUMNS gives, else 160. Commands are never wrapped at all (FindingOutput.WriteCommands).
+        if (fixedWidth) console.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns >= 40 ? columns : 160;
         return console;
     }
 
@@ -68,29 +69,4 @@ public sealed class CliContext
 
     /// <summary>Writes one JSON Lines record (one compact object per line).</summary>
     public void WriteJsonLine<T>(T value, JsonTypeInfo<T> type) => WriteUtf8(JsonOutput.ToUtf8(value, type, indented: false));
-
-    /// <summary>
-    /// TEMPORARY, for RepairCommand only until the wip/repair branch gives its output typed records in a source-generated
-    /// context: reflection-based, so it does not work in the NativeAOT executable. Everything else uses the typed overload.
-    /// </summary>
-    [RequiresUnreferencedCode("reflection-based JSON"), RequiresDynamicCode("reflection-based JSON")]
-    public void WriteJson<T>(T value)
-    {
-        var options = new System.Text.Json.JsonSerializerOptions
-        {
-            TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
-            PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase,
-            DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-            Converters =
-            {
-                new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase),
-                new Json.FindingJsonConverter(),
-            },
-        };
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, JsonOutput.Indented))
-            System.Text.Json.JsonSerializer.Serialize(writer, value, options);
-        System.Buffers.BuffersExtensions.Write(buffer, "\n"u8);
-        WriteUtf8(buffer.WrittenSpan);
-    }
 }

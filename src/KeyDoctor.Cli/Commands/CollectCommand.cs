@@ -76,6 +76,8 @@ public static class CollectCommand
 
             var target = parse.GetValue(output)!;
             if (target.Exists) throw new UserInputException($"{target.FullName} exists; choose another --output");
+            // A repair plan names the run's backup folder before anything has made it: create it owner-only.
+            if (target.Directory is { Exists: false } folder) KeyDoctor.Crypto.KeySets.OwnerOnlyFile.CreateDirectory(folder.FullName);
             var collector = new BundleCollector(host, KeyDoctorApp.Version);
             if (context.Interactive)
                 collector.StepStarted += step => context.ErrorConsole.MarkupLine($"[grey]{Markup.Escape(step.Description)}[/]");

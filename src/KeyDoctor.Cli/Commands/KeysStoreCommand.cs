@@ -38,18 +38,19 @@ internal static class KeysStoreCommand
         var input = new Argument<string>("file") { Description = "Key set XML, aspnet_regiis XML, PEM, PVK or PFX." };
         var container = new Option<string>("--container") { Description = "CryptoAPI machine key container to create or replace.", Required = true };
         var exportable = new Option<bool>("--exportable") { Description = "Import the keys as exportable (default: not exportable)." };
+        var replace = new Option<bool>("--replace") { Description = "Replace the container when it exists (only when it is proven bad: the key it holds is lost)." };
         var json = CommonOptions.Json();
-        var command = new Command("import", "Windows: import a key set into a CryptoAPI machine container, both key numbers.")
+        var command = new Command("import", "Windows: import a key set into a new CryptoAPI machine container, both key numbers; an existing container is replaced only with --replace.")
         {
-            input, container, exportable, json,
+            input, container, exportable, replace, json,
         };
         command.SetAction(parse =>
         {
             if (!OperatingSystem.IsWindows()) throw new UserInputException("keys import writes the CryptoAPI machine key store: it is for Windows");
             var keySet = KeySetConverter.Read(SecretFiles.ReadKeyFile(parse.GetValue(input)!));
             if (keySet.Keys.Any(k => !k.HasPrivateKey)) throw new UserInputException("the key set holds a public key only");
-            try { CapiKeySetStore.Import(keySet, parse.GetValue(container)!, parse.GetValue(exportable)); }
-            catch (CryptographicException ex) { throw new UserInputException($"cannot import into {parse.GetValue(container)}: {ex.Message}"); }
+            try { CapiKeySetStore.Import(keySet, parse.GetValue(container)!, parse.GetValue(exportable), parse.GetValue(replace)); }
+            catch (Exception ex) when (ex is CryptographicException or InvalidOperationException) { throw new UserInputException($"cannot import into {parse.GetValue(container)}: {ex.Message}"); }
             WriteSummary(context, parse.GetValue(json), keySet, parse.GetValue(container)!);
             return ExitCodes.Healthy;
         });

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text.Json;
+using KeyDoctor.Diagnosis.Commands;
 using KeyDoctor.Diagnosis.Scan;
 using KeyDoctor.Machine;
 using KeyDoctor.Machine.Collection;
@@ -7,7 +9,7 @@ using Spectre.Console;
 
 namespace KeyDoctor.Cli.Commands;
 
-/// <summary>`keydoctor repair plan|apply|rollback`: the ordered, reversible steps that fix a scan's findings, and running them.</summary>
+/// <summary>`keydoctor repair plan|apply|rollback` and the step verbs: the ordered, reversible steps that fix a scan's findings, and running them.</summary>
 public static class RepairCommand
 {
     public static Command Create(CliContext context)
@@ -16,16 +18,69 @@ public static class RepairCommand
             "Fix what 'scan' found: plan the steps (backup, change, check, rollback for each finding, in dependency order), apply them with a transcript, roll them back.\n\n" +
             "Typical use:\n" +
             "  keydoctor repair plan web01.zip --snapshot before.zip -o plan.ps1   read the plan; nothing changes\n" +
-            "  keydoctor repair apply plan.ps1                                     on the server, elevated\n" +
+            "  keydoctor repair plan web01.zip --shell cmd -o plan.cmd             the same plan as a cmd script\n" +
+            "  keydoctor repair apply plan.ps1 --input pfx-C2226...=C:\\certs\\api.pfx   on the server, elevated\n" +
             "  keydoctor repair apply plan.ps1 --image /mnt/web01                  on its disk, from another machine\n" +
             "  keydoctor repair rollback keydoctor-repair-<time> [--image /mnt/web01]");
         command.Subcommands.Add(CreatePlan(context));
         command.Subcommands.Add(CreateApply(context));
         command.Subcommands.Add(CreateRollback(context));
+        foreach (var step in RepairStepCommands.Create(context)) command.Subcommands.Add(step);
         return command;
     }
 
     private static Option<string?> SnapshotOption(string description) => new("--snapshot") { Description = description };
+
+    private static Option<string[]> InputOption(string description) => new("--input")
+    {
+        Description = description,
+        AllowMultipleArgumentsPerToken = true,
+        HelpName = "NAME=VALUE",
+    };
+
+    internal static Option<Shell> ShellOption() => new("--shell")
+    {
+        Description = "How commands are shown: powershell (default) or cmd. Both run the same programs with the same arguments.",
+        DefaultValueFactory = _ => Shell.PowerShell,
+        CustomParser = result => result.Tokens.Count == 0 ? Shell.PowerShell
+            : result.Tokens[0].Value.ToLowerInvariant() switch
+            {
+                "powershell" or "ps" or "ps1" => Shell.PowerShell,
+                "cmd" or "bat" => Shell.Cmd,
+                var other => Fail(result, $"--shell {other}: say powershell or cmd"),
+            },
+    };
+
+    private static Shell Fail(System.CommandLine.Parsing.ArgumentResult result, string message)
+    {
+        result.AddError(message);
+        return Shell.PowerShell;
+    }
+
+    /// <summary>--input NAME=VALUE pairs; a value never on a command line twice, never empty.</summary>
+    private static Dictionary<string, string> Inputs(string[]? values)
+    {
+        var inputs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var value in values ?? [])
+        {
+            var equals = value.IndexOf('=');
+            if (equals <= 0 || equals == value.Length - 1) throw new UserInputException($"--input {value}: write NAME=VALUE (e.g. pfx-C22260C5...=C:\\certs\\api.pfx)");
+            if (!inputs.TryAdd(value[..equals], value[(equals + 1)..])) throw new UserInputException($"--input {value[..equals]} is given twice");
+        }
+        return inputs;
+    }
+
+    private static RepairPlan Fill(RepairPlan plan, Dictionary<string, string> inputs)
+    {
+        try
+        {
+            return plan.WithInputs(inputs);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UserInputException(ex.Message);
+        }
+    }
 
     private static Command CreatePlan(CliContext context)
     {
@@ -36,16 +91,18 @@ public static class RepairCommand
         };
         var output = new Option<FileInfo?>("--output", "-o")
         {
-            Description = "Write the plan: a .json file, or a PowerShell script (dry run unless run with -Apply) that 'repair apply' also reads.",
+            Description = "Write the plan: .json, a PowerShell script (.ps1: dry run unless run with -Apply) or a cmd script (.cmd: dry run unless its first argument is apply); 'repair apply' reads each.",
         };
         var snapshot = SnapshotOption("A snapshot or bundle taken before the damage (keydoctor snapshot): key files intact in it are restored from it.");
         var accept = new Option<string[]>("--accept")
         {
-            Description = "Take the recommended choice of a decision and plan it as steps: KD1001 puts the original MachineGuid back (keys made since the change stop being found).",
+            Description = "Take the recommended choice of a decision and plan it as steps: KD1001 puts the original MachineGuid back (keys made since the change that something uses are copied to its name first).",
             AllowMultipleArgumentsPerToken = true,
         };
+        var inputs = InputOption("Fill a required input of the plan (a PFX or key set a person brings), e.g. --input pfx-C22260C5...=C:\\certs\\api.pfx; the plan lists its inputs.");
+        var shell = ShellOption();
         var json = CommonOptions.Json();
-        var plan = new Command("plan", "Scan, then write the repair plan: nothing is changed.") { input, output, snapshot, accept, json };
+        var plan = new Command("plan", "Scan, then write the repair plan: nothing is changed.") { input, output, snapshot, accept, inputs, shell, json };
         plan.SetAction(parse =>
         {
             var path = parse.GetValue(input);
@@ -53,29 +110,52 @@ public static class RepairCommand
             var accepted = (parse.GetValue(accept) ?? []).Select(id => id.Trim().ToUpperInvariant()).ToHashSet();
             if (accepted.FirstOrDefault(id => !RepairPlanner.Acceptable.Contains(id)) is { } unknown)
                 throw new UserInputException($"--accept {unknown}: only {string.Join(", ", RepairPlanner.Acceptable)} has a recommended choice; the other decisions need a person");
+            var file = parse.GetValue(output);
+            if (file is { Exists: true }) throw new UserInputException($"{file.FullName} exists; choose another --output");
             using var source = LiveMachine.OpenSourceOrLive(path, "repair plan", includeEventLogs: false);
             using var snapshotSource = snapshotPath is null ? null : MachineSource.Open(snapshotPath);
-            var result = RepairPlanner.Plan(Scanner.Scan(source), new RepairPlanOptions
+            RepairPlan result;
+            try
             {
-                Snapshot = snapshotSource,
-                SnapshotPath = snapshotPath is null ? null : Path.GetFullPath(snapshotPath),
-                Accepted = accepted,
-            });
-            if (parse.GetValue(output) is { } file)
+                result = RepairPlanner.Plan(Scanner.Scan(source), new RepairPlanOptions
+                {
+                    Snapshot = snapshotSource,
+                    SnapshotPath = snapshotPath is null ? null : Path.GetFullPath(snapshotPath),
+                    Accepted = accepted,
+                    Inputs = Inputs(parse.GetValue(inputs)),
+                });
+            }
+            catch (ArgumentException ex)
             {
-                if (file.Exists) throw new UserInputException($"{file.FullName} exists; choose another --output");
-                File.WriteAllText(file.FullName, file.Extension.Equals(".json", StringComparison.OrdinalIgnoreCase) ? result.ToJson() : result.ToPowerShell());
+                throw new UserInputException(ex.Message);
+            }
+            var textShell = parse.GetValue(shell);
+            if (file is not null)
+            {
+                var kind = ScriptKind(file, parse.GetResult(shell) is null ? null : textShell);
+                var text = kind switch { "json" => result.ToJson(), "cmd" => result.ToCmd(), _ => result.ToPowerShell() };
+                // Windows PowerShell 5.1 reads a script without a byte-order mark in the ANSI code page.
+                File.WriteAllText(file.FullName, text, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: kind == "ps1"));
             }
             if (parse.GetValue(json)) context.Output.WriteLine(result.ToJson());
-            else PrintPlan(context.Console, result, parse.GetValue(output));
+            else PrintPlan(context.Console, context.Output, result, file, textShell);
             return result.IsEmpty ? ExitCodes.Healthy : ExitCodes.Findings;
         });
         return plan;
     }
 
+    /// <summary>json, cmd or ps1, by the output's extension (or --shell when the extension says nothing).</summary>
+    private static string ScriptKind(FileInfo file, Shell? shell) => file.Extension.ToLowerInvariant() switch
+    {
+        ".json" => "json",
+        ".cmd" or ".bat" => "cmd",
+        ".ps1" => "ps1",
+        _ => shell == Shell.Cmd ? "cmd" : "ps1",
+    };
+
     private static Command CreateApply(CliContext context)
     {
-        var planFile = new Argument<FileInfo>("plan") { Description = "A plan from 'keydoctor repair plan -o' (.ps1 or .json)." };
+        var planFile = new Argument<FileInfo>("plan") { Description = "A plan from 'keydoctor repair plan -o' (.ps1, .cmd or .json)." };
         var image = new Option<DirectoryInfo?>("--image")
         {
             Description = "Apply to an image folder (a mounted system drive) instead of this server: file-level steps are made, registry changes are written as .reg files, the rest is refused.",
@@ -85,23 +165,27 @@ public static class RepairCommand
         {
             Description = "Folder for the backups, transcript, journal and .reg files of this run (default: keydoctor-repair-<time> here). Keep it: 'repair rollback' needs it.",
         };
+        var inputs = InputOption("Fill a required input the plan still has (NAME=VALUE); apply refuses while one is unfilled.");
         var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask before changing anything (for scripts)." };
         var json = CommonOptions.Json();
         var apply = new Command("apply",
             "Carry out a plan: for each finding still there, back up, change, check; at the first failed check, roll back what this run did and stop.")
         {
-            planFile, image, snapshot, runFolder, yes, json,
+            planFile, image, snapshot, runFolder, inputs, yes, json,
         };
         apply.SetAction(parse =>
         {
             var file = parse.GetValue(planFile)!;
             if (!file.Exists) throw new UserInputException($"no such plan: {file.FullName}");
             if (file.Length > RepairPlan.MaxPlanBytes) throw new UserInputException($"{file.FullName} is too large to be a plan");
-            var plan = RepairPlan.Parse(File.ReadAllText(file.FullName));
+            var plan = Fill(RepairPlan.Parse(File.ReadAllText(file.FullName)), Inputs(parse.GetValue(inputs)));
             var snapshotPath = parse.GetValue(snapshot) ?? plan.Snapshot;
             if (snapshotPath is not null && !File.Exists(snapshotPath) && !Directory.Exists(snapshotPath))
                 throw new UserInputException($"the plan's snapshot {snapshotPath} is not there; give --snapshot with where it is now");
-            var target = CreateTarget(parse.GetValue(image), snapshotPath);
+            var target = CreateTarget(context, parse.GetValue(image), snapshotPath, plan.Inputs, canAsk: context.Interactive && !Console.IsInputRedirected);
+            // Every placeholder filled, every file there, before anything (the run folder included) is written.
+            if (RepairRunner.InputProblems(plan, target, File.Exists) is { Count: > 0 } problems)
+                throw new UserInputException($"the plan cannot run yet: {string.Join("; ", problems)}");
 
             try
             {
@@ -174,7 +258,7 @@ public static class RepairCommand
                     if (!OperatingSystem.IsWindows())
                         throw new UserInputException("rolling back on the live server needs Windows; for an image folder give --image DIR");
                     var plan = RepairPlan.Parse(File.ReadAllText(Path.Combine(folder.FullName, "plan.json")));
-                    result = RepairRunner.RollbackLive(plan, CreateTarget(null, plan.Snapshot), run);
+                    result = RepairRunner.RollbackLive(plan, CreateTarget(context, null, plan.Snapshot, plan.Inputs, canAsk: context.Interactive), run);
                 }
             }
             catch (InvalidOperationException ex)
@@ -185,7 +269,8 @@ public static class RepairCommand
             {
                 run.Close();
             }
-            if (parse.GetValue(json)) context.WriteJson(new { runFolder = folder.FullName, restored = result.Restored, problems = result.Problems });
+            if (parse.GetValue(json))
+                context.Output.WriteLine(JsonSerializer.Serialize(new RepairRollbackReport(folder.FullName, result.Restored, result.Problems), RepairJson.Context.RepairRollbackReport));
             else
             {
                 foreach (var line in result.Restored) context.Console.MarkupLine($"[green]rolled back[/] {Markup.Escape(line)}");
@@ -200,7 +285,8 @@ public static class RepairCommand
         return rollback;
     }
 
-    private static IRepairTarget CreateTarget(DirectoryInfo? image, string? snapshotPath)
+    private static IRepairTarget CreateTarget(CliContext context, DirectoryInfo? image, string? snapshotPath,
+                                              IReadOnlyList<RequiredInput> inputs, bool canAsk)
     {
         Func<IMachineSource>? openSnapshot = snapshotPath is null ? null : () => MachineSource.Open(snapshotPath);
         if (image is not null)
@@ -210,7 +296,7 @@ public static class RepairCommand
             if (!image.Exists) throw new UserInputException($"no such image folder: {image.FullName}");
             try
             {
-                return new ImageRepairTarget(image.FullName, openSnapshot);
+                return new ImageRepairTarget(image.FullName, openSnapshot, inputs);
             }
             catch (InvalidOperationException ex)
             {
@@ -221,8 +307,8 @@ public static class RepairCommand
             throw new UserInputException("'repair apply' changes the live Windows server it runs on; on this OS give --image DIR to apply the file-level steps to a mounted disk");
         var host = new WindowsCollectionHost();
         if (!host.IsElevated) throw new UserInputException("'repair apply' changes key files, the registry and IIS: run it from an elevated prompt (Run as administrator)");
-        return new LiveRepairTarget(new WindowsPowerShellHost(),
-            () => OperatingSystem.IsWindows() ? ScanLive(host) : throw new PlatformNotSupportedException(), snapshotPath);
+        return new LiveRepairTarget(new WindowsCommandHost(), () => OperatingSystem.IsWindows() ? ScanLive(host) : throw new PlatformNotSupportedException(),
+            new LiveTargetOptions { Snapshot = snapshotPath, Inputs = inputs, CanAsk = canAsk });
     }
 
     [System.Runtime.Versioning.SupportedOSPlatform("windows")]
@@ -236,7 +322,7 @@ public static class RepairCommand
     {
         if (!context.Interactive || Console.IsInputRedirected)
             throw new UserInputException("'repair apply' asks before changing anything; with no terminal to ask on, give --yes");
-        PrintPlan(context.ErrorConsole, plan, null);
+        PrintPlan(context.ErrorConsole, context.Error, plan, null, Shell.PowerShell);
         var preview = RepairRunner.Preview(plan, target);
         var changes = preview.Count(p => p.Verdict is null);
         var refused = preview.Count(p => p.Verdict == StepOutcomeKind.Refused);
@@ -248,18 +334,14 @@ public static class RepairCommand
 
     private static void Report(CliContext context, bool json, RepairResult result, RepairPlan plan)
     {
+        var backupFolder = result.RunFolder.Length == 0 ? null : Path.Combine(result.RunFolder, "backup");
         if (json)
         {
-            context.WriteJson(new
-            {
-                runFolder = result.RunFolder.Length == 0 ? null : result.RunFolder,
-                outcomes = result.Outcomes,
-                needsReboot = !result.RolledBack && ChangesMade(plan, result).Any(s => s.NeedsReboot),
-                needsIisRestart = !result.RolledBack && ChangesMade(plan, result).Any(s => s.NeedsIisRestart),
-                failed = result.Failed,
-                rolledBack = result.RolledBack,
-                needsDecision = plan.NeedsDecision,
-            });
+            var report = new RepairApplyReport(result.RunFolder.Length == 0 ? null : result.RunFolder, result.Outcomes,
+                !result.RolledBack && ChangesMade(plan, result).Any(s => s.NeedsReboot),
+                !result.RolledBack && ChangesMade(plan, result).Any(s => s.NeedsIisRestart),
+                result.Failed, result.RolledBack, plan.NeedsDecision) { BackupFolder = backupFolder };
+            context.Output.WriteLine(JsonSerializer.Serialize(report, RepairJson.Context.RepairApplyReport));
             return;
         }
         var console = context.Console;
@@ -292,7 +374,10 @@ public static class RepairCommand
                                             : "[yellow]Restart IIS[/] (iisreset) for it to read the repaired keys and configuration.");
         }
         if (result.RunFolder.Length > 0)
+        {
             console.MarkupLine($"Transcript, journal and backups in [bold]{Markup.Escape(result.RunFolder)}[/] ('keydoctor repair rollback' undoes the run).");
+            console.MarkupLine("The run folder is owner-only: its backups hold key files, and its snapshot every machine key. Delete it when you are satisfied with the repair.");
+        }
     }
 
     /// <summary>The plan's changes this run made, or wrote for a person to make.</summary>
@@ -300,27 +385,41 @@ public static class RepairCommand
         plan.Steps.Where(s => result.Outcomes.Any(o => o.Order == s.Order && o.Kind == RepairStepKind.Change
                                                        && o.Outcome is StepOutcomeKind.Done or StepOutcomeKind.Written)).ToList();
 
-    private static void PrintPlan(IAnsiConsole console, RepairPlan plan, FileInfo? written)
+    /// <summary>
+    /// The plan as text: each step and its commands, as lines to paste (never wrapped, no prompt before them), the
+    /// inputs still to fill, the findings an earlier step makes unnecessary, and the decisions.
+    /// </summary>
+    private static void PrintPlan(IAnsiConsole console, TextWriter raw, RepairPlan plan, FileInfo? written, Shell shell)
     {
         if (plan.IsEmpty)
         {
             console.WriteLine("Nothing to repair.");
             return;
         }
+        var renderer = new ShellRenderer(shell, plan.Inputs);
         foreach (var step in plan.Steps)
         {
             var where = step.Action is LiveOnlyAction ? " [grey](live server only)[/]" : "";
             console.MarkupLine($"[bold]{step.Order}.[/] [blue]{step.Kind}[/] {Markup.Escape(step.FindingId)} {Markup.Escape(step.Title)}{where}");
-            foreach (var line in step.PowerShell.Split('\n')) console.MarkupLine($"    [grey]PS>[/] {Markup.Escape(line)}");
+            FindingOutput.WriteCommands(raw, "    ", renderer, step.Commands);
             if (step.Risk is { } risk) console.MarkupLine($"    [yellow]risk:[/] {Markup.Escape(risk)}");
         }
+        foreach (var skipped in plan.NotNeeded)
+            console.MarkupLine($"[grey]Not needed[/] {Markup.Escape(skipped.Id)} {Markup.Escape(skipped.Subject)}: {Markup.Escape(skipped.Reason)}");
         foreach (var decision in plan.NeedsDecision)
+        {
             console.MarkupLine($"[yellow]Needs a decision[/] {Markup.Escape(decision.Id)} {Markup.Escape(decision.Subject)}: {Markup.Escape(decision.Decision)}");
+            FindingOutput.WriteCommands(raw, "    ", new ShellRenderer(shell, decision.Inputs), decision.Commands);
+        }
+        foreach (var input in plan.UnfilledInputs)
+            console.MarkupLine($"[yellow]Input to fill[/] {Markup.Escape(input.Name)}: {Markup.Escape(input.Description)} (--input {Markup.Escape(input.Name)}=VALUE); 'repair apply' refuses until it is filled.");
         if (plan.NeedsReboot) console.WriteLine("A reboot follows these changes.");
         else if (plan.NeedsIisRestart) console.WriteLine("IIS is restarted after these changes (iisreset).");
+        if (plan.Steps.Count > 0)
+            console.WriteLine("Backups go to %SystemDrive%\\kd\\backup\\<run id> (owner-only; the snapshot holds every machine key): delete them when you are satisfied with the repair.");
         if (written is not null)
             console.MarkupLine(written.Extension.Equals(".json", StringComparison.OrdinalIgnoreCase)
                 ? $"Plan written to [bold]{Markup.Escape(written.FullName)}[/] ('keydoctor repair apply' carries it out)."
-                : $"Plan written to [bold]{Markup.Escape(written.FullName)}[/] (a dry run unless run with -Apply; 'keydoctor repair apply' reads it too).");
+                : $"Plan written to [bold]{Markup.Escape(written.FullName)}[/] (a dry run unless asked to apply; 'keydoctor repair apply' reads it too).");
     }
 }

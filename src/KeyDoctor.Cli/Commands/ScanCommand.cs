@@ -1,6 +1,7 @@
 using System.CommandLine;
 using KeyDoctor.Cli.Json;
 using KeyDoctor.Diagnosis;
+using KeyDoctor.Diagnosis.Commands;
 using KeyDoctor.Diagnosis.Scan;
 using Spectre.Console;
 
@@ -21,10 +22,11 @@ public static class ScanCommand
         {
             Description = "Also write the report as one self-contained HTML file (findings, fixes with copy buttons, SSL chains, certificates, key store).",
         };
+        var shell = RepairCommand.ShellOption();
         var command = new Command("scan",
             "Diagnose a server: MachineGuid, key files, the IIS 6 container, certificates and their keys, HTTP.sys and IIS bindings, protected configuration, and the event logs that tell the story. Exit 1 when something is found.")
         {
-            input, json, html,
+            input, json, html, shell,
         };
         command.SetAction(parse =>
         {
@@ -39,13 +41,13 @@ public static class ScanCommand
             if (parse.GetValue(html) is { } report)
                 File.WriteAllText(report.FullName, KeyDoctor.Diagnosis.Reports.HtmlReport.Render(result, KeyDoctorApp.Version));
             if (parse.GetValue(json)) context.WriteJson(ScanDocument.From(result), KeyDoctorJson.Default.ScanDocument);
-            else Print(context.Console, result);
+            else Print(context.Console, context.Output, result, parse.GetValue(shell));
             return result.Findings.Any(f => f.Severity > Severity.Info) ? ExitCodes.Findings : ExitCodes.Healthy;
         });
         return command;
     }
 
-    private static void Print(IAnsiConsole console, ScanResult result)
+    private static void Print(IAnsiConsole console, TextWriter raw, ScanResult result, Shell shell)
     {
         var state = result.State;
         console.MarkupLine($"[bold]KeyDoctor scan[/] of {Markup.Escape(state.Source.Description)}");
@@ -64,8 +66,7 @@ public static class ScanCommand
             if (finding.Fix is { } fix)
             {
                 console.MarkupLine($"  [green]fix:[/] {Markup.Escape(fix.Summary)}");
-                if (fix.PowerShell is { } ps)
-                    foreach (var line in ps.Split('\n')) console.MarkupLine($"    [grey]PS>[/] {Markup.Escape(line)}");
+                FindingOutput.WriteCommands(raw, "    ", new ShellRenderer(shell, fix.Inputs), fix.Commands);
                 if (fix.Risk is { } risk) console.MarkupLine($"  [yellow]risk:[/] {Markup.Escape(risk)}");
             }
             console.MarkupLine($"  [grey]more: {Markup.Escape(finding.Descriptor.HelpLink)}[/]");

@@ -15,12 +15,15 @@ public sealed class ImageRepairTarget : IRepairTarget
 {
     private readonly string _root;
     private readonly Func<IMachineSource>? _openSnapshot;
+    private readonly IReadOnlyList<Diagnosis.Commands.RequiredInput> _inputs;
     private ScanResult? _scan;
 
     /// <param name="root">The image folder; it is changed in place.</param>
     /// <param name="openSnapshot">Opens the snapshot key files are restored from (null when the plan names none).</param>
-    public ImageRepairTarget(string root, Func<IMachineSource>? openSnapshot)
+    /// <param name="inputs">The plan's inputs, filled (a key file a person brought, read from this machine).</param>
+    public ImageRepairTarget(string root, Func<IMachineSource>? openSnapshot, IReadOnlyList<Diagnosis.Commands.RequiredInput>? inputs = null)
     {
+        _inputs = inputs ?? [];
         if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"no such image folder: {root}");
         if (File.Exists(Path.Combine(root, BundleManifest.FileName)))
             throw new InvalidOperationException($"{root} is an extracted bundle, which is evidence: apply the plan to the server's disk, not to a copy of what was collected");
@@ -37,12 +40,22 @@ public sealed class ImageRepairTarget : IRepairTarget
 
     public string? CannotApply(RepairStep change) => change.Action switch
     {
-        RestoreFromSnapshotAction => _openSnapshot is null ? "the plan names no snapshot" : null,
-        RemoveCustomMetadataAction or RegistryChangeAction => null,
+        CopyKeyFileAction { Source.SnapshotEntry: not null } when _openSnapshot is null => "the plan names no snapshot",
+        CopyKeyFileAction { Source.Input: { } input } when InputValue(input) is not { } path || !File.Exists(path) =>
+            $"input {input} is not there on this machine",
+        CopyKeyFileAction copy when KeyFileRefusal(copy) is { } refusal => refusal,
+        PutBackMachineGuidAction guid when guid.Copies.Select(c => LocalPath(c.Target)).FirstOrDefault(p => p is not null) is { } taken =>
+            $"{taken} exists now: the key file made since the GUID change cannot be carried forward over it (make a new plan)",
+        CopyKeyFileAction or PutBackMachineGuidAction or RemoveCustomMetadataAction or RegistryChangeAction => null,
         LiveOnlyAction live => $"not on an image: {live.Reason}",
         null => "the plan gives no action for this step (made by an older keydoctor?)",
         _ => $"not on an image: {change.Action.GetType().Name}",
     };
+
+    private string? InputValue(string name) => _inputs.FirstOrDefault(i => i.Name == name)?.Value;
+
+    private string? KeyFileRefusal(CopyKeyFileAction copy) =>
+        new KeyFileReplaceRule(copy.ReplaceSha256, copy.ReplaceDamaged).Refusal(copy.Target, LocalPath(copy.Target) is { } local ? File.ReadAllBytes(local) : null);
 
     public StepOutcome Run(RepairStep step, RepairRun run)
     {
@@ -57,26 +70,44 @@ public sealed class ImageRepairTarget : IRepairTarget
                 var manifest = new BundleCollector(new ImageCollectionHost(_root), "repair").Collect(plan, zip, "snapshot");
                 return Done($"snapshot of {manifest.Files.Count} files in {zip}");
             }
-            case BackupFilesAction backup:
+            case BackupAction backup:
                 foreach (var path in backup.Paths) BackUp(path, run);
-                return Done($"copied aside: {string.Join(", ", backup.Paths)}");
+                // Registry values and certificate entries are undone by the undo .reg written with the change.
+                return Done(backup.Paths.Count == 0 ? "nothing to copy on an image (the undo .reg is written with the change)"
+                    : $"copied aside: {string.Join(", ", backup.Paths)}");
             case RestoreBackupAction restore:
             {
                 var problems = restore.Paths.Select(run.Journal.PendingBackupOf)
-                    .OfType<JournalFileBackup>().Select(f => RestoreFromBackup(f, run, force: true)).OfType<string>().ToList();
+                    .OfType<JournalFileBackup>().Reverse().Select(f => RestoreFromBackup(f, run, force: true)).OfType<string>().ToList();
                 _scan = null;
-                return problems.Count == 0 ? Done($"put back: {string.Join(", ", restore.Paths)}")
+                return problems.Count == 0 ? Done(restore.Paths.Count == 0 ? "nothing to put back on an image (import the undo .reg if the .reg was imported)" : $"put back: {string.Join(", ", restore.Paths)}")
                     : Done(string.Join("; ", problems), StepOutcomeKind.Failed);
             }
-            case RestoreFromSnapshotAction restore:
+            case CopyKeyFileAction copy:
             {
-                using var snapshot = (_openSnapshot ?? throw new InvalidOperationException("the plan names no snapshot"))();
-                var (_, content) = RepairFiles.ReadKeyFile(snapshot, restore.SnapshotFile)
-                              ?? throw new InvalidOperationException($"{restore.SnapshotFile} is not in the snapshot (or too large to be a key file)");
-                if (!RepairFiles.HasSha256(content, restore.Sha256))
-                    throw new InvalidOperationException($"{restore.SnapshotFile} in the snapshot is not the file the plan was made with (SHA-256 differs)");
-                Write(restore.Path, content, run);
-                return Done($"restored {restore.Path} ({content.Length} bytes) from the snapshot");
+                var (name, content) = ReadSource(copy.Source);
+                if (copy.Sha256 is not null && !RepairFiles.HasSha256(content, copy.Sha256))
+                    throw new InvalidOperationException($"{name} is not the file the plan was made with (SHA-256 differs)");
+                if (KeyFileReplaceRule.IsDamaged(WindowsPaths.FileName(copy.Target), content)) throw new InvalidOperationException($"{name} is not an intact key file");
+                if (KeyFileRefusal(copy) is { } refusal) throw new InvalidOperationException(refusal);
+                Write(copy.Target, content, run);
+                return Done($"wrote {copy.Target} ({content.Length} bytes) from {name}, checked by SHA-256");
+            }
+            case PutBackMachineGuidAction guid:
+            {
+                foreach (var carried in guid.Copies)
+                {
+                    var source = LocalPath(carried.Path) ?? throw new InvalidOperationException($"{carried.Path} is not in the image any more");
+                    if (LocalPath(carried.Target) is not null) throw new InvalidOperationException($"{carried.Target} exists now; not replacing it");
+                    Write(carried.Target, File.ReadAllBytes(source), run);
+                }
+                var name = $"{step.Order:D3}-{step.FindingId}";
+                var change = run.WritePrivateFile($"{name}.reg", RegExportWriter.ToFileBytes(guid.RegText));
+                run.WritePrivateFile($"{name}-undo.reg", RegExportWriter.ToFileBytes(guid.UndoRegText));
+                run.Journal.RegistryFiles.Add(change);
+                run.SaveJournal();
+                return Done($"copied {guid.Copies.Count} key file(s) to the original GUID's name; MachineGuid {guid.Current} -> {guid.Original}: import {change} on the server (reg import), undo with {name}-undo.reg",
+                    StepOutcomeKind.Written);
             }
             case RemoveCustomMetadataAction edit:
             {
@@ -105,6 +136,24 @@ public sealed class ImageRepairTarget : IRepairTarget
             default:
                 return Done("the plan gives no action for this step", StepOutcomeKind.Refused);
         }
+    }
+
+    /// <summary>The bytes a key file is copied from: a file in the image, an entry of the snapshot, or an input on this machine.</summary>
+    private (string Name, byte[] Content) ReadSource(KeySource source)
+    {
+        if (source.SnapshotEntry is { } entry)
+        {
+            using var snapshot = (_openSnapshot ?? throw new InvalidOperationException("the plan names no snapshot"))();
+            var (_, content) = RepairFiles.ReadKeyFile(snapshot, entry)
+                               ?? throw new InvalidOperationException($"{entry} is not in the snapshot (or too large to be a key file)");
+            return ($"{entry} in the snapshot", content);
+        }
+        var path = source.MachinePath is { } machinePath
+            ? LocalPath(machinePath) ?? throw new InvalidOperationException($"{machinePath} is not in the image")
+            : InputValue(source.Input!) ?? throw new InvalidOperationException($"input {source.Input} is not filled in");
+        if (new FileInfo(path).Length > Machine.KeyStore.KeyFileInspector.MaxKeyFileLength)
+            throw new InvalidOperationException($"{path} is too large to be a key file");
+        return (path, File.ReadAllBytes(path));
     }
 
     /// <summary>Puts back every file an earlier run changed in this image (see <see cref="RepairRunner.Rollback"/>).</summary>

@@ -1,64 +1,127 @@
 using System.Diagnostics;
 using System.Text;
+using KeyDoctor.Diagnosis.Commands;
 using KeyDoctor.Diagnosis.Scan;
+using KeyDoctor.Machine;
 
 namespace KeyDoctor.Repair;
 
-/// <summary>Runs PowerShell for the live target; a fake in tests.</summary>
-public interface IPowerShellHost
+/// <summary>Runs a program with its argv for the live target; a fake in tests.</summary>
+public interface ICommandHost
 {
-    /// <summary>Runs a script; returns its exit code and everything it printed.</summary>
-    (int ExitCode, string Output) Run(string script);
+    /// <summary>Runs <paramref name="program"/>; returns its exit code and everything it printed (nothing when it shares the console to ask a person).</summary>
+    (int ExitCode, string Output) Run(string program, IReadOnlyList<string> arguments, bool interactive);
+}
+
+/// <summary>What the live target needs besides the machine: the plan's snapshot and inputs, and the process environment.</summary>
+public sealed record LiveTargetOptions
+{
+    public string? Snapshot { get; init; }
+    public IReadOnlyList<RequiredInput> Inputs { get; init; } = [];
+
+    /// <summary>Environment variables (SystemDrive, ProgramData, windir) the commands' tokens expand to.</summary>
+    public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+
+    /// <summary>True when a person at the console can answer a program's question (a PFX password).</summary>
+    public bool CanAsk { get; init; }
+
+    /// <summary>The keydoctor the commands call: this very executable, whatever PATH says.</summary>
+    public string KeyDoctorPath { get; init; } = ThisExecutable().Program;
+
+    /// <summary>Arguments before keydoctor's own (the entry assembly, when keydoctor runs as "dotnet keydoctor.dll").</summary>
+    public IReadOnlyList<string> KeyDoctorPrefix { get; init; } = ThisExecutable().Prefix;
+
+    private static (string Program, IReadOnlyList<string> Prefix) ThisExecutable()
+    {
+        var process = System.Environment.ProcessPath ?? "keydoctor";
+        return Path.GetFileNameWithoutExtension(process).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
+               && System.Environment.GetCommandLineArgs() is [var entry, ..] && entry.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+            ? (process, [entry])
+            : (process, []);
+    }
 }
 
 /// <summary>
-/// Applies a plan to the Windows server KeyDoctor runs on: each backup, change and rollback step runs as the
-/// PowerShell the plan shows (so the transcript is what a person would have typed), and every check re-collects
-/// and re-scans the machine in process.
+/// Applies a plan to the Windows server KeyDoctor runs on: each backup, change and rollback step runs as the plan's
+/// commands, program and argv exactly as the scripts show them (no shell between, so no quoting can change them),
+/// each checked before the next; every check re-collects and re-scans the machine in process.
 /// </summary>
-public sealed class LiveRepairTarget(IPowerShellHost powerShell, Func<ScanResult> scanLive, string? snapshot,
-                                     Func<string, bool>? fileExists = null) : IRepairTarget
+public sealed class LiveRepairTarget(ICommandHost host, Func<ScanResult> scanLive, LiveTargetOptions options) : IRepairTarget
 {
-    private readonly Func<string, bool> _fileExists = fileExists ?? File.Exists;
-
     private ScanResult? _scan;
 
-    public string Description => $"this server ({Environment.MachineName})";
+    public string Description => $"this server ({System.Environment.MachineName})";
 
     public string? MachineGuid => Scan().State.MachineGuid;
 
     public bool IsFindingPresent(string findingId, string subject) =>
         Scan().Findings.Any(f => f.Id == findingId && f.Subject == subject);
 
-    public string? CannotApply(RepairStep change) => change.Action switch
+    public string? CannotApply(RepairStep change)
     {
-        RestoreFromSnapshotAction when string.IsNullOrEmpty(snapshot) => "the plan names no snapshot",
-        LiveOnlyAction live when live.RequiredInputs.FirstOrDefault(p => !_fileExists(p)) is { } missing =>
-            $"{missing} is not there: put {string.Join(" and ", live.RequiredInputs)} on the server first, then apply the plan again",
-        _ => null,
-    };
+        if (change.Action is CopyKeyFileAction { Source.SnapshotEntry: not null } && string.IsNullOrEmpty(options.Snapshot))
+            return "the plan names no snapshot";
+        if (change.Commands.FirstOrDefault(c => c.AsksForPassword && c.RunFirstAs is null) is { } asks && !options.CanAsk)
+            return $"{asks.ProgramName} asks for a password at the console: run 'repair apply' from an elevated console, where you can answer it";
+        if (change.Action?.WritesKeyFile is { } write && Scan().State.KeyFiles.FirstOrDefault(f => f.WindowsPath.Equals(WindowsPaths.Normalize(write.Path), StringComparison.OrdinalIgnoreCase)) is { } existing)
+        {
+            if (write.ReplaceProof is null)
+                return $"{write.Path} exists now, and the plan did not prove it bad: KeyDoctor never replaces a key container that may be good (make a new plan)";
+            if (write.ReplaceProof == "damaged" && !MachineState.IsDamaged(existing.Report.Status))
+                return $"{write.Path} is no longer damaged: not replacing it (make a new plan)";
+        }
+        return null;
+    }
 
     public StepOutcome Run(RepairStep step, RepairRun run)
     {
-        var script = new StringBuilder()
-            .AppendLine("$ErrorActionPreference = 'Stop'")
-            .AppendLine($"$Snapshot = '{(snapshot ?? "").Replace("'", "''")}'")
-            // The plan's backups go to C:\kd\backup\$RunId: one folder per run, named after the run folder.
-            .AppendLine($"$RunId = '{Path.GetFileName(run.Folder.TrimEnd(Path.DirectorySeparatorChar)).Replace("'", "''")}'")
-            // The plan calls 'keydoctor'; use this very executable, whatever PATH says.
-            .AppendLine($"Set-Alias keydoctor '{(Environment.ProcessPath ?? "keydoctor").Replace("'", "''")}'")
-            .AppendLine(step.PowerShell)
-            // Native commands (netsh, certutil, icacls) report failure only through their exit code.
-            .AppendLine("if ($LASTEXITCODE) { exit $LASTEXITCODE }")
-            .ToString();
-        run.Log($"step {step.Order} {step.Kind} {step.FindingId}: running\n{step.PowerShell}");
-        var (exitCode, output) = powerShell.Run(script);
-        if (output.Length > 0) run.Log(output.TrimEnd());
+        StepOutcome Outcome(StepOutcomeKind kind, string detail) => new(step.Order, step.Kind, step.FindingId, step.Subject, kind, detail);
         _scan = null;
-        return new StepOutcome(step.Order, step.Kind, step.FindingId, step.Subject,
-            exitCode == 0 ? StepOutcomeKind.Done : StepOutcomeKind.Failed,
-            exitCode == 0 ? step.Title : $"PowerShell exited with {exitCode}: {LastLine(output)}");
+        foreach (var command in step.Commands)
+        {
+            if (command.RunFirstAs is { } who)
+            {
+                run.Log($"step {step.Order}: done before the plan by a person, {who}: {new ShellRenderer(Shell.PowerShell, options.Inputs).Line(command)}");
+                continue;
+            }
+            var program = Expand(command.Program, run);
+            var arguments = command.Arguments.Select(a => Expand(a, run)).ToList();
+            if (program == "keydoctor")
+            {
+                program = options.KeyDoctorPath;
+                arguments.InsertRange(0, options.KeyDoctorPrefix);
+            }
+            run.Log($"step {step.Order} {step.Kind} {step.FindingId}: running {Describe(program, arguments)}");
+            var (exitCode, output) = host.Run(program, arguments, command.AsksForPassword);
+            if (output.Length > 0) run.Log(output.TrimEnd());
+            if (exitCode > command.MaxExitCode || exitCode < 0)
+                return Outcome(StepOutcomeKind.Failed, $"{command.ProgramName} exited with {exitCode}: {LastLine(output)}");
+        }
+        return Outcome(StepOutcomeKind.Done, step.Title);
     }
+
+    /// <summary>An argument with its tokens and inputs filled in, as the program receives it.</summary>
+    private string Expand(CommandArg argument, RepairRun run)
+    {
+        var text = new StringBuilder();
+        foreach (var part in argument.Parts)
+            text.Append(part switch
+            {
+                LiteralPart literal => literal.Text,
+                TokenPart { Token: ArgToken.SystemDrive } => options.Environment("SystemDrive") ?? "C:",
+                TokenPart { Token: ArgToken.ProgramData } => options.Environment("ProgramData") ?? throw new InvalidOperationException("%ProgramData% is not set"),
+                TokenPart { Token: ArgToken.WinDir } => options.Environment("windir") ?? throw new InvalidOperationException("%windir% is not set"),
+                TokenPart { Token: ArgToken.BackupRoot } => Path.Combine(run.Folder, "backup"),
+                TokenPart { Token: ArgToken.Snapshot } => options.Snapshot ?? throw new InvalidOperationException("the plan names no snapshot"),
+                InputPart input => options.Inputs.FirstOrDefault(i => i.Name == input.Name)?.Value
+                                   ?? throw new InvalidOperationException($"input {input.Name} is not filled in"),
+                _ => throw new InvalidOperationException("unknown argument part"),
+            });
+        return text.ToString();
+    }
+
+    private static string Describe(string program, IEnumerable<string> arguments) =>
+        string.Join(" ", arguments.Prepend(program).Select(a => a.Contains(' ') ? $"\"{a}\"" : a));
 
     private ScanResult Scan() => _scan ??= scanLive();
 
@@ -66,32 +129,32 @@ public sealed class LiveRepairTarget(IPowerShellHost powerShell, Func<ScanResult
         output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "(no output)";
 }
 
-/// <summary>powershell.exe, with the script on standard input (no quoting games, nothing in the process list).</summary>
+/// <summary>
+/// Runs programs on Windows with their argv (CommandLineToArgvW quoting by .NET, no shell between). A program that
+/// asks a person something shares the console; everything else has its output captured for the transcript.
+/// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("windows")]
-public sealed class WindowsPowerShellHost : IPowerShellHost
+public sealed class WindowsCommandHost : ICommandHost
 {
-    public (int ExitCode, string Output) Run(string script)
+    public (int ExitCode, string Output) Run(string program, IReadOnlyList<string> arguments, bool interactive)
     {
-        var start = new ProcessStartInfo("powershell.exe", "-NoProfile -NonInteractive -ExecutionPolicy Bypass -Command -")
+        var start = new ProcessStartInfo(program)
         {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
             UseShellExecute = false,
-            CreateNoWindow = true,
+            RedirectStandardOutput = !interactive,
+            RedirectStandardError = !interactive,
+            CreateNoWindow = !interactive,
         };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("powershell.exe did not start");
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start");
         var output = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        // A script read from stdin runs when stdin closes; end with an explicit exit so failures give a code.
-        process.StandardInput.WriteLine("try {");
-        process.StandardInput.WriteLine(script);
-        process.StandardInput.WriteLine("} catch { Write-Error $_; exit 1 }");
-        process.StandardInput.WriteLine("exit 0");
-        process.StandardInput.Close();
+        if (!interactive)
+        {
+            process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
         process.WaitForExit();
         lock (output) return (process.ExitCode, output.ToString());
     }

@@ -5,7 +5,7 @@ using KeyDoctor.Machine.KeyStore;
 namespace KeyDoctor.Repair;
 
 /// <summary>The file facts planning and applying agree on: a key file read from a snapshot, and SHA-256 as hex.</summary>
-internal static class RepairFiles
+public static class RepairFiles
 {
     /// <summary>
     /// A key file from <paramref name="source"/>: its path as the source spells it (a zip entry name is case-sensitive)

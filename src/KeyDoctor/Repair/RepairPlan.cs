@@ -1,15 +1,14 @@
-using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using KeyDoctor.Diagnosis;
+using KeyDoctor.Diagnosis.Commands;
 using KeyDoctor.Formats;
 
 namespace KeyDoctor.Repair;
 
 public enum RepairStepKind
 {
-    /// <summary>Saves what later steps change, so the rollback has something to restore.</summary>
+    /// <summary>Saves what the change touches, by name, so the rollback has something to restore.</summary>
     Backup,
 
     /// <summary>The change itself.</summary>
@@ -18,49 +17,56 @@ public enum RepairStepKind
     /// <summary>Checks that the change worked (re-runs the relevant check).</summary>
     Verify,
 
-    /// <summary>Undoes the change from the backup, if the verification fails.</summary>
+    /// <summary>Undoes the change from the backup, if a step of its finding fails.</summary>
     Rollback,
 }
 
 /// <summary>
-/// One step of a repair plan: the typed <see cref="Action"/> that <c>repair apply</c> carries out, the same step
-/// as PowerShell (cmd equivalents in comments) for a person, and what it costs.
+/// One step of a repair plan: the typed <see cref="Action"/> that <c>repair apply</c> carries out, the commands it
+/// expands to (what the scripts and the live server run), and what it costs.
 /// </summary>
-public sealed record RepairStep(int Order, RepairStepKind Kind, string FindingId, string Subject, string Title, string PowerShell)
+public sealed record RepairStep(int Order, RepairStepKind Kind, string FindingId, string Subject, string Title)
 {
-    public string? Cmd { get; init; }
     public string? Risk { get; init; }
     public bool NeedsReboot { get; init; }
     public bool NeedsIisRestart { get; init; }
     public RepairAction? Action { get; init; }
+
+    /// <summary>The commands of <see cref="Action"/> (written to JSON for people and scripts; read back from the action).</summary>
+    public IReadOnlyList<ShellCommand> Commands => Action?.Commands ?? [];
 }
 
-/// <summary>A finding with no safe automatic fix: what a person must decide, and what it costs.</summary>
-public sealed record RepairDecision(string Id, string Subject, string Decision, string? Risk, string? PowerShell);
+/// <summary>A finding with no safe automatic fix: what a person must decide, what it costs, and the commands of each choice.</summary>
+public sealed record RepairDecision(string Id, string Subject, string Decision)
+{
+    public string? Risk { get; init; }
+    public IReadOnlyList<ShellCommand> Commands { get; init; } = [];
+    public IReadOnlyList<RequiredInput> Inputs { get; init; } = [];
+
+    public static RepairDecision From(Finding finding, string? why = null) =>
+        new(finding.Id, finding.Subject, (why is null ? "" : why + " ") + (finding.Fix?.Summary ?? finding.Message))
+        {
+            Risk = finding.Fix?.Risk,
+            Commands = finding.Fix?.Commands ?? [],
+            Inputs = finding.Fix?.Inputs ?? [],
+        };
+}
+
+/// <summary>A finding an earlier step of the plan fixes too: dropped, with which step and why.</summary>
+public sealed record NotNeeded(string Id, string Subject, string Reason);
 
 /// <summary>
-/// The steps that fix a scan's findings, in dependency order, each change between a backup and a verification,
-/// with its rollback. Findings with no safe automatic fix are listed for a person to decide, with what to decide.
-/// The plan is saved as JSON (format "keydoctor-repair-plan") or as a PowerShell script that carries the same JSON
-/// in a trailing comment, so <c>repair apply</c> reads either.
+/// The steps that fix a scan's findings, in dependency order, worked out over a model of the machine: each change
+/// between a backup of exactly what it touches and a check, with its rollback. Findings an earlier step fixes are
+/// dropped (<see cref="NotNeeded"/>); findings with no safe automatic fix, or whose change would replace a key
+/// container not proven bad, are left for a person (<see cref="NeedsDecision"/>). Saved as JSON (format
+/// "keydoctor-repair-plan") or as a PowerShell or cmd script carrying the same JSON, so <c>repair apply</c> reads any.
 /// </summary>
 public sealed record RepairPlan
 {
     public const string FormatName = "keydoctor-repair-plan";
-    public const int FormatVersion = 1;
-    private const string ScriptMarker = "KEYDOCTOR-PLAN";
-
-    [JsonConstructor]
-    public RepairPlan(IReadOnlyList<RepairStep> steps, IReadOnlyList<RepairDecision> needsDecision)
-    {
-        Steps = steps;
-        NeedsDecision = needsDecision;
-    }
-
-    public RepairPlan(IReadOnlyList<RepairStep> steps, IReadOnlyList<Finding> decisions)
-        : this(steps, decisions.Select(ToDecision).ToList())
-    {
-    }
+    public const int FormatVersion = 2;
+    internal const string ScriptMarker = "KEYDOCTOR-PLAN";
 
     public string Format { get; init; } = FormatName;
     public int Version { get; init; } = FormatVersion;
@@ -77,12 +83,44 @@ public sealed record RepairPlan
     /// <summary>The snapshot key files are restored from, as the user named it.</summary>
     public string? Snapshot { get; init; }
 
-    public IReadOnlyList<RepairStep> Steps { get; init; }
-    public IReadOnlyList<RepairDecision> NeedsDecision { get; init; }
+    /// <summary>What a person must supply for the steps (a PFX, a key set, a key file): apply refuses while one is unfilled.</summary>
+    public IReadOnlyList<RequiredInput> Inputs { get; init; } = [];
+
+    public IReadOnlyList<RepairStep> Steps { get; init; } = [];
+    public IReadOnlyList<RepairDecision> NeedsDecision { get; init; } = [];
+    public IReadOnlyList<NotNeeded> NotNeeded { get; init; } = [];
 
     [JsonIgnore] public bool IsEmpty => Steps.Count == 0 && NeedsDecision.Count == 0;
     public bool NeedsReboot => Steps.Any(s => s.NeedsReboot);
     public bool NeedsIisRestart => Steps.Any(s => s.NeedsIisRestart);
+
+    /// <summary>Inputs the steps use that have no value yet.</summary>
+    [JsonIgnore] public IReadOnlyList<RequiredInput> UnfilledInputs => Inputs.Where(i => i.Value is null).ToList();
+
+    /// <summary>
+    /// The plan with inputs filled from <paramref name="values"/> (NAME → value); throws <see cref="ArgumentException"/>
+    /// naming an input the plan does not have, or a value that cannot fill it.
+    /// </summary>
+    public RepairPlan WithInputs(IReadOnlyDictionary<string, string> values)
+    {
+        foreach (var name in values.Keys.Where(name => Inputs.All(i => i.Name != name)))
+            throw new ArgumentException($"the plan has no input {name}" +
+                                        (Inputs.Count == 0 ? "" : $"; its inputs are {string.Join(", ", Inputs.Select(i => i.Name))}"));
+        return this with
+        {
+            Inputs = Inputs.Select(input =>
+            {
+                if (!values.TryGetValue(input.Name, out var value)) return input;
+                if (input.Rejects(value) is { } problem) throw new ArgumentException($"--input {input.Name}: {problem}");
+                return input with { Value = input.Kind == InputKind.File ? FullPath(value) : value.ToUpperInvariant() };
+            }).ToList(),
+        };
+    }
+
+    /// <summary>A file input as a full path; a Windows path (<c>C:\…</c>, <c>\server\…</c>) stays as it is, whatever OS plans it.</summary>
+    private static string FullPath(string value) =>
+        (value.Length >= 3 && char.IsAsciiLetter(value[0]) && value[1] == ':' && value[2] is '\\' or '/') || value.StartsWith(@"\\", StringComparison.Ordinal)
+            ? value : Path.GetFullPath(value);
 
     /// <summary>Consecutive steps about the same finding (the snapshot of the whole machine is a group of its own).</summary>
     internal static List<List<RepairStep>> GroupByFinding(IReadOnlyList<RepairStep> steps)
@@ -96,30 +134,22 @@ public sealed record RepairPlan
         return groups;
     }
 
-    private static RepairDecision ToDecision(Finding finding) =>
-        new(finding.Id, finding.Subject, finding.Fix?.Summary ?? finding.Message, finding.Fix?.Risk, finding.Fix?.PowerShell);
+    public string ToJson() => JsonSerializer.Serialize(this, RepairJson.Context.RepairPlan);
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        // Paths and commands carry backslashes and quotes: keep them readable. ToPowerShell escapes "#>" itself.
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-        MaxDepth = 16,
-    };
+    /// <summary>The plan as a PowerShell script (dry run unless -Apply); see <see cref="RepairScript"/>.</summary>
+    public string ToPowerShell() => RepairScript.PowerShell(this);
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    /// <summary>The plan as a cmd script (dry run unless its first argument is "apply"); see <see cref="RepairScript"/>.</summary>
+    public string ToCmd() => RepairScript.Cmd(this);
 
     /// <summary>Largest plan file accepted: real plans are a few KiB.</summary>
     public const int MaxPlanBytes = 16 * 1024 * 1024;
 
-    /// <summary>Reads a plan written by <see cref="ToJson"/> or <see cref="ToPowerShell"/>.</summary>
+    /// <summary>Reads a plan written by <see cref="ToJson"/>, <see cref="ToPowerShell"/> or <see cref="ToCmd"/>.</summary>
     public static RepairPlan Parse(string text)
     {
         if (text.Length > MaxPlanBytes) throw new MalformedDataException(FormatName, 0, $"plan is over {MaxPlanBytes} characters");
-        var json = text;
+        var json = text.TrimStart('\uFEFF');
         var start = text.IndexOf("<#" + ScriptMarker, StringComparison.Ordinal);
         if (start >= 0)
         {
@@ -128,12 +158,12 @@ public sealed record RepairPlan
             if (end < 0) throw new MalformedDataException(FormatName, start, "the script's embedded plan has no end marker");
             json = text[body..end];
         }
-        else if (!text.TrimStart().StartsWith('{'))
+        else if (!json.TrimStart().StartsWith('{'))
             throw new MalformedDataException(FormatName, 0, "neither a plan JSON file nor a script written by 'keydoctor repair plan'");
         RepairPlan? plan;
         try
         {
-            plan = JsonSerializer.Deserialize<RepairPlan>(json, Json);
+            plan = JsonSerializer.Deserialize(json, RepairJson.Context.RepairPlan);
         }
         catch (JsonException ex)
         {
@@ -142,86 +172,19 @@ public sealed record RepairPlan
         if (plan is null || plan.Format != FormatName) throw new MalformedDataException(FormatName, 0, $"not a {FormatName} document");
         if (plan.Version > FormatVersion)
             throw new MalformedDataException(FormatName, 0, $"plan version {plan.Version} is newer than this keydoctor understands ({FormatVersion})");
-        if (plan.Steps is null || plan.NeedsDecision is null) throw new MalformedDataException(FormatName, 0, "plan has no steps list");
+        if (plan.Version < FormatVersion)
+            throw new MalformedDataException(FormatName, 0, $"plan version {plan.Version} was made by an older keydoctor whose steps are not safe to run; make a new plan");
+        if (plan.Steps is null || plan.NeedsDecision is null || plan.Inputs is null || plan.NotNeeded is null)
+            throw new MalformedDataException(FormatName, 0, "plan has no steps list");
         // Every step says what it does; one that does not cannot be carried out, nor its place in the order trusted.
-        if (plan.Steps.FirstOrDefault(s => s.Action is null || s.FindingId is null || s.Subject is null || s.PowerShell is null) is { } bad)
-            throw new MalformedDataException(FormatName, 0, $"step {bad.Order} has no action, finding, subject or PowerShell");
+        if (plan.Steps.FirstOrDefault(s => s.Action is null || s.FindingId is null || s.Subject is null || s.Title is null) is { } bad)
+            throw new MalformedDataException(FormatName, 0, $"step {bad.Order} has no action, finding, subject or title");
         if (!plan.Steps.Select(s => s.Order).SequenceEqual(Enumerable.Range(1, plan.Steps.Count)))
             throw new MalformedDataException(FormatName, 0, "steps are not numbered 1, 2, 3, ... in order");
+        // Every input a step refers to is declared, so apply can refuse while one is unfilled.
+        var declared = plan.Inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        if (plan.Steps.SelectMany(s => s.Commands).SelectMany(c => c.Inputs).FirstOrDefault(n => !declared.Contains(n)) is { } undeclared)
+            throw new MalformedDataException(FormatName, 0, $"a step uses input {undeclared}, which the plan does not declare");
         return plan;
-    }
-
-    /// <summary>
-    /// The plan as a PowerShell script: a dry run by default (with -Apply it makes the changes). Each finding's steps
-    /// run together: backup, change, check; when one of them fails, that finding's rollback runs and the script
-    /// stops (earlier findings stay fixed: they passed their checks). 'keydoctor repair apply' goes further and
-    /// rolls back the whole run.
-    /// </summary>
-    public string ToPowerShell()
-    {
-        var script = new StringBuilder()
-            .AppendLine("# KeyDoctor repair plan")
-            .AppendLine($"# Generated from a scan of {Source ?? "a machine"}. Review every step before running it.")
-            .AppendLine("# Dry run by default: run with -Apply to make the changes. For each finding: backup, change, check;")
-            .AppendLine("# if any of them fails, that finding's rollback runs and the script stops.")
-            .AppendLine("# 'keydoctor repair apply' runs the same plan with a transcript and rolls back the whole run on a failed check.")
-            .AppendLine($"param([switch]$Apply, [string]$Snapshot = '{(Snapshot ?? "").Replace("'", "''")}', [string]$RunId = (Get-Date -Format 'yyyyMMdd-HHmmss'))")
-            .AppendLine("$ErrorActionPreference = 'Stop'")
-            .AppendLine();
-        foreach (var group in GroupByFinding(Steps))
-        {
-            var first = group[0];
-            // Goes inside double-quoted PowerShell strings: no expansion, no early end.
-            var label = $"{first.FindingId} {first.Subject}".Replace("`", "``", StringComparison.Ordinal)
-                .Replace("$", "`$", StringComparison.Ordinal).Replace("\"", "'", StringComparison.Ordinal);
-            script.AppendLine($"# === {label}: step{(group.Count > 1 ? $"s {first.Order}-{group[^1].Order}" : $" {first.Order}")}");
-            foreach (var step in group)
-            {
-                script.AppendLine($"# Step {step.Order} ({step.Kind}): {step.Title}");
-                if (step.Risk is not null) script.AppendLine($"#   Risk: {step.Risk}");
-                if (step.Cmd is not null)
-                    foreach (var line in step.Cmd.Split('\n')) script.AppendLine($"#   cmd: {line}");
-            }
-            script.AppendLine("if ($Apply) {");
-            var work = group.Where(s => s.Kind != RepairStepKind.Rollback).ToList();
-            var rollbacks = group.Where(s => s.Kind == RepairStepKind.Rollback).ToList();
-            var indent = rollbacks.Count > 0 ? "        " : "    ";
-            if (rollbacks.Count > 0) script.AppendLine("    try {");
-            foreach (var step in work)
-            {
-                script.AppendLine($"{indent}# Step {step.Order}: {step.Kind}").AppendLine($"{indent}$global:LASTEXITCODE = 0");
-                foreach (var line in step.PowerShell.Split('\n')) script.AppendLine(indent + line);
-                // Native commands (reg, netsh, certutil, icacls) report failure only through their exit code.
-                script.AppendLine($"{indent}if ($LASTEXITCODE) {{ throw \"step {step.Order} failed with exit code $LASTEXITCODE\" }}");
-            }
-            if (rollbacks.Count > 0)
-            {
-                script.AppendLine("    } catch {")
-                      .AppendLine($"        Write-Warning \"{label}: $($_.Exception.Message); putting back what its steps changed\"");
-                foreach (var step in rollbacks)
-                {
-                    script.AppendLine($"        # Step {step.Order}: {step.Kind}");
-                    foreach (var line in step.PowerShell.Split('\n')) script.AppendLine("        " + line);
-                }
-                script.AppendLine("        throw").AppendLine("    }");
-            }
-            script.AppendLine($"}} else {{ Write-Host \"dry run: {label} (step{(group.Count > 1 ? $"s {first.Order}-{group[^1].Order}" : $" {first.Order}")}) not applied\" }}")
-                  .AppendLine();
-        }
-        if (NeedsReboot) script.AppendLine("# A reboot is needed for these changes to reach every service.");
-        else if (NeedsIisRestart) script.AppendLine("if ($Apply) { iisreset }");
-        foreach (var decision in NeedsDecision)
-        {
-            script.AppendLine($"# --- Needs a decision: {decision.Id} {decision.Subject}")
-                  .AppendLine($"# {decision.Decision}");
-            if (decision.Risk is { } risk) script.AppendLine($"# Risk: {risk}");
-            foreach (var line in (decision.PowerShell ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries))
-                script.AppendLine($"#   {line}");
-        }
-        // The plan itself, for 'keydoctor repair apply plan.ps1'. '#' occurs only inside JSON strings, where "\u003E"
-        // is the same '>', so escaping every "#>" keeps the comment from ending early and the JSON unchanged.
-        script.AppendLine().AppendLine("<#" + ScriptMarker).AppendLine(ToJson().Replace("#>", "#\\u003E", StringComparison.Ordinal))
-              .AppendLine(ScriptMarker + "#>");
-        return script.ToString();
     }
 }

@@ -1,7 +1,10 @@
-using System.Security.Cryptography;
+using System.Globalization;
 using KeyDoctor.Diagnosis;
+using KeyDoctor.Diagnosis.Commands;
+using KeyDoctor.Diagnosis.Iis;
 using KeyDoctor.Diagnosis.Scan;
 using KeyDoctor.Formats.Certificates;
+using KeyDoctor.Formats.KeyFiles;
 using KeyDoctor.Formats.Registry;
 using KeyDoctor.Machine;
 using KeyDoctor.Machine.KeyStore;
@@ -14,7 +17,7 @@ public sealed record RepairPlanOptions
     /// <summary>A snapshot or bundle taken before the damage: key files are restored from it when it holds a good copy.</summary>
     public IMachineSource? Snapshot { get; init; }
 
-    /// <summary>The snapshot as the user named it (recorded in the plan, and the default of the script's -Snapshot).</summary>
+    /// <summary>The snapshot as the user named it (recorded in the plan, and the default of the scripts' snapshot).</summary>
     public string? SnapshotPath { get; init; }
 
     /// <summary>
@@ -22,275 +25,445 @@ public sealed record RepairPlanOptions
     /// decisions. Only <see cref="RepairPlanner.Acceptable"/> ones have a recommended choice.
     /// </summary>
     public IReadOnlySet<string> Accepted { get; init; } = new HashSet<string>();
+
+    /// <summary>Values of the plan's inputs given up front (<c>--input NAME=VALUE</c>).</summary>
+    public IReadOnlyDictionary<string, string> Inputs { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>
-/// Turns scan findings into an ordered, reversible plan. Each change is a typed <see cref="RepairAction"/> (what
-/// <c>repair apply</c> carries out) and the same change as PowerShell with cmd in comments (what a person reads).
+/// Turns scan findings into an ordered, reversible plan by walking them in dependency order over a model of the
+/// machine (<see cref="MachineModel"/>): each step's effect is applied to the model, a later finding an earlier step
+/// fixed is dropped with the reason, and a step that would write over a key container the model holds is left for a
+/// person unless that container is proven bad. Each change is a typed <see cref="RepairAction"/> expanded to the
+/// commands the scripts and the live server run.
 /// </summary>
-public static partial class RepairPlanner
+public static class RepairPlanner
 {
     // Permissions first (nothing else can be read without them), then the GUID the keys depend on, then the keys,
     // then the configuration and certificates that use the keys, then the bindings that use the certificates.
     private static readonly string[] Order =
         ["KD1004", "KD1001", "KD1003", "KD1002", "KD3001", "KD2008", "KD2002", "KD2009", "KD2003", "KD2001", "KD2007", "KD2004", "KD2005", "KD2006"];
 
-    // Each run backs up into its own folder ($RunId: the script's parameter, or the run folder's name under
-    // 'repair apply'), so a second run never mixes its backups with the first's. cmd comments say %RUNID%.
-    private const string BackupRoot = @"C:\kd\backup\$RunId";
-
     /// <summary>The finding id of the steps that serve every finding (the snapshot before anything changes).</summary>
     public const string WholeMachine = "all";
 
     /// <summary>
     /// Decisions with one recommended choice a person can accept up front: KD1001, put the original MachineGuid back
-    /// (every key made before the change works again; keys made since stop being found).
+    /// (the keys made since the change that something uses are carried forward first).
     /// </summary>
     public static readonly IReadOnlySet<string> Acceptable = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "KD1001" };
 
-    public static RepairPlan Plan(ScanResult scan, RepairPlanOptions? options = null)
+    /// <summary>Plans <paramref name="scan"/>; throws <see cref="ArgumentException"/> for an input the plan does not have.</summary>
+    public static RepairPlan Plan(ScanResult scan, RepairPlanOptions? options = null) =>
+        new Builder(scan.State, options ?? new RepairPlanOptions()).Build(scan.Findings);
+
+    /// <summary>One change and what goes around it.</summary>
+    private sealed record Change(string Title, RepairAction Action)
     {
-        options ??= new RepairPlanOptions();
-        var steps = new List<RepairStep>();
-        var decisions = new List<Finding>();
-        var state = scan.State;
-        var actionable = scan.Findings
-            .Where(f => f.Severity > Severity.Info && Array.IndexOf(Order, f.Id) >= 0 && f.Fix is not null)
-            .OrderBy(f => Array.IndexOf(Order, f.Id)).ThenBy(f => f.Subject, StringComparer.Ordinal).ToList();
-        RepairPlan Result() => new(steps, decisions)
-        {
-            Source = state.Source.Description,
-            MachineGuid = state.MachineGuid,
-            MachineGuidAfter = steps.Any(s => s.Kind == RepairStepKind.Change && s.FindingId == "KD1001")
-                ? actionable.First(f => f.Id == "KD1001").Properties.GetValueOrDefault("likelyOriginalGuid") : null,
-            Snapshot = options.SnapshotPath,
-        };
-        if (actionable.Count == 0) return Result();
+        /// <summary>The backup step's action (null: nothing to back up).</summary>
+        public RepairAction? Backup { get; init; }
+        public string? BackupTitle { get; init; }
+        public RepairAction? Rollback { get; init; }
+        public string? RollbackTitle { get; init; }
+        public IReadOnlyList<RequiredInput> Inputs { get; init; } = [];
+        public string? Risk { get; init; }
 
-        void Add(RepairStepKind kind, Finding finding, string title, string powerShell, RepairAction action, string? cmd = null,
-                 string? risk = null, bool reboot = false, bool iis = false) =>
-            steps.Add(new RepairStep(steps.Count + 1, kind, finding.Id, finding.Subject, title, powerShell)
-            { Cmd = cmd is null ? null : CmdPath(cmd), Risk = risk, NeedsReboot = reboot, NeedsIisRestart = iis, Action = action });
+        /// <summary>What the change does to the model, given the change step's number.</summary>
+        public Action<MachineModel, int>? Effect { get; init; }
+    }
 
-        steps.Add(new RepairStep(1, RepairStepKind.Backup, WholeMachine, "the whole machine",
-            "Snapshot the server before anything changes (key stores, hives, IIS configuration)",
-            $@"New-Item -ItemType Directory -Force ""{BackupRoot}"" | Out-Null" + "\n" + $@"keydoctor snapshot -o ""{BackupRoot}\before-repair.zip""")
-        {
-            Cmd = CmdPath($@"keydoctor snapshot -o ""{BackupRoot}\before-repair.zip"""),
-            Action = new SnapshotAction(),
-        });
+    private sealed class Builder(MachineState state, RepairPlanOptions options)
+    {
+        private readonly MachineModel _initial = MachineModel.Of(state);
+        private readonly MachineModel _model = MachineModel.Of(state);
+        private readonly List<RepairStep> _steps = [];
+        private readonly List<RepairDecision> _decisions = [];
+        private readonly List<NotNeeded> _notNeeded = [];
+        private readonly List<RequiredInput> _inputs = [];
+        private readonly Dictionary<int, string> _stepFor = []; // change step → its finding, for the reasons given
 
-        foreach (var finding in actionable)
+        public RepairPlan Build(IReadOnlyList<Finding> findings)
         {
-            var fix = finding.Fix!;
-            // No safe automatic fix: a person chooses (the commands are shown, commented out, with the choice).
-            var accepted = fix.NeedsDecision && options.Accepted.Contains(finding.Id) && Acceptable.Contains(finding.Id);
-            if ((fix.NeedsDecision && !accepted) || fix.PowerShell is null)
+            var actionable = findings
+                .Where(f => f.Severity > Severity.Info && Array.IndexOf(Order, f.Id) >= 0 && f.Fix is not null)
+                .OrderBy(f => Array.IndexOf(Order, f.Id)).ThenBy(f => f.Subject, StringComparer.Ordinal).ToList();
+            // The snapshot before anything changes is step 1; dropped again when nothing follows it.
+            _steps.Add(new RepairStep(1, RepairStepKind.Backup, WholeMachine, "the whole machine",
+                $"Snapshot the server before anything changes (key stores, hives, IIS configuration), owner-only in the run's backup folder")
             {
-                decisions.Add(finding);
-                continue;
-            }
-            var group = $@"{BackupRoot}\{finding.Id}-{steps.Count + 1}";
-            var change = ChangeFor(finding, state, options, group);
-            if (change.Backup is { } backup) Add(RepairStepKind.Backup, finding, backup.Title, backup.PowerShell, backup.Action, backup.Cmd);
-            Add(RepairStepKind.Change, finding, change.Title, change.PowerShell, change.Action, change.Cmd, fix.Risk, fix.NeedsReboot, fix.NeedsIisRestart);
-            if (accepted) steps[^1] = steps[^1] with { Title = $"{change.Title} (accepted with --accept {finding.Id})" };
-            Add(RepairStepKind.Verify, finding, $"Check that {finding.Id} is gone",
-                $@"$after = ""{group}\after.zip""; Remove-Item -LiteralPath $after -ErrorAction SilentlyContinue" + "\n" +
-                "keydoctor snapshot -o $after\n" +
-                "$verify = keydoctor scan $after --json | ConvertFrom-Json\n" +
-                "if ($LASTEXITCODE -ge 2) { throw 'the check could not read the server' } else { $global:LASTEXITCODE = 0 } # 1 = other findings\n" +
-                $"if ($verify.findings | Where-Object {{ $_.id -eq '{finding.Id}' -and $_.subject -eq '{Quote(finding.Subject)}' }}) {{ throw '{finding.Id} is still there' }}",
-                new VerifyFindingGoneAction(finding.Id, finding.Subject));
-            if (change.Rollback is { } rollback) Add(RepairStepKind.Rollback, finding, rollback.Title, rollback.PowerShell, rollback.Action, rollback.Cmd);
-        }
-        // Only decisions: a snapshot with nothing after it is no step at all.
-        if (steps.Count == 1) steps.Clear();
-        return Result();
-    }
-
-    private sealed record StepText(string Title, string PowerShell, string? Cmd, RepairAction Action);
-
-    private sealed record Change(string Title, string PowerShell, string? Cmd, RepairAction Action, StepText? Backup, StepText? Rollback);
-
-    private static Change ChangeFor(Finding finding, MachineState state, RepairPlanOptions options, string group)
-    {
-        var fix = finding.Fix!;
-        if (RestorableFrom(finding, state, options) is { } restore)
-            return FileChange(restore, group, $"Restore {restore.Path} from the snapshot (intact there, SHA-256 {restore.Sha256[..16]}…)",
-                RestorePowerShell(restore, options), RestoreCmd(restore, options));
-        switch (finding.Id)
-        {
-            case "KD2005" when finding.Properties.TryGetValue("keyPath", out var keyPath):
+                Action = new SnapshotAction(),
+            });
+            string? guidAfter = null;
+            foreach (var finding in actionable)
             {
-                var action = new RemoveCustomMetadataAction(WindowsPaths.ApplicationHostConfig, keyPath, [Formats.Iis.MetabasePropertyIds.SslCertHash, Formats.Iis.MetabasePropertyIds.SslStoreName]);
-                var appcmd = $"clear config -section:system.applicationHost/customMetadata \"/[path='{keyPath}']\" /commit:apphost";
-                return FileChange(action, group, fix.Summary, $"& $env:windir\\system32\\inetsrv\\appcmd.exe {appcmd}", $"%windir%\\system32\\inetsrv\\appcmd {appcmd}");
+                // An earlier step of this plan fixed it too (the GUID put back finds the IIS container again).
+                if (_initial.Holds(finding) && !_model.Holds(finding))
+                {
+                    _notNeeded.Add(new NotNeeded(finding.Id, finding.Subject, NotNeededReason(finding)));
+                    continue;
+                }
+                var fix = finding.Fix!;
+                var accepted = fix.NeedsDecision && options.Accepted.Contains(finding.Id) && Acceptable.Contains(finding.Id);
+                if ((fix.NeedsDecision && !accepted) || fix.Commands.Count == 0)
+                {
+                    _decisions.Add(RepairDecision.From(finding));
+                    continue;
+                }
+                var (change, refusal) = ChangeFor(finding, fix);
+                if (refusal is not null)
+                {
+                    _decisions.Add(RepairDecision.From(finding, refusal));
+                    continue;
+                }
+                AddGroup(finding, fix, change!, accepted);
+                if (change!.Action is PutBackMachineGuidAction guid) guidAfter = guid.Original;
             }
-            case "KD2004" when finding.Properties.TryGetValue("replacementThumbprint", out var replacement):
-                return RegistryChange(finding, state, replacement, fix, options, group);
-            case "KD2001" when finding.Properties.ContainsKey("keyFile"):
-                return KeyLinkChange(finding, state, fix, options, group);
-            case "KD1001" when finding.Properties.TryGetValue("likelyOriginalGuid", out var original):
-                return MachineGuidChange(finding, original, fix, options, group);
+            if (_steps.Count == 1) _steps.Clear();
+            var plan = new RepairPlan
+            {
+                Source = state.Source.Description,
+                MachineGuid = state.MachineGuid,
+                MachineGuidAfter = guidAfter,
+                Snapshot = options.SnapshotPath,
+                Inputs = _inputs.Where(i => _steps.Any(s => s.Commands.Any(c => c.Inputs.Contains(i.Name)))).ToList(),
+                Steps = _steps,
+                NeedsDecision = _decisions,
+                NotNeeded = _notNeeded,
+            };
+            return plan.WithInputs(options.Inputs);
         }
-        var (backup, rollback) = LiveBackupAndRollback(finding, options, group);
-        var unattended = Unattended(fix.PowerShell!);
-        var inputs = InputFile().Matches(fix.PowerShell!).Select(m => m.Value.TrimEnd('.', ',', ';'))
-            .SelectMany(path => path.EndsWith(".pfx", StringComparison.OrdinalIgnoreCase) ? [path, path + ".password"] : new[] { path })
-            .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        return new Change(fix.Summary, unattended, fix.Cmd, new LiveOnlyAction(LiveOnlyReason(finding.Id, options.Snapshot is not null)) { RequiredInputs = inputs }, backup, rollback);
-    }
 
-    /// <summary>Files under C:\kd a step reads (not the backups it writes).</summary>
-    [System.Text.RegularExpressions.GeneratedRegex(@"C:\\kd\\(?!backup\\)[^\s""']+", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
-    private static partial System.Text.RegularExpressions.Regex InputFile();
-
-    /// <summary>
-    /// The fix as a step that runs without a person at the keyboard: certutil reads a PFX password from a file beside
-    /// the PFX (never from the plan, so never in the transcript), and a step that must run as another user (the
-    /// export from a user's store) becomes a comment saying it must be done first.
-    /// </summary>
-    private static string Unattended(string powerShell) => string.Join("\n", powerShell.Split('\n').Select(line =>
-    {
-        var import = PfxImport().Match(line);
-        if (import.Success)
-            return $"$password = Get-Content -LiteralPath '{import.Groups["pfx"].Value}.password' -TotalCount 1\n" +
-                   $"certutil -f -p $password -importpfx {import.Groups["store"].Value} {import.Groups["pfx"].Value} AT_KEYEXCHANGE";
-        return line.StartsWith("Export-PfxCertificate", StringComparison.Ordinal) ? $"# Before this plan runs: {line}" : line;
-    }));
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"^certutil -f -importpfx (?<store>\S+) (?<pfx>\S+\.pfx) AT_KEYEXCHANGE$")]
-    private static partial System.Text.RegularExpressions.Regex PfxImport();
-
-    /// <summary>A change to files: each file is copied aside first, and put back (or removed) by the rollback.</summary>
-    private static Change FileChange(RepairAction action, string group, string title, string powerShell, string cmd)
-    {
-        var files = action.ChangedFiles;
-        var backup = new StepText($"Copy {string.Join(", ", files.Select(WindowsPaths.FileName))} aside",
-            string.Join("\n", files.Select(f => BackupPowerShell(f, group))), $"mkdir \"{group}\"\n" + string.Join("\n", files.Select(f => $"copy /Y \"%SystemDrive%\\{f}\" \"{group}\\\"")),
-            new BackupFilesAction(files));
-        var rollback = new StepText($"Put {string.Join(", ", files.Select(WindowsPaths.FileName))} back as it was",
-            string.Join("\n", files.Select(f => RollbackPowerShell(f, group))), string.Join("\n", files.Select(f => $"copy /Y \"{group}\\{WindowsPaths.FileName(f)}\" \"%SystemDrive%\\{f}\"")),
-            new RestoreBackupAction(files));
-        return new Change(title, powerShell, cmd, action, backup, rollback);
-    }
-
-    private static string BackupPowerShell(string path, string group)
-    {
-        var name = WindowsPaths.FileName(path);
-        return $"New-Item -ItemType Directory -Force \"{group}\" | Out-Null\n" +
-               $"if (Test-Path -LiteralPath \"$env:SystemDrive\\{path}\") {{ Copy-Item -LiteralPath \"$env:SystemDrive\\{path}\" \"{group}\\{name}\" -Force }} " +
-               $"else {{ New-Item -ItemType File -Force \"{group}\\{name}.absent\" | Out-Null }}";
-    }
-
-    private static string RollbackPowerShell(string path, string group)
-    {
-        var name = WindowsPaths.FileName(path);
-        return $"if (Test-Path -LiteralPath \"{group}\\{name}.absent\") {{ Remove-Item -LiteralPath \"$env:SystemDrive\\{path}\" -Force -ErrorAction SilentlyContinue }} " +
-               $"else {{ Copy-Item -LiteralPath \"{group}\\{name}\" \"$env:SystemDrive\\{path}\" -Force }}";
-    }
-
-    private static string RestorePowerShell(RestoreFromSnapshotAction restore, RepairPlanOptions options)
-    {
-        var target = $"\"$env:SystemDrive\\{restore.Path}\"";
-        var copy = IsZip(options.SnapshotPath)
-            ? "Add-Type -AssemblyName System.IO.Compression.FileSystem\n" +
-              "$zip = [IO.Compression.ZipFile]::OpenRead($Snapshot)\n" +
-              $"try {{ [IO.Compression.ZipFileExtensions]::ExtractToFile($zip.GetEntry('{Quote(restore.SnapshotFile.Replace('\\', '/'))}'), {target}, $true) }} finally {{ $zip.Dispose() }}"
-            : $"Copy-Item -LiteralPath (Join-Path $Snapshot '{Quote(restore.SnapshotFile)}') {target} -Force";
-        return copy + $"\nif ((Get-FileHash -Algorithm SHA256 -LiteralPath {target}).Hash -ne '{restore.Sha256}') {{ throw 'the restored file does not match the snapshot' }}";
-    }
-
-    private static string RestoreCmd(RestoreFromSnapshotAction restore, RepairPlanOptions options) =>
-        IsZip(options.SnapshotPath)
-            ? $"REM extract {restore.SnapshotFile.Replace('\\', '/')} from {options.SnapshotPath} to %SystemDrive%\\{restore.Path}"
-            : $"copy /Y \"{options.SnapshotPath}\\{restore.SnapshotFile}\" \"%SystemDrive%\\{restore.Path}\"";
-
-    private static bool IsZip(string? path) => path is not null && path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>
-    /// The snapshot's copy of the file a finding is about, when it exists, parses as a healthy key file and, for a
-    /// certificate's key, holds the certificate's public key. Null otherwise (the live-only fix is planned instead).
-    /// </summary>
-    private static RestoreFromSnapshotAction? RestorableFrom(Finding finding, MachineState state, RepairPlanOptions options)
-    {
-        if (options.Snapshot is not { } snapshot) return null;
-        // The damaged file itself, or the file the finding says belongs there under the current MachineGuid.
-        string? path = finding.Id switch
+        private string NotNeededReason(Finding finding)
         {
-            "KD1003" => finding.Subject,
-            "KD1002" or "KD2008" or "KD2009" or "KD3001" => finding.Properties.GetValueOrDefault("keyFile"),
-            _ => null,
+            if (finding.Id == "KD1001" || _model.GuidSetByStep is not { } guidStep || string.Equals(_model.Guid, _initial.Guid, StringComparison.OrdinalIgnoreCase))
+                return WrittenReason(finding) ?? "an earlier step fixed it";
+            var file = finding.Id switch
+            {
+                "KD1002" => _model.KeyFilePath(WindowsPaths.MachineKeys, KeyStoreChecks.Iis6Prefix),
+                _ => _model.ExpectedFile(finding),
+            };
+            return $"not needed after step {guidStep} (MachineGuid put back to {_model.Guid})" +
+                   (file is null ? "" : $": {file} is found again ({_model.File(file)?.Origin ?? "on the machine"})");
+        }
+
+        private string? WrittenReason(Finding finding)
+        {
+            var path = finding.Id == "KD1003" ? finding.Subject : _model.ExpectedFile(finding);
+            return path is not null && _model.File(path) is { WrittenByStep: { } step } ? $"not needed after step {step}: {path} is written there" : null;
+        }
+
+        private void AddGroup(Finding finding, Fix fix, Change change, bool accepted)
+        {
+            var first = _steps.Count + 1;
+            var folder = $"{first:D3}-{finding.Id}";
+            RepairStep Step(RepairStepKind kind, string title, RepairAction action) =>
+                new(_steps.Count + 1, kind, finding.Id, finding.Subject, title) { Action = action };
+            if (change.Backup is { } backup)
+                _steps.Add(Step(RepairStepKind.Backup, change.BackupTitle ?? "Back up what the change touches", WithFolder(backup, folder)));
+            var risk = string.Join(" ", new[] { fix.Risk, change.Risk }.OfType<string>());
+            _steps.Add(Step(RepairStepKind.Change, accepted ? $"{change.Title} (accepted with --accept {finding.Id})" : change.Title, change.Action) with
+            {
+                Risk = risk.Length == 0 ? null : risk,
+                NeedsReboot = fix.NeedsReboot,
+                NeedsIisRestart = fix.NeedsIisRestart,
+            });
+            var changeStep = _steps.Count;
+            _stepFor[changeStep] = finding.Id;
+            _steps.Add(Step(RepairStepKind.Verify, $"Check that {finding.Id} is gone", new VerifyFindingGoneAction(finding.Id, finding.Subject)));
+            if (change.Rollback is { } rollback)
+                _steps.Add(Step(RepairStepKind.Rollback, change.RollbackTitle ?? "Put back what the change touched", WithFolder(rollback, folder)));
+            foreach (var input in change.Inputs)
+                if (_inputs.All(i => i.Name != input.Name)) _inputs.Add(input);
+            change.Effect?.Invoke(_model, changeStep);
+        }
+
+        private static RepairAction WithFolder(RepairAction action, string folder) => action switch
+        {
+            BackupAction backup => backup with { Folder = folder },
+            RestoreBackupAction restore => restore with { Folder = folder },
+            LiveOnlyAction live => live with { Run = [.. live.Run.Select(c => c with { Arguments = [.. c.Arguments.Select(a => FolderArg(a, folder))] })] },
+            _ => action,
         };
-        if (path is null || RepairFiles.ReadKeyFile(snapshot, path) is not { } read) return null;
-        var (snapshotPath, data) = read;
-        var report = KeyFileInspector.Inspect(WindowsPaths.FileName(path), data, data.Length, machineGuid: Guid.TryParse(state.MachineGuid, out var guid) ? guid : null).Report;
-        if (MachineState.IsDamaged(report.Status)) return null;
-        if (finding.Properties.TryGetValue("publicKeySha256", out var expected)
-            && !string.Equals(expected, report.PublicKeySha256, StringComparison.OrdinalIgnoreCase)) return null;
-        if (finding.Id == "KD1002" && !report.KeySpecs.Contains(Formats.KeyFiles.KeySpec.Signature)) return null;
-        return new RestoreFromSnapshotAction(path, snapshotPath, RepairFiles.Sha256(data));
-    }
 
-    /// <summary>KD2004 with a replacement certificate: the binding's SslCertHash, as .reg text with its undo.</summary>
-    private static Change RegistryChange(Finding finding, MachineState state, string replacement, Fix fix, RepairPlanOptions options, string group)
-    {
-        var binding = state.HttpSysBindings.First(b => b.Endpoint == finding.Properties["endpoint"]);
-        var key = $@"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\{HttpSysBindingListName(binding.Kind)}\{binding.Endpoint}";
-        string Reg(string hash) => RegText(key, "SslCertHash", Convert.FromHexString(hash));
-        var action = new RegistryChangeAction($"HTTP.sys binding {binding.Endpoint}: SslCertHash {binding.CertificateHash} -> {replacement}", Reg(replacement), Reg(binding.CertificateHash!));
-        return RegistryBacked(finding, options, group, fix.Summary, fix.PowerShell!, fix.Cmd, action, "HTTP.sys parameters");
-    }
+        // A placeholder folder name in live-only backup commands ("{BackupRoot}\@") becomes the step's own folder.
+        private static CommandArg FolderArg(CommandArg argument, string folder) =>
+            argument.Template.Contains(StepFolder, StringComparison.Ordinal)
+                ? CommandArg.Parse(argument.Template.Replace(StepFolder, folder, StringComparison.Ordinal)) : argument;
 
-    /// <summary>
-    /// KD2001 with the key still in MachineKeys: what <c>certutil -repairstore</c> does, offline. The certificate's
-    /// registry Blob gains a CERT_KEY_PROV_INFO property naming the container (machine key set, the key spec the file
-    /// holds, Microsoft's enhanced RSA and AES provider, which opens every CryptoAPI RSA machine container); the undo
-    /// .reg holds the Blob as it was.
-    /// </summary>
-    private static Change KeyLinkChange(Finding finding, MachineState state, Fix fix, RepairPlanOptions options, string group)
-    {
-        var thumbprint = finding.Properties["thumbprint"];
-        var store = finding.Properties["store"];
-        var stored = state.Certificates.First(c => c.Thumbprint.Equals(thumbprint, StringComparison.OrdinalIgnoreCase)
-                                                   && c.Store.Equals(store, StringComparison.OrdinalIgnoreCase) && c.Entry is not null);
-        var link = new KeyProviderInfo(finding.Properties["container"], EnhancedRsaAesProvider, ProvRsaAes, KeyProviderInfo.MachineKeySetFlag,
-            uint.Parse(finding.Properties["keySpec"], System.Globalization.CultureInfo.InvariantCulture), []);
-        var relinked = SerializedCertificateEntry.Serialize(stored.Entry!.WithProperty(CertificatePropertyIds.KeyProviderInfo, link.Serialize()));
-        var original = SerializedCertificateEntry.Serialize(stored.Entry.Properties);
-        var key = $@"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\SystemCertificates\{store}\Certificates\{stored.KeyName}";
-        var action = new RegistryChangeAction($"certificate {thumbprint}: key link to container {link.ContainerName} ({finding.Properties["keyFile"]})",
-            RegText(key, "Blob", relinked), RegText(key, "Blob", original));
-        return RegistryBacked(finding, options, group, fix.Summary, fix.PowerShell!, fix.Cmd, action, "certificate stores");
-    }
+        private const string StepFolder = "@step";
 
-    /// <summary>
-    /// KD1001 accepted: MachineGuid set back to the GUID most key files carry. The reboot the fix ends with is left to
-    /// the end of the run (the plan says a reboot is needed), so the check after the change can still run.
-    /// </summary>
-    private static Change MachineGuidChange(Finding finding, string original, Fix fix, RepairPlanOptions options, string group)
-    {
-        const string key = @"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Cryptography";
-        string Reg(string guid) => RegExportWriter.ToText(new WritableKey("value").SetString("MachineGuid", guid), key, recursive: false);
-        var action = new RegistryChangeAction($"MachineGuid {finding.Subject} -> {original}", Reg(original), Reg(finding.Subject));
-        string WithoutReboot(string lines, string reboot) =>
-            string.Join("\n", lines.Split('\n').Where(line => !line.StartsWith(reboot, StringComparison.OrdinalIgnoreCase)));
-        return RegistryBacked(finding, options, group, $"Put the original MachineGuid {original} back",
-            WithoutReboot(fix.PowerShell!, "Restart-Computer"), WithoutReboot(fix.Cmd!, "shutdown"), action, "Cryptography key");
-    }
+        private (Change? Change, string? Refusal) ChangeFor(Finding finding, Fix fix)
+        {
+            if (RestorableFrom(finding) is { } restored) return restored;
+            switch (finding.Id)
+            {
+                case "KD1001" when finding.Properties.TryGetValue("likelyOriginalGuid", out var original):
+                    return PutBackMachineGuid(finding, original);
+                case "KD1003":
+                    return RestoreDamagedFile(finding);
+                case "KD1002":
+                    return ImportKeySet(finding, fix, _model.KeyFilePath(WindowsPaths.MachineKeys, KeyStoreChecks.Iis6Prefix), "Microsoft Internet Information Server",
+                        file => file.Damaged ? "damaged" : !file.HasSignatureKey ? "no signature key: it did not sign the metabase's SessionKey" : null);
+                case "KD3001" when _model.ExpectedFile(finding) is { } path && finding.Properties.ContainsKey("keyFile"):
+                    return ImportKeySet(finding, fix, path, ContainerOf(finding), file => file.Damaged ? "damaged" : null);
+                case "KD2005" when finding.Properties.TryGetValue("keyPath", out var keyPath):
+                {
+                    var action = new RemoveCustomMetadataAction(WindowsPaths.ApplicationHostConfig, keyPath, IisConfigFindings.LegacySslPropertyIds);
+                    return (FileChange(fix.Summary, action), null);
+                }
+                case "KD2004" when finding.Properties.TryGetValue("replacementThumbprint", out var replacement):
+                    return (HttpSysChange(finding, replacement), null);
+                case "KD2001" when finding.Properties.ContainsKey("keyFile"):
+                    return (KeyLinkChange(finding, fix), null);
+                case "KD1004" when finding.Subject.EndsWith(" ACL", StringComparison.Ordinal):
+                    return (AclChange(fix), null);
+                case "KD1004":
+                    // Undoing compression and EFS is not undone: nothing to back up.
+                    return (new Change(fix.Summary, new LiveOnlyAction(LiveOnlyReason(finding.Id), fix.Commands)), null);
+                case "KD2002" or "KD2003" or "KD2008" or "KD2009" or "KD2001":
+                    return (CertificateKeyChange(finding, fix), null);
+            }
+            return (null, $"KeyDoctor has no safe automatic step for {finding.Id} here.");
+        }
 
-    /// <summary>
-    /// A registry change: live, the key is exported before and imported back by the rollback; on an image the change
-    /// is a .reg file whose undo .reg is its backup, so those two steps have nothing to do there.
-    /// </summary>
-    private static Change RegistryBacked(Finding finding, RepairPlanOptions options, string group, string title, string powerShell,
-                                         string? cmd, RegistryChangeAction action, string saved)
-    {
-        var (backup, rollback) = LiveBackupAndRollback(finding, options, group);
-        return new Change(title, powerShell, cmd, action,
-            backup! with { Action = new LiveOnlyAction($"reg export of the {saved}; on an image the undo .reg is written with the change") },
-            rollback! with { Action = new LiveOnlyAction($"reg import of the saved {saved}; on an image import the undo .reg") });
+        /// <summary>
+        /// KD1001 accepted: the used key files made since the change are copied to the original GUID's name (none may
+        /// exist there), then the GUID goes back. A conflict is a person's decision, with what would break.
+        /// </summary>
+        private (Change?, string?) PutBackMachineGuid(Finding finding, string original)
+        {
+            var carry = GuidCarryForward.Analyse(state, Guid.Parse(finding.Subject), Guid.Parse(original));
+            if (carry.Conflicts.Count > 0)
+                return (null, "--accept KD1001 is not planned: putting the GUID back would break " +
+                              string.Join("; ", carry.Conflicts.Select(c => $"{c.Breaks} (its key {c.Path} cannot be carried forward: {c.Existing} exists and holds another key)")) + ".");
+            var unused = UnusedKeyFiles(finding.Subject, carry);
+            var action = new PutBackMachineGuidAction(finding.Subject, original, carry.Copies);
+            var copied = string.Join(", ", carry.Copies.Select(c => WindowsPaths.FileName(c.Path)));
+            return (new Change($"Put the original MachineGuid {original} back" + (carry.Copies.Count == 0 ? "" : $", after copying {carry.Copies.Count} key file(s) made since the change to its name ({copied})"), action)
+            {
+                Backup = new BackupAction("", action.ChangedFiles) { RegistryValues = [$@"{FixCommands.MachineGuidKey}:MachineGuid"] },
+                BackupTitle = "Save MachineGuid" + (carry.Copies.Count == 0 ? "" : " and note that the copies' names do not exist yet"),
+                Rollback = new RestoreBackupAction("", action.ChangedFiles),
+                RollbackTitle = "Put MachineGuid back as it was and remove the copies",
+                Risk = unused.Count == 0 ? null
+                    : $"Not carried forward (nothing KeyDoctor knows of uses them; they stop being found): {string.Join(", ", unused)}.",
+                Effect = (model, step) =>
+                {
+                    foreach (var copy in carry.Copies)
+                        if (model.File(copy.Path) is { } source) model.Put(source with { Path = copy.Target, WrittenByStep = step });
+                    model.SetGuid(original, step);
+                },
+            }, null);
+        }
+
+        /// <summary>Key files under the current GUID nothing uses (read from the source: the scan keeps only used ones).</summary>
+        private List<string> UnusedKeyFiles(string current, GuidCarryForward carry)
+        {
+            var used = state.KeyFiles.Select(f => f.WindowsPath).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            return new[] { WindowsPaths.MachineKeys, WindowsPaths.CngMachineKeys }
+                .SelectMany(folder => state.Source.EnumerateFiles(folder).Select(f => f.Path))
+                .Where(path => path.EndsWith("_" + current, StringComparison.OrdinalIgnoreCase) && !used.Contains(WindowsPaths.Normalize(path)))
+                .Select(WindowsPaths.FileName).Order(StringComparer.OrdinalIgnoreCase).ToList();
+        }
+
+        /// <summary>KD1003 without a snapshot: the file comes from a backup a person brings, and replaces the damaged one only.</summary>
+        private (Change?, string?) RestoreDamagedFile(Finding finding)
+        {
+            var input = FixCommands.KeyFileInput(WindowsPaths.FileName(finding.Subject));
+            return WriteKeyFile(new KeySource { Input = input.Name }, finding.Subject, null, "Restore {0} from a copy a person brings (a backup of this server)",
+                file => file.Damaged ? "damaged" : null, [input]);
+        }
+
+        /// <summary>
+        /// KD1002 and KD3001: the key set is checked against the configuration first, then imported into a new
+        /// container, or over one proven bad; an existing container not proven bad is never replaced.
+        /// </summary>
+        private (Change?, string?) ImportKeySet(Finding finding, Fix fix, string target, string container, Func<ModelKeyFile, string?> provenBad)
+        {
+            var existing = _model.File(target);
+            var proof = existing is null ? null : provenBad(existing);
+            if (existing is not null && proof is null)
+                return (null, $"importing the {container} key set would replace {target} ({existing.Origin}), which is not proven bad; KeyDoctor never replaces a key container that may be good.");
+            var keySet = FixCommands.KeySetInput(container);
+            var verify = finding.Id == "KD1002" ? FixCommands.VerifyMetabaseKey(keySet) : FixCommands.VerifyConfigKey(keySet);
+            var action = new LiveOnlyAction(LiveOnlyReason(finding.Id), [verify, FixCommands.ImportKeySet(keySet, container, replace: proof is not null)])
+            {
+                CreatesKeyFile = target,
+                ReplaceProof = proof,
+            };
+            return (new Change(fix.Summary, action)
+            {
+                Backup = new BackupAction("", [target]),
+                BackupTitle = $"Copy {WindowsPaths.FileName(target)} aside (or note that it does not exist)",
+                Rollback = new RestoreBackupAction("", [target]),
+                RollbackTitle = $"Put {WindowsPaths.FileName(target)} back as it was (remove it if the import created it)",
+                Inputs = [keySet],
+                Effect = (model, step) => model.Put(new ModelKeyFile(target, false, null, finding.Id == "KD1002", step)),
+            }, null);
+        }
+
+        /// <summary>A certificate's key re-linked or re-imported on the server: its registry Blob is saved, and the key file an import makes is removed by the rollback.</summary>
+        private Change CertificateKeyChange(Finding finding, Fix fix)
+        {
+            var stored = CertificateOf(finding);
+            var certificate = stored is null ? null : $@"{stored.Store}\{stored.KeyName}";
+            return new Change(fix.Summary, new LiveOnlyAction(LiveOnlyReason(finding.Id), fix.Commands))
+            {
+                Backup = certificate is null ? null : new BackupAction("", []) { Certificates = [certificate] },
+                BackupTitle = $"Save certificate {finding.Subject}'s registry entry (its key link)",
+                Rollback = certificate is null ? null : new RestoreBackupAction("", []),
+                RollbackTitle = $"Put certificate {finding.Subject}'s registry entry back (and remove a key file the change made for it)",
+                Inputs = fix.Inputs,
+            };
+        }
+
+        private StoredCertificate? CertificateOf(Finding finding) =>
+            state.Certificates.FirstOrDefault(c => c.Entry is not null && c.Thumbprint.Equals(finding.Subject, StringComparison.OrdinalIgnoreCase)
+                && (!finding.Properties.TryGetValue("store", out var store) || c.Store.Equals(store, StringComparison.OrdinalIgnoreCase)));
+
+        /// <summary>A change to files, each backed up by name first and put back (or removed) by the rollback.</summary>
+        private static Change FileChange(string title, RepairAction action)
+        {
+            var names = string.Join(", ", action.ChangedFiles.Select(WindowsPaths.FileName));
+            return new Change(title, action)
+            {
+                Backup = new BackupAction("", action.ChangedFiles),
+                BackupTitle = $"Copy {names} aside",
+                Rollback = new RestoreBackupAction("", action.ChangedFiles),
+                RollbackTitle = $"Put {names} back as it was",
+            };
+        }
+
+        /// <summary>
+        /// A key file written by <c>keydoctor repair copy-file</c>: created where none exists, or over one proven bad;
+        /// refused over one that may be good.
+        /// </summary>
+        private (Change?, string?) WriteKeyFile(KeySource source, string target, string? sha256, string title, Func<ModelKeyFile, string?> provenBad,
+                                                IReadOnlyList<RequiredInput> inputs, ModelKeyFile? written = null)
+        {
+            var existing = _model.File(target);
+            string? replaceSha256 = null;
+            var replaceDamaged = false;
+            if (existing is not null)
+            {
+                var proof = provenBad(existing);
+                if (proof is null)
+                    return (null, $"restoring {target} would replace the file there ({existing.Origin}), which is not proven bad; KeyDoctor never replaces a key container that may be good.");
+                if (existing.Damaged) replaceDamaged = true;
+                else if (existing.WrittenByStep is null && RepairFiles.ReadKeyFile(state.Source, target) is { } read) replaceSha256 = RepairFiles.Sha256(read.Content);
+                else return (null, $"{target} would be replaced, but its content cannot be pinned down before the plan runs.");
+            }
+            var action = new CopyKeyFileAction(source, target) { Sha256 = sha256, ReplaceSha256 = replaceSha256, ReplaceDamaged = replaceDamaged };
+            return (FileChange(string.Format(CultureInfo.InvariantCulture, title, target), action) with
+            {
+                Inputs = inputs,
+                Effect = (model, step) => model.Put((written ?? new ModelKeyFile(target, false, null, false, null)) with { Path = target, WrittenByStep = step }),
+            }, null);
+        }
+
+        /// <summary>
+        /// The snapshot's copy of the file a finding is about, when it parses as a healthy key file and, for a
+        /// certificate's key, holds the certificate's public key. Null otherwise (the live-only fix is planned instead).
+        /// </summary>
+        private (Change?, string?)? RestorableFrom(Finding finding)
+        {
+            if (options.Snapshot is not { } snapshot) return null;
+            string? path = finding.Id switch
+            {
+                "KD1003" => finding.Subject,
+                "KD1002" => _model.KeyFilePath(WindowsPaths.MachineKeys, KeyStoreChecks.Iis6Prefix),
+                "KD2008" or "KD2009" or "KD3001" => _model.ExpectedFile(finding),
+                _ => null,
+            };
+            if (path is null || RepairFiles.ReadKeyFile(snapshot, path) is not { } read) return null;
+            var (snapshotPath, data) = read;
+            var report = KeyFileInspector.Inspect(WindowsPaths.FileName(path), data, data.Length, machineGuid: Guid.TryParse(_model.Guid, out var guid) ? guid : null).Report;
+            if (MachineState.IsDamaged(report.Status)) return null;
+            var expected = finding.Properties.GetValueOrDefault("publicKeySha256");
+            if (expected is not null && !string.Equals(expected, report.PublicKeySha256, StringComparison.OrdinalIgnoreCase)) return null;
+            if (finding.Id == "KD1002" && !report.KeySpecs.Contains(KeySpec.Signature)) return null;
+            var sha256 = RepairFiles.Sha256(data);
+            Func<ModelKeyFile, string?> provenBad = finding.Id switch
+            {
+                "KD2009" => file => expected is not null && !string.Equals(file.PublicKeySha256, expected, StringComparison.OrdinalIgnoreCase) ? "holds another key than the certificate's" : null,
+                "KD1002" => file => file.Damaged ? "damaged" : !file.HasSignatureKey ? "no signature key" : null,
+                _ => file => file.Damaged ? "damaged" : null,
+            };
+            return WriteKeyFile(new KeySource { SnapshotEntry = snapshotPath }, path, sha256,
+                $"Restore {{0}} from the snapshot (intact there, SHA-256 {sha256[..16]}…)", provenBad, [],
+                new ModelKeyFile(path, false, report.PublicKeySha256, report.KeySpecs.Contains(KeySpec.Signature), null));
+        }
+
+        /// <summary>KD2004 with a replacement certificate: netsh update (no restart) live, the binding's SslCertHash as .reg text on an image.</summary>
+        private Change HttpSysChange(Finding finding, string replacement)
+        {
+            var binding = state.HttpSysBindings.First(b => b.Endpoint == finding.Properties["endpoint"]);
+            var key = $@"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\{HttpSysBindingListName(binding.Kind)}\{binding.Endpoint}";
+            string Reg(string hash) => RegText(key, "SslCertHash", Convert.FromHexString(hash));
+            var update = FixCommands.NetshUpdate(binding, replacement, out var notCarried);
+            var undo = FixCommands.NetshUpdate(binding, binding.CertificateHash!, out _);
+            var action = new RegistryChangeAction($"HTTP.sys binding {binding.Endpoint}: SslCertHash {binding.CertificateHash} -> {replacement}",
+                Reg(replacement), Reg(binding.CertificateHash!), [update]);
+            return new Change(finding.Fix!.Summary, action)
+            {
+                // netsh update changes HTTP.sys in place: no service restarts. The binding as it was is in the plan.
+                Backup = new LiveOnlyAction("shows the HTTP.sys binding as it is (the transcript keeps it); on an image the undo .reg is written with the change",
+                    [FixCommands.NetshShow(binding.Kind, binding.Endpoint)]),
+                BackupTitle = $"Show HTTP.sys binding {binding.Endpoint} as it is",
+                Rollback = new LiveOnlyAction("netsh changes HTTP.sys on the running server; on an image import the undo .reg", [undo]),
+                RollbackTitle = $"Point HTTP.sys binding {binding.Endpoint} back at {binding.CertificateHash} (netsh update, no restart; netsh may refuse a certificate that is gone)",
+                Risk = notCarried is null ? null : $"netsh re-creates the binding and cannot carry over: {notCarried}.",
+            };
+        }
+
+        /// <summary>
+        /// KD2001 with the key still in MachineKeys: <c>certutil -repairstore</c> live; on an image what it does, offline:
+        /// the certificate's registry Blob gains a CERT_KEY_PROV_INFO property naming the container (machine key set,
+        /// the key spec the file holds, Microsoft's enhanced RSA and AES provider, which opens every CryptoAPI RSA
+        /// machine container); the undo .reg holds the Blob as it was.
+        /// </summary>
+        private Change KeyLinkChange(Finding finding, Fix fix)
+        {
+            var thumbprint = finding.Properties["thumbprint"];
+            var store = finding.Properties["store"];
+            var stored = state.Certificates.First(c => c.Thumbprint.Equals(thumbprint, StringComparison.OrdinalIgnoreCase)
+                                                       && c.Store.Equals(store, StringComparison.OrdinalIgnoreCase) && c.Entry is not null);
+            var link = new KeyProviderInfo(finding.Properties["container"], EnhancedRsaAesProvider, ProvRsaAes, KeyProviderInfo.MachineKeySetFlag,
+                uint.Parse(finding.Properties["keySpec"], CultureInfo.InvariantCulture), []);
+            var relinked = SerializedCertificateEntry.Serialize(stored.Entry!.WithProperty(CertificatePropertyIds.KeyProviderInfo, link.Serialize()));
+            var original = SerializedCertificateEntry.Serialize(stored.Entry.Properties);
+            var key = $@"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\SystemCertificates\{store}\Certificates\{stored.KeyName}";
+            var action = new RegistryChangeAction($"certificate {thumbprint}: key link to container {link.ContainerName} ({finding.Properties["keyFile"]})",
+                RegText(key, "Blob", relinked), RegText(key, "Blob", original), fix.Commands);
+            return new Change(fix.Summary, action)
+            {
+                Backup = new BackupAction("", []) { Certificates = [$@"{store}\{stored.KeyName}"] },
+                BackupTitle = $"Save certificate {thumbprint}'s registry entry; on an image the undo .reg is written with the change",
+                Rollback = new RestoreBackupAction("", []),
+                RollbackTitle = $"Put certificate {thumbprint}'s registry entry back",
+            };
+        }
+
+        /// <summary>KD1004 ACL: icacls saves the folder's ACL into the step's backup folder first and restores it.</summary>
+        private static Change AclChange(Fix fix)
+        {
+            var saved = CommandArg.Parse($@"{{BackupRoot}}\{StepFolder}\MachineKeys.acl");
+            var parent = FixCommands.MachinePath(@"ProgramData\Microsoft\Crypto\RSA");
+            return new Change(fix.Summary, new LiveOnlyAction(LiveOnlyReason("KD1004"), fix.Commands))
+            {
+                Backup = new LiveOnlyAction("icacls reads NTFS permissions on the live volume",
+                [
+                    FixCommands.KeyDoctor("repair", "backup", "--to", CommandArg.Parse($@"{{BackupRoot}}\{StepFolder}")),
+                    ShellCommand.Run("icacls", FixCommands.MachineKeysFolder, "/save", saved),
+                ]),
+                BackupTitle = "Save the MachineKeys folder's ACL (icacls /save)",
+                Rollback = new LiveOnlyAction("icacls writes NTFS permissions on the live volume", [ShellCommand.Run("icacls", parent, "/restore", saved)]),
+                RollbackTitle = "Restore the saved ACL (icacls /restore)",
+            };
+        }
+
+        private static string ContainerOf(Finding finding) =>
+            finding.Evidence.FirstOrDefault(e => e.Value is not null && e.Description.StartsWith("provider ", StringComparison.Ordinal))?.Value ?? finding.Subject;
     }
 
     private const string EnhancedRsaAesProvider = "Microsoft Enhanced RSA and AES Cryptographic Provider";
@@ -307,75 +480,14 @@ public static partial class RepairPlanner
         _ => "SslBindingInfo",
     };
 
-    private static string LiveOnlyReason(string findingId, bool snapshotGiven)
+    private static string LiveOnlyReason(string findingId) => findingId switch
     {
-        var noCopy = snapshotGiven ? "the snapshot holds no intact copy of the key file"
-            : "no snapshot to restore the key file from was given (repair plan --snapshot)";
-        return findingId switch
-        {
-            "KD1004" => "NTFS permissions, compression and EFS can only be changed by Windows on the live volume",
-            "KD1002" or "KD3001" => $"importing a key set needs CryptoAPI on the server (and the key set file); {noCopy}",
-            "KD1003" => $"{noCopy}; restore it from a backup on the server",
-            "KD2001" => "re-linking a certificate to its key (certutil -repairstore) needs CryptoAPI on the server",
-            "KD2009" => $"re-linking a certificate to its key (certutil -repairstore) needs CryptoAPI on the server; {noCopy}",
-            "KD2002" => "the key is protected by the user's DPAPI keys; export it as that user, or use 'keydoctor recover' with the password",
-            "KD2003" => "importing a PFX needs CryptoAPI on the server (and the PFX)",
-            "KD2008" => $"importing a PFX needs CryptoAPI on the server (and the PFX); {noCopy}",
-            "KD2004" or "KD2006" => "netsh changes HTTP.sys on the running server",
-            _ => "needs the running Windows server",
-        };
-    }
-
-    /// <summary>
-    /// The live backup and rollback of a change, each in the finding's own folder under C:\kd\backup (so a second
-    /// finding's backup never overwrites the first's). Key folders are copied with robocopy /B /COPY:DATSO so the
-    /// key files' ACLs come back too, and mirrored back so a container the change created goes again.
-    /// </summary>
-    private static (StepText? Backup, StepText? Rollback) LiveBackupAndRollback(Finding finding, RepairPlanOptions options, string group)
-    {
-        var live = new LiveOnlyAction(LiveOnlyReason(finding.Id, options.Snapshot is not null));
-        var folder = $"New-Item -ItemType Directory -Force \"{group}\" | Out-Null\n";
-        const string robocopyOk = "if ($LASTEXITCODE -lt 8) { $global:LASTEXITCODE = 0 } # robocopy: 0-7 mean success";
-        const string machineKeys = @"%ProgramData%\Microsoft\Crypto\RSA\MachineKeys";
-        const string psMachineKeys = @"$env:ProgramData\Microsoft\Crypto\RSA\MachineKeys";
-        return finding.Id switch
-        {
-            "KD1001" => (new StepText("Save the Cryptography key", $@"{folder}reg export HKLM\SOFTWARE\Microsoft\Cryptography ""{group}\Cryptography.reg"" /y", $@"reg export HKLM\SOFTWARE\Microsoft\Cryptography ""{group}\Cryptography.reg"" /y", live),
-                         new StepText("Put the MachineGuid back as it was", $@"reg import ""{group}\Cryptography.reg""", $@"reg import ""{group}\Cryptography.reg""", live)),
-            "KD1004" => (new StepText("Save the MachineKeys ACL", $"{folder}icacls \"{psMachineKeys}\" /save \"{group}\\MachineKeys.acl\"", $"icacls \"{machineKeys}\" /save \"{group}\\MachineKeys.acl\"", live),
-                         new StepText("Restore the saved ACL", $"icacls \"$env:ProgramData\\Microsoft\\Crypto\\RSA\" /restore \"{group}\\MachineKeys.acl\"", $"icacls \"%ProgramData%\\Microsoft\\Crypto\\RSA\" /restore \"{group}\\MachineKeys.acl\"", live)),
-            "KD2004" or "KD2006" => (new StepText("Save the HTTP.sys SSL bindings", $"{folder}netsh http show sslcert > \"{group}\\sslcert.txt\"\nreg export HKLM\\SYSTEM\\CurrentControlSet\\Services\\HTTP\\Parameters \"{group}\\http.reg\" /y", $"reg export HKLM\\SYSTEM\\CurrentControlSet\\Services\\HTTP\\Parameters \"{group}\\http.reg\" /y", live),
-                         new StepText("Restore the HTTP.sys bindings", $"reg import \"{group}\\http.reg\"\nRestart-Service HTTP -Force", $"reg import \"{group}\\http.reg\"", live)),
-            "KD1002" or "KD1003" or "KD2008" or "KD2002" or "KD2003" or "KD2009" or "KD2001" or "KD3001" =>
-                (new StepText("Save the certificate stores and key folder" + (KeyToExport(finding) is { } exported ? $", and export the key set of {exported} while it is readable" : ""),
-                    folder + ExportPowerShell(finding, group) +
-                    $"robocopy \"{psMachineKeys}\" \"{group}\\MachineKeys\" /E /B /COPY:DATSO /R:1 /W:1 /NP /NFL /NDL\n{robocopyOk}\n" +
-                    $"reg export HKLM\\SOFTWARE\\Microsoft\\SystemCertificates \"{group}\\SystemCertificates.reg\" /y",
-                    $"robocopy \"{machineKeys}\" \"{group}\\MachineKeys\" /E /B /COPY:DATSO\nreg export HKLM\\SOFTWARE\\Microsoft\\SystemCertificates \"{group}\\SystemCertificates.reg\" /y", live),
-                 new StepText("Put the key files and certificate stores back",
-                    $"robocopy \"{group}\\MachineKeys\" \"{psMachineKeys}\" /MIR /B /COPY:DATSO /R:1 /W:1 /NP /NFL /NDL\n{robocopyOk}\nreg import \"{group}\\SystemCertificates.reg\"",
-                    $"robocopy \"{group}\\MachineKeys\" \"{machineKeys}\" /MIR /B /COPY:DATSO\nreg import \"{group}\\SystemCertificates.reg\"", live)),
-            _ => (null, null),
-        };
-    }
-
-    /// <summary>The container whose key a change replaces, exported first where it is still readable.</summary>
-    private static string? KeyToExport(Finding finding) => finding.Id switch
-    {
-        "KD1002" => "Microsoft Internet Information Server",
-        "KD2003" or "KD2009" => finding.Properties.GetValueOrDefault("container"),
-        _ => null,
+        "KD1004" => "NTFS permissions, compression and EFS can only be changed by Windows on the live volume",
+        "KD1002" or "KD3001" => "importing a key set needs CryptoAPI on the server (and the key set file)",
+        "KD2001" or "KD2009" => "re-linking a certificate to its key (certutil -repairstore) needs CryptoAPI on the server",
+        "KD2002" => "the key is protected by the user's DPAPI keys; export it as that user, or use 'keydoctor recover' with the password",
+        "KD2003" or "KD2008" => "importing a PFX needs CryptoAPI on the server (and the PFX)",
+        "KD2004" or "KD2006" => "netsh changes HTTP.sys on the running server",
+        _ => "needs the running Windows server",
     };
-
-    // A key that cannot be read (the very damage being fixed) is no reason to stop: the file copy is the backup then.
-    private static string ExportPowerShell(Finding finding, string group) => KeyToExport(finding) is { } container
-        ? $"keydoctor keys export '{Quote(container)}' -o \"{group}\\{SafeFileName(container)}.xml\"\n" +
-          "if ($LASTEXITCODE) { Write-Warning 'the key set could not be exported (unreadable); the copy of the key folder is the backup'; $global:LASTEXITCODE = 0 }\n"
-        : "";
-
-    private static string SafeFileName(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
-
-    private static string Quote(string text) => text.Replace("'", "''");
-
-    private static string CmdPath(string cmd) => cmd.Replace("$RunId", "%RUNID%", StringComparison.Ordinal);
 }

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using KeyDoctor.Crypto.KeySets;
 
 namespace KeyDoctor.Repair;
@@ -84,8 +83,16 @@ public sealed class RepairRun
     {
         var path = Path.Combine(folder, JournalFile);
         if (!File.Exists(path)) throw new FileNotFoundException($"{folder} is not a repair run folder (no {JournalFile})", path);
-        var journal = JsonSerializer.Deserialize<RepairJournal>(File.ReadAllText(path), RepairJournal.Json)
+        RepairJournal journal;
+        try
+        {
+            journal = JsonSerializer.Deserialize(File.ReadAllText(path), RepairJson.Context.RepairJournal)
                       ?? throw new Formats.MalformedDataException("repair journal", 0, "empty journal");
+        }
+        catch (JsonException ex)
+        {
+            throw new Formats.MalformedDataException("repair journal", ex.BytePositionInLine ?? 0, $"{path} is not a repair journal: {ex.Message}", ex);
+        }
         return new RepairRun(folder, journal);
     }
 
@@ -96,7 +103,7 @@ public sealed class RepairRun
         var path = Path.Combine(Folder, JournalFile);
         var temp = path + ".tmp";
         using (var stream = new FileStream(temp, OwnerOnlyFile.Options(FileMode.Create)))
-            stream.Write(JsonSerializer.SerializeToUtf8Bytes(Journal, RepairJournal.Json));
+            stream.Write(JsonSerializer.SerializeToUtf8Bytes(Journal, RepairJson.Context.RepairJournal));
         File.Move(temp, path, overwrite: true); // whole or not at all: a crash never leaves half a journal
     }
 
@@ -124,13 +131,6 @@ public sealed record JournalFileBackup(string Path, bool Existed, string? Backup
 /// <summary>What a run did, kept in its folder as journal.json.</summary>
 public sealed class RepairJournal
 {
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
-
     public string Target { get; set; } = "";
     public string? PlanSource { get; set; }
     public DateTimeOffset StartedUtc { get; set; }
@@ -145,6 +145,17 @@ public sealed class RepairJournal
 
 /// <summary>What a rollback put back, and what it could not.</summary>
 public sealed record RollbackResult(IReadOnlyList<string> Restored, IReadOnlyList<string> Problems);
+
+/// <summary><c>repair apply --json</c>: what the run did, and what the changes still need.</summary>
+public sealed record RepairApplyReport(string? RunFolder, IReadOnlyList<StepOutcome> Outcomes, bool NeedsReboot, bool NeedsIisRestart,
+                                       bool Failed, bool RolledBack, IReadOnlyList<RepairDecision> NeedsDecision)
+{
+    /// <summary>The run's backups (and the snapshot): owner-only; delete them when satisfied with the repair.</summary>
+    public string? BackupFolder { get; init; }
+}
+
+/// <summary><c>repair rollback --json</c>.</summary>
+public sealed record RepairRollbackReport(string RunFolder, IReadOnlyList<string> Restored, IReadOnlyList<string> Problems);
 
 /// <summary>The result of applying a plan.</summary>
 public sealed record RepairResult(IReadOnlyList<StepOutcome> Outcomes, string RunFolder)
@@ -168,6 +179,22 @@ public static class RepairRunner
         if (plan.MachineGuid is { } planned && target.MachineGuid is { } actual && !planned.Equals(actual, StringComparison.OrdinalIgnoreCase)
             && !string.Equals(plan.MachineGuidAfter, actual, StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"the plan was made for MachineGuid {planned}, but {target.Description} has {actual}; make a new plan for it");
+    }
+
+    /// <summary>
+    /// Why the plan cannot run on <paramref name="target"/> yet: each input a step it would run uses that has no value,
+    /// and each file input that is not there. Empty when it can. An image runs no live-only step, so their inputs
+    /// do not hold it up there.
+    /// </summary>
+    public static IReadOnlyList<string> InputProblems(RepairPlan plan, IRepairTarget target, Func<string, bool> fileExists)
+    {
+        var used = plan.Steps.Where(s => !(target is ImageRepairTarget && s.Action is LiveOnlyAction))
+            .SelectMany(s => s.Commands).SelectMany(c => c.Inputs).ToHashSet(StringComparer.Ordinal);
+        var inputs = plan.Inputs.Where(i => used.Contains(i.Name)).ToList();
+        var problems = inputs.Where(i => i.Value is null).Select(i => $"{i.Name}: {i.Placeholder} is not filled in (give --input {i.Name}=VALUE)").ToList();
+        problems.AddRange(inputs.Where(i => i is { Kind: Diagnosis.Commands.InputKind.File, Value: { } path } && !fileExists(path))
+            .Select(i => $"{i.Name}: {i.Value} is not there ({i.Description})"));
+        return problems;
     }
 
     /// <summary>What a run will do with each finding of a plan, decided before it changes anything.</summary>

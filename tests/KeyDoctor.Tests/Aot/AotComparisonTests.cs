@@ -73,7 +73,7 @@ public sealed class AotComparisonTests(AotBinary binary) : IDisposable
         Assert.NotEqual("", actual.Stdout);
     }
 
-    [Fact(Skip = "until wip/repair lands: repair plans and RepairCommand output are still reflection-based JSON (see .editorconfig)")]
+    [Fact]
     public void NativeExecutableWritesTheSameRepairPlan()
     {
         var expected = Cli.Run("repair", "plan", Demo, "--accept", "KD1001", "-o", Path.Combine(_work, "plan.json"), "--json");

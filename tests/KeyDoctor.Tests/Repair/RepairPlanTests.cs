@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using KeyDoctor.Diagnosis.Commands;
 using KeyDoctor.Diagnosis.Scan;
 using KeyDoctor.Machine;
 using KeyDoctor.Repair;
@@ -55,16 +56,17 @@ public sealed partial class RepairPlanTests
         var plan = PlanFor(image);
         Assert.Equal([RepairStepKind.Backup, RepairStepKind.Backup, RepairStepKind.Change, RepairStepKind.Verify, RepairStepKind.Rollback],
                      plan.Steps.Select(s => s.Kind));
-        Assert.Contains("keydoctor snapshot -o \"C:\\kd\\backup\\$RunId\\before-repair.zip\"", plan.Steps[0].PowerShell);
-        Assert.Contains("%RUNID%", plan.Steps[0].Cmd);
+        Assert.Equal("keydoctor snapshot -o \"$BackupRoot\\before-repair.zip\"", Line(plan.Steps[0], Shell.PowerShell));
+        Assert.Equal("keydoctor snapshot -o \"%BACKUPROOT%\\before-repair.zip\"", Line(plan.Steps[0], Shell.Cmd));
         Assert.IsType<SnapshotAction>(plan.Steps[0].Action);
         var change = plan.Steps[2];
-        Assert.Contains("netsh http update sslcert ipport=0.0.0.0:443 certhash=", change.PowerShell);
+        Assert.StartsWith("netsh http update sslcert ipport=0.0.0.0:443 certhash=", Line(change, Shell.Cmd));
         var registry = Assert.IsType<RegistryChangeAction>(change.Action);
         Assert.Contains(@"[HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\SslBindingInfo\0.0.0.0:443]", registry.RegText);
         Assert.Contains("\"SslCertHash\"=hex:01,23,45,67,89,ab,cd,ef", registry.UndoRegText);
         Assert.Equal(new VerifyFindingGoneAction("KD2004", "0.0.0.0:443"), plan.Steps[3].Action);
-        Assert.Contains("reg import \"C:\\kd\\backup\\$RunId\\KD2004-2\\http.reg\"", plan.Steps[4].PowerShell);
+        Assert.Equal($"netsh http update sslcert ipport=0.0.0.0:443 certhash={RepairScenarios.StaleHash} appid={{4dc3e181-e14b-4a21-b022-59fc669b0914}} certstorename=MY",
+                     Line(plan.Steps[4], Shell.Cmd)); // back to the old hash without restarting anything
         Assert.Equal(Enumerable.Range(1, plan.Steps.Count), plan.Steps.Select(s => s.Order));
     }
 
@@ -112,16 +114,18 @@ public sealed partial class RepairPlanTests
         using var image = RepairScenarios.ByFinding["KD1003"]();
         var plan = PlanFor(image, snapshot);
         var change = Assert.Single(plan.Steps, s => s.Kind == RepairStepKind.Change);
-        var restore = Assert.IsType<RestoreFromSnapshotAction>(change.Action);
-        Assert.Equal(change.Subject, restore.Path);
-        Assert.Contains("ExtractToFile", change.PowerShell);
-        Assert.Contains(restore.Sha256, change.PowerShell);
-        Assert.IsType<BackupFilesAction>(plan.Steps[change.Order - 2].Action);
+        var restore = Assert.IsType<CopyKeyFileAction>(change.Action);
+        Assert.Equal(change.Subject, restore.Target);
+        Assert.True(restore.ReplaceDamaged);
+        Assert.Equal($"keydoctor repair copy-file {change.Subject} \"%ProgramData%\\{change.Subject["ProgramData\\".Length..]}\" --snapshot \"%SNAPSHOT%\" --sha256 {restore.Sha256} --replace-damaged",
+                     Line(change, Shell.Cmd));
+        Assert.IsType<BackupAction>(plan.Steps[change.Order - 2].Action);
         Assert.IsType<RestoreBackupAction>(plan.Steps[change.Order + 1].Action);
 
-        // A snapshot whose copy is damaged too is no source: the live-only fix is planned instead.
+        // A snapshot whose copy is damaged too is no source: a copy a person brings is planned instead (an input).
         using var damaged = new FolderMachineSource(image.Root, MachineSourceKind.Image, "snapshot");
-        Assert.IsType<LiveOnlyAction>(Assert.Single(PlanFor(image, damaged).Steps, s => s.Kind == RepairStepKind.Change).Action);
+        var fallback = Assert.IsType<CopyKeyFileAction>(Assert.Single(PlanFor(image, damaged).Steps, s => s.Kind == RepairStepKind.Change).Action);
+        Assert.Equal($"keyfile-{Path.GetFileName(change.Subject.Replace('\\', '/'))}", fallback.Source.Input);
     }
 
     [Fact]
@@ -144,6 +148,7 @@ public sealed partial class RepairPlanTests
             Assert.Equal(1, Cli.Run("repair", "plan", image.Root, "-o", script).ExitCode);
             var text = File.ReadAllText(script);
             Assert.Contains("if ($Apply) {", text);
+            Assert.Equal([0xEF, 0xBB, 0xBF], File.ReadAllBytes(script)[..3]); // Windows PowerShell 5.1 reads UTF-8 only with its BOM
             Assert.Equal(2, Cli.Run("repair", "plan", image.Root, "-o", script).ExitCode); // never overwrites
             var read = RepairPlan.Parse(text);
             Assert.Equal(RepairPlan.Parse(first.Stdout).ToJson(), read.ToJson());
@@ -200,23 +205,33 @@ public sealed partial class RepairPlanTests
             if (line.StartsWith("} else { Write-Host \"dry run:", StringComparison.Ordinal)) { depth--; inCatch = false; }
             var isCode = line.Length > 0 && !line.TrimStart().StartsWith('#') && !line.StartsWith("param(", StringComparison.Ordinal)
                          && !line.StartsWith("$ErrorActionPreference", StringComparison.Ordinal) && !line.StartsWith("if ($Apply)", StringComparison.Ordinal)
-                         && !line.StartsWith("} else", StringComparison.Ordinal);
+                         && !line.StartsWith("if (-not $BackupRoot)", StringComparison.Ordinal) && !line.StartsWith("} else", StringComparison.Ordinal);
             if (isCode) Assert.True(depth == 1, $"runs without -Apply: {line}");
             foreach (var rollback in plan.Steps.Where(s => s.Kind == RepairStepKind.Rollback))
-                if (line.Trim() == rollback.PowerShell.Split('\n')[0].Trim()) Assert.True(inCatch, $"rollback outside a catch: {line}");
+                if (line.Trim() == Line(rollback, Shell.PowerShell)) Assert.True(inCatch, $"rollback outside a catch: {line}");
         }
-        Assert.Contains("[string]$RunId = (Get-Date -Format 'yyyyMMdd-HHmmss')", lines[5]);
+        Assert.Contains(lines, l => l.StartsWith("param([switch]$Apply", StringComparison.Ordinal) && l.Contains("[string]$RunId = (Get-Date -Format 'yyyyMMdd-HHmmss')"));
     }
 
     [Fact]
     public void TheScriptCarriesThePlanEvenWhenATextWouldCloseItsComment()
     {
-        var plan = new RepairPlan([new RepairStep(1, RepairStepKind.Change, "KD2005", "a #> b", "title #>", "Write-Host '#>'") { Action = new LiveOnlyAction("#> <#") }],
-                                  [new RepairDecision("KD1001", "guid", "decide #>", null, null)]) { Source = "image #>" };
-        var read = RepairPlan.Parse(plan.ToPowerShell());
-        Assert.Equal(plan.ToJson(), read.ToJson());
-        Assert.Equal("a #> b", read.Steps[0].Subject);
+        var plan = new RepairPlan
+        {
+            Steps = [new RepairStep(1, RepairStepKind.Change, "KD2005", "a #> b", "title #>") { Action = new LiveOnlyAction("#> <#", [ShellCommand.Run("cmd", "#>")]) }],
+            NeedsDecision = [new RepairDecision("KD1001", "guid", "decide #>")],
+            Source = "image #>",
+        };
+        foreach (var script in new[] { plan.ToPowerShell(), plan.ToCmd() })
+        {
+            var read = RepairPlan.Parse(script);
+            Assert.Equal(plan.ToJson(), read.ToJson());
+            Assert.Equal("a #> b", read.Steps[0].Subject);
+        }
     }
+
+    /// <summary>A step's commands as the given shell writes them, one per line.</summary>
+    private static string Line(RepairStep step, Shell shell) => new ShellRenderer(shell).Lines(step.Commands);
 
     private static string Normalise(string json, string root)
     {

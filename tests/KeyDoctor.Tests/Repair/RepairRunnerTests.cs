@@ -6,8 +6,8 @@ using KeyDoctor.Tests.Scan;
 namespace KeyDoctor.Tests.Repair;
 
 /// <summary>
-/// The runner's order and failure handling, with the live target driven by a fake PowerShell (the Windows parts
-/// are the same code; only powershell.exe and the live collection are swapped).
+/// The runner's order and failure handling, with the live target driven by a fake command host (the Windows parts
+/// are the same code; only process creation and the live collection are swapped).
 /// </summary>
 public sealed class RepairRunnerTests : IDisposable
 {
@@ -15,18 +15,32 @@ public sealed class RepairRunnerTests : IDisposable
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
-    /// <summary>Records every script; fails the ones that contain <see cref="FailWhen"/>.</summary>
-    private sealed class FakePowerShell : IPowerShellHost
+    /// <summary>Records every command line (program and argv, space-joined); fails the ones that contain <see cref="FailWhen"/>.</summary>
+    private sealed class FakeCommands : ICommandHost
     {
         public List<string> Scripts { get; } = [];
+        public List<IReadOnlyList<string>> Argvs { get; } = [];
         public string? FailWhen { get; init; }
 
-        public (int ExitCode, string Output) Run(string script)
+        public (int ExitCode, string Output) Run(string program, IReadOnlyList<string> arguments, bool interactive)
         {
-            Scripts.Add(script);
-            return FailWhen is not null && script.Contains(FailWhen, StringComparison.Ordinal) ? (1, "Access is denied.") : (0, "ok");
+            var line = string.Join(" ", arguments.Prepend(program));
+            Scripts.Add(line);
+            Argvs.Add([program, .. arguments]);
+            return FailWhen is not null && line.Contains(FailWhen, StringComparison.Ordinal) ? (1, "Access is denied.") : (0, "ok");
         }
     }
+
+    private static readonly Func<string, string?> Environment = name => name switch
+    {
+        "SystemDrive" => "C:",
+        "ProgramData" => @"C:\ProgramData",
+        "windir" => @"C:\Windows",
+        _ => null,
+    };
+
+    private static LiveRepairTarget Live(ICommandHost host, Func<ScanResult> scan, RepairPlan? plan = null, bool canAsk = true) =>
+        new(host, scan, new LiveTargetOptions { Environment = Environment, KeyDoctorPath = "keydoctor", KeyDoctorPrefix = [], CanAsk = canAsk, Inputs = plan?.Inputs ?? [] });
 
     /// <summary>Two findings on one server: a key file to restore and a stale customMetadata hash.</summary>
     private static (RepairPlan Plan, ScanResult Scan) TwoFindings(ScanImage image)
@@ -55,23 +69,26 @@ public sealed class RepairRunnerTests : IDisposable
     {
         using var image = ScanImage.Healthy(out _);
         var (plan, scan) = TwoFindings(image);
-        var shell = new FakePowerShell();
+        var shell = new FakeCommands();
         var scans = new Queue<ScanResult>([scan, scan with { Findings = [] }]);
-        var target = new LiveRepairTarget(shell, () => scans.Count > 1 ? scans.Dequeue() : scans.Peek(), snapshot: null);
+        var target = Live(shell, () => scans.Count > 1 ? scans.Dequeue() : scans.Peek());
         var run = NewRun("live");
         var result = RepairRunner.Apply(plan, target, run);
         run.Close();
 
         Assert.False(result.Failed);
-        string[] expected = ["keydoctor snapshot -o \"C:\\kd\\backup\\$RunId\\before-repair.zip\"", "New-Item -ItemType Directory -Force \"C:\\kd\\backup\\$RunId\\KD2005", "appcmd.exe clear config"];
-        Assert.Equal(expected.Length, shell.Scripts.Count); // the check runs in process, the rollback is not needed
-        for (var i = 0; i < expected.Length; i++) Assert.Contains(expected[i], shell.Scripts[i]);
-        Assert.StartsWith("$ErrorActionPreference = 'Stop'", shell.Scripts[0]);
-        Assert.Contains("Set-Alias keydoctor", shell.Scripts[0]);
-        Assert.All(shell.Scripts, s => Assert.Contains("$RunId = 'live'", s)); // one backup folder per run, named after it
-        Assert.All(shell.Scripts, s => Assert.Contains("if ($LASTEXITCODE) { exit $LASTEXITCODE }", s));
+        var backup = Path.Combine(_work, "live", "backup"); // one backup folder per run, inside the run folder
+        string[][] expected =
+        [
+            ["keydoctor", "snapshot", "-o", backup + @"\before-repair.zip"],
+            ["keydoctor", "repair", "backup", "--to", backup + @"\002-KD2005", "--file", @"C:\Windows\System32\inetsrv\config\applicationHost.config"],
+            ["keydoctor", "repair", "remove-metadata", @"C:\Windows\System32\inetsrv\config\applicationHost.config", "LM/W3SVC/1", "--property", "5506", "--property", "5511"],
+        ];
+        // Program and argv exactly as the plan's scripts show them; the check runs in process, the rollback is not needed.
+        Assert.Equal(expected.Length, shell.Argvs.Count);
+        for (var i = 0; i < expected.Length; i++) Assert.Equal(expected[i], shell.Argvs[i]);
         Assert.Contains(result.Outcomes, o => o.Kind == RepairStepKind.Verify && o.Outcome == StepOutcomeKind.Done);
-        Assert.Contains("appcmd.exe clear config", File.ReadAllText(Path.Combine(_work, "live", RepairRun.TranscriptFile)));
+        Assert.Contains("remove-metadata", File.ReadAllText(Path.Combine(_work, "live", RepairRun.TranscriptFile)));
     }
 
     [Fact]
@@ -84,8 +101,8 @@ public sealed class RepairRunnerTests : IDisposable
         // KD2004's change "works" but KD2005's check still sees its finding: both changes are undone, newest first.
         var fixedOne = scan with { Findings = [.. scan.Findings.Where(f => f.Id != "KD2004")] };
         var scans = 0;
-        var shell = new FakePowerShell();
-        var target = new LiveRepairTarget(shell, () => scans++ < 1 ? scan : fixedOne, snapshot: null);
+        var shell = new FakeCommands();
+        var target = Live(shell, () => scans++ < 1 ? scan : fixedOne);
         var run = NewRun("failed");
         var result = RepairRunner.Apply(plan, target, run);
         run.Close();
@@ -97,8 +114,9 @@ public sealed class RepairRunnerTests : IDisposable
         Assert.All(result.Outcomes.Where(o => o.Kind == RepairStepKind.Rollback), o => Assert.Equal(StepOutcomeKind.RolledBack, o.Outcome));
         var failedCheck = Assert.Single(result.Outcomes, o => o.Outcome == StepOutcomeKind.Failed);
         Assert.Equal(("KD2005", RepairStepKind.Verify), (failedCheck.FindingId, failedCheck.Kind));
-        Assert.Contains(shell.Scripts, s => s.Contains("else { Copy-Item -LiteralPath \"C:\\kd\\backup\\$RunId\\KD2005-", StringComparison.Ordinal));
-        Assert.Contains(shell.Scripts, s => s.Contains("reg import \"C:\\kd\\backup\\$RunId\\KD2004-2\\http.reg\"", StringComparison.Ordinal));
+        Assert.Contains(shell.Scripts, s => s.Contains("repair restore --from", StringComparison.Ordinal) && s.Contains("KD2005", StringComparison.Ordinal));
+        // HTTP.sys goes back with netsh update: no service is restarted.
+        Assert.Contains(shell.Scripts, s => s.StartsWith("netsh http update sslcert ipport=0.0.0.0:4443 certhash=" + RepairScenarios.StaleHash, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -106,8 +124,8 @@ public sealed class RepairRunnerTests : IDisposable
     {
         using var image = ScanImage.Healthy(out _);
         var (plan, scan) = TwoFindings(image);
-        var shell = new FakePowerShell { FailWhen = "clear config" };
-        var target = new LiveRepairTarget(shell, () => scan, snapshot: null);
+        var shell = new FakeCommands { FailWhen = "remove-metadata" };
+        var target = Live(shell, () => scan);
         var run = NewRun("command");
         var result = RepairRunner.Apply(plan, target, run);
         run.Close();
@@ -132,8 +150,8 @@ public sealed class RepairRunnerTests : IDisposable
     {
         using var image = ScanImage.Healthy(out _);
         var (plan, scan) = TwoFindings(image);
-        var shell = new FakePowerShell();
-        var target = new LiveRepairTarget(shell, () => scan, snapshot: null);
+        var shell = new FakeCommands();
+        var target = Live(shell, () => scan);
         var run = NewRun("other");
         Assert.Throws<InvalidOperationException>(() => RepairRunner.Apply(plan with { MachineGuid = Guid.Empty.ToString() }, target, run));
         run.Close();
@@ -141,27 +159,32 @@ public sealed class RepairRunnerTests : IDisposable
     }
 
     [Fact]
-    public void AStepWhoseInputsAreNotOnTheServerIsRefusedNotFailedAndPasswordsStayOutOfThePlan()
+    public void APfxImportAsksForItsPasswordAtTheConsoleAndIsRefusedWhereNobodyCanAnswer()
     {
         using var image = RepairScenarios.ByFinding["KD2008"]();
         using var source = MachineSource.Open(image.Root);
         var scan = Scanner.Scan(source);
-        var plan = RepairPlanner.Plan(scan);
+        var pfx = Path.Combine(_work, "api.pfx");
+        File.WriteAllBytes(pfx, [1]);
+        var thumbprint = scan.Findings.Single(f => f.Id == "KD2008").Subject;
+        var plan = RepairPlanner.Plan(scan, new RepairPlanOptions { Inputs = new Dictionary<string, string> { [$"pfx-{thumbprint}"] = pfx } });
         var change = Assert.Single(plan.Steps, s => s.Kind == RepairStepKind.Change);
-        var live = Assert.IsType<LiveOnlyAction>(change.Action);
-        Assert.Equal([@"C:\kd\site.pfx", @"C:\kd\site.pfx.password"], live.RequiredInputs);
-        Assert.Contains("certutil -f -p $password -importpfx MY C:\\kd\\site.pfx AT_KEYEXCHANGE", change.PowerShell);
-        Assert.Contains("Get-Content -LiteralPath 'C:\\kd\\site.pfx.password'", change.PowerShell);
+        var import = Assert.Single(change.Commands);
+        Assert.True(import.AsksForPassword);
+        Assert.DoesNotContain(import.Arguments, a => a.Template is "-p" or "-password");
 
-        var shell = new FakePowerShell();
-        var missing = RepairRunner.Apply(plan, new LiveRepairTarget(shell, () => scan, null, fileExists: _ => false), NewRun("missing"));
-        var refused = Assert.Single(missing.Outcomes);
+        var shell = new FakeCommands();
+        var nobody = RepairRunner.Apply(plan, Live(shell, () => scan, plan, canAsk: false), NewRun("nobody"));
+        var refused = Assert.Single(nobody.Outcomes);
         Assert.Equal(StepOutcomeKind.Refused, refused.Outcome);
-        Assert.Contains(@"put C:\kd\site.pfx and C:\kd\site.pfx.password on the server first", refused.Detail);
+        Assert.Contains("asks for a password at the console", refused.Detail);
         Assert.Empty(shell.Scripts);
 
-        var present = RepairRunner.Apply(plan, new LiveRepairTarget(shell, () => scan, null, fileExists: _ => true), NewRun("present"));
-        Assert.Contains(present.Outcomes, o => o.Kind == RepairStepKind.Change && o.Outcome == StepOutcomeKind.Done);
+        // A Windows path given while planning on another OS stays the path on the server.
+        Assert.Equal(@"C:\certs\api.pfx", plan.WithInputs(new Dictionary<string, string> { [$"pfx-{thumbprint}"] = @"C:\certs\api.pfx" }).Inputs.Single().Value);
+        var console = RepairRunner.Apply(plan, Live(shell, () => scan, plan), NewRun("console"));
+        Assert.Contains(console.Outcomes, o => o.Kind == RepairStepKind.Change && o.Outcome == StepOutcomeKind.Done);
+        Assert.Contains(shell.Argvs, argv => argv.SequenceEqual(["certutil", "-f", "-importpfx", "MY", pfx, "AT_KEYEXCHANGE"]));
     }
 
     [Fact]
@@ -175,8 +198,8 @@ public sealed class RepairRunnerTests : IDisposable
         image.Build();
         using var after = MachineSource.Open(image.Root);
         var rescan = Scanner.Scan(after);
-        var shell = new FakePowerShell();
-        var result = RepairRunner.Apply(plan, new LiveRepairTarget(shell, () => rescan, null), NewRun("again"));
+        var shell = new FakeCommands();
+        var result = RepairRunner.Apply(plan, Live(shell, () => rescan), NewRun("again"));
         Assert.All(result.Outcomes, o => Assert.Equal(StepOutcomeKind.Skipped, o.Outcome));
         Assert.Empty(shell.Scripts);
     }
@@ -188,13 +211,36 @@ public sealed class RepairRunnerTests : IDisposable
         var (plan, scan) = TwoFindings(image);
         // The first change (KD2004) also makes KD2005 go away, as a GUID put back brings back the containers it names.
         var scans = 0;
-        var shell = new FakePowerShell();
-        var target = new LiveRepairTarget(shell, () => scans++ < 1 ? scan : scan with { Findings = [] }, snapshot: null);
+        var shell = new FakeCommands();
+        var target = Live(shell, () => scans++ < 1 ? scan : scan with { Findings = [] });
         var result = RepairRunner.Apply(plan, target, NewRun("earlier"));
         Assert.False(result.Failed);
         var skipped = Assert.Single(result.Outcomes, o => o.Outcome == StepOutcomeKind.Skipped);
         Assert.Equal(("KD2005", "fixed by an earlier step of this run"), (skipped.FindingId, skipped.Detail));
-        Assert.DoesNotContain(shell.Scripts, s => s.Contains("clear config", StringComparison.Ordinal));
+        Assert.DoesNotContain(shell.Scripts, s => s.Contains("remove-metadata", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AnImportIsRefusedWhenItsContainerAppearedSinceThePlanWasMade()
+    {
+        using var image = RepairScenarios.ByFinding["KD1002"]();
+        using var source = MachineSource.Open(image.Root);
+        var scan = Scanner.Scan(source);
+        var plan = RepairPlanner.Plan(scan, new RepairPlanOptions { Inputs = new Dictionary<string, string> { ["keyset-Microsoft_Internet_Information_Server"] = Path.Combine(_work, "iis.xml") } });
+        Assert.Contains(plan.Steps, s => s.Commands.Any(c => c.Arguments.Any(a => a.Template == "import")));
+
+        // Before the run, IISADMIN re-created the container (an exchange key only): the finding is still there, but
+        // importing now would replace a container the plan never proved bad.
+        using var rsa = System.Security.Cryptography.RSA.Create(1024);
+        image.KeyFile("Microsoft Internet Information Server", rsa);
+        using var now = MachineSource.Open(image.Root);
+        var rescan = Scanner.Scan(now);
+        Assert.Contains(rescan.Findings, f => f.Id == "KD1002");
+        var shell = new FakeCommands();
+        var result = RepairRunner.Apply(plan, Live(shell, () => rescan, plan), NewRun("appeared"));
+        var refused = Assert.Single(result.Outcomes, o => o.Outcome == StepOutcomeKind.Refused);
+        Assert.Contains("exists now, and the plan did not prove it bad", refused.Detail);
+        Assert.DoesNotContain(shell.Argvs, argv => argv.Contains("import"));
     }
 
     [Fact]

@@ -114,7 +114,8 @@ public sealed class ScanTests
         image.Site("S", 1, "*:443:");
         var finding = Assert.Single(Scan(image).Findings, f => f.Severity >= Severity.Warning);
         Assert.Equal("KD2004", finding.Id);
-        Assert.Contains("netsh http delete sslcert ipport=0.0.0.0:443", finding.Fix!.Cmd);
+        Assert.Contains("netsh http update sslcert ipport=0.0.0.0:443 \"certhash=<thumbprint of the certificate for HTTP.sys 0.0.0.0:443>\"", finding.Fix!.Cmd);
+        Assert.DoesNotContain("delete", finding.Fix!.Cmd); // a site is served by it: never offer to delete it
     }
 
     [Fact]

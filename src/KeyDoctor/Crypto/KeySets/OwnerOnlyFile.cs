@@ -44,8 +44,9 @@ public static class OwnerOnlyFile
     [System.Runtime.Versioning.SupportedOSPlatform("windows")]
     private static SecurityIdentifier CurrentUser() => WindowsIdentity.GetCurrent().User ?? throw new InvalidOperationException("no current user SID");
 
+    /// <summary>Gives an open file a protected DACL for the current user only (Windows).</summary>
     [System.Runtime.Versioning.SupportedOSPlatform("windows")]
-    private static void RestrictToCurrentUser(FileStream stream)
+    public static void RestrictToCurrentUser(FileStream stream)
     {
         var user = CurrentUser();
         var security = new FileSecurity();

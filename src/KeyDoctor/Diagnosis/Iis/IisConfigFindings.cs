@@ -1,4 +1,6 @@
+using KeyDoctor.Diagnosis.Commands;
 using KeyDoctor.Formats.Iis;
+using KeyDoctor.Machine;
 using KeyDoctor.Formats.Registry;
 
 namespace KeyDoctor.Diagnosis.Iis;
@@ -10,7 +12,7 @@ namespace KeyDoctor.Diagnosis.Iis;
 internal static class IisConfigFindings
 {
     /// <summary>The AppId netsh needs when the binding's own is unknown: IIS's W3SVC application id.</summary>
-    public const string DefaultAppId = "{4dc3e181-e14b-4a21-b022-59fc669b0914}";
+    public const string DefaultAppId = FixCommands.DefaultAppId;
 
     /// <summary>KD2006: an IIS https binding with no HTTP.sys SSL binding for its endpoint.</summary>
     /// <param name="configPath">The applicationHost.config the binding was read from, as the report names it.</param>
@@ -19,12 +21,7 @@ internal static class IisConfigFindings
             $"Site '{site.Name}' binds https {binding.BindingInformation} but HTTP.sys has no SSL binding for {key.Key}")
         {
             Evidence = [Evidence.ForConfiguration(configPath, $"binding on line {binding.Line}", binding.BindingInformation)],
-            Fix = new Fix("Re-create the SSL binding (IIS Manager, Edit Bindings, select the certificate) or with netsh: which certificate is a person's choice.")
-            {
-                NeedsDecision = true,
-                PowerShell = $"netsh http add sslcert {NetshEndpoint(key.Kind, key.Key)} certhash=<thumbprint> appid='{DefaultAppId}' certstorename=MY",
-                Cmd = $"netsh http add sslcert {NetshEndpoint(key.Kind, key.Key)} certhash=<thumbprint> appid={DefaultAppId} certstorename=MY",
-            },
+            Fix = MissingHttpSysBindingFix(site, binding, key),
         };
 
     /// <summary>KD2005: customMetadata 5506 names a certificate that is not in its store.</summary>
@@ -52,31 +49,66 @@ internal static class IisConfigFindings
                 Evidence.ForConfiguration(configPath, $"provider {provider.Name} ({provider.Type}) on line {provider.Line}", container),
                 Evidence.ForValue("files with this container's prefix", string.Join(", ", filesWithPrefix.DefaultIfEmpty("none"))),
             ],
-            Fix = new Fix($"Import the {container} key set from the server this configuration came from, or re-encrypt the configuration for this server's keys.")
-            {
-                PowerShell = $"keydoctor keys import C:\\kd\\{container}.xml --container {container}\niisreset",
-                Cmd = $"%windir%\\Microsoft.NET\\Framework64\\v4.0.30319\\aspnet_regiis -pi {container} C:\\kd\\{container}.xml\niisreset",
-                Risk = "Importing a different key than the one that encrypted the configuration makes decryption fail; verify with 'keydoctor config verify' first.",
-                NeedsIisRestart = true,
-            },
+            Fix = ImportConfigurationKeyFix(container),
         };
     }
 
     /// <summary>The subject of KD2005 and KD2010: one customMetadata key's 5506 property, whichever command saw it.</summary>
     public static string LegacyHashSubject(string keyPath) => $"{keyPath} 5506";
 
-    public static Fix RemoveLegacySslProperties(string keyPath) => new("Remove the legacy 5506/5511 properties after backing up the configuration.")
+    /// <summary>KD2005 and KD2010: only the legacy 5506/5511 properties go; every other property of the key stays.</summary>
+    public static Fix RemoveLegacySslProperties(string keyPath) => new("Remove the legacy 5506/5511 properties (and nothing else) from applicationHost.config; the repair plan copies the file aside first.")
     {
-        PowerShell = $"& $env:windir\\system32\\inetsrv\\appcmd.exe add backup \"before-kd2005\"\n& $env:windir\\system32\\inetsrv\\appcmd.exe clear config -section:system.applicationHost/customMetadata \"/[path='{keyPath}']\" /commit:apphost",
-        Cmd = $"%windir%\\system32\\inetsrv\\appcmd add backup \"before-kd2005\"\n%windir%\\system32\\inetsrv\\appcmd clear config -section:system.applicationHost/customMetadata \"/[path='{keyPath}']\" /commit:apphost",
+        Commands = [FixCommands.RemoveCustomMetadata(WindowsPaths.ApplicationHostConfig, keyPath, LegacySslPropertyIds)],
         NeedsIisRestart = true,
     };
 
-    /// <summary>netsh's name for an HTTP.sys entry: the same kind picks the same table whether IIS needs it or the registry has it.</summary>
-    public static string NetshEndpoint(HttpSysBindingKind kind, string endpoint) => kind switch
+    /// <summary>SSLCertHash and SSLStoreName: what an ABO client writes back to HTTP.sys.</summary>
+    public static readonly IReadOnlyList<uint> LegacySslPropertyIds = [MetabasePropertyIds.SslCertHash, MetabasePropertyIds.SslStoreName];
+
+    /// <summary>KD2006: which certificate a site without an HTTP.sys binding gets is a person's choice.</summary>
+    private static Fix MissingHttpSysBindingFix(IisSite site, IisBinding binding, HttpSysBindingKey key)
     {
-        HttpSysBindingKind.Sni => $"hostnameport={endpoint}",
-        HttpSysBindingKind.CentralCertificateStore => $"ccs={HttpSysBindingReader.SplitEndpoint(endpoint).Port}",
-        _ => $"ipport={endpoint}",
+        var chosen = FixCommands.ThumbprintInput($"{site.Name} {binding.BindingInformation}", $"thumbprint of the certificate for site {site.Name} {binding.BindingInformation}");
+        return new Fix("Re-create the SSL binding (IIS Manager, Edit Bindings, select the certificate) or with netsh: which certificate is a person's choice.")
+        {
+            Commands = [FixCommands.NetshAdd(key.Kind, key.Key, CommandArg.Input(chosen.Name))],
+            Inputs = [chosen],
+            NeedsDecision = true,
+        };
+    }
+
+    /// <summary>KD3001: the key set is checked against applicationHost.config before it is imported, into a new container only.</summary>
+    private static Fix ImportConfigurationKeyFix(string container)
+    {
+        var keySet = FixCommands.KeySetInput(container);
+        return new Fix($"Import the {container} key set from the server this configuration came from (checked against applicationHost.config first), or re-encrypt the configuration for this server's keys.")
+        {
+            Commands = [FixCommands.VerifyConfigKey(keySet), FixCommands.ImportKeySet(keySet, container)],
+            Inputs = [keySet],
+            Risk = "A key that does not open the configuration fails the check and is not imported; an existing container is never replaced.",
+            NeedsIisRestart = true,
+        };
+    }
+
+    /// <summary>
+    /// KD3009: a metabase backup encrypted with a password (IIsComputer.BackupWithPassword, what iisback /e does), so
+    /// it restores even without the machine key that may be the broken part; the password is asked for, never put on
+    /// a command line.
+    /// </summary>
+    public static Fix MetabaseHistoryBackup(string name = "before-kd3009") => new("Take a password-encrypted MetaBack backup now, while the live metabase is still good: it restores without this server's key container.")
+    {
+        Commands =
+        [
+            ShellCommand.Run("powershell", "-NoProfile", "-Command",
+                "$p = Read-Host -AsSecureString 'Password for the metabase backup'; " +
+                "$b = [Runtime.InteropServices.Marshal]::SecureStringToBSTR($p); " +
+                $"try {{ ([ADSI]'IIS://localhost').BackupWithPassword('{name}', -1, 2, [Runtime.InteropServices.Marshal]::PtrToStringBSTR($b)) }} " +
+                "finally { [Runtime.InteropServices.Marshal]::ZeroFreeBSTR($b) }") with { AsksForPassword = true },
+        ],
+        Risk = "Keep the password: without it the backup's secure properties cannot be restored.",
     };
+
+    /// <summary>netsh's name for an HTTP.sys entry: the same kind picks the same table whether IIS needs it or the registry has it.</summary>
+    public static string NetshEndpoint(HttpSysBindingKind kind, string endpoint) => FixCommands.NetshEndpoint(kind, endpoint);
 }

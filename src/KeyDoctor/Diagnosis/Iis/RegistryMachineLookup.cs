@@ -43,12 +43,10 @@ public sealed class RegistryMachineLookup : IIisMachineLookup
 
     public HttpSysSslBinding? FindHttpSysBinding(HttpSysBindingKey key)
     {
-        foreach (var binding in _bindings.Value)
-        {
-            if (!Matches(binding, key)) continue;
-            return new HttpSysSslBinding(key.Kind, binding.Endpoint, binding.CertificateHash, binding.EffectiveStoreName, binding.AppId);
-        }
-        return null;
+        // HTTP.sys's precedence: an IP binding without its own entry is served by the 0.0.0.0 (or [::]) wildcard.
+        return HttpSysPrecedence.Serving(_bindings.Value, key) is { } binding
+            ? new HttpSysSslBinding(key.Kind, binding.Endpoint, binding.CertificateHash, binding.EffectiveStoreName, binding.AppId)
+            : null;
     }
 
     public CertificateInfo? FindCertificate(string thumbprint, string? storeName)

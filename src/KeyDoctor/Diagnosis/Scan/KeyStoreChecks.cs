@@ -1,3 +1,4 @@
+using KeyDoctor.Diagnosis.Commands;
 using KeyDoctor.Formats.Iis.Metabase;
 using KeyDoctor.Formats.KeyFiles;
 using KeyDoctor.Formats.Security;
@@ -44,15 +45,7 @@ internal static class KeyStoreChecks
         {
             Evidence = evidence,
             Properties = new Dictionary<string, string> { ["machineGuid"] = current.ToString("D"), ["likelyOriginalGuid"] = likely.ToString("D") },
-            Fix = new Fix($"Put the original MachineGuid {likely:D} back (every key made before the change works again), or keep {current:D} and rename the key files that matter after a backup.")
-            {
-                PowerShell = "# Back up first: keydoctor snapshot -o before-guid-fix.zip\n" +
-                             $"Set-ItemProperty HKLM:\\SOFTWARE\\Microsoft\\Cryptography -Name MachineGuid -Value '{likely:D}'\nRestart-Computer",
-                Cmd = $"reg add HKLM\\SOFTWARE\\Microsoft\\Cryptography /v MachineGuid /t REG_SZ /d {likely:D} /f\nshutdown /r /t 0",
-                Risk = $"Keys created since the change ({currentCount} file(s) under {current:D}) stop being found; other software may already rely on the new GUID.",
-                NeedsReboot = true,
-                NeedsDecision = true,
-            },
+            Fix = PutBackMachineGuidFix(GuidCarryForward.Analyse(state, current, likely), current, currentCount),
         };
     }
 
@@ -83,13 +76,8 @@ internal static class KeyStoreChecks
             // Where the container's file belongs under the current GUID (a restore from a snapshot puts it there).
             Properties = state.MachineGuid is null ? new Dictionary<string, string>()
                 : new Dictionary<string, string> { ["keyFile"] = WindowsPaths.Combine(WindowsPaths.MachineKeys, $"{Iis6Prefix}_{state.MachineGuid.ToLowerInvariant()}") },
-            Fix = new Fix("Restore both key sets (exchange and signature) of \"Microsoft Internet Information Server\" from a backup of this server, or fix the MachineGuid (KD1001); verify with 'keydoctor metabase verify' before starting IISADMIN.")
-            {
-                PowerShell = "keydoctor keys import C:\\kd\\iis-keys.xml --container \"Microsoft Internet Information Server\"\nStart-Service IISADMIN",
-                Cmd = "keydoctor keys import C:\\kd\\iis-keys.xml --container \"Microsoft Internet Information Server\"\nnet start iisadmin",
-                Risk = "Importing a key set that did not encrypt this metabase makes IISADMIN fail with NTE_BAD_SIGNATURE; deleting the container loses every secure property.",
-                NeedsIisRestart = true,
-            },
+            Fix = Iis6ContainerFix(underCurrent.Count == 1 && (MachineState.IsDamaged(underCurrent[0].Report.Status)
+                                                            || !underCurrent[0].Report.KeySpecs.Contains(KeySpec.Signature))),
         };
     }
 
@@ -115,12 +103,7 @@ internal static class KeyStoreChecks
             {
                 Severity = severity,
                 Evidence = [Evidence.ForFile(file.WindowsPath, problem.Evidence, value: $"{file.Report.Size} bytes")],
-                Fix = new Fix("Restore the file from a backup or a snapshot; if a certificate used it, re-import the certificate's PFX.")
-                {
-                    PowerShell = $"Copy-Item C:\\kd\\snapshot\\{file.Report.FileName} \"$env:ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys\\\" -Force",
-                    Cmd = $"copy /Y C:\\kd\\snapshot\\{file.Report.FileName} \"%ProgramData%\\Microsoft\\Crypto\\RSA\\MachineKeys\\\"",
-                    Risk = "Keep the damaged file as evidence; a restored file from another machine holds another key.",
-                },
+                Fix = RestoreKeyFileFix(file),
             };
         }
         if (state.DamagedKeyFileCount > MachineState.MaxDamagedFilesKept)
@@ -187,16 +170,65 @@ internal static class KeyStoreChecks
 
     private static readonly Fix AttributeFix = new("Undo NTFS compression and EFS on MachineKeys (decrypting EFS needs the account that encrypted it).")
     {
-        PowerShell = "$mk = \"$env:ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys\"\ncompact /u /s:\"$mk\" /i /q\ncipher /d /s:\"$mk\"",
-        Cmd = "compact /u /s:\"%ProgramData%\\Microsoft\\Crypto\\RSA\\MachineKeys\" /i /q\ncipher /d /s:\"%ProgramData%\\Microsoft\\Crypto\\RSA\\MachineKeys\"",
+        Commands = FixCommands.UndoCompressionAndEfs(),
     };
 
     private static readonly Fix AclFix = new("Give MachineKeys Windows' default permissions back (Everyone: list/read/create/write attributes, this folder only; Administrators: full control, this folder only).")
     {
-        PowerShell = "icacls \"$env:ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys\" /inheritance:r /grant:r \"*S-1-1-0:(RD,WD,AD,REA,WEA,RA,WA,RC,S)\" \"*S-1-5-32-544:(F)\"",
-        Cmd = "icacls \"%ProgramData%\\Microsoft\\Crypto\\RSA\\MachineKeys\" /inheritance:r /grant:r \"*S-1-1-0:(RD,WD,AD,REA,WEA,RA,WA,RC,S)\" \"*S-1-5-32-544:(F)\"",
+        Commands = [FixCommands.DefaultMachineKeysAcl()],
         Risk = "Hardening tools may have changed it on purpose; per-file ACLs stay as they are.",
     };
+
+    /// <summary>
+    /// KD1001: the key files made since the change that something uses are copied to the original GUID's name first,
+    /// then the GUID goes back. A person decides (<c>repair plan --accept KD1001</c>); a conflict (another key already
+    /// under that name) is never resolved automatically.
+    /// </summary>
+    public static Fix PutBackMachineGuidFix(GuidCarryForward carry, Guid current, long currentCount)
+    {
+        var copies = carry.Copies.Count == 0 ? ""
+            : $" First {carry.Copies.Count} key file(s) made since the change that something uses are copied to the original GUID's name, so they are still found.";
+        var risk = new List<string> { $"Other software may already rely on {current:D}; a reboot is needed." };
+        var unused = currentCount - carry.Used;
+        if (unused > 0) risk.Add($"{unused} other key file(s) under {current:D} are used by nothing KeyDoctor knows of and are not carried forward.");
+        if (carry.NotCarried.Count > 0) risk.Add("Not carried forward: " + string.Join("; ", carry.NotCarried) + ".");
+        if (carry.Conflicts.Count > 0)
+            risk.Add("These break, because another key already has their name under the original GUID: " +
+                     string.Join("; ", carry.Conflicts.Select(c => $"{c.Breaks} (uses {c.Path}; {c.Existing} holds another key)")) +
+                     ". Decide for each before the GUID goes back: re-import its PFX or key set afterwards, or keep the current GUID.");
+        return new Fix($"Put the original MachineGuid {carry.Original} back (every key made before the change works again), or keep {current:D} and rename the key files that matter after a backup.{copies}")
+        {
+            Commands = FixCommands.PutBackMachineGuid(carry),
+            Risk = string.Join(" ", risk),
+            NeedsReboot = true,
+            NeedsDecision = true,
+        };
+    }
+
+    /// <summary>KD1002: the key set is checked against MetaBase.xml before it is imported, into a new container only.</summary>
+    private static Fix Iis6ContainerFix(bool currentProvenBad)
+    {
+        var keySet = FixCommands.KeySetInput("Microsoft Internet Information Server");
+        return new Fix("Restore both key sets (exchange and signature) of \"Microsoft Internet Information Server\" from a backup of this server, checked against MetaBase.xml first, or fix the MachineGuid (KD1001); IISADMIN starts again with the IIS restart.")
+        {
+            Commands = [FixCommands.VerifyMetabaseKey(keySet), FixCommands.ImportKeySet(keySet, "Microsoft Internet Information Server", replace: currentProvenBad)],
+            Inputs = [keySet],
+            Risk = "A key set that did not encrypt this metabase fails the check and is not imported; an existing container is never replaced unless it is proven bad (damaged, or without the signature key the metabase needs).",
+            NeedsIisRestart = true,
+        };
+    }
+
+    /// <summary>KD1003: the damaged file is replaced by a copy from a backup, only while it is still damaged.</summary>
+    private static Fix RestoreKeyFileFix(ScannedKeyFile file)
+    {
+        var copy = FixCommands.KeyFileInput(file.Report.FileName);
+        return new Fix("Restore the file from a backup or a snapshot (repair plan --snapshot); if a certificate used it, re-import the certificate's PFX.")
+        {
+            Commands = [FixCommands.CopyKeyFile(CommandArg.Input(copy.Name), file.WindowsPath, replaceDamaged: true)],
+            Inputs = [copy],
+            Risk = "The damaged file is replaced (the repair plan copies it aside first, as evidence); a file from another machine holds another key.",
+        };
+    }
 
     internal static Guid? SuffixOf(ScannedKeyFile file) =>
         ContainerName.TrySplitFileName(file.Report.FileName, out _, out var guid) ? guid : null;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using KeyDoctor.Diagnosis.Commands;
 using KeyDoctor.Diagnosis.Iis;
 using KeyDoctor.Formats.Certificates;
 using KeyDoctor.Formats.KeyFiles;
@@ -34,19 +35,7 @@ internal static class SslChecks
                     ],
                     Properties = Properties(("endpoint", binding.Endpoint), ("thumbprint", binding.CertificateHash!),
                         ("store", binding.EffectiveStoreName), ("registryPath", binding.RegistryPath), ("replacementThumbprint", replacement?.Thumbprint)),
-                    Fix = replacement is not null
-                        ? new Fix($"Point the binding at {replacement.Thumbprint} ({replacement.Entry!.Certificate!.Subject}), the certificate that replaced the missing one.")
-                        {
-                            PowerShell = $"netsh http update sslcert {NetshEndpoint(binding)} certhash={replacement.Thumbprint} appid='{binding.AppId?.ToString("B") ?? IisConfigFindings.DefaultAppId}' certstorename={binding.EffectiveStoreName}",
-                            Cmd = $"netsh http update sslcert {NetshEndpoint(binding)} certhash={replacement.Thumbprint} appid={binding.AppId?.ToString("B") ?? IisConfigFindings.DefaultAppId} certstorename={binding.EffectiveStoreName}",
-                            Risk = "Clients see the replacement certificate; check that its names cover the site.",
-                        }
-                        : new Fix("Point the binding at the current certificate, or delete it if the site is gone: the store holds no valid certificate for the endpoint's host names, so which one is a person's choice.")
-                        {
-                            PowerShell = $"netsh http update sslcert {NetshEndpoint(binding)} certhash=<new-thumbprint> appid='{IisConfigFindings.DefaultAppId}' certstorename={binding.EffectiveStoreName}",
-                            Cmd = $"netsh http delete sslcert {NetshEndpoint(binding)}",
-                            NeedsDecision = true,
-                        },
+                    Fix = MissingCertificateFix(state, binding, replacement),
                 };
                 continue;
             }
@@ -80,9 +69,9 @@ internal static class SslChecks
                     x509.NotAfter.ToUniversalTime() < state.ReferenceTime.UtcDateTime ? $"expired on {x509.NotAfter.ToUniversalTime():u}" : $"is valid only from {x509.NotBefore.ToUniversalTime():u}"))
             {
                 Evidence = [certificateEvidence, Evidence.ForValue("checked at", state.ReferenceTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture))],
-                Fix = new Fix("Bind the renewed certificate, or renew it: which certificate is a person's choice.")
+                Fix = new Fix("Bind the renewed certificate, or renew it: which certificate is a person's choice (the store's certificates are listed with their expiry).")
                 {
-                    PowerShell = "Get-ChildItem Cert:\\LocalMachine\\My | Sort-Object NotAfter | Format-Table Thumbprint, Subject, NotAfter", Cmd = "certutil -store my",
+                    Commands = [FixCommands.ListStore(stored.Store)],
                     NeedsDecision = true,
                 },
             };
@@ -101,13 +90,12 @@ internal static class SslChecks
                 Properties = keptKey is null ? new Dictionary<string, string>() : Properties(("thumbprint", thumbprint), ("store", stored.Store),
                     ("keyFile", keptKey.WindowsPath), ("container", keptKey.Report.Container),
                     ("keySpec", keptKey.Report.KeySpecs.Contains(KeySpec.KeyExchange) ? "1" : "2")),
-                Fix = new Fix(keptKey is null
-                    ? "Re-link the certificate to its key if the key still exists, else re-import the PFX."
-                    : $"Re-link the certificate to its key, container {keptKey.Report.Container}, still in MachineKeys.")
-                {
-                    PowerShell = $"certutil -repairstore {stored.Store} {thumbprint}",
-                    Cmd = $"certutil -repairstore {stored.Store} {thumbprint}\nREM or: certutil -f -importpfx {stored.Store} C:\\kd\\site.pfx AT_KEYEXCHANGE",
-                },
+                Fix = keptKey is null
+                    ? PfxFix("Re-import the certificate's PFX: no key file under the current MachineGuid holds its public key.", stored)
+                    : new Fix($"Re-link the certificate to its key, container {keptKey.Report.Container}, still in MachineKeys.")
+                    {
+                        Commands = [FixCommands.RepairStore(stored.Store, thumbprint)],
+                    },
             };
             yield break;
         }
@@ -119,12 +107,7 @@ internal static class SslChecks
             {
                 Evidence = [certificateEvidence, linkEvidence],
                 Properties = Properties(("thumbprint", thumbprint), ("container", link.ContainerName)),
-                Fix = new Fix("Re-import the PFX with the key as AT_KEYEXCHANGE.")
-                {
-                    PowerShell = $"certutil -f -importpfx {stored.Store} C:\\kd\\site.pfx AT_KEYEXCHANGE",
-                    Cmd = $"certutil -f -importpfx {stored.Store} C:\\kd\\site.pfx AT_KEYEXCHANGE",
-                    Risk = "Needs the PFX and its password.",
-                },
+                Fix = PfxFix("Re-import the PFX with the key as AT_KEYEXCHANGE (into a new container; the AT_SIGNATURE one is left as it is).", stored),
             };
 
         var (expected, folder, candidates, keyFile) = state.FindLinkedKeyFile(link);
@@ -137,12 +120,7 @@ internal static class SslChecks
                 {
                     Evidence = [certificateEvidence, linkEvidence, Evidence.ForFile(inProfiles[0], "key file in a user profile"),
                         Evidence.ForValue("expected machine key file (absent)", $@"{folder}\{expected.FileName}")],
-                    Fix = new Fix("Export the certificate with its key from the user's store and import it into the machine store with AT_KEYEXCHANGE.")
-                    {
-                        PowerShell = $"# As the user who owns the key:\nExport-PfxCertificate -Cert Cert:\\CurrentUser\\My\\{thumbprint} -FilePath C:\\kd\\site.pfx -Password (Read-Host -AsSecureString)\n# Elevated:\ncertutil -f -importpfx {stored.Store} C:\\kd\\site.pfx AT_KEYEXCHANGE",
-                        Cmd = $"certutil -user -exportpfx my {thumbprint} C:\\kd\\site.pfx\ncertutil -f -importpfx {stored.Store} C:\\kd\\site.pfx AT_KEYEXCHANGE",
-                        Risk = "The key must be exportable in the user store; otherwise use 'keydoctor recover' with the user's password.",
-                    },
+                    Fix = UserKeyFix(stored, inProfiles[0]),
                 };
             else
                 yield return new Finding(FindingCatalog.CertificateKeyFileMissing, thumbprint,
@@ -152,11 +130,7 @@ internal static class SslChecks
                         Evidence.ForValue("files with this container's prefix", string.Join(", ", candidates.Select(c => c.Report.FileName).DefaultIfEmpty("none")))],
                     Properties = Properties(("thumbprint", thumbprint), ("keyFile", $@"{folder}\{expected.FileName}"),
                         ("publicKeySha256", x509 is null ? null : PublicKeyInfo.FingerprintOf(x509))),
-                    Fix = new Fix("Re-import the certificate's PFX (AT_KEYEXCHANGE for CryptoAPI), or restore the key file from a backup.")
-                    {
-                        PowerShell = $"certutil -f -importpfx {stored.Store} C:\\kd\\site.pfx AT_KEYEXCHANGE",
-                        Cmd = $"certutil -f -importpfx {stored.Store} C:\\kd\\site.pfx AT_KEYEXCHANGE",
-                    },
+                    Fix = PfxFix("Re-import the certificate's PFX (AT_KEYEXCHANGE for CryptoAPI), or restore the key file from a snapshot (repair plan --snapshot).", stored),
                 };
             yield break;
         }
@@ -173,7 +147,7 @@ internal static class SslChecks
                     Properties = Properties(("thumbprint", thumbprint), ("keyFile", keyFile.WindowsPath), ("publicKeySha256", certificateHash), ("container", link.ContainerName)),
                     Fix = new Fix("Find the right container with certutil -repairstore, or re-import the PFX.")
                     {
-                        PowerShell = $"certutil -repairstore {stored.Store} {thumbprint}", Cmd = $"certutil -repairstore {stored.Store} {thumbprint}",
+                        Commands = [FixCommands.RepairStore(stored.Store, thumbprint)],
                     },
                 };
         }
@@ -196,26 +170,27 @@ internal static class SslChecks
     private static IEnumerable<Finding> BindingMismatches(MachineState state)
     {
         if (state.ApplicationHost is not { } config) yield break;
-        var matched = new HashSet<HttpSysBinding>();
+        // HTTP.sys's precedence decides both sides: a site on 10.0.0.5:443 is served by 0.0.0.0:443, and an entry
+        // that serves some binding (directly or as a fallback) is never an orphan whose deletion would be offered.
+        var used = new HashSet<HttpSysBinding>();
         foreach (var site in config.Sites)
             foreach (var binding in site.Bindings.Where(b => b.IsHttps))
             {
                 if (IisInspector.HttpSysKeyOf(binding) is not { } key) continue;
-                var found = state.HttpSysBindings.FirstOrDefault(b => RegistryMachineLookup.Matches(b, key));
-                if (found is not null)
-                {
-                    matched.Add(found);
-                    continue;
-                }
+                used.UnionWith(HttpSysPrecedence.Chain(state.HttpSysBindings, key));
+                if (HttpSysPrecedence.Serving(state.HttpSysBindings, key) is not null) continue;
                 yield return IisConfigFindings.MissingHttpSysBinding(site, binding, key, WindowsPaths.ApplicationHostConfig);
             }
-        foreach (var orphan in state.HttpSysBindings.Where(b => !matched.Contains(b) && b.Kind != HttpSysBindingKind.CentralCertificateStore))
+        foreach (var orphan in state.HttpSysBindings.Where(b => !used.Contains(b) && b.Kind != HttpSysBindingKind.CentralCertificateStore))
             yield return new Finding(FindingCatalog.BindingMismatch, $"HTTP.sys {orphan.Endpoint}",
                 $"HTTP.sys has an SSL binding for {orphan.Endpoint} that no IIS site uses (it may belong to other software, e.g. WinRM or AD FS)")
             {
                 Severity = Severity.Info,
                 Evidence = [Evidence.ForRegistry(orphan.RegistryPath, "SSL binding", orphan.CertificateHash)],
-                Fix = new Fix("Delete it if nothing uses it.") { PowerShell = $"netsh http delete sslcert {NetshEndpoint(orphan)}", Cmd = $"netsh http delete sslcert {NetshEndpoint(orphan)}" },
+                Fix = new Fix("Delete it if nothing else uses it: no IIS binding is served by it, directly or as the fallback of another entry.")
+                {
+                    Commands = [FixCommands.NetshDelete(orphan.Kind, orphan.Endpoint)],
+                },
             };
     }
 
@@ -230,7 +205,7 @@ internal static class SslChecks
         if (binding.Host is { Length: > 0 } sni && !System.Net.IPAddress.TryParse(sni, out _)) hosts.Add(sni);
         foreach (var site in state.ApplicationHost?.Sites ?? [])
             foreach (var iis in site.Bindings.Where(b => b.IsHttps && b.Endpoint is { Host.Length: > 0 }))
-                if (IisInspector.HttpSysKeyOf(iis) is { } key && RegistryMachineLookup.Matches(binding, key))
+                if (IisInspector.HttpSysKeyOf(iis) is { } key && HttpSysPrecedence.Serving(state.HttpSysBindings, key) == binding)
                     hosts.Add(iis.Endpoint!.Host);
         if (hosts.Count == 0) return null;
         var now = state.ReferenceTime.UtcDateTime;
@@ -250,5 +225,66 @@ internal static class SslChecks
                                                && c.Thumbprint.Equals(thumbprint, StringComparison.OrdinalIgnoreCase)
                                                && c.Store.Equals(store, StringComparison.OrdinalIgnoreCase));
 
-    private static string NetshEndpoint(HttpSysBinding binding) => IisConfigFindings.NetshEndpoint(binding.Kind, binding.Endpoint);
+    /// <summary>The HTTP.sys entries IIS's https bindings need, for HTTP.sys's precedence.</summary>
+    private static List<HttpSysBindingKey> IisKeys(MachineState state) =>
+        (state.ApplicationHost?.Sites ?? []).SelectMany(s => s.Bindings).Where(b => b.IsHttps)
+            .Select(IisInspector.HttpSysKeyOf).OfType<HttpSysBindingKey>().ToList();
+
+    /// <summary>
+    /// KD2004: point the binding at the certificate that replaced the missing one (netsh update: no restart, every
+    /// setting read carried over); with no replacement a person chooses the certificate, and deleting the binding is
+    /// offered only when no IIS binding is served by it (directly or as a fallback).
+    /// </summary>
+    private static Fix MissingCertificateFix(MachineState state, HttpSysBinding binding, StoredCertificate? replacement)
+    {
+        if (replacement is not null)
+        {
+            var update = FixCommands.NetshUpdate(binding, replacement.Thumbprint, out var notCarried);
+            return new Fix($"Point the binding at {replacement.Thumbprint} ({replacement.Entry!.Certificate!.Subject}), the certificate that replaced the missing one.")
+            {
+                Commands = [update],
+                Risk = "Clients see the replacement certificate; check that its names cover the site." +
+                       (notCarried is null ? "" : $" netsh re-creates the binding and cannot carry over: {notCarried}."),
+            };
+        }
+        if (!HttpSysPrecedence.IsUsed(binding, state.HttpSysBindings, IisKeys(state)))
+            return new Fix("No IIS site is served by this binding: delete it, unless other software (WinRM, AD FS, a service of its own) uses it; then point it at that software's current certificate instead.")
+            {
+                Commands = [FixCommands.NetshDelete(binding.Kind, binding.Endpoint)],
+                NeedsDecision = true,
+            };
+        var chosen = FixCommands.ThumbprintInput("HTTP.sys " + binding.Endpoint, $"thumbprint of the certificate for HTTP.sys {binding.Endpoint}");
+        return new Fix("Point the binding at the current certificate: the store holds no valid certificate for the endpoint's host names, so which one is a person's choice. Never delete it: an IIS site is served by it.")
+        {
+            Commands = [FixCommands.NetshUpdate(binding, CommandArg.Input(chosen.Name), out _)],
+            Inputs = [chosen],
+            NeedsDecision = true,
+        };
+    }
+
+    /// <summary>A certificate whose key must come back from its PFX: certutil asks for the password, never the command line.</summary>
+    private static Fix PfxFix(string summary, StoredCertificate stored)
+    {
+        var pfx = FixCommands.PfxInput(stored.Thumbprint);
+        return new Fix(summary)
+        {
+            Commands = [FixCommands.ImportPfx(stored.Store, pfx)],
+            Inputs = [pfx],
+            Risk = "Needs the certificate's PFX; certutil asks for its password.",
+        };
+    }
+
+    /// <summary>KD2002: the owner exports the key from the user's store first; the machine store imports it as AT_KEYEXCHANGE.</summary>
+    private static Fix UserKeyFix(StoredCertificate stored, string profileKeyFile)
+    {
+        var pfx = FixCommands.PfxInput(stored.Thumbprint);
+        var parts = WindowsPaths.Normalize(profileKeyFile).Split('\\');
+        var user = parts.Length > 1 && parts[0].Equals(WindowsPaths.Users, StringComparison.OrdinalIgnoreCase) ? $"user {parts[1]}" : "the user";
+        return new Fix("Export the certificate with its key from the user's store and import it into the machine store with AT_KEYEXCHANGE.")
+        {
+            Commands = [FixCommands.ExportUserPfx(stored.Thumbprint, pfx, user), FixCommands.ImportPfx(stored.Store, pfx)],
+            Inputs = [pfx],
+            Risk = "The key must be exportable in the user store; otherwise use 'keydoctor recover' with the user's password. certutil asks for the PFX password both times.",
+        };
+    }
 }

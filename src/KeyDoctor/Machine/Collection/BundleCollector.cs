@@ -133,6 +133,9 @@ public sealed class BundleCollector(ICollectionHost host, string toolVersion)
     {
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        return new FileStream(path, options);
+        var stream = new FileStream(path, options);
+        // The bundle holds every machine key, the SECURITY hive and the system's master keys: the current user only.
+        if (OperatingSystem.IsWindows()) Crypto.KeySets.OwnerOnlyFile.RestrictToCurrentUser(stream);
+        return stream;
     }
 }
