@@ -10,7 +10,8 @@ internal static class Cli
                keydoctor-fuzz seeds <target> <folder>        write the target's seed corpus (from ../shared/fixtures)
                keydoctor-fuzz afl <target>                   run under afl-fuzz (SharpFuzz out-of-process loop)
                keydoctor-fuzz run <target> <file>...         check files against the reader contract (reproduce a crash)
-               keydoctor-fuzz mutate <target> [count] [seed] the deterministic in-process run the test suite does
+               keydoctor-fuzz mutate <target> [count] [seed] the deterministic in-process run the test suite does;
+                                                     violations are saved under artifacts/fuzz/<target>/violations
         """;
 
     public static int Run(string[] args)
@@ -93,8 +94,14 @@ internal static class Cli
         Console.WriteLine($"{target.Name}: {result.Executions} executions in {started.Elapsed.TotalSeconds:F1} s " +
                           $"({result.Executions / Math.Max(0.001, started.Elapsed.TotalSeconds):F0}/s): {result.Accepted} accepted, " +
                           $"{result.Rejected} rejected, {result.Violations.Count} violation(s)");
-        foreach (var (input, data, outcome) in result.Violations.Take(20))
-            Console.WriteLine($"  {input} ({data.Length} bytes): {outcome.Detail}");
+        var folder = Path.Combine("artifacts", "fuzz", target.Name, "violations");
+        foreach (var (index, (input, data, outcome)) in result.Violations.Take(20).Index())
+        {
+            Directory.CreateDirectory(folder);
+            var file = Path.Combine(folder, $"{seed}-{index}");
+            File.WriteAllBytes(file, data);
+            Console.WriteLine($"  {input} ({data.Length} bytes, saved as {file}): {outcome.Detail}");
+        }
         return result.Violations.Count == 0 ? 0 : 1;
     }
 

@@ -10,7 +10,7 @@ namespace KeyDoctor.Formats.Iis;
 internal static class SafeXml
 {
     /// <summary>Largest document accepted. Real applicationHost.config files are well under 1 MiB.</summary>
-    public const int MaxDocumentBytes = 64 * 1024 * 1024;
+    public const int MaxDocumentBytes = ReaderLimits.XmlMaxDocumentBytes;
 
     public static XmlReaderSettings Settings(long maxCharacters = MaxDocumentBytes) => new()
     {

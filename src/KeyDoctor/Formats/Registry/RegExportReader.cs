@@ -15,7 +15,7 @@ public static class RegExportReader
     private const string Version4Header = "REGEDIT4";
 
     /// <summary>Largest export accepted (exports of a whole SOFTWARE hive are a few hundred MB).</summary>
-    public const long MaxFileSize = 1L << 30;
+    public const long MaxFileSize = ReaderLimits.RegExportMaxFileBytes;
 
     public static RegExportFile Read(string path)
     {

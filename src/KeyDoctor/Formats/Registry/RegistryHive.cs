@@ -10,7 +10,7 @@ namespace KeyDoctor.Formats.Registry;
 public sealed class RegistryHive : IRegistryHive
 {
     /// <summary>Largest hive accepted. Windows caps hives far below this; a bigger file is not a hive.</summary>
-    public const long MaxFileSize = 1L << 30;
+    public const long MaxFileSize = ReaderLimits.HiveMaxFileBytes;
 
     private readonly byte[] _data;
     private readonly int _binsLength;
