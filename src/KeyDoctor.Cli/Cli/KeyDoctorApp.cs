@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Reflection;
 using KeyDoctor.Cli.Commands;
 using KeyDoctor.Formats;
+using KeyDoctor.Machine;
 
 namespace KeyDoctor.Cli;
 
@@ -39,6 +40,12 @@ public static class KeyDoctorApp
             "KeyDoctor diagnoses and repairs Windows machine private keys that break IIS: " +
             "key containers, certificates and their key links, SSL bindings, metabase and applicationHost.config secrets.");
         foreach (var command in CreateCommands(context)) root.Subcommands.Add(command);
+        var maxBundleSize = new Option<string?>("--max-bundle-size")
+        {
+            Description = "Largest total a bundle zip may extract to, e.g. 8GB (default 4GB; a collected server needs far less).",
+            Recursive = true,
+        };
+        root.Options.Add(maxBundleSize);
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && !IsHelpOrVersion(args))
@@ -49,12 +56,21 @@ public static class KeyDoctorApp
 
         try
         {
+            using var bundleLimits = MachineSource.UseBundleLimits(BundleLimits(parse.GetValue(maxBundleSize)));
             return parse.Invoke(new InvocationConfiguration
             {
                 Output = output,
                 Error = error,
                 EnableDefaultExceptionHandler = false,
             });
+        }
+        catch (MalformedDataException ex) when (ex.FilePath is not null)
+        {
+            // A damaged or hostile file is the input's problem, not KeyDoctor's: say which file, where and why.
+            var where = ex.Offset > 0 ? $" (at offset 0x{ex.Offset:X})" : "";
+            error.WriteLine($"keydoctor: {ex.FilePath} cannot be read as a {ex.Format}: {OneLine(ex.Reason)}{where}. " +
+                            "The file is damaged, truncated or not what it claims to be; collect it again or check that it is the right file.");
+            return ExitCodes.UsageOrInputError;
         }
         catch (Exception ex) when (ex is UserInputException or MalformedDataException or IOException
                                        or UnauthorizedAccessException or FormatException or NotSupportedException
@@ -75,6 +91,26 @@ public static class KeyDoctorApp
     public static string Version =>
         typeof(KeyDoctorApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? "unknown";
+
+    /// <summary>The bundle limits with --max-bundle-size applied: "8GB", "512MB", "1.5GiB" or a number of bytes.</summary>
+    private static SafeZipExtractor.Limits BundleLimits(string? maxSize)
+    {
+        if (maxSize is null) return SafeZipExtractor.Limits.Default;
+        var text = maxSize.Trim().ToUpperInvariant().Replace("IB", "B", StringComparison.Ordinal);
+        var (digits, shift) = text switch
+        {
+            _ when text.EndsWith("TB", StringComparison.Ordinal) => (text[..^2], 40),
+            _ when text.EndsWith("GB", StringComparison.Ordinal) => (text[..^2], 30),
+            _ when text.EndsWith("MB", StringComparison.Ordinal) => (text[..^2], 20),
+            _ when text.EndsWith("KB", StringComparison.Ordinal) => (text[..^2], 10),
+            _ when text.EndsWith('B') => (text[..^1], 0),
+            _ => (text, 0),
+        };
+        if (!double.TryParse(digits, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var number)
+            || number <= 0 || number * (1L << shift) > long.MaxValue / 2)
+            throw new UserInputException($"--max-bundle-size '{maxSize}' is not a size; give one like 8GB, 512MB or a number of bytes");
+        return SafeZipExtractor.Limits.Default with { MaxTotalBytes = (long)(number * (1L << shift)) };
+    }
 
     private static bool IsHelpOrVersion(string[] args) =>
         args.Any(a => a is "--help" or "-h" or "-?" or "/?" or "--version");

@@ -34,8 +34,17 @@ public static class ReaderLimits
     /// <summary>Uncompressed-to-compressed ratio of one entry (zeroed hive space compresses ~200:1; bombs go far beyond).</summary>
     public const double BundleMaxCompressionRatio = 1000;
 
+    /// <summary>
+    /// Uncompressed size of all entries to the size of the archive. Real bundles compress 3 to 20 times (hives and
+    /// logs); an archive that expands a hundredfold overall is a bomb even when each entry stays under the entry ratio.
+    /// </summary>
+    public const double BundleMaxTotalCompressionRatio = 100;
+
     /// <summary>Length of an entry's path (Windows' MAX_PATH with long-path prefixes stays far below).</summary>
     public const int BundleMaxEntryNameChars = 1024;
+
+    /// <summary>One component of an entry's path: NTFS, ext4 and most file systems hold 255.</summary>
+    public const int BundleMaxPathComponentChars = 255;
 
     // EVTX.
 
