@@ -82,3 +82,46 @@ public class FuzzFindingTests : IDisposable
         Assert.Equal(ReaderLimits.BundleDefaultMaxTotalBytes, MachineSource.BundleLimits.MaxTotalBytes);
     }
 }
+
+/// <summary>fuzz-findings/certs/cert-entry-bad-validity.bin: a .reg export holding a certificate whose validity field is damaged.</summary>
+public class DamagedCertificateTests : IDisposable
+{
+    private const string Thumbprint = "0123456789ABCDEF0123456789ABCDEF01234567";
+    private static string Export => Fixtures.Path("fuzz-findings/certs/cert-entry-bad-validity.bin");
+    private readonly string _root = Directory.CreateTempSubdirectory("kd-bad-cert-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void EntryWithDamagedValidityHasNoCertificateAndSaysWhy()
+    {
+        var blob = KeyDoctor.Formats.Registry.RegExportReader.Parse(File.ReadAllBytes(Export))
+            .OpenKey($@"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\SystemCertificates\MY\Certificates\{Thumbprint}")!.GetValue("Blob")!;
+        var entry = KeyDoctor.Formats.Certificates.SerializedCertificateEntry.Parse(blob.Data.Span);
+        Assert.Null(entry.Certificate);
+        Assert.Contains("cannot be decoded", entry.CertificateError);
+        Assert.NotNull(entry.KeyProviderInfo); // the rest of the entry is still read
+    }
+
+    [Fact]
+    public void CertsCommandReportsTheCertificateAsUnreadable()
+    {
+        var list = Cli.Run("certs", "list", Export);
+        Assert.Equal(1, list.ExitCode);
+        Assert.Contains($@"MY\{Thumbprint}: certificate unreadable: its fields cannot be decoded", list.Stdout);
+        var show = Cli.Run("certs", "show", Thumbprint, "--from", Export);
+        Assert.Equal(1, show.ExitCode);
+        Assert.DoesNotContain("internal error", show.Stderr);
+    }
+
+    [Fact]
+    public void ScanReportsTheCertificateAsEvidenceItCouldNotRead()
+    {
+        var registry = Directory.CreateDirectory(Path.Combine(_root, "registry")).FullName;
+        File.Copy(Export, Path.Combine(registry, "SOFTWARE.reg"));
+        var result = Cli.Run("scan", _root, "--json");
+        Assert.DoesNotContain("internal error", result.Stderr);
+        Assert.Contains("KD0001", result.Stdout);
+        Assert.Contains($@"certificate {Thumbprint} in LocalMachine\\MY could not be read: its fields cannot be decoded", result.Stdout);
+    }
+}
