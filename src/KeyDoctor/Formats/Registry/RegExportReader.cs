@@ -68,8 +68,11 @@ public static class RegExportReader
                 continue;
             }
             // A value; hex data may continue on following lines after a trailing backslash.
+            // Whether it is hex data is decided by the first line once: asking again per continuation line was
+            // quadratic (a 130 KB export of one large binary value took 200 MB).
             var builder = new StringBuilder(line.TrimEnd());
-            while (builder.Length > 0 && builder[^1] == '\\' && IsHexContinuation(builder) && index + 1 < lines.Length)
+            var hex = IsHexData(line);
+            while (hex && builder.Length > 0 && builder[^1] == '\\' && index + 1 < lines.Length)
             {
                 builder.Length--;
                 index++;
@@ -103,10 +106,9 @@ public static class RegExportReader
         return slash < 0 ? full : full + path[slash..];
     }
 
-    private static bool IsHexContinuation(StringBuilder line)
+    private static bool IsHexData(string text)
     {
         // Only data written as hex continues; a string value ending in a backslash ends with a quote instead.
-        var text = line.ToString();
         var equals = ValueDataStart(text);
         return equals >= 0 && text.AsSpan(equals).TrimStart().StartsWith("hex", StringComparison.OrdinalIgnoreCase);
     }
