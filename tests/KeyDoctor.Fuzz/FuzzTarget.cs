@@ -30,7 +30,7 @@ public abstract class FuzzTarget
     public virtual IReadOnlyList<Type> TypedErrors => [];
 
     /// <summary>Mutants the test suite runs per seed file budget (deterministic, a few seconds in all).</summary>
-    public virtual int SuiteMutants => 2000;
+    public virtual int SuiteMutants => 5000;
 
     /// <summary>
     /// The most a single input may make the reader allocate: a small multiple of the input (a reader may copy its

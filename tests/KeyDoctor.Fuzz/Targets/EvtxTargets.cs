@@ -9,7 +9,7 @@ public sealed class EvtxFileTarget : FuzzTarget
 {
     public override string Name => "evtx";
     public override string Description => "EVTX file: file header, chunks, records, BinXml templates and XML rendering";
-    public override int SuiteMutants => 400;
+    public override int SuiteMutants => 600;
 
     public override IEnumerable<Seed> Seeds() =>
         // The header and two chunks keep each execution fast; the chunk target covers single chunks.
@@ -34,7 +34,7 @@ public sealed class EvtxChunkTarget : FuzzTarget
 {
     public override string Name => "evtx-chunk";
     public override string Description => "one EVTX chunk (records, names, template definitions and instances, substitution values)";
-    public override int SuiteMutants => 1000;
+    public override int SuiteMutants => 2000;
 
     public override IEnumerable<Seed> Seeds()
     {

@@ -44,7 +44,7 @@ public sealed class RegfTarget : FuzzTarget
 {
     public override string Name => "regf";
     public override string Description => "registry hive (regf): base block, hive bins, key/value/security cells, subkey lists, big data";
-    public override int SuiteMutants => 1000;
+    public override int SuiteMutants => 1500;
 
     public override IEnumerable<Seed> Seeds()
     {
@@ -71,7 +71,7 @@ public sealed class RegfLogTarget : FuzzTarget
 {
     public override string Name => "regf-log";
     public override string Description => "registry transaction log (.LOG1/.LOG2, old and new format) and its replay into a dirty hive";
-    public override int SuiteMutants => 1000;
+    public override int SuiteMutants => 1500;
 
     private static readonly byte[] DirtyHive = MakeDirty(RegistryWalk.SmallHive());
 
@@ -152,6 +152,7 @@ public sealed class RegExportTarget : FuzzTarget, ITokenDictionary
 {
     public override string Name => "reg";
     public override string Description => ".reg export (REGEDIT4 and version 5, UTF-16 or UTF-8): keys, values, continuations, deletions";
+    public override int SuiteMutants => 2000;
 
     public override IEnumerable<Seed> Seeds()
     {

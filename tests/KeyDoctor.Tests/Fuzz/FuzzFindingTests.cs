@@ -28,7 +28,7 @@ public class FuzzFindingTests : IDisposable
         var path = Fixtures.Path("fuzz-findings/bundles/" + file);
         var result = Cli.Run("scan", path);
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains($"keydoctor: {path} cannot be read as a bundle zip: ", result.Stderr);
+        Assert.Contains($"keydoctor: cannot read {path} as bundle zip: ", result.Stderr);
         Assert.Contains(expected, result.Stderr);
         Assert.DoesNotContain("internal error", result.Stderr);
         Assert.DoesNotContain(Path.GetTempPath(), result.Stderr);
@@ -123,5 +123,30 @@ public class DamagedCertificateTests : IDisposable
         Assert.DoesNotContain("internal error", result.Stderr);
         Assert.Contains("KD0001", result.Stdout);
         Assert.Contains($@"certificate {Thumbprint} in LocalMachine\\MY could not be read: its fields cannot be decoded", result.Stdout);
+    }
+}
+
+/// <summary>Issue 21 item 5: a file's problem is exit 2 and one sentence with the file, for every reader that takes a path.</summary>
+public class FileErrorSentenceTests
+{
+    [Fact]
+    public void EventsOnAFileThatIsNotEvtxNamesTheFile()
+    {
+        var path = Fixtures.Path("hives/ez/NotAHive");
+        var result = Cli.Run("events", path);
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith($"keydoctor: cannot read {path} as evtx: not an EVTX file", result.Stderr);
+        Assert.DoesNotContain("internal error", result.Stderr);
+    }
+
+    [Fact]
+    public void ReadersGivenAPathNameItInTheirError()
+    {
+        var notXml = Fixtures.Path("hives/ez/NotAHive");
+        Assert.Equal(notXml, Assert.Throws<KeyDoctor.Formats.MalformedDataException>(() => KeyDoctor.Formats.Iis.ApplicationHostConfig.Read(notXml)).FilePath);
+        Assert.Equal(notXml, Assert.Throws<KeyDoctor.Formats.MalformedDataException>(() => KeyDoctor.Formats.Iis.Metabase.MetabaseXml.Read(notXml)).FilePath);
+        Assert.Equal(notXml, Assert.Throws<KeyDoctor.Formats.MalformedDataException>(() => KeyDoctor.Formats.Registry.RegistryHive.Open(notXml)).FilePath);
+        Assert.Equal(notXml, Assert.Throws<KeyDoctor.Formats.MalformedDataException>(() => KeyDoctor.Formats.Registry.RegExportReader.Read(notXml)).FilePath);
+        Assert.Equal(notXml, Assert.Throws<KeyDoctor.Formats.MalformedDataException>(() => KeyDoctor.Formats.Evtx.EvtxReader.Open(notXml)).FilePath);
     }
 }

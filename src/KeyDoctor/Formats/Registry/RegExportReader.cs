@@ -17,7 +17,9 @@ public static class RegExportReader
     /// <summary>Largest export accepted (exports of a whole SOFTWARE hive are a few hundred MB).</summary>
     public const long MaxFileSize = ReaderLimits.RegExportMaxFileBytes;
 
-    public static RegExportFile Read(string path)
+    public static RegExportFile Read(string path) => MalformedDataException.FromFile(path, () => ReadCore(path));
+
+    private static RegExportFile ReadCore(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         if (stream.Length > MaxFileSize)
