@@ -52,7 +52,9 @@ internal static class Cli
         var i = 0;
         foreach (var seed in target.Seeds())
         {
-            var name = $"{i++:D3}-{string.Concat(Path.GetFileName(seed.Name).Select(c => char.IsLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_'))}";
+            // afl adds its own prefix to the name: keep ours short.
+            var safe = string.Concat(Path.GetFileName(seed.Name).Select(c => char.IsLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_'));
+            var name = $"{i++:D3}-{safe[..Math.Min(safe.Length, 60)]}";
             File.WriteAllBytes(Path.Combine(folder, name), seed.Data);
         }
         Console.WriteLine($"{i} seed(s) for {target.Name} in {folder}");

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # A long, coverage-guided campaign on one reader: afl++ drives the SharpFuzz-instrumented KeyDoctor.Core.dll.
-#   tools/fuzz/campaign.sh <target> [minutes] [work-folder]
+#   tools/fuzz/campaign.sh <target> [duration] [work-folder]     duration: minutes (30) or seconds ("20s")
 # Targets: `dotnet run --project tests/KeyDoctor.Fuzz -- list`. Runs at nice 19 on one core; the results
 # (queue, crashes, hangs, fuzzer_stats) stay in the work folder, default artifacts/fuzz/<target>. See
 # tests/KeyDoctor.Fuzz/README.md for reading them and turning a crash into a regression test.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 target=${1:?usage: campaign.sh <target> [minutes] [work-folder]}
-minutes=${2:-30}
+duration=${2:-30}
+if [[ $duration == *s ]]; then seconds=${duration%s}; else seconds=$((duration * 60)); fi
 work=${3:-artifacts/fuzz/$target}
 
 if ! command -v afl-fuzz >/dev/null; then
@@ -28,12 +29,13 @@ dotnet publish tests/KeyDoctor.Fuzz/KeyDoctor.Fuzz.csproj -c Release -o "$work/b
 "$tools/sharpfuzz" "$work/bin/KeyDoctor.Core.dll" >/dev/null
 
 resume=()
-[ -d "$work/out/default/queue" ] && resume=(-i -) # continue an earlier campaign's queue
+# Continue an earlier campaign's queue when there is one; start from the seeds otherwise.
+if compgen -G "$work/out/default/queue/id:*" >/dev/null; then resume=(-i -); else rm -rf "$work/out"; fi
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
 export DOTNET_TieredCompilation=0 DOTNET_CLI_TELEMETRY_OPTOUT=1
 input=(-i "$work/seeds")
 [ ${#resume[@]} -gt 0 ] && input=("${resume[@]}")
-nice -n 19 afl-fuzz "${input[@]}" -o "$work/out" -t 10000 -m none -V $((minutes * 60)) \
+nice -n 19 afl-fuzz "${input[@]}" -o "$work/out" -t 10000 -m none -V "$seconds" \
   -- "$work/bin/keydoctor-fuzz" afl "$target" >"$work/afl.log" 2>&1 || true
 
 stats="$work/out/default/fuzzer_stats"
@@ -41,3 +43,6 @@ stats="$work/out/default/fuzzer_stats"
 get() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
 echo "$target: $(get execs_done) executions in $(( $(get last_update) - $(get start_time) )) s ($(get execs_per_sec)/s)," \
   "corpus $(get corpus_count), coverage $(get bitmap_cvg), crashes $(get saved_crashes), hangs $(get saved_hangs)"
+[ "$(get execs_done)" -gt 0 ] || { echo "afl-fuzz ran no input; see $work/afl.log" >&2; exit 1; }
+# A crash is a contract violation (tests/KeyDoctor.Fuzz/README.md says how to turn it into a regression test).
+[ "$(get saved_crashes)" -eq 0 ] && [ "$(get saved_hangs)" -eq 0 ] || exit 3
