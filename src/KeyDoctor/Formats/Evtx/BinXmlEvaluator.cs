@@ -45,8 +45,11 @@ internal static class BinXmlEvaluator
     {
         _budget = _limit = limit;
         Walk(chunk, nodes, values, sink, 0);
-        return _limit - _budget;
+        return UsedByLastWalk;
     }
+
+    /// <summary>What the last walk on this thread expanded to, also when it stopped with an error.</summary>
+    public static long UsedByLastWalk => Math.Min(_limit, _limit - _budget);
 
     private static void Charge(ChunkContext chunk, long weight)
     {

@@ -116,8 +116,8 @@ internal static class EvtxChunk
         }
         catch (MalformedDataException)
         {
-            // A record that ran out of budget used all of it: later records cannot take more than is left.
-            chunk.Expansion += limit;
+            // A damaged record costs what it expanded to before it failed (all of its budget when that ran out).
+            chunk.Expansion += BinXmlEvaluator.UsedByLastWalk;
             throw;
         }
         sink.Complete();
