@@ -86,7 +86,8 @@ internal static class EvtxChunk
             }
             catch (MalformedDataException ex)
             {
-                items.Add(Error(ex.Offset, recordId, $"record {recordId}: {ex.Reason}"));
+                // Errors of the whole walk (expansion, nesting) carry no position of their own: point at the record.
+                items.Add(Error(ex.Offset == fileOffset ? recordOffset : ex.Offset, recordId, $"record {recordId}: {ex.Reason}"));
             }
             offset += (int)size;
             if (recordId == header.LastRecordId) break;
