@@ -24,12 +24,16 @@ public static class ReaderLimits
     /// <summary>
     /// Default total of uncompressed bytes in a bundle: hives (SOFTWARE up to ~1 GiB on a busy server, SYSTEM and the
     /// rest well under), event logs (20 MiB each by default), key stores and IIS configuration (a few MB) fit in
-    /// 4 GiB with room to spare. <c>--max-bundle-size</c> raises it for an unusual server.
+    /// 4 GiB with room to spare. <c>--max-bundle-size</c> raises it for an unusual server (a MachineKeys folder
+    /// bloated with millions of leaked 3 KB keys).
     /// </summary>
     public const long BundleDefaultMaxTotalBytes = 4L << 30;
 
-    /// <summary>Entries in one bundle (a collected server has a few hundred to a few thousand files).</summary>
-    public const int BundleMaxEntries = 100_000;
+    /// <summary>
+    /// Entries in one bundle: a collected server usually has a few thousand files, but a MachineKeys folder on a
+    /// server that leaks keys can hold millions, and that is exactly the server to diagnose.
+    /// </summary>
+    public const int BundleMaxEntries = 10_000_000;
 
     /// <summary>Uncompressed-to-compressed ratio of one entry (zeroed hive space compresses ~200:1; bombs go far beyond).</summary>
     public const double BundleMaxCompressionRatio = 1000;
