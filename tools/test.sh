@@ -37,12 +37,7 @@ total() { grep -oE "$1: +[0-9]+" "$log" | awk '{ n += $2 } END { print n + 0 }';
 passed=$(total Passed); failed=$(total Failed); skipped=$(total Skipped)
 rm -f "$log"
 if [ "$status" -ne 0 ]; then
-  # The fuzz harness still runs under afl++ with SharpFuzz instrumentation (the suite ran every target in-process):
-# a short smoke campaign on one cheap target, so the long campaigns of tests/KeyDoctor.Fuzz/README.md keep working.
-rm -rf artifacts/fuzz-smoke
-tools/fuzz/campaign.sh sddl 20s artifacts/fuzz-smoke/sddl
-
-echo "tests: $passed passed, $failed failed, $skipped skipped"
+  echo "tests: $passed passed, $failed failed, $skipped skipped"
   exit "$status"
 fi
 
@@ -59,5 +54,10 @@ rm -rf artifacts/package artifacts/tool
 dotnet pack src/KeyDoctor.Cli/KeyDoctor.Cli.csproj -c Release -o artifacts/package -v quiet -nologo
 dotnet tool install keydoctor --tool-path artifacts/tool --add-source artifacts/package >/dev/null
 artifacts/tool/keydoctor --version | grep -E '^[0-9]+\.[0-9]+\.[0-9]+\+[0-9a-f]{7,}$'
+
+# The fuzz harness still runs under afl++ with SharpFuzz instrumentation (the suite ran every target in-process):
+# a short smoke campaign on one cheap target, so the long campaigns of tests/KeyDoctor.Fuzz/README.md keep working.
+rm -rf artifacts/fuzz-smoke
+tools/fuzz/campaign.sh sddl 20s artifacts/fuzz-smoke/sddl
 
 echo "tests: $passed passed, $failed failed, $skipped skipped"
