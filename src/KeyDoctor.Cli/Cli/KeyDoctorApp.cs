@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Reflection;
 using KeyDoctor.Cli.Commands;
 using KeyDoctor.Formats;
+using KeyDoctor.Machine;
 
 namespace KeyDoctor.Cli;
 
@@ -43,6 +44,12 @@ public static class KeyDoctorApp
         // and the "did you mean" message.
         var chosen = args.Length > 0 ? Array.FindIndex(Commands, c => c.Name == args[0]) : -1;
         foreach (var (_, create) in chosen >= 0 ? [Commands[chosen]] : Commands) root.Subcommands.Add(create(context));
+        var maxBundleSize = new Option<string?>("--max-bundle-size")
+        {
+            Description = "Largest total a bundle zip may extract to, e.g. 8GB (default 4GB; a collected server needs far less).",
+            Recursive = true,
+        };
+        root.Options.Add(maxBundleSize);
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && !IsHelpOrVersion(args))
@@ -53,12 +60,21 @@ public static class KeyDoctorApp
 
         try
         {
+            using var bundleLimits = MachineSource.UseBundleLimits(BundleLimits(parse.GetValue(maxBundleSize)));
             return parse.Invoke(new InvocationConfiguration
             {
                 Output = output,
                 Error = error,
                 EnableDefaultExceptionHandler = false,
             });
+        }
+        catch (MalformedDataException ex) when (ex.FilePath is not null)
+        {
+            // A damaged or hostile file is the input's problem, not KeyDoctor's: say which file, where and why.
+            var where = ex.Offset > 0 ? $" (at offset 0x{ex.Offset:X})" : "";
+            error.WriteLine($"keydoctor: cannot read {ex.FilePath} as {ex.Format}: {OneLine(ex.Reason)}{where}. " +
+                            "The file is damaged, truncated or not what it claims to be; collect it again or check that it is the right file.");
+            return ExitCodes.UsageOrInputError;
         }
         catch (Exception ex) when (ex is UserInputException or MalformedDataException or IOException
                                        or UnauthorizedAccessException or FormatException or NotSupportedException
@@ -79,6 +95,26 @@ public static class KeyDoctorApp
     public static string Version =>
         typeof(KeyDoctorApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? "unknown";
+
+    /// <summary>The bundle limits with --max-bundle-size applied: "8GB", "512MB", "1.5GiB" or a number of bytes.</summary>
+    private static SafeZipExtractor.Limits BundleLimits(string? maxSize)
+    {
+        if (maxSize is null) return SafeZipExtractor.Limits.Default;
+        var text = maxSize.Trim().ToUpperInvariant().Replace("IB", "B", StringComparison.Ordinal);
+        var (digits, shift) = text switch
+        {
+            _ when text.EndsWith("TB", StringComparison.Ordinal) => (text[..^2], 40),
+            _ when text.EndsWith("GB", StringComparison.Ordinal) => (text[..^2], 30),
+            _ when text.EndsWith("MB", StringComparison.Ordinal) => (text[..^2], 20),
+            _ when text.EndsWith("KB", StringComparison.Ordinal) => (text[..^2], 10),
+            _ when text.EndsWith('B') => (text[..^1], 0),
+            _ => (text, 0),
+        };
+        if (!double.TryParse(digits, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var number)
+            || number <= 0 || number * (1L << shift) > long.MaxValue / 2)
+            throw new UserInputException($"--max-bundle-size '{maxSize}' is not a size; give one like 8GB, 512MB or a number of bytes");
+        return SafeZipExtractor.Limits.Default with { MaxTotalBytes = (long)(number * (1L << shift)) };
+    }
 
     private static bool IsHelpOrVersion(string[] args) =>
         args.Any(a => a is "--help" or "-h" or "-?" or "/?" or "--version");

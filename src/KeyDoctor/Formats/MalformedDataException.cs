@@ -22,4 +22,24 @@ public sealed class MalformedDataException : Exception
 
     /// <summary>The reason without format and offset.</summary>
     public string Reason { get; }
+
+    /// <summary>The file that was being read, when the reader was given a path (null for data in memory).</summary>
+    public string? FilePath { get; private init; }
+
+    /// <summary>Runs a read of the file at <paramref name="path"/>; a malformed-data error from it names the file.</summary>
+    public static T FromFile<T>(string path, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (MalformedDataException ex)
+        {
+            throw ex.InFile(path);
+        }
+    }
+
+    /// <summary>The same error, naming the file it was read from (the first file named is kept).</summary>
+    public MalformedDataException InFile(string path) =>
+        FilePath is not null ? this : new MalformedDataException(Format, Offset, Reason, InnerException) { FilePath = path };
 }

@@ -5,6 +5,27 @@ namespace KeyDoctor.Machine;
 /// <summary>Opens whatever the user pointed at as one <see cref="IMachineSource"/>.</summary>
 public static class MachineSource
 {
+    private static readonly AsyncLocal<SafeZipExtractor.Limits?> CurrentBundleLimits = new();
+
+    /// <summary>
+    /// The limits bundles are extracted with in the current flow (the CLI sets them from --max-bundle-size for the
+    /// duration of one command); <see cref="SafeZipExtractor.Limits.Default"/> otherwise.
+    /// </summary>
+    public static SafeZipExtractor.Limits BundleLimits => CurrentBundleLimits.Value ?? SafeZipExtractor.Limits.Default;
+
+    /// <summary>Uses <paramref name="limits"/> for every bundle opened until the result is disposed.</summary>
+    public static IDisposable UseBundleLimits(SafeZipExtractor.Limits limits)
+    {
+        var previous = CurrentBundleLimits.Value;
+        CurrentBundleLimits.Value = limits;
+        return new Restore(() => CurrentBundleLimits.Value = previous);
+    }
+
+    private sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
+    }
+
     /// <summary>
     /// A folder is an image (or an already extracted bundle when it holds a manifest); a .zip is a bundle,
     /// extracted with path checks into a private temporary folder that is deleted on dispose.
@@ -29,11 +50,19 @@ public static class MachineSource
         var temp = CreatePrivateTempFolder();
         try
         {
-            SafeZipExtractor.Extract(zipPath, temp);
+            SafeZipExtractor.Extract(zipPath, temp, BundleLimits);
             var manifestPath = Path.Combine(temp, BundleManifest.FileName);
             if (!File.Exists(manifestPath))
-                throw new MalformedDataException("bundle", 0, $"{Path.GetFileName(zipPath)} has no {BundleManifest.FileName}");
-            var manifest = BundleManifest.Parse(File.ReadAllBytes(manifestPath));
+                throw new MalformedDataException("bundle", 0, $"{Path.GetFileName(zipPath)} has no {BundleManifest.FileName}").InFile(zipPath);
+            BundleManifest manifest;
+            try
+            {
+                manifest = BundleManifest.Parse(File.ReadAllBytes(manifestPath));
+            }
+            catch (MalformedDataException ex)
+            {
+                throw ex.InFile(zipPath);
+            }
             return new FolderMachineSource(temp, MachineSourceKind.Bundle, $"bundle {zipPath}", manifest,
                 onDispose: () => TryDelete(temp));
         }

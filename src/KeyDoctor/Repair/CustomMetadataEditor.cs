@@ -1,6 +1,7 @@
 using System.Text;
 using System.Xml;
 using KeyDoctor.Formats;
+using KeyDoctor.Formats.Primitives;
 using KeyDoctor.Formats.Iis;
 
 namespace KeyDoctor.Repair;
@@ -36,7 +37,7 @@ public static class CustomMetadataEditor
         var settings = SafeXml.Settings();
         settings.IgnoreWhitespace = false;
         settings.IgnoreComments = false;
-        using (var reader = XmlReader.Create(new StringReader(text), settings))
+        using (var reader = new LimitedXmlReader(XmlReader.Create(new StringReader(text), settings)))
         {
             var info = (IXmlLineInfo)reader;
             var path = new List<string>();

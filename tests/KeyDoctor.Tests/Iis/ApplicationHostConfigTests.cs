@@ -256,9 +256,10 @@ public class ApplicationHostConfigTests
     }
 
     [Fact]
-    public void DeeplyNestedDocumentsDoNotOverflowTheStack()
+    public void DeeplyNestedDocumentsHaveShortenedPaths()
     {
-        const int depth = 20_000;
+        // Deeper than ReaderLimits.XmlMaxDepth is refused while reading (XmlLimitTests); up to it, paths are shortened.
+        const int depth = 250;
         var xml = new StringBuilder("<configuration>");
         for (var i = 0; i < depth; i++) xml.Append("<a>");
         xml.Append("<b password=\"[enc:AesProvider:AAAA:enc]\"/>");

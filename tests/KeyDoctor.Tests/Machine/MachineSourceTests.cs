@@ -100,7 +100,7 @@ public sealed class MachineSourceTests : IDisposable
             s.Write("x"u8);
         var target = Path.Combine(_root, "out");
         var ex = Assert.Throws<MalformedDataException>(() => SafeZipExtractor.Extract(zip, target));
-        Assert.Equal("zip", ex.Format);
+        Assert.Equal("bundle zip", ex.Format);
         Assert.False(File.Exists(Path.Combine(_root, "evil")));
     }
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Xml;
 using System.Xml.Linq;
 using KeyDoctor.Formats;
+using KeyDoctor.Formats.Primitives;
 
 namespace KeyDoctor.Crypto.KeySets;
 
@@ -139,7 +140,7 @@ public static class KeySetXml
         };
         try
         {
-            using var reader = XmlReader.Create(new MemoryStream(data.ToArray(), writable: false), settings);
+            using var reader = new LimitedXmlReader(XmlReader.Create(new MemoryStream(data.ToArray(), writable: false), settings));
             return XDocument.Load(reader, LoadOptions.SetLineInfo);
         }
         catch (XmlException ex)

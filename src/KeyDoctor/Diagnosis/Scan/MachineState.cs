@@ -108,6 +108,10 @@ public sealed class MachineState
             _unavailable.Add(("MachineGuid", @"SOFTWARE\Microsoft\Cryptography has no MachineGuid value"));
         Certificates = Registry.Software is null ? [] : Registry.Certificates()
             .Where(c => c.Location.StartsWith("LocalMachine", StringComparison.Ordinal)).ToList();
+        // A certificate that cannot be decoded is evidence KeyDoctor could not read: a finding about it, not a failure.
+        foreach (var certificate in Certificates.Where(c => c.Entry?.Certificate is null))
+            _unavailable.Add(($@"certificate {certificate.Thumbprint} in {certificate.Location}\{certificate.Store}",
+                certificate.Entry?.CertificateError ?? string.Join("; ", certificate.Problems)));
         HttpSysBindings = Registry.System is null ? [] : Registry.HttpSysBindings;
     }
 

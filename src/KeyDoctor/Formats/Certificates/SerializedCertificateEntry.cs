@@ -130,8 +130,26 @@ public sealed class SerializedCertificateEntry
     {
         var der = EncodedCertificate;
         if (der is null) return (null, "no encoded certificate (property 32)");
-        try { return (X509CertificateLoader.LoadCertificate(der), null); }
-        catch (CryptographicException e) { return (null, e.Message); }
+        X509Certificate2 certificate;
+        try { certificate = X509CertificateLoader.LoadCertificate(der); }
+        catch (CryptographicException e) { return (null, $"not a certificate ({e.Message.TrimEnd('.')})"); }
+        // The platform decodes some fields only when they are read: a damaged validity or key throws then. Read
+        // everything KeyDoctor uses now, so a certificate is either whole or reported as damaged, never half.
+        try
+        {
+            _ = certificate.Subject;
+            _ = certificate.Issuer;
+            _ = certificate.SerialNumber;
+            _ = certificate.NotBefore;
+            _ = certificate.NotAfter;
+            _ = certificate.PublicKey.ExportSubjectPublicKeyInfo();
+            return (certificate, null);
+        }
+        catch (CryptographicException e)
+        {
+            certificate.Dispose();
+            return (null, $"its fields cannot be decoded (validity dates, names or public key damaged: {e.Message.TrimEnd('.')})");
+        }
     }
 
     internal static string Utf16Z(byte[] value)

@@ -26,17 +26,38 @@ internal interface IBinXmlSink
 internal static class BinXmlEvaluator
 {
     /// <summary>
-    /// Items one record may expand to. A crafted template can use a BinXml value many times, and that value
-    /// can do the same, so the work is bounded rather than the nesting alone.
+    /// What is left of this walk's expansion budget, in characters of rendered XML. A crafted template can use a
+    /// BinXml value many times, and that value can do the same, so the output is bounded rather than the nesting
+    /// alone: every node charges what it renders to (names, text, values, indentation) and a BinXml value what
+    /// parsing it costs.
     /// </summary>
-    private const int MaxItemsPerRecord = 1_000_000;
+    [ThreadStatic] private static long _budget;
 
-    [ThreadStatic] private static int _budget;
+    [ThreadStatic] private static long _limit;
 
-    public static void Walk(ChunkContext chunk, BinXmlNode[] nodes, BinXmlValue[] values, IBinXmlSink sink)
+    /// <summary>
+    /// Streams the record to <paramref name="sink"/> and returns what it expanded to (characters of rendered XML).
+    /// Throws <see cref="MalformedDataException"/> once that passes <paramref name="limit"/>
+    /// (<see cref="ReaderLimits.EvtxMaxRecordExpansion"/>, or less when the chunk's budget is nearly spent).
+    /// </summary>
+    public static long Walk(ChunkContext chunk, BinXmlNode[] nodes, BinXmlValue[] values, IBinXmlSink sink,
+        long limit = ReaderLimits.EvtxMaxRecordExpansion)
     {
-        _budget = MaxItemsPerRecord;
+        _budget = _limit = limit;
         Walk(chunk, nodes, values, sink, 0);
+        return UsedByLastWalk;
+    }
+
+    /// <summary>What the last walk on this thread expanded to, also when it stopped with an error.</summary>
+    public static long UsedByLastWalk => Math.Min(_limit, _limit - _budget);
+
+    private static void Charge(ChunkContext chunk, long weight)
+    {
+        _budget -= weight;
+        if (_budget < 0)
+            throw chunk.Error(0, _limit < ReaderLimits.EvtxMaxRecordExpansion
+                ? $"the chunk's records expand to more than {ReaderLimits.EvtxMaxChunkExpansion} characters (ReaderLimits.EvtxMaxChunkExpansion)"
+                : $"record expands to more than {ReaderLimits.EvtxMaxRecordExpansion} characters (ReaderLimits.EvtxMaxRecordExpansion)");
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -49,7 +70,7 @@ internal static class BinXmlEvaluator
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WalkNode(ChunkContext chunk, BinXmlNode node, BinXmlValue[] values, IBinXmlSink sink, int depth)
     {
-        if (--_budget < 0) throw chunk.Error(0, $"record expands to more than {MaxItemsPerRecord} items");
+        Charge(chunk, 1 + (node.Text?.Length ?? 0) + (node.Data?.Length ?? 0));
         switch (node.Kind)
         {
             case BinXmlNodeKind.Element:
@@ -87,6 +108,8 @@ internal static class BinXmlEvaluator
     private static void EmitValue(ChunkContext chunk, BinXmlValue value, IBinXmlSink sink, int depth)
     {
         if (value.IsNull) return;
+        // A rendered value is at most about twice its bytes (hex), plus the longest scalar form.
+        Charge(chunk, (2L * value.Length) + 48);
         if (value.Type == BinXmlValueType.BinXml)
         {
             var parser = new BinXmlParser(chunk, value.Offset, value.Offset + value.Length, inTemplate: false, depth + 1);
@@ -118,17 +141,23 @@ internal static class BinXmlEvaluator
     private static void EmitElement(ChunkContext chunk, BinXmlElement element, BinXmlValue[] values, IBinXmlSink sink,
         int depth, BinXmlValue? item)
     {
+        // Start and end tags, and the indentation the XML rendering gives them.
+        Charge(chunk, (2L * element.Name.Length) + (2L * depth) + 8);
         sink.StartElement(element.Name);
         foreach (var attribute in element.Attributes)
         {
             if (IsAbsent(attribute.Value, values)) continue;
+            Charge(chunk, attribute.Name.Length + 4);
             sink.StartAttribute(attribute.Name);
             foreach (var part in attribute.Value) WalkNode(chunk, part, values, sink, depth + 1);
             sink.EndAttribute();
         }
         sink.CloseStartElement();
         if (item is { } single)
+        {
+            Charge(chunk, (2L * single.Length) + 48);
             sink.Value(chunk.Data, single);
+        }
         else
             foreach (var child in element.Children) WalkNode(chunk, child, values, sink, depth + 1);
         sink.EndElement();

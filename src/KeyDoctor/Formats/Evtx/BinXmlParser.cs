@@ -12,7 +12,7 @@ namespace KeyDoctor.Formats.Evtx;
 internal struct BinXmlParser
 {
     /// <summary>Deeper nesting than this is treated as corrupt rather than risking the stack.</summary>
-    public const int MaxDepth = 64;
+    public const int MaxDepth = ReaderLimits.EvtxMaxBinXmlDepth;
 
     private readonly ChunkContext _chunk;
     private readonly byte[] _data;

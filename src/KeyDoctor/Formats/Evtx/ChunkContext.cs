@@ -22,6 +22,9 @@ internal sealed class ChunkContext
     }
 
     public byte[] Data { get; }
+
+    /// <summary>What the chunk's records have expanded to so far (see <see cref="ReaderLimits.EvtxMaxChunkExpansion"/>).</summary>
+    public long Expansion { get; set; }
     public long FileOffset { get; }
 
     public MalformedDataException Error(int chunkOffset, string reason) =>

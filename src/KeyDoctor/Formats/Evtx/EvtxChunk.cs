@@ -70,6 +70,13 @@ internal static class EvtxChunk
                 break;
             }
 
+            if (chunk.Expansion >= ReaderLimits.EvtxMaxChunkExpansion)
+            {
+                items.Add(Error(recordOffset, recordId,
+                    $"the chunk's records expand to more than {ReaderLimits.EvtxMaxChunkExpansion} characters (ReaderLimits.EvtxMaxChunkExpansion); rest of the chunk skipped"));
+                break;
+            }
+
             var written = BinXmlValues.FromFileTime(BinaryPrimitives.ReadUInt64LittleEndian(span[16..])) ?? DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc);
             try
             {
@@ -79,7 +86,8 @@ internal static class EvtxChunk
             }
             catch (MalformedDataException ex)
             {
-                items.Add(Error(ex.Offset, recordId, $"record {recordId}: {ex.Reason}"));
+                // Errors of the whole walk (expansion, nesting) carry no position of their own: point at the record.
+                items.Add(Error(ex.Offset == fileOffset ? recordOffset : ex.Offset, recordId, $"record {recordId}: {ex.Reason}"));
             }
             offset += (int)size;
             if (recordId == header.LastRecordId) break;
@@ -94,14 +102,25 @@ internal static class EvtxChunk
         filtered = false;
         var parser = new BinXmlParser(chunk, offset + RecordHeaderSize, offset + size - 4, inTemplate: false, depth: 0);
         var document = parser.ParseFragment();
-        var record = new EvtxRecord(chunk, document, recordOffset, recordId, written);
+        // Each record gets what is left of the chunk's budget, at most its own limit.
+        var limit = Math.Min(ReaderLimits.EvtxMaxRecordExpansion, ReaderLimits.EvtxMaxChunkExpansion - chunk.Expansion);
+        var record = new EvtxRecord(chunk, document, recordOffset, recordId, written) { ExpansionLimit = limit };
         if (options.EventIds is { } ids && TryQuickEventId(chunk, document, out var quickId) && !ids.Contains(quickId))
         {
             filtered = true;
             return null;
         }
         var sink = new EventFieldSink(record);
-        BinXmlEvaluator.Walk(chunk, document, [], sink);
+        try
+        {
+            chunk.Expansion += BinXmlEvaluator.Walk(chunk, document, [], sink, limit);
+        }
+        catch (MalformedDataException)
+        {
+            // A damaged record costs what it expanded to before it failed (all of its budget when that ran out).
+            chunk.Expansion += BinXmlEvaluator.UsedByLastWalk;
+            throw;
+        }
         sink.Complete();
         if (options.EventIds is { } again && !again.Contains(record.EventId))
         {

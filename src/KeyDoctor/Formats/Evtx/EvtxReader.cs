@@ -52,8 +52,19 @@ public sealed class EvtxReader : IDisposable
     }
 
     /// <summary>Opens a file read-only, sharing it with the writer (an event log can be open by the service).</summary>
-    public static EvtxReader Open(string path) =>
-        new(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.RandomAccess));
+    public static EvtxReader Open(string path)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.RandomAccess);
+        try
+        {
+            return MalformedDataException.FromFile(path, () => new EvtxReader(stream));
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
 
     public EvtxFileHeader Header { get; }
     public long Length { get; }

@@ -73,6 +73,9 @@ public sealed class EvtxRecord
         WrittenTime = writtenTime;
     }
 
+    /// <summary>The expansion budget the record was read with (what was left of its chunk's budget).</summary>
+    internal long ExpansionLimit { get; init; } = ReaderLimits.EvtxMaxRecordExpansion;
+
     /// <summary>Where the record starts in the file.</summary>
     public long FileOffset { get; }
 
@@ -126,7 +129,8 @@ public sealed class EvtxRecord
     {
         var sink = new XmlRenderSink();
         if (_chunk is null) RenderFields(sink);
-        else lock (_chunk) BinXmlEvaluator.Walk(_chunk, _document!, [], sink);
+        // The same walk as when the record was read, so it stays within the budget that walk was given.
+        else lock (_chunk) BinXmlEvaluator.Walk(_chunk, _document!, [], sink, ExpansionLimit);
         return sink.ToString();
     }
 

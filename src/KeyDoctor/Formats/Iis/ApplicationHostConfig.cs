@@ -18,7 +18,7 @@ public sealed record ApplicationHostConfig(
 {
     public const string Format = "applicationHost.config";
 
-    public static ApplicationHostConfig Read(string path) => Parse(SafeXml.ReadFile(path, Format));
+    public static ApplicationHostConfig Read(string path) => MalformedDataException.FromFile(path, () => Parse(SafeXml.ReadFile(path, Format)));
 
     public static ApplicationHostConfig Parse(ReadOnlyMemory<byte> data)
     {

@@ -26,7 +26,7 @@ public sealed record RedirectionConfig(
 {
     public const string Format = "redirection.config";
 
-    public static RedirectionConfig Read(string path) => Parse(SafeXml.ReadFile(path, Format));
+    public static RedirectionConfig Read(string path) => MalformedDataException.FromFile(path, () => Parse(SafeXml.ReadFile(path, Format)));
 
     public static RedirectionConfig Parse(ReadOnlyMemory<byte> data)
     {
@@ -79,7 +79,7 @@ public sealed record AdministrationConfig(
     public IReadOnlyList<string> ReferencedProviders =>
         EncryptedAttributes.Where(a => a.Provider is not null).Select(a => a.Provider!).Distinct(StringComparer.Ordinal).ToList();
 
-    public static AdministrationConfig Read(string path) => Parse(SafeXml.ReadFile(path, Format));
+    public static AdministrationConfig Read(string path) => MalformedDataException.FromFile(path, () => Parse(SafeXml.ReadFile(path, Format)));
 
     public static AdministrationConfig Parse(ReadOnlyMemory<byte> data)
     {

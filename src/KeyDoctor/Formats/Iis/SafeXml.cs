@@ -1,16 +1,18 @@
 using System.Xml;
 using System.Xml.Linq;
+using KeyDoctor.Formats.Primitives;
 
 namespace KeyDoctor.Formats.Iis;
 
 /// <summary>
 /// The one way IIS configuration XML is loaded: no DTD (so no entity expansion or external fetches), no resolver,
-/// a hard size limit, and line numbers kept so every problem can point at its place in the file.
+/// a hard size limit, depth and attribute limits enforced while reading (<see cref="LimitedXmlReader"/>), and line
+/// numbers kept so every problem can point at its place in the file.
 /// </summary>
 internal static class SafeXml
 {
     /// <summary>Largest document accepted. Real applicationHost.config files are well under 1 MiB.</summary>
-    public const int MaxDocumentBytes = 64 * 1024 * 1024;
+    public const int MaxDocumentBytes = ReaderLimits.XmlMaxDocumentBytes;
 
     public static XmlReaderSettings Settings(long maxCharacters = MaxDocumentBytes) => new()
     {
@@ -34,8 +36,13 @@ internal static class SafeXml
         try
         {
             using var stream = AsStream(data);
-            using var reader = XmlReader.Create(stream, Settings(maxCharacters));
+            using var reader = new LimitedXmlReader(XmlReader.Create(stream, Settings(maxCharacters)));
             return XDocument.Load(reader, LoadOptions.SetLineInfo);
+        }
+        catch (XmlLimitException ex)
+        {
+            throw new MalformedDataException(format, OffsetOf(data.Span, ex.LineNumber, ex.LinePosition),
+                $"{ex.Reason}, at line {ex.LineNumber}, column {ex.LinePosition}; not read further", ex);
         }
         catch (XmlException ex)
         {

@@ -23,10 +23,10 @@ public sealed record CapiKeyFileHeader(
     public const uint ExpectedVersion = 2;
 
     /// <summary>No real section comes near this; anything larger means the bytes are not a header.</summary>
-    public const uint MaxSectionLength = 1 << 20;
+    public const uint MaxSectionLength = ReaderLimits.KeyFileMaxSectionBytes;
 
     /// <summary>Container names are short; a longer one means the bytes are not a header.</summary>
-    public const uint MaxNameLength = 4096;
+    public const uint MaxNameLength = ReaderLimits.CapiKeyFileMaxNameBytes;
 
     /// <summary>Header plus every section, as the header declares it.</summary>
     public long DeclaredFileLength => Length + (long)NameLength + HashLength + SignaturePublicKeyLength

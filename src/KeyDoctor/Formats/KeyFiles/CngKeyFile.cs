@@ -23,8 +23,8 @@ public sealed record CngKeyFileHeader(
 {
     public const int Length = 44;
     public const uint ExpectedVersion = 1;
-    public const uint MaxNameLength = 8192;
-    public const uint MaxSectionLength = 1 << 20;
+    public const uint MaxNameLength = ReaderLimits.CngKeyFileMaxNameBytes;
+    public const uint MaxSectionLength = ReaderLimits.KeyFileMaxSectionBytes;
 
     public long DeclaredFileLength => Length + (long)NameLength + PublicPropertiesLength + PrivatePropertiesLength + PrivateKeyLength;
 

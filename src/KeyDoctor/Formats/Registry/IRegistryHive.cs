@@ -26,7 +26,7 @@ public interface IRegistryHive
 public abstract class RegistryKey
 {
     /// <summary>Maximum key depth walked: Windows refuses deeper trees (512 levels), so anything deeper is damage.</summary>
-    public const int MaxDepth = 512;
+    public const int MaxDepth = ReaderLimits.HiveMaxKeyDepth;
 
     public abstract string Name { get; }
 

@@ -15,9 +15,11 @@ public static class RegExportReader
     private const string Version4Header = "REGEDIT4";
 
     /// <summary>Largest export accepted (exports of a whole SOFTWARE hive are a few hundred MB).</summary>
-    public const long MaxFileSize = 1L << 30;
+    public const long MaxFileSize = ReaderLimits.RegExportMaxFileBytes;
 
-    public static RegExportFile Read(string path)
+    public static RegExportFile Read(string path) => MalformedDataException.FromFile(path, () => ReadCore(path));
+
+    private static RegExportFile ReadCore(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         if (stream.Length > MaxFileSize)
@@ -68,8 +70,11 @@ public static class RegExportReader
                 continue;
             }
             // A value; hex data may continue on following lines after a trailing backslash.
+            // Whether it is hex data is decided by the first line once: asking again per continuation line was
+            // quadratic (a 130 KB export of one large binary value took 200 MB).
             var builder = new StringBuilder(line.TrimEnd());
-            while (builder.Length > 0 && builder[^1] == '\\' && IsHexContinuation(builder) && index + 1 < lines.Length)
+            var hex = IsHexData(line);
+            while (hex && builder.Length > 0 && builder[^1] == '\\' && index + 1 < lines.Length)
             {
                 builder.Length--;
                 index++;
@@ -103,10 +108,9 @@ public static class RegExportReader
         return slash < 0 ? full : full + path[slash..];
     }
 
-    private static bool IsHexContinuation(StringBuilder line)
+    private static bool IsHexData(string text)
     {
         // Only data written as hex continues; a string value ending in a backslash ends with a quote instead.
-        var text = line.ToString();
         var equals = ValueDataStart(text);
         return equals >= 0 && text.AsSpan(equals).TrimStart().StartsWith("hex", StringComparison.OrdinalIgnoreCase);
     }

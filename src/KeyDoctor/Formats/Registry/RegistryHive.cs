@@ -10,7 +10,7 @@ namespace KeyDoctor.Formats.Registry;
 public sealed class RegistryHive : IRegistryHive
 {
     /// <summary>Largest hive accepted. Windows caps hives far below this; a bigger file is not a hive.</summary>
-    public const long MaxFileSize = 1L << 30;
+    public const long MaxFileSize = ReaderLimits.HiveMaxFileBytes;
 
     private readonly byte[] _data;
     private readonly int _binsLength;
@@ -85,16 +85,16 @@ public sealed class RegistryHive : IRegistryHive
     /// </summary>
     public static RegistryHive Open(string path, bool replayLogs = true)
     {
-        var data = ReadFile(path);
+        var data = MalformedDataException.FromFile(path, () => ReadFile(path));
         var logs = new List<TransactionLog>();
         if (replayLogs)
             foreach (var logPath in FindLogs(path))
             {
-                var bytes = ReadFile(logPath);
+                var bytes = MalformedDataException.FromFile(logPath, () => ReadFile(logPath));
                 if (bytes.Length == 0) continue;
-                logs.Add(TransactionLog.Parse(bytes, Path.GetFileName(logPath)));
+                logs.Add(MalformedDataException.FromFile(logPath, () => TransactionLog.Parse(bytes, Path.GetFileName(logPath))));
             }
-        return Load(data, logs, path, takeOwnership: true);
+        return MalformedDataException.FromFile(path, () => Load(data, logs, path, takeOwnership: true));
     }
 
     /// <summary>

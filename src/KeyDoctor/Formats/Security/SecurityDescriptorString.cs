@@ -83,7 +83,8 @@ public sealed record SecurityDescriptorString
     public static SecurityDescriptorString Parse(string sddl)
     {
         ArgumentNullException.ThrowIfNull(sddl);
-        if (sddl.Length > 64 * 1024) throw new MalformedDataException(FormatName, 0, "longer than 64 KiB");
+        if (sddl.Length > ReaderLimits.SddlMaxChars)
+            throw new MalformedDataException(FormatName, 0, $"{sddl.Length} characters, over the limit of {ReaderLimits.SddlMaxChars} (ReaderLimits.SddlMaxChars)");
         string? owner = null, group = null, daclFlags = null, saclFlags = null;
         List<SddlAce>? dacl = null, sacl = null;
         var position = 0;

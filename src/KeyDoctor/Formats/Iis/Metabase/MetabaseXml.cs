@@ -99,7 +99,7 @@ public sealed record MetabaseXml(
     public MetabaseSessionKey SessionKey => Global?.SessionKey
         ?? new MetabaseSessionKey(MetabaseBlobStatus.Missing, null, "no IIS_Global element", null);
 
-    public static MetabaseXml Read(string path) => Parse(SafeXml.ReadFile(path, Format));
+    public static MetabaseXml Read(string path) => MalformedDataException.FromFile(path, () => Parse(SafeXml.ReadFile(path, Format)));
 
     public static MetabaseXml Parse(ReadOnlyMemory<byte> data)
     {
