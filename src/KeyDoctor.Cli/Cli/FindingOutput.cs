@@ -1,4 +1,5 @@
 using KeyDoctor.Diagnosis;
+using Spectre.Console;
 
 namespace KeyDoctor.Cli;
 
@@ -15,4 +16,32 @@ public static class FindingOutput
         + (e.Offset is { } o ? $" offset 0x{o:X}" : "")
         + (e.RecordId is { } r ? $" record {r}" : "")
         + (e.Value is null ? "" : $" = {e.Value}");
+
+    /// <summary>One finding as readable text: badge, ID, title, an optional line (the nodes of a farm finding), message, evidence, fix, help page.</summary>
+    public static void Print(IAnsiConsole console, Finding finding, string? context = null)
+    {
+        console.MarkupLine($"{Badge(finding.Severity)} [bold]{finding.Id}[/] {Markup.Escape(finding.Title)}");
+        if (context is not null) console.MarkupLine($"  [bold]{Markup.Escape(context)}[/]");
+        console.MarkupLine($"  {Markup.Escape(finding.Message)}");
+        foreach (var evidence in finding.Evidence)
+            console.MarkupLine($"  [grey]evidence:[/] {Markup.Escape(DescribeEvidence(evidence))}");
+        if (finding.Fix is { } fix)
+        {
+            console.MarkupLine($"  [green]fix:[/] {Markup.Escape(fix.Summary)}");
+            foreach (var line in (fix.PowerShell ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                console.MarkupLine($"    [grey]PS>[/] {Markup.Escape(line)}");
+            if (fix.Risk is { } risk) console.MarkupLine($"  [yellow]risk:[/] {Markup.Escape(risk)}");
+        }
+        console.MarkupLine($"  [grey]more: {Markup.Escape(finding.Descriptor.HelpLink)}[/]");
+        console.WriteLine();
+    }
+
+    /// <summary>A fixed-width severity badge.</summary>
+    public static string Badge(Severity severity) => severity switch
+    {
+        Severity.Critical => "[white on red] CRITICAL [/]",
+        Severity.Error => "[red]ERROR[/]   ",
+        Severity.Warning => "[yellow]WARNING[/] ",
+        _ => "[blue]INFO[/]    ",
+    };
 }

@@ -28,6 +28,8 @@ public static class KeyDoctorApp
         ("diff", DiffCommand.Create),
         ("audit", AuditCommand.Create),
         ("recover", RecoverCommand.Create),
+        ("farm", FarmCommand.Create),
+        ("history", HistoryCommand.Create),
     ];
 
     public static int Run(string[] args, TextWriter output, TextWriter error, bool? interactive = null)

@@ -21,10 +21,14 @@ public static class ScanCommand
         {
             Description = "Also write the report as one self-contained HTML file (findings, fixes with copy buttons, SSL chains, certificates, key store).",
         };
+        var store = new Option<string?>("--store")
+        {
+            Description = "Also record the scan (node, time, findings, and the facts 'farm --store' compares) in a scan store: a SQLite file, or a PostgreSQL connection string (postgres://… or Host=…).",
+        };
         var command = new Command("scan",
             "Diagnose a server: MachineGuid, key files, the IIS 6 container, certificates and their keys, HTTP.sys and IIS bindings, protected configuration, and the event logs that tell the story. Exit 1 when something is found.")
         {
-            input, json, html,
+            input, json, html, store,
         };
         command.SetAction(parse =>
         {
@@ -38,6 +42,12 @@ public static class ScanCommand
 
             if (parse.GetValue(html) is { } report)
                 File.WriteAllText(report.FullName, KeyDoctor.Diagnosis.Reports.HtmlReport.Render(result, KeyDoctorApp.Version));
+            if (parse.GetValue(store) is { } target)
+            {
+                var (recorded, description) = KeyDoctor.Store.ScanStore.RecordScan(target, result,
+                    parse.GetValue(input) ?? "live:" + (result.State.ComputerName ?? Environment.MachineName), KeyDoctorApp.Version);
+                context.Error.WriteLine($"recorded the scan of {recorded.Node} in {description} ({recorded.ScansOfNode} scan(s) of this node)");
+            }
             if (parse.GetValue(json)) context.WriteJson(ScanDocument.From(result), KeyDoctorJson.Default.ScanDocument);
             else Print(context.Console, result);
             return result.Findings.Any(f => f.Severity > Severity.Info) ? ExitCodes.Findings : ExitCodes.Healthy;
