@@ -14,6 +14,7 @@ prerequisites=(
   "/usr/lib/python3/dist-packages/Evtx python3-evtx"
   "/usr/lib/python3/dist-packages/impacket python3-impacket"
   "/usr/bin/chromium chromium"
+  "/usr/lib/postgresql/15/bin/initdb postgresql" # the store tests start a throw-away cluster from its binaries
 )
 missing=()
 for entry in "${prerequisites[@]}"; do

@@ -12,6 +12,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["evtx"] = EvtxBenchmark.Run,
     ["evtx-corpus"] = EvtxCorpus.Run,
     ["recover"] = RecoverBenchmark.Run,
+    ["farm"] = FarmBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -207,3 +207,9 @@ public sealed class PostgresStoreTests(PostgresServer server) : StoreContractTes
         Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
     }
 }
+
+[CollectionDefinition(Name)]
+public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
+{
+    public const string Name = "PostgreSQL server";
+}

@@ -84,7 +84,7 @@ internal static class FarmChecks
             var goodName = good[0].ComputerName ?? "a node where it works";
             yield return new FarmFinding(
                 Finding.Create(FindingCatalog.FarmConfigurationKeysDiffer, container, container,
-                    string.Join(", ", odd.Select(s => $"{s.Node.Label} ({s.Key.Problem ?? "another key pair"})")), undecryptable.Count) with
+                    string.Join(", ", odd.Select(s => $"{s.Node.Label}: {s.Key.Problem ?? "another key pair"}")), undecryptable.Count) with
                 {
                     Severity = undecryptable.Count > 0 ? Severity.Error : Severity.Warning,
                     Evidence = evidence,
