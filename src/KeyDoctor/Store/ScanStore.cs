@@ -68,6 +68,11 @@ public sealed class ScanStore : IDisposable
             store.Migrate(create);
             return store;
         }
+        catch (Exception ex) when (ex is DllNotFoundException || ex.InnerException is DllNotFoundException)
+        {
+            connection?.Dispose();
+            throw new ScanStoreException($"cannot open the scan store {target.Description}: the SQLite library ({(OperatingSystem.IsWindows() ? "e_sqlite3.dll" : "libe_sqlite3.so")}) that ships beside keydoctor is not in {AppContext.BaseDirectory}; copy it there from the release, or use a PostgreSQL store", ex);
+        }
         catch (Exception ex) when (ex is DbException or ArgumentException or InvalidOperationException or TimeoutException or System.Net.Sockets.SocketException)
         {
             connection?.Dispose();
