@@ -16,6 +16,7 @@ prerequisites=(
   "/usr/lib/python3/dist-packages/impacket python3-impacket"
   "/usr/bin/chromium chromium"
   "/usr/bin/afl-fuzz afl++"
+  "/usr/lib/postgresql/15/bin/initdb postgresql" # the store tests start a throw-away cluster from its binaries
 )
 missing=()
 for entry in "${prerequisites[@]}"; do

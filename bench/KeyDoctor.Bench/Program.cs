@@ -13,6 +13,7 @@ var benchmarks = new Dictionary<string, Func<string[], int>>(StringComparer.Ordi
     ["evtx-corpus"] = EvtxCorpus.Run,
     ["recover"] = RecoverBenchmark.Run,
     ["pml"] = PmlBenchmark.Run,
+    ["farm"] = FarmBenchmark.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

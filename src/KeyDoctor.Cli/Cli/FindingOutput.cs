@@ -1,5 +1,6 @@
 using KeyDoctor.Diagnosis;
 using KeyDoctor.Diagnosis.Commands;
+using Spectre.Console;
 
 namespace KeyDoctor.Cli;
 
@@ -29,4 +30,36 @@ public static class FindingOutput
             writer.WriteLine(indent + renderer.Line(command));
         }
     }
+
+    /// <summary>
+    /// One finding as readable text: badge, ID, title, an optional line (the nodes of a farm finding), message,
+    /// evidence, the findings it supports, fix (commands unwrapped on <paramref name="raw"/>), risk and help page.
+    /// </summary>
+    public static void Print(IAnsiConsole console, TextWriter raw, Finding finding, Shell shell, string? context = null)
+    {
+        console.MarkupLine($"{Badge(finding.Severity)} [bold]{finding.Id}[/] {Markup.Escape(finding.Title)}");
+        if (context is not null) console.MarkupLine($"  [bold]{Markup.Escape(context)}[/]");
+        console.MarkupLine($"  {Markup.Escape(finding.Message)}");
+        foreach (var evidence in finding.Evidence)
+            console.MarkupLine($"  [grey]evidence:[/] {Markup.Escape(DescribeEvidence(evidence))}");
+        foreach (var related in finding.Related)
+            console.MarkupLine($"  [grey]supports:[/] {Markup.Escape(related)}");
+        if (finding.Fix is { } fix)
+        {
+            console.MarkupLine($"  [green]fix:[/] {Markup.Escape(fix.Summary)}");
+            WriteCommands(raw, "    ", new ShellRenderer(shell, fix.Inputs), fix.Commands);
+            if (fix.Risk is { } risk) console.MarkupLine($"  [yellow]risk:[/] {Markup.Escape(risk)}");
+        }
+        console.MarkupLine($"  [grey]more: {Markup.Escape(finding.Descriptor.HelpLink)}[/]");
+        console.WriteLine();
+    }
+
+    /// <summary>A fixed-width severity badge.</summary>
+    public static string Badge(Severity severity) => severity switch
+    {
+        Severity.Critical => "[white on red] CRITICAL [/]",
+        Severity.Error => "[red]ERROR[/]   ",
+        Severity.Warning => "[yellow]WARNING[/] ",
+        _ => "[blue]INFO[/]    ",
+    };
 }

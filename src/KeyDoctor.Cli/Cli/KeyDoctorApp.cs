@@ -30,6 +30,8 @@ public static class KeyDoctorApp
         ("audit", AuditCommand.Create),
         ("recover", RecoverCommand.Create),
         ("trace", TraceCommand.Create),
+        ("farm", FarmCommand.Create),
+        ("history", HistoryCommand.Create),
     ];
 
     public static int Run(string[] args, TextWriter output, TextWriter error, bool? interactive = null)

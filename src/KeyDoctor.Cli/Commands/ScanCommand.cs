@@ -23,10 +23,14 @@ public static class ScanCommand
             Description = "Also write the report as one self-contained HTML file (findings, fixes with copy buttons, SSL chains, certificates, key store).",
         };
         var shell = RepairCommand.ShellOption();
+        var store = new Option<string?>("--store")
+        {
+            Description = "Also record the scan (node, time, findings, and the facts 'farm --store' compares) in a scan store: a SQLite file, or a PostgreSQL connection string (postgres://… or Host=…).",
+        };
         var command = new Command("scan",
             "Diagnose a server: MachineGuid, key files, the IIS 6 container, certificates and their keys, HTTP.sys and IIS bindings, protected configuration, and the event logs that tell the story. Exit 1 when something is found.")
         {
-            input, json, html, shell,
+            input, json, html, shell, store,
         };
         command.SetAction(parse =>
         {
@@ -40,6 +44,12 @@ public static class ScanCommand
 
             if (parse.GetValue(html) is { } report)
                 File.WriteAllText(report.FullName, KeyDoctor.Diagnosis.Reports.HtmlReport.Render(result, KeyDoctorApp.Version));
+            if (parse.GetValue(store) is { } target)
+            {
+                var (recorded, description) = KeyDoctor.Store.ScanStore.RecordScan(target, result,
+                    parse.GetValue(input) ?? "live:" + (result.State.ComputerName ?? Environment.MachineName), KeyDoctorApp.Version);
+                context.Error.WriteLine($"recorded the scan of {recorded.Node} in {description} ({recorded.ScansOfNode} scan(s) of this node)");
+            }
             if (parse.GetValue(json)) context.WriteJson(ScanDocument.From(result), KeyDoctorJson.Default.ScanDocument);
             else Print(context.Console, context.Output, result, parse.GetValue(shell));
             return result.Findings.Any(f => f.Severity > Severity.Info) ? ExitCodes.Findings : ExitCodes.Healthy;
@@ -55,32 +65,8 @@ public static class ScanCommand
                            $"{state.Certificates.Count} machine certificates · {state.HttpSysBindings.Count} HTTP.sys SSL bindings · " +
                            $"{state.ApplicationHost?.Sites.Count ?? 0} IIS sites{(state.Metabase is null ? "" : " · IIS 6 metabase")} · {state.Events.Count} relevant events");
         console.WriteLine();
-        foreach (var finding in result.Findings)
-        {
-            console.MarkupLine($"{Badge(finding.Severity)} [bold]{finding.Id}[/] {Markup.Escape(finding.Title)}");
-            console.MarkupLine($"  {Markup.Escape(finding.Message)}");
-            foreach (var evidence in finding.Evidence)
-                console.MarkupLine($"  [grey]evidence:[/] {Markup.Escape(FindingOutput.DescribeEvidence(evidence))}");
-            foreach (var related in finding.Related)
-                console.MarkupLine($"  [grey]supports:[/] {Markup.Escape(related)}");
-            if (finding.Fix is { } fix)
-            {
-                console.MarkupLine($"  [green]fix:[/] {Markup.Escape(fix.Summary)}");
-                FindingOutput.WriteCommands(raw, "    ", new ShellRenderer(shell, fix.Inputs), fix.Commands);
-                if (fix.Risk is { } risk) console.MarkupLine($"  [yellow]risk:[/] {Markup.Escape(risk)}");
-            }
-            console.MarkupLine($"  [grey]more: {Markup.Escape(finding.Descriptor.HelpLink)}[/]");
-            console.WriteLine();
-        }
+        foreach (var finding in result.Findings) FindingOutput.Print(console, raw, finding, shell);
         var counts = string.Join(", ", Enum.GetValues<Severity>().Reverse().Where(s => result.Count(s) > 0).Select(s => $"{result.Count(s)} {s.ToString().ToLowerInvariant()}"));
         console.MarkupLine(result.Findings.Count == 0 ? "[green]No findings: the key store, certificates and bindings look healthy.[/]" : $"[bold]{result.Findings.Count} finding(s)[/]: {counts}");
     }
-
-    private static string Badge(Severity severity) => severity switch
-    {
-        Severity.Critical => "[white on red] CRITICAL [/]",
-        Severity.Error => "[red]ERROR[/]   ",
-        Severity.Warning => "[yellow]WARNING[/] ",
-        _ => "[blue]INFO[/]    ",
-    };
 }

@@ -56,6 +56,8 @@ namespace KeyDoctor.Cli.Json;
 [JsonSerializable(typeof(MetabaseDecryptDocument))]
 [JsonSerializable(typeof(MetabaseRekeyDocument))]
 [JsonSerializable(typeof(RecoverDocument))]
+[JsonSerializable(typeof(FarmDocument))]
+[JsonSerializable(typeof(HistoryDocument))]
 public sealed partial class KeyDoctorJson : JsonSerializerContext;
 
 /// <summary>An enum written as its camelCase name ("critical", "cryptoApi"), and read back the same way.</summary>

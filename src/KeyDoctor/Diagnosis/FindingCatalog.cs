@@ -3,7 +3,8 @@ namespace KeyDoctor.Diagnosis;
 /// <summary>
 /// Every finding KeyDoctor can report, in one place. IDs are stable: never renumber or reuse one.
 /// KD0xxx evidence and scope, KD1xxx the machine key store, KD2xxx certificates and SSL bindings,
-/// KD3xxx protected configuration, KD4xxx event log evidence. Each ID has a page in docs/findings.
+/// KD3xxx protected configuration, KD4xxx event log evidence, KD5xxx differences between the nodes of a farm.
+/// Each ID has a page in docs/findings.
 /// </summary>
 public static class FindingCatalog
 {
@@ -12,6 +13,7 @@ public static class FindingCatalog
     public const string Configuration = "Protected configuration";
     public const string Events = "Event evidence";
     public const string Scope = "Evidence and scope";
+    public const string Farm = "Farm consistency";
 
     public static readonly DiagnosticDescriptor EvidenceUnavailable = new(
         "KD0001", "Evidence missing or unreadable",
@@ -245,6 +247,48 @@ public static class FindingCatalog
         "binding (15021), CNG key operations failing (Security 5058/5061). Each event is decoded and linked to the " +
         "finding that explains it.");
 
+    public static readonly DiagnosticDescriptor FarmMachineGuidShared = new(
+        "KD5001", "Nodes share one MachineGuid (cloned without sysprep)",
+        "{0} nodes share MachineGuid {1}: {2}",
+        Severity.Warning, Farm,
+        "Every machine key file is named <hash>_<MachineGuid>, so nodes cloned from one template without sysprep " +
+        "/generalize name their keys identically. Nothing fails yet, which is the trap: a key file copied from one clone " +
+        "to another is silently \"valid\" on both (same name, same GUID), hiding which node really owns which key; and the " +
+        "day one clone's MachineGuid is changed to end the duplicate (by a tool, a support engineer or a re-join), every " +
+        "key file on that node is under the old GUID and stops being found (KD1001: IISADMIN, HTTPS bindings and " +
+        "protected configuration break on that node alone), while the other clone keeps working.");
+
+    public static readonly DiagnosticDescriptor FarmConfigurationKeysDiffer = new(
+        "KD5002", "Nodes do not hold the farm's configuration key pair",
+        "Key container {0} differs from the farm's on {1}; {2} encrypted value(s) of the configuration will not decrypt there",
+        Severity.Error, Farm,
+        "A shared applicationHost.config is encrypted once, on one node, with session keys wrapped by the RSA containers " +
+        "iisConfigurationKey (AesProvider) and iisWasKey (IISWASOnlyAesProvider, IISWASOnlyRsaProvider). Every node that " +
+        "reads it must hold the same key pairs: Microsoft's shared-configuration setup exports them with the configuration " +
+        "for exactly this reason. A node whose container holds another key pair (IIS created its own at install, or the " +
+        "import was skipped) cannot unwrap the session key: application pools with encrypted passwords fail on that node " +
+        "only (WAS events 5057/5059, HRESULT 0x8009000B or 0x80090005), while the node that encrypted the file works. The " +
+        "public keys in the key files are compared, so nothing is decrypted.");
+
+    public static readonly DiagnosticDescriptor FarmCertificateDiffers = new(
+        "KD5003", "HTTPS binding's certificate differs between nodes",
+        "HTTPS binding {0} serves certificate {1} on {2}, but {3}",
+        Severity.Error, Farm,
+        "Behind a load balancer every node answers the same HTTPS endpoint, so every node needs the certificate the " +
+        "binding names, with its private key, in the same store. A certificate imported on two nodes of three, imported " +
+        "without its key on one (a .cer, a non-exportable copy), or a renewal bound on some nodes only makes one request " +
+        "in N fail (Schannel 36870, HTTP.sys event 15021, 0x80070520 when binding) or shows clients two certificates.");
+
+    public static readonly DiagnosticDescriptor FarmConfigurationDrift = new(
+        "KD5004", "Shared-configuration settings drift between nodes",
+        "{0} differs between nodes: {1}",
+        Severity.Warning, Farm,
+        "Nodes that should read one configuration do not: a protected-configuration provider defined differently " +
+        "(another type, key container or sessionKey) means values encrypted on one node do not decrypt on another; a " +
+        "customMetadata entry (an IIS 6 compatibility property such as SSLCertHash 5506) present on some nodes only means " +
+        "an ABO client re-applies different settings per node. Typical causes: a node that left shared configuration and " +
+        "kept a local copy, a copy edited on one node, replication (DFS-R) that stopped.");
+
     /// <summary>Every descriptor, in ID order.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =
     [
@@ -257,6 +301,7 @@ public static class FindingCatalog
         SharedConfigurationPlaintextPassword, MetabaseSessionKeyUnusable, MetabaseSessionKeyUnusual,
         MetabaseSecurePropertyDamaged, MetabaseHistoryNotRestorable,
         EventEvidence,
+        FarmMachineGuidShared, FarmConfigurationKeysDiffer, FarmCertificateDiffers, FarmConfigurationDrift,
     ];
 
     public static DiagnosticDescriptor? Find(string id) =>

@@ -60,10 +60,17 @@ public sealed class AotComparisonTests(AotBinary binary) : IDisposable
     [InlineData("metabase", "decrypt", "--key", "{work}/iis.xml", "{work}/MetaBase.xml", "--json")]
     [InlineData("metabase", "rekey", "{work}/MetaBase.xml", "--from", "{work}/iis.xml", "--to", "{work}/iis-new.xml", "-o", "{work}/MetaBase.rekeyed.xml", "--json")]
     [InlineData("collect", "--from", "{demo}", "-o", "{work}/web01.zip", "--json")]
+    [InlineData("scan", "{demo}", "--store", "{work}/store.db", "--json")]
+    [InlineData("farm", "--store", "{farm}/farm.db", "--json")]
+    [InlineData("farm", "--store", "{farm}/farm.db")]
+    [InlineData("farm", "{farm}/web01", "{farm}/web02", "{farm}/web03", "{farm}/web04", "--json")]
+    [InlineData("history", "--store", "{farm}/farm.db", "--node", "WEB04", "--json")]
     public void NativeExecutableWritesWhatTheInProcessCommandWrites(params string[] template)
     {
         WriteInputs();
-        var args = template.Select(a => a.Replace("{demo}", Demo).Replace("{fixtures}", Fixtures.Root).Replace("{work}", _work)).ToArray();
+        if (template.Any(a => a.Contains("{farm}", StringComparison.Ordinal))) WriteFarm();
+        var args = template.Select(a => a.Replace("{demo}", Demo).Replace("{fixtures}", Fixtures.Root).Replace("{work}", _work)
+            .Replace("{farm}", Path.Combine(_work, "farm"))).ToArray();
         var expected = Cli.Run(args);
         RemoveOutputs(); // commands that write files must find the same empty place again
         var actual = binary.Invoke(_work, args);
@@ -108,6 +115,18 @@ public sealed class AotComparisonTests(AotBinary binary) : IDisposable
         Assert.NotEmpty(nativeManifest.Files);
     }
 
+    /// <summary>The broken farm (Farm.FarmKit), and its nodes' scans recorded in farm.db by the in-process command.</summary>
+    private void WriteFarm()
+    {
+        var kit = new Farm.FarmKit(Path.Combine(_work, "farm")); // deleted with _work
+        var (web01, web02, web03, web04) = kit.BrokenFarm();
+        foreach (var node in new[] { web01, web02, web03, web04 })
+        {
+            var scan = Cli.Run("scan", node, "--store", Path.Combine(_work, "farm", "farm.db"));
+            Assert.True(scan.ExitCode is 0 or 1, scan.Stderr);
+        }
+    }
+
     private static string Head(string text) => text.Length <= 3000 ? text : text[..3000] + "...";
 
     /// <summary>Key sets, a protected configuration and a metabase for the commands that need key material.</summary>
@@ -140,7 +159,7 @@ public sealed class AotComparisonTests(AotBinary binary) : IDisposable
 
     private void RemoveOutputs()
     {
-        foreach (var name in new[] { "recovered", "converted.pvk", "rekeyed.config", "MetaBase.rekeyed.xml", "web01.zip" })
+        foreach (var name in new[] { "recovered", "converted.pvk", "rekeyed.config", "MetaBase.rekeyed.xml", "web01.zip", "store.db" })
         {
             var path = Path.Combine(_work, name);
             if (Directory.Exists(path)) Directory.Delete(path, recursive: true);

@@ -25,6 +25,8 @@ public sealed partial class AotPublishTests(AotBinary binary)
         var head = new byte[4];
         using (var stream = File.OpenRead(binary.Path)) stream.ReadExactly(head);
         Assert.Equal("\u007fELF"u8.ToArray(), head);
+        // The scan store's SQLite ships beside the executable (SQLitePCL's e_sqlite3 build; no system library needed).
+        Assert.True(File.Exists(Path.Combine(folder, "libe_sqlite3.so")), "libe_sqlite3.so is not beside the executable: 'scan --store' with a SQLite file would fail");
     }
 
     [GeneratedRegex(@"^.*\b(?:warning|error) IL\d{4}\b.*$", RegexOptions.Multiline)]

@@ -14,8 +14,8 @@ namespace KeyDoctor.Tests.Architecture;
 /// </summary>
 public sealed class LayerTests
 {
-    /// <summary>In the order data flows: collect → read → diagnose → repair, then the command line.</summary>
-    public static readonly IReadOnlyList<string> Layers = ["Formats", "Crypto", "Machine", "Diagnosis", "Repair", "Cli"];
+    /// <summary>In the order data flows: collect → read → diagnose → record → repair, then the command line.</summary>
+    public static readonly IReadOnlyList<string> Layers = ["Formats", "Crypto", "Machine", "Diagnosis", "Store", "Repair", "Cli"];
 
     public static TheoryData<string> LayerNames => [.. Layers];
 

@@ -34,6 +34,52 @@ public sealed partial class HtmlReportTests : IDisposable
         Assert.True(new FileInfo(Path.Combine(_folder, "report.png")).Length > 10_000);
     }
 
+    [Fact]
+    public void ChromiumRendersTheFarmViewWithItsDifferencesMarked()
+    {
+        using var kit = new Farm.FarmKit(Path.Combine(_folder, "farm"));
+        var (web01, web02, web03, web04) = kit.BrokenFarm();
+        var report = Path.Combine(_folder, "farm.html");
+        var farm = Cli.Run("farm", web01, web02, web03, web04, "--json", "--html", report);
+        Assert.Equal(1, farm.ExitCode);
+        using var json = JsonDocument.Parse(farm.Stdout);
+        var expected = json.RootElement.GetProperty("findings").EnumerateArray().Select(f => f.GetProperty("id").GetString()!).ToList();
+        Assert.DoesNotMatch(ExternalReference(), File.ReadAllText(report));
+
+        var dom = Chromium(report, "--dump-dom");
+        Assert.Equal(expected, FindingId().Matches(dom).Select(m => m.Groups[1].Value).ToList());
+        // Nodes as columns, in the farm's order.
+        Assert.Equal([web01, web02, web03, web04], Regex.Matches(dom, "<th class=\"node\" data-source=\"([^\"]+)\"").Select(m => m.Groups[1].Value));
+        // The rows that differ are marked, and the odd cells in them: the clones' shared GUID, web03's iisWasKey, web04's certificate.
+        var wasKey = "key:" + Formats.KeyFiles.ContainerName.CapiPrefix("iisWasKey");
+        var configurationKey = "key:" + Formats.KeyFiles.ContainerName.CapiPrefix("iisConfigurationKey");
+        var binding = "binding:ipPort:" + Farm.FarmKit.Endpoint;
+        Assert.Equal([true, false, true, true], new[] { wasKey, configurationKey, "machine-guid", binding }.Select(row => Differs(dom, row)));
+        Assert.Equal([false, false, true, false], OddCells(dom, wasKey));
+        Assert.Equal([true, true, false, false], OddCells(dom, "machine-guid"));
+        Assert.Equal([false, false, false, true], OddCells(dom, binding));
+        Assert.Equal([false, false, false, false], OddCells(dom, configurationKey));
+        Assert.Contains("data-node-finding-id=\"KD2004\"", dom);
+        Chromium(report, $"--screenshot={Path.Combine(_folder, "farm.png")}", "--window-size=1400,2400");
+        Assert.True(new FileInfo(Path.Combine(_folder, "farm.png")).Length > 10_000);
+    }
+
+    /// <summary>Whether a grid row is marked as differing between nodes.</summary>
+    private static bool Differs(string dom, string rowId)
+    {
+        var row = Regex.Match(dom, $"<tr data-row=\"{Regex.Escape(rowId)}\" data-differs=\"(true|false)\"");
+        Assert.True(row.Success, $"no grid row {rowId}");
+        return row.Groups[1].Value == "true";
+    }
+
+    /// <summary>Which cells of a grid row are marked as differing from the farm.</summary>
+    private static List<bool> OddCells(string dom, string rowId)
+    {
+        var row = Regex.Match(dom, $"<tr data-row=\"{Regex.Escape(rowId)}\"[^>]*>(.*?)</tr>");
+        Assert.True(row.Success, $"no grid row {rowId}");
+        return Regex.Matches(row.Groups[1].Value, "<td( class=\"odd\")?>").Select(m => m.Groups[1].Success).ToList();
+    }
+
     private string Chromium(string file, params string[] arguments)
     {
         const string chromium = "/usr/bin/chromium";

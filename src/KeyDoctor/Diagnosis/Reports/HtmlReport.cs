@@ -53,7 +53,7 @@ public static class HtmlReport
     /// <summary>The HTML id of a finding, so other sections and other documents can link to it.</summary>
     public static string AnchorOf(Finding finding, int index) => $"finding-{finding.Id}-{index}";
 
-    private static void Finding(StringBuilder html, Finding f, int index, IReadOnlySet<string> keyFiles)
+    internal static void Finding(StringBuilder html, Finding f, int index, IReadOnlySet<string> keyFiles)
     {
         html.Append($"<article class=\"finding sev-{Lower(f.Severity)}\" id=\"{AnchorOf(f, index)}\" data-finding-id=\"{f.Id}\">")
             .Append($"<h3><span class=\"badge\">{Lower(f.Severity)}</span> <span class=\"id\">{f.Id}</span> {E(f.Title)}</h3>")
@@ -158,14 +158,14 @@ public static class HtmlReport
         html.Append("</tbody></table><p><small>Listed: damaged files, well-known containers, and containers named by a certificate or a configuration.</small></p></section>");
     }
 
-    private static void Term(StringBuilder html, string term, string value) =>
+    internal static void Term(StringBuilder html, string term, string value) =>
         html.Append("<dt>").Append(E(term)).Append("</dt><dd>").Append(E(value)).Append("</dd>");
 
-    private static string E(string text) => WebUtility.HtmlEncode(text);
+    internal static string E(string text) => WebUtility.HtmlEncode(text);
 
-    private static string Lower(Severity severity) => severity.ToString().ToLowerInvariant();
+    internal static string Lower(Severity severity) => severity.ToString().ToLowerInvariant();
 
-    private const string Css = """
+    internal const string Css = """
         :root{color-scheme:light dark;--bg:#fff;--fg:#1b1f24;--muted:#57606a;--card:#f6f8fa;--line:#d0d7de;--crit:#a40e26;--err:#cf222e;--warn:#9a6700;--info:#0969da;--ok:#1a7f37}
         @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#8d96a0;--card:#161b22;--line:#30363d;--crit:#ff7b72;--err:#f85149;--warn:#d29922;--info:#58a6ff;--ok:#3fb950}}
         body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif}
@@ -187,7 +187,7 @@ public static class HtmlReport
         @media print{:root{color-scheme:light}body{background:#fff;color:#000}button.copy{display:none}details{display:block}.finding{border-color:#999}a{color:inherit}}
         """;
 
-    private const string Script = """
+    internal const string Script = """
         document.querySelectorAll('button.copy').forEach(function(b){b.addEventListener('click',function(){
           var text=b.closest('.code').querySelector('pre').innerText;
           (navigator.clipboard?navigator.clipboard.writeText(text):Promise.reject()).then(function(){b.textContent='Copied';setTimeout(function(){b.textContent='Copy'},1500)},

@@ -47,6 +47,9 @@ public sealed class MachineState
     public IMachineSource Source { get; }
     public WindowsRegistry? Registry { get; private set; }
     public string? MachineGuid { get; private set; }
+
+    /// <summary>The computer name from the SYSTEM hive, else the one the bundle's manifest recorded; null when neither is known.</summary>
+    public string? ComputerName { get; private set; }
     public IReadOnlyList<StoredCertificate> Certificates { get; private set; } = [];
     public IReadOnlyList<HttpSysBinding> HttpSysBindings { get; private set; } = [];
     public string? ApplicationHostPath { get; private set; }
@@ -91,6 +94,7 @@ public sealed class MachineState
 
     private void LoadRegistry()
     {
+        ComputerName = Source.Info.HostName;
         if (Root is null) return;
         try
         {
@@ -104,6 +108,7 @@ public sealed class MachineState
         if (Registry.Software is null) _unavailable.Add(("SOFTWARE registry", $"no {WindowsPaths.SoftwareHive} and no SOFTWARE in registry\\*.reg"));
         if (Registry.System is null) _unavailable.Add(("SYSTEM registry", $"no {WindowsPaths.SystemHive} and no SYSTEM in registry\\*.reg"));
         MachineGuid = Registry.MachineGuid?.Trim();
+        ComputerName = Registry.ComputerName ?? Source.Info.HostName;
         if (Registry.Software is not null && MachineGuid is null)
             _unavailable.Add(("MachineGuid", @"SOFTWARE\Microsoft\Cryptography has no MachineGuid value"));
         Certificates = Registry.Software is null ? [] : Registry.Certificates()

@@ -71,6 +71,13 @@ public sealed class WindowsRegistry
 
     public RegistryKey? CurrentControlSet => CurrentControlSetName is { } name ? System?.OpenKey(name) : null;
 
+    /// <summary>
+    /// The computer's NetBIOS name as Windows starts with it: SYSTEM\&lt;current control set&gt;\Control\ComputerName\ComputerName
+    /// (ActiveComputerName is volatile and never on disk).
+    /// </summary>
+    public string? ComputerName =>
+        CurrentControlSet?.OpenKey(@"Control\ComputerName\ComputerName")?.GetValue("ComputerName")?.AsString()?.Trim() is { Length: > 0 } name ? name : null;
+
     public IReadOnlyList<HttpSysBinding> HttpSysBindings =>
         CurrentControlSet?.OpenKey(@"Services\HTTP\Parameters") is { } parameters ? HttpSysBindingReader.Read(parameters) : [];
 
