@@ -176,15 +176,15 @@ public class ScanTraceTests
             var removed = document.RootElement.GetProperty("findings").EnumerateArray().Where(f => f.GetProperty("id").GetString() == "KD6003").ToList();
             Assert.Equal(2, removed.Count);
             var defender = Assert.Single(removed, f => f.GetProperty("subject").GetString() == shopKey);
-            Assert.Equal($"MsMpEng.exe (PID 3120, NT AUTHORITY\\SYSTEM), anti-virus (Microsoft Defender), deleted {shopKey} (the private key of certificate " +
+            Assert.Equal($"MsMpEng.exe (PID 3120, NT AUTHORITY\\SYSTEM), the Microsoft Defender anti-virus, deleted {shopKey} (the private key of certificate " +
                          $"{certificate.Thumbprint} (CN=shop.example.com)) at 2024-06-02 03:00:00Z; the file is missing from this machine now",
                 defender.GetProperty("message").GetString());
             Assert.Equal("error", defender.GetProperty("severity").GetString()!.ToLowerInvariant());
             Assert.Contains(defender.GetProperty("related").EnumerateArray(), r => r.GetString()!.StartsWith("KD2008 ", StringComparison.Ordinal));
             Assert.Equal(@"traces\defender.pml", defender.GetProperty("properties").GetProperty("trace").GetString());
-            Assert.Contains("Microsoft Defender", defender.GetProperty("fix").GetProperty("summary").GetString());
+            Assert.EndsWith(@"exclude %ProgramData%\Microsoft\Crypto from scanning by the Microsoft Defender anti-virus.", defender.GetProperty("fix").GetProperty("summary").GetString());
             var script = Assert.Single(removed, f => f.GetProperty("subject").GetString() == otherKey);
-            Assert.Contains(@"cmd.exe (PID 5150, WEB01\Administrator), a script or command (cmd.exe), (command line: cmd /c del /q", script.GetProperty("message").GetString());
+            Assert.Contains(@"cmd.exe (PID 5150, WEB01\Administrator), a cmd.exe script or command (command line: cmd /c del /q C:\ProgramData\Microsoft\Crypto\RSA\MachineKeys\*), deleted", script.GetProperty("message").GetString());
         }
         finally
         {

@@ -113,8 +113,9 @@ internal static class TraceChecks
                 var p = process.Process;
                 var role = ProcessRoles.Of(p);
                 var who = $"{p.Name} (PID {p.ProcessId.ToString(CultureInfo.InvariantCulture)}{(p.User is { Length: > 0 } u ? $", {u}" : "")})"
-                          + (role is null ? "" : $", {role},")
-                          + (p.CommandLine is { Length: > 0 } line && role?.StartsWith("a script", StringComparison.Ordinal) == true ? $" (command line: {line})" : "");
+                          + (role is null ? "" : $", {role.Description}")
+                          + (p.CommandLine is { Length: > 0 } line && role?.IsScript == true ? $" (command line: {line})" : "")
+                          + (role is null ? "" : ",");
                 var what = removal.Deleted ? "deleted" : removal.RenamedTo is { } to ? $"moved (to {to})" : "renamed or moved away";
                 var relative = DriveRelative(removal.Path);
                 var present = relative is null ? (bool?)null : state.Source.GetFile(relative) is not null;
@@ -126,8 +127,8 @@ internal static class TraceChecks
                 };
                 var certificates = CertificatesOf(state, removal);
                 var copy = FixCommands.KeyFileInput(removal.KeyFile!);
-                var stop = role?.StartsWith("anti-virus", StringComparison.Ordinal) == true
-                    ? $"exclude %ProgramData%\\Microsoft\\Crypto from {role}'s scanning"
+                var stop = role?.IsAntiVirus == true
+                    ? $"exclude %ProgramData%\\Microsoft\\Crypto from scanning by {role.Description}"
                     : $"stop {p.Name} from removing key files (fix or remove the job that runs it)";
                 yield return new Finding(FindingCatalog.TraceKeyFileRemoved, removal.Path,
                     FindingCatalog.TraceKeyFileRemoved.FormatMessage(who, what, removal.Path, Belongs(removal, certificates),
@@ -135,7 +136,7 @@ internal static class TraceChecks
                 {
                     Severity = present == true ? Severity.Warning : Severity.Error,
                     Evidence = [Event(trace, process, removal), .. certificates.Select(c => Evidence.ForCertificate(c.Thumbprint, $"certificate whose key this is: {c.Subject}"))],
-                    Properties = Facts(trace, process.Process, removal, ("role", role), ("thumbprint", certificates.FirstOrDefault().Thumbprint)),
+                    Properties = Facts(trace, process.Process, removal, ("role", role?.Description), ("thumbprint", certificates.FirstOrDefault().Thumbprint)),
                     Fix = new Fix($"Restore the key file from a backup or a snapshot (or re-import the certificate's PFX), and {stop}.")
                     {
                         Commands = present == false && relative is not null ? [FixCommands.CopyKeyFile(CommandArg.Input(copy.Name), relative)] : [],
