@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using KeyDoctor.Diagnosis;
 using KeyDoctor.Diagnosis.Scan;
@@ -17,6 +18,15 @@ public class ScanTraceTests
     {
         using var source = MachineSource.Open(root);
         return Scanner.Scan(source, traces: traces);
+    }
+
+    /// <summary>The healthy shop server, and the trace path of its certificate's key file.</summary>
+    private static ScanImage HealthyShop(out X509Certificate2 certificate, out string keyFile)
+    {
+        var image = ScanImage.Healthy(out certificate);
+        image.Build();
+        keyFile = $@"{SeedCaptures.MachineKeys}\{ContainerName.CapiPrefix("shop-key")}_{ScanImage.Guid}";
+        return image;
     }
 
     [Fact]
@@ -90,9 +100,7 @@ public class ScanTraceTests
     [Fact]
     public void W3wpDeniedOnACertificatesKeyNamesTheProcessAccountAndCertificate()
     {
-        using var image = ScanImage.Healthy(out var certificate);
-        image.Build();
-        var keyFile = $@"{SeedCaptures.MachineKeys}\{ContainerName.CapiPrefix("shop-key")}_{ScanImage.Guid}";
+        using var image = HealthyShop(out var certificate, out var keyFile);
         var processes = new List<ProcmonProcess> { new() { Index = 0, ProcessId = 4242, Name = "w3wp.exe", User = @"IIS APPPOOL\Shop" } };
         var capture = SeedCaptures.Write("WEB02", processes,
         [
@@ -118,9 +126,7 @@ public class ScanTraceTests
     [Fact]
     public void AccessDeniedFromAProcmonCsvExportGivesTheSameFinding()
     {
-        using var image = ScanImage.Healthy(out var certificate);
-        image.Build();
-        var keyFile = $@"{SeedCaptures.MachineKeys}\{ContainerName.CapiPrefix("shop-key")}_{ScanImage.Guid}";
+        using var image = HealthyShop(out var certificate, out var keyFile);
         var csv = Path.Combine(Path.GetTempPath(), $"kd-trace-{Guid.NewGuid():N}.csv");
         File.WriteAllText(csv, "\uFEFF\"Time of Day\",\"Process Name\",\"PID\",\"Operation\",\"Path\",\"Result\",\"Detail\",\"User\"\r\n" +
             $"\"9:00:00.0000000 AM\",\"w3wp.exe\",\"4242\",\"CreateFile\",\"{keyFile}\",\"ACCESS DENIED\",\"Desired Access: Generic Read, Disposition: Open, Options: Synchronous IO Non-Alert, Non-Directory File, Attributes: n/a, ShareMode: Read, AllocationSize: n/a\",\"IIS APPPOOL\\Shop\"\r\n");
@@ -196,9 +202,7 @@ public class ScanTraceTests
     [Fact]
     public void AKeyFileThatIsThereAgainIsAWarning()
     {
-        using var image = ScanImage.Healthy(out _);
-        image.Build();
-        var shopKey = $@"{SeedCaptures.MachineKeys}\{ContainerName.CapiPrefix("shop-key")}_{ScanImage.Guid}";
+        using var image = HealthyShop(out _, out var shopKey);
         var capture = SeedCaptures.Write("WEB01", [new() { Index = 0, ProcessId = 77, Name = "cleanup.exe" }],
             [new PmlEventToWrite { ProcessIndex = 0, Time = DateTime.UnixEpoch, Class = ProcmonEventClass.FileSystem, Operation = 26, SubOperation = 0xD, Delete = true, Path = shopKey }]);
         try
@@ -243,8 +247,7 @@ public class ScanTraceTests
         }
         var path = Path.Combine(Path.GetTempPath(), $"kd-corrupt-{Guid.NewGuid():N}.pml");
         File.WriteAllBytes(path, source);
-        using var image = ScanImage.Healthy(out _);
-        image.Build();
+        using var image = HealthyShop(out _, out _);
         try
         {
             var result = Scan(image.Root, path);
