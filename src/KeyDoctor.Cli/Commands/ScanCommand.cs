@@ -22,6 +22,11 @@ public static class ScanCommand
         {
             Description = "Also write the report as one self-contained HTML file (findings, fixes with copy buttons, SSL chains, certificates, key store).",
         };
+        var traces = new Option<string[]>("--trace")
+        {
+            Description = "A Process Monitor capture of this server (.PML, or Procmon's CSV or XML export); repeatable. Adds what it proves: a key looked up under a new MachineGuid (KD6001), access denied on a key file (KD6002), a key file deleted by a process (KD6003). Captures in the bundle's traces folder are read too.",
+            Arity = ArgumentArity.OneOrMore,
+        };
         var shell = RepairCommand.ShellOption();
         var store = new Option<string?>("--store")
         {
@@ -30,17 +35,21 @@ public static class ScanCommand
         var command = new Command("scan",
             "Diagnose a server: MachineGuid, key files, the IIS 6 container, certificates and their keys, HTTP.sys and IIS bindings, protected configuration, and the event logs that tell the story. Exit 1 when something is found.")
         {
-            input, json, html, shell, store,
+            input, json, html, traces, shell, store,
         };
         command.SetAction(parse =>
         {
+            var captures = parse.GetValue(traces) ?? [];
+            foreach (var capture in captures)
+                if (!File.Exists(capture))
+                    throw new UserInputException($"no such capture: {capture}; give --trace a Process Monitor capture (.PML, or its CSV or XML export) that exists");
             using var source = LiveMachine.OpenSourceOrLive(parse.GetValue(input), "scan");
             ScanResult result;
             if (context.Interactive)
                 result = context.ErrorConsole.Status().Start("Reading", status =>
-                    Scanner.Scan(source, step => status.Status($"Reading {step}")));
+                    Scanner.Scan(source, step => status.Status($"Reading {step}"), captures));
             else
-                result = Scanner.Scan(source);
+                result = Scanner.Scan(source, traces: captures);
 
             if (parse.GetValue(html) is { } report)
                 File.WriteAllText(report.FullName, KeyDoctor.Diagnosis.Reports.HtmlReport.Render(result, KeyDoctorApp.Version));
@@ -63,7 +72,8 @@ public static class ScanCommand
         console.MarkupLine($"[bold]KeyDoctor scan[/] of {Markup.Escape(state.Source.Description)}");
         console.MarkupLine($"MachineGuid {Markup.Escape(state.MachineGuid ?? "(unknown)")} · {state.KeyFileCount:N0} key files · " +
                            $"{state.Certificates.Count} machine certificates · {state.HttpSysBindings.Count} HTTP.sys SSL bindings · " +
-                           $"{state.ApplicationHost?.Sites.Count ?? 0} IIS sites{(state.Metabase is null ? "" : " · IIS 6 metabase")} · {state.Events.Count} relevant events");
+                           $"{state.ApplicationHost?.Sites.Count ?? 0} IIS sites{(state.Metabase is null ? "" : " · IIS 6 metabase")} · {state.Events.Count} relevant events" +
+                           (state.Traces.Count == 0 ? "" : $" · {state.Traces.Count} Process Monitor capture(s), {state.Traces.Sum(t => t.Story.EventsRead):N0} events"));
         console.WriteLine();
         foreach (var finding in result.Findings) FindingOutput.Print(console, raw, finding, shell);
         var counts = string.Join(", ", Enum.GetValues<Severity>().Reverse().Where(s => result.Count(s) > 0).Select(s => $"{result.Count(s)} {s.ToString().ToLowerInvariant()}"));

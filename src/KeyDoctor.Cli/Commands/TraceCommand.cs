@@ -57,31 +57,6 @@ public static class TraceCommand
             && (Since is null || e.Time >= Since) && (Until is null || e.Time < Until);
     }
 
-    /// <summary>The events of a PML capture or an export, by content: "PML_" magic, "&lt;" for XML, else CSV.</summary>
-    public static IEnumerable<ProcmonEvent> ReadCapture(string file, out IDisposable owner)
-    {
-        Span<byte> head = stackalloc byte[8];
-        int read;
-        using (var probe = File.OpenRead(file)) read = probe.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        var start = head[..read];
-        if (start.StartsWith("PML_"u8))
-        {
-            var pml = PmlReader.Open(file);
-            owner = pml;
-            return pml.ReadEvents();
-        }
-        var text = start.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? start[3..] : start;
-        if (text.TrimStart(" \r\n\t"u8).StartsWith("<"u8))
-        {
-            var xml = ProcmonXmlReader.Open(file);
-            owner = xml;
-            return xml.ReadEvents();
-        }
-        var csv = ProcmonCsvReader.Open(file);
-        owner = csv;
-        return csv.ReadEvents();
-    }
-
     private static int RunEvents(CliContext context, string file, TraceFilter filter, bool json)
     {
         var events = Open(file, out var owner);
@@ -198,7 +173,9 @@ public static class TraceCommand
     {
         try
         {
-            return ReadCapture(file, out owner);
+            var capture = ProcmonCapture.Open(file);
+            owner = capture;
+            return capture.ReadEvents();
         }
         catch (MalformedDataException ex)
         {

@@ -23,13 +23,18 @@ public sealed record ScannedMachine(
     int HttpSysBindings,
     int? IisSites,
     bool Metabase,
-    int Events)
+    int Events,
+    IReadOnlyList<ScannedTraceSummary> Traces)
 {
     public static ScannedMachine From(MachineState state) => new(
         state.Source.Description, state.Source.Kind, state.Source.Info.HostName, state.Source.Info.CollectedUtc,
         state.MachineGuid, state.KeyFileCount, state.DamagedKeyFileCount, state.Certificates.Count,
-        state.HttpSysBindings.Count, state.ApplicationHost?.Sites.Count, state.Metabase is not null, state.Events.Count);
+        state.HttpSysBindings.Count, state.ApplicationHost?.Sites.Count, state.Metabase is not null, state.Events.Count,
+        [.. state.Traces.Select(t => new ScannedTraceSummary(t.Path, t.Format.ToString().ToLowerInvariant(), t.Story.EventsRead, t.Story.Processes.Count))]);
 }
+
+/// <summary>A Process Monitor capture the scan read: where from, its form (pml, csv, xml), events read, processes that touched keys.</summary>
+public sealed record ScannedTraceSummary(string Path, string Format, long Events, int KeyProcesses);
 
 /// <summary>Findings per severity.</summary>
 public sealed record ScanSummary(int Info, int Warning, int Error, int Critical);

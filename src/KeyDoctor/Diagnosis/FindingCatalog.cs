@@ -3,7 +3,8 @@ namespace KeyDoctor.Diagnosis;
 /// <summary>
 /// Every finding KeyDoctor can report, in one place. IDs are stable: never renumber or reuse one.
 /// KD0xxx evidence and scope, KD1xxx the machine key store, KD2xxx certificates and SSL bindings,
-/// KD3xxx protected configuration, KD4xxx event log evidence, KD5xxx differences between the nodes of a farm.
+/// KD3xxx protected configuration, KD4xxx event log evidence, KD5xxx differences between the nodes of a farm,
+/// KD6xxx what a Process Monitor capture proves.
 /// Each ID has a page in docs/findings.
 /// </summary>
 public static class FindingCatalog
@@ -14,6 +15,7 @@ public static class FindingCatalog
     public const string Events = "Event evidence";
     public const string Scope = "Evidence and scope";
     public const string Farm = "Farm consistency";
+    public const string Traces = "Process Monitor evidence";
 
     public static readonly DiagnosticDescriptor EvidenceUnavailable = new(
         "KD0001", "Evidence missing or unreadable",
@@ -289,6 +291,36 @@ public static class FindingCatalog
         "an ABO client re-applies different settings per node. Typical causes: a node that left shared configuration and " +
         "kept a local copy, a copy edited on one node, replication (DFS-R) that stopped.");
 
+    public static readonly DiagnosticDescriptor TraceGuidMismatch = new(
+        "KD6001", "Trace shows a key looked up under the new MachineGuid",
+        "{0} looked for {1} under MachineGuid {2} and got NAME NOT FOUND{3}; the container's key file is {4}, under the GUID before",
+        Severity.Error, Traces,
+        "A Process Monitor capture shows the mismatch KD1001 infers from file names, as it happens: a service reads " +
+        "HKLM\\SOFTWARE\\Microsoft\\Cryptography\\MachineGuid, asks for <hash>_<that GUID> in MachineKeys, gets NAME NOT " +
+        "FOUND, and often creates an empty container under that name, while the container's real key file sits under " +
+        "the GUID the machine had before. It proves which service is affected and which key it lost (for IISADMIN, the " +
+        "metabase key: KD1002).");
+
+    public static readonly DiagnosticDescriptor TraceKeyAccessDenied = new(
+        "KD6002", "Trace shows access denied on a key file",
+        "{0} was denied {1} on {2}{3}",
+        Severity.Error, Traces,
+        "A Process Monitor capture shows a process getting ACCESS DENIED when it opens a private key file: the " +
+        "file's permissions (or the MachineKeys folder's, KD1004) do not let that account read it. For a certificate " +
+        "this is what the MMC's 'Manage Private Keys' dialog controls; an application pool identity (IIS APPPOOL\\<pool>) " +
+        "or a service account missing from it gives 'Keyset does not exist' (NTE_BAD_KEYSET 0x80090016), 'Access " +
+        "denied' (0x80070005) or Schannel 36870.");
+
+    public static readonly DiagnosticDescriptor TraceKeyFileRemoved = new(
+        "KD6003", "Trace shows a key file deleted or moved away by a process",
+        "{0} {1} {2}{3} at {4}; {5}",
+        Severity.Error, Traces,
+        "A Process Monitor capture shows which process removed a private key file: anti-virus quarantining it (key files " +
+        "are random-looking binary data), a clean-up script emptying MachineKeys to reclaim space, a person in Explorer. " +
+        "The key is lost unless a backup holds it; the certificate or service that used it fails with NTE_BAD_KEYSET " +
+        "(0x80090016), 0x80070520 or Schannel 36870 (KD2008, KD1002, KD3001), and it happens again unless the process " +
+        "is stopped from doing it.");
+
     /// <summary>Every descriptor, in ID order.</summary>
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =
     [
@@ -302,6 +334,7 @@ public static class FindingCatalog
         MetabaseSecurePropertyDamaged, MetabaseHistoryNotRestorable,
         EventEvidence,
         FarmMachineGuidShared, FarmConfigurationKeysDiffer, FarmCertificateDiffers, FarmConfigurationDrift,
+        TraceGuidMismatch, TraceKeyAccessDenied, TraceKeyFileRemoved,
     ];
 
     public static DiagnosticDescriptor? Find(string id) =>

@@ -10,7 +10,7 @@ public class FindingCatalogTests
     {
         var ids = FindingCatalog.All.Select(d => d.Id).ToList();
         Assert.Equal(ids.Count, ids.Distinct().Count());
-        Assert.All(ids, id => Assert.Matches(new Regex("^KD[0-5][0-9]{3}$"), id));
+        Assert.All(ids, id => Assert.Matches(new Regex("^KD[0-6][0-9]{3}$"), id));
         Assert.Equal(ids.Order(StringComparer.Ordinal), ids);
     }
 

@@ -1,9 +1,11 @@
+using KeyDoctor.Diagnosis.Trace;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Certificates;
 using KeyDoctor.Formats.Evtx;
 using KeyDoctor.Formats.Iis;
 using KeyDoctor.Formats.Iis.Metabase;
 using KeyDoctor.Formats.KeyFiles;
+using KeyDoctor.Formats.Procmon;
 using KeyDoctor.Formats.Registry;
 using KeyDoctor.Machine;
 using KeyDoctor.Machine.KeyStore;
@@ -21,6 +23,9 @@ public sealed record LinkedKeyFile(ExpectedKeyFile Expected, string Folder, IRea
 
 /// <summary>An event the checks look at, with the log it came from.</summary>
 public sealed record ScannedEvent(string Log, EvtxRecord Record);
+
+/// <summary>A Process Monitor capture read for the scan: where it came from (a --trace path, or traces\… in the bundle) and its key story.</summary>
+public sealed record ScannedTrace(string Path, ProcmonCaptureFormat Format, KeyStory Story);
 
 /// <summary>
 /// Everything the checks read from one machine, gathered once (the "read" stage): registry facts, the key stores,
@@ -70,13 +75,20 @@ public sealed class MachineState
 
     public IReadOnlyList<ScannedEvent> Events { get; private set; } = [];
 
+    /// <summary>The folder of a bundle (or image) where Process Monitor captures are picked up (docs/formats/bundle.md).</summary>
+    public const string TracesFolder = "traces";
+
+    /// <summary>Process Monitor captures read: those in <see cref="TracesFolder"/>, then those given by the user, each with its key story.</summary>
+    public IReadOnlyList<ScannedTrace> Traces { get; private set; } = [];
+
     /// <summary>What could not be read, and why: the checks that need it are skipped and KD0001 says so.</summary>
     public IReadOnlyList<(string What, string Why)> Unavailable => _unavailable;
 
     /// <summary>The time "now" for validity checks: when the bundle was collected, else the scan time.</summary>
     public DateTimeOffset ReferenceTime => Source.Info.CollectedUtc ?? DateTimeOffset.UtcNow;
 
-    public static MachineState Load(IMachineSource source, Action<string>? progress = null)
+    /// <summary>Reads everything once; <paramref name="traces"/> are Process Monitor captures (PML, CSV or XML export) of this machine.</summary>
+    public static MachineState Load(IMachineSource source, Action<string>? progress = null, IReadOnlyList<string>? traces = null)
     {
         var state = new MachineState(source);
         progress?.Invoke("registry");
@@ -87,6 +99,8 @@ public sealed class MachineState
         state.LoadKeyStores();
         progress?.Invoke("event logs");
         state.LoadEvents();
+        progress?.Invoke("traces");
+        state.LoadTraces(traces ?? []);
         return state;
     }
 
@@ -247,6 +261,41 @@ public sealed class MachineState
             foreach (var file in Source.EnumerateFiles($@"{WindowsPaths.Users}\{user}\AppData\Roaming\Microsoft\Crypto\Keys"))
                 yield return file.Path;
         }
+    }
+
+    /// <summary>
+    /// The key story of every capture, read once in bounded memory; key file names are matched to the containers of
+    /// the key files read above. A damaged capture gives its events before the damage, and KD0001 says where it ends.
+    /// </summary>
+    private void LoadTraces(IReadOnlyList<string> given)
+    {
+        var captures = Source.EnumerateFiles(TracesFolder)
+            .Select(f => (Name: f.Path, Local: Source.GetLocalPath(f.Path)))
+            .Where(c => c.Local is not null)
+            .OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase)
+            .Select(c => (c.Name, Local: c.Local!))
+            .Concat(given.Select(path => (Name: path, Local: path)))
+            .ToList();
+        if (captures.Count == 0) return;
+        var keyFiles = KeyFiles.Select(f => new KnownKeyFile(f.Report.FileName, f.Report.Container)).ToList();
+        var traces = new List<ScannedTrace>();
+        foreach (var (name, local) in captures)
+        {
+            try
+            {
+                using var capture = ProcmonCapture.Open(local);
+                MalformedDataException? damage = null;
+                var story = KeyStoryBuilder.Build(capture.ReadEventsUntilDamage(ex => damage = ex), keyFiles);
+                if (damage is not null)
+                    _unavailable.Add(($"the capture {name}", $"it is damaged at offset 0x{damage.Offset:X} ({damage.Reason}); the {story.EventsRead} events before it were used"));
+                traces.Add(new ScannedTrace(name, capture.Format, story));
+            }
+            catch (Exception ex) when (ex is MalformedDataException or IOException or UnauthorizedAccessException)
+            {
+                _unavailable.Add(($"the capture {name}", $"it is not a Process Monitor capture KeyDoctor can read ({ex.Message})"));
+            }
+        }
+        Traces = traces;
     }
 
     private void LoadEvents()

@@ -20,14 +20,16 @@ public static class Scanner
         SslChecks.Run,
         ConfigurationChecks.ProtectedConfigurationKeys,
         EventChecks.Run,
+        TraceChecks.Run,
     ];
 
-    public static ScanResult Scan(IMachineSource source, Action<string>? progress = null)
+    /// <summary>Scans <paramref name="source"/>; <paramref name="traces"/> are Process Monitor captures of it (besides those in its traces folder).</summary>
+    public static ScanResult Scan(IMachineSource source, Action<string>? progress = null, IReadOnlyList<string>? traces = null)
     {
-        var state = MachineState.Load(source, progress);
+        var state = MachineState.Load(source, progress, traces);
         progress?.Invoke("checks");
         var findings = Checks.SelectMany(check => check(state)).ToList();
-        findings = EventChecks.LinkEvidence(findings);
+        findings = TraceChecks.LinkRootCauses(EventChecks.LinkEvidence(findings));
         findings.AddRange(ScopeChecks.EvidenceUnavailable(state));
         var ordered = findings
             .OrderByDescending(f => f.Severity)

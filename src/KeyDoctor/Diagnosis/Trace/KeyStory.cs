@@ -40,6 +40,36 @@ public sealed record KeyAccess
     public string? ContainerUse { get; init; }
     /// <summary>The MachineGuid part of the key file name.</summary>
     public Guid? MachineGuidSuffix { get; init; }
+
+    /// <summary>The path was looked up and is not there.</summary>
+    public bool NotFound => Result is "NAME NOT FOUND" or "PATH NOT FOUND";
+
+    public bool Denied => Result == "ACCESS DENIED";
+
+    /// <summary>A CreateFile that made the file (or replaced it).</summary>
+    public bool Created => Operation == "CreateFile" && !Failed && (Detail.Contains("OpenResult: Created", StringComparison.Ordinal)
+                                                                    || Detail.Contains("OpenResult: Superseded", StringComparison.Ordinal)
+                                                                    || Detail.Contains("OpenResult: Overwritten", StringComparison.Ordinal));
+
+    /// <summary>
+    /// The file was deleted: marked for deletion (SetDispositionInformationFile "Delete: True"; the Ex form with
+    /// FILE_DISPOSITION_DELETE, or with no flags decoded, as PML gives it: Windows 10's DeleteFile always sets that
+    /// flag), or opened with FILE_DELETE_ON_CLOSE.
+    /// </summary>
+    public bool Deleted => !Failed && Operation switch
+    {
+        "SetDispositionInformationFile" => Detail.Contains("Delete: True", StringComparison.Ordinal),
+        "SetDispositionInformationEx" => Detail.Length == 0 || Detail.Contains("FILE_DISPOSITION_DELETE", StringComparison.Ordinal),
+        "CreateFile" => Detail.Contains("Delete On Close", StringComparison.Ordinal),
+        _ => false,
+    };
+
+    /// <summary>The file was renamed or moved (quarantine does this); <see cref="RenamedTo"/> says where, when the capture has it.</summary>
+    public bool Renamed => !Failed && Operation.StartsWith("SetRenameInformation", StringComparison.Ordinal);
+
+    /// <summary>The new name of a rename, from an export's "FileName: …" detail.</summary>
+    public string? RenamedTo => Renamed && Detail.IndexOf("FileName: ", StringComparison.Ordinal) is var at and >= 0
+        ? Detail[(at + 10)..].Split(", ")[0] : null;
 }
 
 /// <summary>One process's part of the story: who it was, what it touched (failures first), and the story in sentences.</summary>

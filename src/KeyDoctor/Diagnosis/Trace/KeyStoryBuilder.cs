@@ -117,20 +117,21 @@ public static class KeyStoryBuilder
             var first = file.OrderBy(a => a.Sequence).First();
             var name = Short(file.Key);
             var container = first.Container is null ? "" : $" (container \"{first.Container}\")";
-            var notFound = file.Any(a => a.Result is "NAME NOT FOUND" or "PATH NOT FOUND");
-            var created = file.Any(a => a.Operation == "CreateFile" && !a.Failed && (a.Detail.Contains("OpenResult: Created", StringComparison.Ordinal)
-                                                                                     || a.Detail.Contains("OpenResult: Superseded", StringComparison.Ordinal)
-                                                                                     || a.Detail.Contains("OpenResult: Overwritten", StringComparison.Ordinal)));
+            var notFound = file.Any(a => a.NotFound);
+            var created = file.Any(a => a.Created);
             var prefix = guid is not null && first.MachineGuidSuffix is { } s && string.Equals(s.ToString(), guid.Trim('{', '}'), StringComparison.OrdinalIgnoreCase)
                 ? $"{who} read MachineGuid = {guid}, " : $"{who} ";
             if (notFound && created)
                 sentences.Add($"{prefix}did not find {name}{container} (NAME NOT FOUND) and created it.");
             else if (notFound)
-                sentences.Add($"{prefix}did not find {name}{container} ({file.First(a => a.Result is "NAME NOT FOUND" or "PATH NOT FOUND").Result}).");
+                sentences.Add($"{prefix}did not find {name}{container} ({file.First(a => a.NotFound).Result}).");
             else if (created)
                 sentences.Add($"{prefix}created {name}{container}.");
-            foreach (var denied in file.Where(a => a.Result == "ACCESS DENIED").Take(1))
+            foreach (var denied in file.Where(a => a.Denied).Take(1))
                 sentences.Add($"{who} was denied {Access(denied.Detail)} on {name}{container}.");
+            foreach (var removed in file.Where(a => a.Deleted || a.Renamed).Take(1))
+                sentences.Add(removed.Deleted ? $"{who} deleted {name}{container}."
+                    : $"{who} renamed or moved {name}{container}{(removed.RenamedTo is { } to ? $" to {to}" : "")}.");
 
             // The same container under another MachineGuid: the file the container was before the GUID changed.
             if (first.MachineGuidSuffix is not { } mine || !(notFound || created)) continue;
@@ -170,13 +171,15 @@ public static class KeyStoryBuilder
 
     private static string Suffix(string keyFile) => keyFile[(ContainerName.PrefixLength + 1)..];
 
-    private static string? ValueOf(string detail)
+    /// <summary>The data of a registry value read or written, from Procmon's detail ("… Data: X").</summary>
+    public static string? ValueOf(string detail)
     {
         var at = detail.IndexOf("Data: ", StringComparison.Ordinal);
         return at < 0 ? null : detail[(at + 6)..];
     }
 
-    private static string Access(string detail)
+    /// <summary>The access asked for, from a CreateFile detail ("generic read", "read data/list directory, …").</summary>
+    public static string Access(string detail)
     {
         var at = detail.IndexOf("Desired Access: ", StringComparison.Ordinal);
         if (at < 0) return "access";

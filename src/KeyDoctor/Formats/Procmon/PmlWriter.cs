@@ -3,15 +3,19 @@ using System.Text;
 
 namespace KeyDoctor.Formats.Procmon;
 
-/// <summary>One event for <see cref="PmlWriter"/>: registry open/query/set of a value, or a file CreateFile.</summary>
+/// <summary>One event for <see cref="PmlWriter"/>: registry open/query/set of a value, a file CreateFile, or a file SetInformationFile.</summary>
 public sealed record PmlEventToWrite
 {
     public required int ProcessIndex { get; init; }
     public uint ThreadId { get; init; } = 1000;
     public required DateTime Time { get; init; }
     public required ProcmonEventClass Class { get; init; }
-    /// <summary>PML operation number: registry 0 RegOpenKey, 4 RegSetValue, 5 RegQueryValue; file system 20 CreateFile.</summary>
+    /// <summary>PML operation number: registry 0 RegOpenKey, 4 RegSetValue, 5 RegQueryValue; file system 20 CreateFile, 26 SetInformationFile.</summary>
     public required int Operation { get; init; }
+    /// <summary>File system sub-operation (the information class): SetInformationFile 0xD SetDispositionInformationFile, 0x40 SetDispositionInformationEx, 0xA SetRenameInformationFile.</summary>
+    public byte SubOperation { get; init; }
+    /// <summary>SetDispositionInformationFile: the FILE_DISPOSITION_INFORMATION DeleteFile flag written after the path.</summary>
+    public bool Delete { get; init; }
     public required string Path { get; init; }
     public uint Status { get; init; }
     public uint DesiredAccess { get; init; } = 0x20019;
@@ -196,7 +200,7 @@ public static class PmlWriter
         }
 
         // File system (64-bit layout): sub-operation, padding, the argument block, path info, padding, path.
-        d.WriteByte(0);
+        d.WriteByte(e.SubOperation);
         d.Write(new byte[3]);
         var arguments = new byte[(8 * 5) + 0x14];
         BinaryPrimitives.WriteUInt32LittleEndian(arguments.AsSpan(0x14), (e.FileDisposition << 24) | 0x60);
@@ -210,6 +214,11 @@ public static class PmlWriter
         {
             WriteUInt32(d, e.DesiredAccess);
             d.Write(new byte[4]);
+        }
+        else if (e.Operation == PmlOperations.SetInformationFile && e.SubOperation == 0xD)
+        {
+            d.WriteByte(e.Delete ? (byte)1 : (byte)0);
+            d.Write(new byte[3]);
         }
         return (d.ToArray(), e.OpenResult is { } open ? BitConverter.GetBytes(open) : null);
     }
