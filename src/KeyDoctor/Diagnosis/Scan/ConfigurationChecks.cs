@@ -14,7 +14,7 @@ internal static class ConfigurationChecks
         {
             if (provider.ExpectedKeyFilePrefix is not { } prefix || provider.KeyContainerName is not { } container) continue;
             if (provider.UseMachineContainer == false) continue; // a user container lives in a profile, not in MachineKeys
-            var folder = provider.KeyStore == KeyStoreKind.Cng ? WindowsPaths.CngMachineKeys : WindowsPaths.MachineKeys;
+            var folder = provider.KeyStore == KeyStoreKind.Cng ? state.Catalogue.MachineCng.Path : state.Catalogue.MachineCapi.Path;
             var expected = $"{prefix}_{state.MachineGuid.ToLowerInvariant()}";
             var present = state.KeyFiles.Any(f => f.Folder == folder && f.Report.FileName.Equals(expected, StringComparison.OrdinalIgnoreCase));
             if (present) continue;

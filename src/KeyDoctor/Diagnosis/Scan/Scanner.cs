@@ -17,6 +17,8 @@ public static class Scanner
         KeyStoreChecks.Iis6Container,
         KeyStoreChecks.CorruptKeyFiles,
         KeyStoreChecks.AttributesAndAcl,
+        KeyAccessChecks.MasterKeys,
+        KeyAccessChecks.KeyFileAcls,
         SslChecks.Run,
         ConfigurationChecks.ProtectedConfigurationKeys,
         EventChecks.Run,
