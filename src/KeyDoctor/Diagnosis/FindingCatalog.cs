@@ -294,6 +294,19 @@ public static class FindingCatalog
         "when both files are there and the metabase parses with an intact SessionKey. When none is, the History folder " +
         "cannot undo a damaged metabase: only a MetaBack backup or a file-level backup can.");
 
+    public static readonly DiagnosticDescriptor CentralCertificateStoreBroken = new(
+        "KD3010", "Central Certificate Store not configured or its secrets unreadable",
+        "{0}",
+        Severity.Error, Configuration,
+        "IIS 8+ serves https bindings that use the Central Certificate Store (sslFlags 2 or 3, HTTP.sys " +
+        "SslCcsBindingInfo) from PFX files on a share. The provider's settings are in " +
+        "HKLM\\SOFTWARE\\Microsoft\\IIS\\CentralCertProvider: Enabled, CertStoreLocation (the share), UserName and Password " +
+        "(the account that reads it), PrivateKeyPassword (the PFX files' password), the secrets encrypted with the " +
+        "exchange key of this machine's iisWasKey container. With the provider off, no location or account, or a secret " +
+        "this machine cannot decrypt (the registry restored on another server, iisWasKey lost or re-created), every CCS " +
+        "binding fails its handshake " +
+        "(Schannel 36870/36874) while nothing in the local certificate store looks wrong.");
+
     public static readonly DiagnosticDescriptor EventEvidence = new(
         "KD4001", "Event log shows a key or certificate failure",
         "{0} event {1} at {2}: {3}",
@@ -313,7 +326,7 @@ public static class FindingCatalog
         LegacySslCertificateHash, MetabaseCertificateMissing, KeyInServiceStore, CertificateRenewedStillBound, KeyInHardwareProvider,
         ProtectedConfigKeyMissing, SessionKeyUnusable, EncryptedValueMalformed, EncryptedValueUnknownProvider,
         SharedConfigurationPlaintextPassword, MetabaseSessionKeyUnusable, MetabaseSessionKeyUnusual,
-        MetabaseSecurePropertyDamaged, MetabaseHistoryNotRestorable,
+        MetabaseSecurePropertyDamaged, MetabaseHistoryNotRestorable, CentralCertificateStoreBroken,
         EventEvidence,
     ];
 

@@ -195,6 +195,7 @@ public sealed class ShellEquivalenceTests
     [InlineData("KD3007")]
     [InlineData("KD3008")]
     [InlineData("KD3009")]
+    [InlineData("KD3010")]
     [InlineData("KD4001")]
     public void AFindingPagesPowerShellAndCmdBlocksRunTheSameCommands(string id)
     {

@@ -373,4 +373,40 @@ public sealed class CauseTests
             File.Delete(Path.Combine(image.Root, "ProgramData/Microsoft/Crypto/RSA/MachineKeys", $"{ContainerName.CapiPrefix($"key-{i}")}_{ScanImage.Guid}"));
         Assert.Contains(Scan(image).Findings, f => f.Id == "KD1001");
     }
+
+    // --- Central Certificate Store
+
+    [Theory]
+    [InlineData(null, "the provider is not configured")]
+    [InlineData(2048, null)]
+    [InlineData(1024, "was not encrypted with this server's 1024-bit iisWasKey")]
+    public void KD3010_TheCentralCertificateStoreMustBeOnAndItsSecretsMadeWithThisServersKey(int? wasKeyBits, string? expected)
+    {
+        using var image = new ScanImage { SslFlags = "2" };
+        image.Site("Shop", 1, "*:443:shop.example.com");
+        if (wasKeyBits is { } bits)
+        {
+            using var wasKey = RSA.Create(bits);
+            image.KeyFile("iisWasKey", wasKey);
+            var secret = string.Join(",", Enumerable.Repeat("5a", 256)); // a 2048-bit RSA ciphertext
+            image.Registry($$"""
+                [HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\IIS\CentralCertProvider]
+                "Enabled"=dword:00000001
+                "CertStoreLocation"="\\\\files\\certs"
+                "UserName"="CONTOSO\\ccs-reader"
+                "Password"=hex:{{secret}}
+                "PrivateKeyPassword"=hex:{{secret}}
+                """.ReplaceLineEndings("\r\n"));
+        }
+        var findings = Scan(image).Findings.Where(f => f.Id == "KD3010").ToList();
+        if (expected is null)
+        {
+            Assert.Empty(findings);
+            return;
+        }
+        var finding = Assert.Single(findings);
+        Assert.Contains(expected, finding.Message);
+        Assert.Contains("Read-Host -AsSecureString", finding.Fix!.Cmd);
+        Assert.DoesNotContain(finding.Evidence, e => e.Value?.Contains("5a5a", StringComparison.OrdinalIgnoreCase) == true);
+    }
 }

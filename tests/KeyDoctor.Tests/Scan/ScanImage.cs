@@ -84,6 +84,9 @@ internal sealed class ScanImage : IDisposable
 
     private readonly List<(string Name, int Id, string[] Bindings)> _sites = [];
     public string ExtraApplicationHost { get; set; } = "";
+
+    /// <summary>The sslFlags of every https binding (2: Central Certificate Store).</summary>
+    public string SslFlags { get; set; } = "0";
     public string Providers { get; set; } = "";
 
     /// <summary>Writes the registry export and applicationHost.config; call after configuring.</summary>
@@ -103,7 +106,7 @@ internal sealed class ScanImage : IDisposable
         Directory.CreateDirectory(Path.Combine(Root, "ProgramData/Microsoft/Crypto/RSA/MachineKeys"));
         var sites = string.Concat(_sites.Select(s =>
             $"<site name=\"{s.Name}\" id=\"{s.Id}\"><bindings>" +
-            string.Concat(s.Bindings.Select(b => $"<binding protocol=\"https\" bindingInformation=\"{b}\" sslFlags=\"0\" />")) +
+            string.Concat(s.Bindings.Select(b => $"<binding protocol=\"https\" bindingInformation=\"{b}\" sslFlags=\"{SslFlags}\" />")) +
             "</bindings></site>"));
         Put(@"Windows\System32\inetsrv\config\applicationHost.config",
             $"""<?xml version="1.0" encoding="UTF-8"?><configuration><configProtectedData><providers>{Providers}</providers></configProtectedData><system.applicationHost><sites>{sites}</sites>{ExtraApplicationHost}</system.applicationHost></configuration>""");

@@ -21,6 +21,7 @@ public static class Scanner
         KeyAccessChecks.KeyFileAcls,
         SslChecks.Run,
         ConfigurationChecks.ProtectedConfigurationKeys,
+        ConfigurationChecks.CentralCertificateStore,
         EventChecks.Run,
     ];
 
