@@ -109,9 +109,7 @@ public sealed class RepairSafetyTests : IDisposable
         // The IIS 6 container under the current GUID holds the metabase's signature key; a second copy with another
         // key sits under an old GUID (KD1002 "duplicated"): importing a key set would overwrite the good one.
         using var image = ScanImage.Healthy(out _);
-        var (exchange, signature) = Iis.IisSamples.MetabaseKeys();
-        var (sessionKey, secret) = Iis.IisSamples.MetabaseBlobs(exchange, signature);
-        image.Put(@"Windows\System32\inetsrv\MetaBase.xml", Iis.IisSamples.Metabase(sessionKey, secret));
+        var (_, signature) = image.Metabase();
         using var old = RSA.Create(1024);
         image.KeyFile("Microsoft Internet Information Server", signature, spec: KeySpec.Signature);
         image.KeyFile("Microsoft Internet Information Server", old, ScanImage.OldGuid, KeySpec.Signature);
@@ -129,9 +127,7 @@ public sealed class RepairSafetyTests : IDisposable
         // The container under the current GUID parses and holds both keys, but its signature key does not verify the
         // metabase's SessionKey: IISADMIN made it after losing the original. Importing the right key set over it is safe.
         using var image = ScanImage.Healthy(out _);
-        var (exchange, signature) = Iis.IisSamples.MetabaseKeys();
-        var (sessionKey, secret) = Iis.IisSamples.MetabaseBlobs(exchange, signature);
-        image.Put(@"Windows\System32\inetsrv\MetaBase.xml", Iis.IisSamples.Metabase(sessionKey, secret));
+        image.Metabase();
         using var recreated = RSA.Create(512);
         image.KeyFile("Microsoft Internet Information Server", recreated, spec: KeySpec.Signature);
         image.Build();

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using KeyDoctor.Diagnosis;
@@ -121,9 +120,7 @@ public sealed class CauseTests
     public void AGermanServersIisAdminFailureIsRecognisedByItsServiceKeyNameAndLinkedToTheContainer()
     {
         using var image = ScanImage.Healthy(out _);
-        var (exchange, signature) = Iis.IisSamples.MetabaseKeys();
-        var (sessionKey, secret) = Iis.IisSamples.MetabaseBlobs(exchange, signature);
-        image.Put(@"Windows\System32\inetsrv\MetaBase.xml", Iis.IisSamples.Metabase(sessionKey, secret));
+        image.Metabase();
         image.Put(@"Windows\System32\config\SysEvent.Evt", EvtWriter.Write(
         [
             // "Der Dienst "IIS-Verwaltungsdienst" wurde mit folgendem dienstspezifischem Fehler beendet: %%-2146893818."
@@ -192,9 +189,7 @@ public sealed class CauseTests
     public void KD1002_AContainerThatIsNotTheMetabasesKeyIsCritical()
     {
         using var image = ScanImage.Healthy(out _);
-        var (exchange, signature) = Iis.IisSamples.MetabaseKeys();
-        var (sessionKey, secret) = Iis.IisSamples.MetabaseBlobs(exchange, signature);
-        image.Put(@"Windows\System32\inetsrv\MetaBase.xml", Iis.IisSamples.Metabase(sessionKey, secret));
+        var (_, signature) = image.Metabase();
         // IISADMIN found no container and made a new one: it parses, has both keys, and holds other keys.
         using var recreated = RSA.Create(512);
         image.KeyFile("Microsoft Internet Information Server", recreated, spec: KeySpec.Signature);
@@ -322,20 +317,12 @@ public sealed class CauseTests
         using var image = ScanImage.Healthy(out _);
         image.Build();
         var keyFile = Directory.GetFiles(Path.Combine(image.Root, "ProgramData/Microsoft/Crypto/RSA/MachineKeys")).Single();
-        var zip = Path.Combine(image.Root, "..", Path.GetFileName(image.Root) + ".zip");
+        var zip = image.Bundle(new BundleManifest
+        {
+            Files = { new BundleEntry(WindowsPaths.Combine(WindowsPaths.MachineKeys, Path.GetFileName(keyFile))) { Sddl = sddl } },
+        });
         try
         {
-            var manifest = new BundleManifest
-            {
-                Files = { new BundleEntry(WindowsPaths.Combine(WindowsPaths.MachineKeys, Path.GetFileName(keyFile))) { Sddl = sddl } },
-            };
-            using (var archive = ZipFile.Open(zip, ZipArchiveMode.Create))
-            {
-                foreach (var file in Directory.EnumerateFiles(image.Root, "*", SearchOption.AllDirectories))
-                    archive.CreateEntryFromFile(file, Path.GetRelativePath(image.Root, file).Replace('\\', '/'));
-                using var entry = archive.CreateEntry(BundleManifest.FileName).Open();
-                entry.Write(manifest.ToJson());
-            }
             using var source = MachineSource.Open(zip);
             var findings = Scanner.Scan(source).Findings.Where(f => f.Id == "KD1006").ToList();
             if (missing is null)

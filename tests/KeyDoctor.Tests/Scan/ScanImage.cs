@@ -1,8 +1,10 @@
+using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Formats.KeyFiles;
+using KeyDoctor.Machine;
 using KeyDoctor.Tests.Certificates;
 
 namespace KeyDoctor.Tests.Scan;
@@ -76,6 +78,27 @@ internal sealed class ScanImage : IDisposable
             Signature = spec == KeySpec.Signature ? pair : null,
         };
         return Put(relativePath, CapiKeyFileWriter.Write(content));
+    }
+
+    /// <summary>A MetaBase.xml whose SessionKey was made with a fresh IIS 6 key pair (exchange, signature), returned.</summary>
+    public (RSA Exchange, RSA Signature) Metabase()
+    {
+        var (exchange, signature) = Iis.IisSamples.MetabaseKeys();
+        var (sessionKey, secret) = Iis.IisSamples.MetabaseBlobs(exchange, signature);
+        Put(@"Windows\System32\inetsrv\MetaBase.xml", Iis.IisSamples.Metabase(sessionKey, secret));
+        return (exchange, signature);
+    }
+
+    /// <summary>The built image as a bundle zip beside it, with <paramref name="manifest"/> (ACLs, attributes); the caller deletes it.</summary>
+    public string Bundle(BundleManifest manifest)
+    {
+        var zip = Path.Combine(Root, "..", Path.GetFileName(Root) + ".zip");
+        using var archive = ZipFile.Open(zip, ZipArchiveMode.Create);
+        foreach (var file in Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories))
+            archive.CreateEntryFromFile(file, Path.GetRelativePath(Root, file).Replace('\\', '/'));
+        using var entry = archive.CreateEntry(BundleManifest.FileName).Open();
+        entry.Write(manifest.ToJson());
+        return zip;
     }
 
     public void HttpSysBinding(string endpoint, string thumbprint, string store = "MY") => _httpSys.Add((endpoint, thumbprint, store));

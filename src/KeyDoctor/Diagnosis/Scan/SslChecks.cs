@@ -484,19 +484,12 @@ internal static class SslChecks
     /// <summary>KD2012: the key moves to the machine store by a PFX made as the account that owns it.</summary>
     private static Fix ServiceKeyFix(StoredCertificate stored, ScannedKeyFile key, bool works)
     {
-        var pfx = FixCommands.PfxInput(stored.Thumbprint);
-        var recovered = FixCommands.RecoveryFolderInput(stored.Thumbprint);
-        var bundle = FixCommands.RestoredImageInput(null);
+        var (commands, inputs) = RecoverAndImport(stored, "wherever the bundle of this server is (keydoctor collect writes it); it asks for a PFX password");
         return new Fix((works ? "HTTP.sys can use the key where it is; to let application pools and administrators use it too, " : "HTTP.sys cannot open the key where it is: ")
             + $"build a PFX from {key.Store.Describe()} with 'keydoctor recover' (a bundle of this server holds DPAPI_SYSTEM) and import it into the machine store with AT_KEYEXCHANGE.")
         {
-            Commands =
-            [
-                FixCommands.KeyDoctor("recover", CommandArg.Input(bundle.Name), "--thumbprint", stored.Thumbprint, "--output", CommandArg.Input(recovered.Name))
-                    with { RunFirstAs = "wherever the bundle of this server is (keydoctor collect writes it); it asks for a PFX password" },
-                FixCommands.ImportPfx(stored.Store, pfx),
-            ],
-            Inputs = [bundle, recovered, pfx],
+            Commands = commands,
+            Inputs = inputs,
             Risk = "The PFX holds the private key: keep it owner-only and delete it after the import. Re-issuing the certificate from a request with MachineKeySet = TRUE avoids handling the key.",
             NeedsDecision = works,
         };
@@ -509,19 +502,26 @@ internal static class SslChecks
     /// </summary>
     private static Fix SignatureKeyFix(StoredCertificate stored)
     {
+        var (commands, inputs) = RecoverAndImport(stored, "only without a kept PFX, wherever the bundle of this server is (keydoctor collect writes it); it asks for a PFX password");
+        return new Fix("Import the key again as AT_KEYEXCHANGE, into a new container (the AT_SIGNATURE one is left as it is): from the PFX if one was kept, else from a PFX 'keydoctor recover' builds out of a bundle of this server (a key made by a request on this server is usually not exportable). Or re-issue the certificate from a request with KeySpec = 1 (AT_KEYEXCHANGE) or ProviderName = \"Microsoft Software Key Storage Provider\".")
+        {
+            Commands = commands,
+            Inputs = inputs,
+            Risk = "certutil asks for the PFX password. A recovered PFX holds the private key: keep it owner-only and delete it after the import.",
+        };
+    }
+
+    /// <summary>'keydoctor recover' builds the certificate's PFX from a bundle of this server (<paramref name="when"/> says where it runs); certutil imports it as AT_KEYEXCHANGE.</summary>
+    private static (IReadOnlyList<ShellCommand> Commands, IReadOnlyList<RequiredInput> Inputs) RecoverAndImport(StoredCertificate stored, string when)
+    {
         var pfx = FixCommands.PfxInput(stored.Thumbprint);
         var recovered = FixCommands.RecoveryFolderInput(stored.Thumbprint);
         var bundle = FixCommands.RestoredImageInput(null);
-        return new Fix("Import the key again as AT_KEYEXCHANGE, into a new container (the AT_SIGNATURE one is left as it is): from the PFX if one was kept, else from a PFX 'keydoctor recover' builds out of a bundle of this server (a key made by a request on this server is usually not exportable). Or re-issue the certificate from a request with KeySpec = 1 (AT_KEYEXCHANGE) or ProviderName = \"Microsoft Software Key Storage Provider\".")
-        {
-            Commands =
-            [
-                FixCommands.KeyDoctor("recover", CommandArg.Input(bundle.Name), "--thumbprint", stored.Thumbprint, "--output", CommandArg.Input(recovered.Name))
-                    with { RunFirstAs = "only without a kept PFX, wherever the bundle of this server is (keydoctor collect writes it); it asks for a PFX password" },
-                FixCommands.ImportPfx(stored.Store, pfx),
-            ],
-            Inputs = [bundle, recovered, pfx],
-            Risk = "certutil asks for the PFX password. A recovered PFX holds the private key: keep it owner-only and delete it after the import.",
-        };
+        return (
+        [
+            FixCommands.KeyDoctor("recover", CommandArg.Input(bundle.Name), "--thumbprint", stored.Thumbprint, "--output", CommandArg.Input(recovered.Name))
+                with { RunFirstAs = when },
+            FixCommands.ImportPfx(stored.Store, pfx),
+        ], [bundle, recovered, pfx]);
     }
 }
