@@ -53,13 +53,15 @@ public static class FindingCatalog
         "empty containers under the new GUID. IISADMIN then fails to decrypt the metabase, and SSL bindings lose their keys.");
 
     public static readonly DiagnosticDescriptor Iis6ContainerBroken = new(
-        "KD1002", "IIS 6 key container missing, duplicated or unreadable",
+        "KD1002", "IIS 6 key container missing, duplicated, unreadable or not the metabase's key",
         "The container \"Microsoft Internet Information Server\" ({0}) {1} while MetaBase.xml holds a SessionKey",
         Severity.Critical, KeyStore,
         "IISADMIN unwraps the metabase SessionKey with the exchange key of the machine container \"Microsoft Internet " +
         "Information Server\" and checks it with the signature key. If the container file is missing, corrupt, or present " +
         "only under another MachineGuid, IISADMIN stops with event 7024 and NTE_BAD_KEYSET (0x80090016), " +
-        "NTE_BAD_KEY_STATE (0x8009000B) or NTE_BAD_SIGNATURE (0x80090006), and every secure property is unreadable.");
+        "NTE_BAD_KEY_STATE (0x8009000B) or NTE_BAD_SIGNATURE (0x80090006), and every secure property is unreadable. " +
+        "When IISADMIN finds no container it creates a new one: the container then exists but holds other keys, and " +
+        "its signature key does not verify the SessionKey's signature (checked from the public key, no secret needed).");
 
     public static readonly DiagnosticDescriptor KeyFileCorrupt = new(
         "KD1003", "Key file corrupt, truncated, zero-length or not a key file",
@@ -70,12 +72,36 @@ public static class FindingCatalog
         "exists. The severity depends on what uses the container (IIS, a bound certificate, protected configuration).");
 
     public static readonly DiagnosticDescriptor KeyStoreAttributesOrAcl = new(
-        "KD1004", "MachineKeys compressed, encrypted or with non-default permissions",
+        "KD1004", "MachineKeys or Crypto\\Keys compressed, encrypted or with non-default permissions",
         "{0} {1}",
         Severity.Error, KeyStore,
-        "Key files must be readable by the services that use them. NTFS compression and EFS encryption of MachineKeys " +
+        "Key files must be readable by the services that use them. NTFS compression and EFS encryption of MachineKeys or " +
+        "Crypto\\Keys (CNG) " +
         "break key access for services (EFS keys belong to one user), and changed ACLs (a hardening script, a copied " +
         "folder) give 'Access denied' (0x80070005) or NTE_BAD_KEYSET. Only a collected bundle carries ACLs and attributes.");
+
+    public static readonly DiagnosticDescriptor MasterKeyUnusable = new(
+        "KD1005", "DPAPI master key of a key file missing or not opened",
+        "{0} key file(s) of {1} name DPAPI master key {2}, which {3}",
+        Severity.Error, KeyStore,
+        "Each private key in a key file is a DPAPI blob that names the master key encrypting it. Machine keys and " +
+        "LocalSystem's keys use the system's master keys (Windows\\System32\\Microsoft\\Protect\\S-1-5-18, opened with " +
+        "the DPAPI_SYSTEM LSA secret of the SECURITY hive); a user's or service's keys use theirs (Protect\\<SID> in the " +
+        "profile). When that master-key file is gone (a restore or clone that left Protect behind) or DPAPI_SYSTEM does " +
+        "not open it (a SECURITY hive from another installation), the key file is intact but its private key cannot be " +
+        "decrypted: NTE_BAD_KEY_STATE (0x8009000B, 'Key not valid for use in specified state'), Schannel 36870, " +
+        "IISADMIN event 7024.");
+
+    public static readonly DiagnosticDescriptor KeyFileAccessDenied = new(
+        "KD1006", "Key file's permissions keep out an account that uses it",
+        "{0} ({1}) does not let {2} read it",
+        Severity.Error, KeyStore,
+        "Besides the folder's ACL (KD1004) every key file has its own: the account that created it, SYSTEM and " +
+        "Administrators by default, plus what 'Manage Private Keys' granted. HTTP.sys, IISADMIN and WAS open keys as " +
+        "SYSTEM; an application pool that uses a certificate's key itself (client certificates, signing, decrypting) " +
+        "needs a grant for its identity. A renewal or re-import creates a new container with the default ACL, so the " +
+        "old certificate's grants are lost: Access denied (0x80070005), NTE_PERM (0x80090010) or 'Keyset does not " +
+        "exist'. Only a bundle from 'keydoctor collect' carries each file's ACL.");
 
     public static readonly DiagnosticDescriptor CertificateWithoutKeyLink = new(
         "KD2001", "Bound certificate has no private key link",
@@ -90,8 +116,10 @@ public static class FindingCatalog
         "Certificate {0} links to container {1}, which is not in MachineKeys but is in {2}",
         Severity.Error, Ssl,
         "Dragging a certificate from the Current User store to Local Computer in the MMC copies the certificate but leaves " +
-        "its private key in the user's profile (AppData\\Roaming\\Microsoft\\Crypto\\RSA\\<SID>). Services such as HTTP.sys " +
-        "cannot open it: Schannel 36870 with 0x8009030D or 0x80090016.");
+        "its private key in the user's profile (AppData\\Roaming\\Microsoft\\Crypto\\RSA\\<SID>, or Application Data on " +
+        "Server 2003), and its key link without CRYPT_MACHINE_KEYSET. Services such as HTTP.sys cannot open it: Schannel " +
+        "36870 with 0x8009030D or 0x80090016. When the profile is gone (the user left, a clean-up deleted it) the key " +
+        "went with it: only a backup of the profile (its Crypto and Protect folders) and the user's password bring it back.");
 
     public static readonly DiagnosticDescriptor SignatureOnlyKey = new(
         "KD2003", "Certificate's key is AT_SIGNATURE (KeySpec 2)",
@@ -164,6 +192,36 @@ public static class FindingCatalog
         "IIS 6 keeps each site's certificate in the metabase (SSLCertHash, SSLStoreName) and pushes it to HTTP.sys when " +
         "W3SVC starts. When that certificate was deleted or renewed outside IIS Manager, the site's SSL binding fails " +
         "(HTTP.sys event 15021, CRYPT_E_NOT_FOUND 0x80092004) and the site does not answer https.");
+
+    public static readonly DiagnosticDescriptor KeyInServiceStore = new(
+        "KD2012", "Certificate's key is in a service account's own key store",
+        "Certificate {0} links to container {1}, whose key file is in {2}, not in the machine store",
+        Severity.Warning, Ssl,
+        "A key link without CRYPT_MACHINE_KEYSET opens the key set of the account that uses the key. A certificate " +
+        "enrolled or imported by a service running as LocalSystem keeps its key in LocalSystem's own store " +
+        "(Crypto\\RSA\\S-1-5-18, Crypto\\SystemKeys): HTTP.sys, which runs as SYSTEM, can use it, but application pools " +
+        "cannot, the MMC's 'Manage Private Keys' and exports do not see it, and a renewal made by an administrator puts " +
+        "the new key elsewhere. A key in LocalService's or NetworkService's store (their profiles: Windows\\ServiceProfiles, " +
+        "or Documents and Settings on Server 2003) cannot be opened by HTTP.sys at all (Schannel 36870, 0x8009030D).");
+
+    public static readonly DiagnosticDescriptor CertificateRenewedStillBound = new(
+        "KD2013", "Bound certificate was renewed; the binding still uses the old one",
+        "Certificate {0} bound to {1} was renewed: certificate {2} replaced it{3}",
+        Severity.Warning, Ssl,
+        "A renewal (certreq -renew, autoenrollment, the MMC's Renew) marks the old certificate with CERT_RENEWAL_PROP_ID, " +
+        "the SHA-1 hash of the certificate that replaced it. Bindings are not moved: HTTP.sys keeps serving the old " +
+        "certificate until it expires (KD2007), and an IIS 6 compatibility client may put it back (KD2010). Pointing " +
+        "the binding at the successor needs no restart.");
+
+    public static readonly DiagnosticDescriptor KeyInHardwareProvider = new(
+        "KD2014", "Certificate's key is held by a hardware or third-party provider",
+        "Certificate {0} links to key {1} of {2} ({3}), which keeps no key file KeyDoctor can check",
+        Severity.Info, Ssl,
+        "TPM keys (Microsoft Platform Crypto Provider), smart-card keys (Microsoft Smart Card Key Storage Provider, the " +
+        "Base Smart Card Crypto Provider), Windows Hello keys (Microsoft Passport Key Storage Provider) and HSM vendors' " +
+        "key storage providers keep the key in the device, not as a file in MachineKeys or Crypto\\Keys. A missing file " +
+        "is no evidence of a lost key, and re-importing a PFX is impossible: such keys are not exportable. Whether the " +
+        "key opens can only be checked on the server, with the device and its provider installed.");
 
     public static readonly DiagnosticDescriptor ProtectedConfigKeyMissing = new(
         "KD3001", "Protected configuration key container missing",
@@ -239,6 +297,19 @@ public static class FindingCatalog
         "IIS 6 keeps MetaBase_<major>_<minor>.xml copies with their MBSchema in inetsrv\\History. A copy is restorable " +
         "when both files are there and the metabase parses with an intact SessionKey. When none is, the History folder " +
         "cannot undo a damaged metabase: only a MetaBack backup or a file-level backup can.");
+
+    public static readonly DiagnosticDescriptor CentralCertificateStoreBroken = new(
+        "KD3010", "Central Certificate Store not configured or its secrets unreadable",
+        "{0}",
+        Severity.Error, Configuration,
+        "IIS 8+ serves https bindings that use the Central Certificate Store (sslFlags 2 or 3, HTTP.sys " +
+        "SslCcsBindingInfo) from PFX files on a share. The provider's settings are in " +
+        "HKLM\\SOFTWARE\\Microsoft\\IIS\\CentralCertProvider: Enabled, CertStoreLocation (the share), UserName and Password " +
+        "(the account that reads it), PrivateKeyPassword (the PFX files' password), the secrets encrypted with the " +
+        "exchange key of this machine's iisWasKey container. With the provider off, no location or account, or a secret " +
+        "this machine cannot decrypt (the registry restored on another server, iisWasKey lost or re-created), every CCS " +
+        "binding fails its handshake " +
+        "(Schannel 36870/36874) while nothing in the local certificate store looks wrong.");
 
     public static readonly DiagnosticDescriptor EventEvidence = new(
         "KD4001", "Event log shows a key or certificate failure",
@@ -325,13 +396,13 @@ public static class FindingCatalog
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =
     [
         EvidenceUnavailable, ConfigurationValueInvalid, SharedConfigurationUnreachable,
-        MachineGuidChanged, Iis6ContainerBroken, KeyFileCorrupt, KeyStoreAttributesOrAcl,
+        MachineGuidChanged, Iis6ContainerBroken, KeyFileCorrupt, KeyStoreAttributesOrAcl, MasterKeyUnusable, KeyFileAccessDenied,
         CertificateWithoutKeyLink, KeyInUserProfile, SignatureOnlyKey, HttpSysBindingCertificateMissing,
         StaleMetabaseCertificateHash, BindingMismatch, CertificateExpired, CertificateKeyFileMissing, CertificateKeyMismatch,
-        LegacySslCertificateHash, MetabaseCertificateMissing,
+        LegacySslCertificateHash, MetabaseCertificateMissing, KeyInServiceStore, CertificateRenewedStillBound, KeyInHardwareProvider,
         ProtectedConfigKeyMissing, SessionKeyUnusable, EncryptedValueMalformed, EncryptedValueUnknownProvider,
         SharedConfigurationPlaintextPassword, MetabaseSessionKeyUnusable, MetabaseSessionKeyUnusual,
-        MetabaseSecurePropertyDamaged, MetabaseHistoryNotRestorable,
+        MetabaseSecurePropertyDamaged, MetabaseHistoryNotRestorable, CentralCertificateStoreBroken,
         EventEvidence,
         FarmMachineGuidShared, FarmConfigurationKeysDiffer, FarmCertificateDiffers, FarmConfigurationDrift,
         TraceGuidMismatch, TraceKeyAccessDenied, TraceKeyFileRemoved,

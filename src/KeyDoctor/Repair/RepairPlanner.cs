@@ -203,7 +203,8 @@ public static class RepairPlanner
                     return RestoreDamagedFile(finding);
                 case "KD1002":
                     return ImportKeySet(finding, fix, _model.KeyFilePath(WindowsPaths.MachineKeys, KeyStoreChecks.Iis6Prefix), "Microsoft Internet Information Server",
-                        file => file.Damaged ? "damaged" : !file.HasSignatureKey ? "no signature key: it did not sign the metabase's SessionKey" : null);
+                        file => file.Damaged ? "damaged" : !file.HasSignatureKey ? "no signature key: it did not sign the metabase's SessionKey"
+                            : file.WrittenByStep is null ? finding.Properties.GetValueOrDefault("replaceProof") : null);
                 case "KD3001" when _model.ExpectedFile(finding) is { } path && finding.Properties.ContainsKey("keyFile"):
                     return ImportKeySet(finding, fix, path, ContainerOf(finding), file => file.Damaged ? "damaged" : null);
                 case "KD2005" when finding.Properties.TryGetValue("keyPath", out var keyPath):
@@ -216,7 +217,7 @@ public static class RepairPlanner
                 case "KD2001" when finding.Properties.ContainsKey("keyFile"):
                     return (KeyLinkChange(finding, fix), null);
                 case "KD1004" when finding.Subject.EndsWith(" ACL", StringComparison.Ordinal):
-                    return (AclChange(fix), null);
+                    return (AclChange(fix, finding.Properties.GetValueOrDefault("folder") ?? WindowsPaths.MachineKeys), null);
                 case "KD1004":
                     // Undoing compression and EFS is not undone: nothing to back up.
                     return (new Change(fix.Summary, new LiveOnlyAction(LiveOnlyReason(finding.Id), fix.Commands)), null);
@@ -445,18 +446,19 @@ public static class RepairPlanner
         }
 
         /// <summary>KD1004 ACL: icacls saves the folder's ACL into the step's backup folder first and restores it.</summary>
-        private static Change AclChange(Fix fix)
+        private static Change AclChange(Fix fix, string folder)
         {
-            var saved = CommandArg.Parse($@"{{BackupRoot}}\{StepFolder}\MachineKeys.acl");
-            var parent = FixCommands.MachinePath(@"ProgramData\Microsoft\Crypto\RSA");
+            var name = WindowsPaths.FileName(folder);
+            var saved = CommandArg.Parse($@"{{BackupRoot}}\{StepFolder}\{name}.acl");
+            var parent = FixCommands.MachinePath(WindowsPaths.Normalize(folder)[..^(name.Length + 1)]);
             return new Change(fix.Summary, new LiveOnlyAction(LiveOnlyReason("KD1004"), fix.Commands))
             {
                 Backup = new LiveOnlyAction("icacls reads NTFS permissions on the live volume",
                 [
                     FixCommands.KeyDoctor("repair", "backup", "--to", CommandArg.Parse($@"{{BackupRoot}}\{StepFolder}")),
-                    ShellCommand.Run("icacls", FixCommands.MachineKeysFolder, "/save", saved),
+                    ShellCommand.Run("icacls", FixCommands.MachinePath(folder), "/save", saved),
                 ]),
-                BackupTitle = "Save the MachineKeys folder's ACL (icacls /save)",
+                BackupTitle = $"Save the {name} folder's ACL (icacls /save)",
                 Rollback = new LiveOnlyAction("icacls writes NTFS permissions on the live volume", [ShellCommand.Run("icacls", parent, "/restore", saved)]),
                 RollbackTitle = "Restore the saved ACL (icacls /restore)",
             };

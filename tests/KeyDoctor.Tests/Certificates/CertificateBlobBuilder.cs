@@ -27,9 +27,9 @@ public static class CertificateBlobBuilder
         return [.. header.SelectMany(BitConverter.GetBytes), .. containerBytes, .. providerBytes];
     }
 
-    public static byte[] Blob(X509Certificate2 certificate, byte[]? keyProviderInfo, string? friendlyName = null)
+    public static byte[] Blob(X509Certificate2 certificate, byte[]? keyProviderInfo, string? friendlyName = null, IEnumerable<byte[]>? moreProperties = null)
     {
-        var parts = new List<byte[]>();
+        var parts = new List<byte[]>(moreProperties ?? []);
         if (keyProviderInfo is not null) parts.Add(Property(2, keyProviderInfo));
         parts.Add(Property(3, SHA1.HashData(certificate.RawData)));
         if (friendlyName is not null) parts.Add(Property(11, Encoding.Unicode.GetBytes(friendlyName + "\0")));

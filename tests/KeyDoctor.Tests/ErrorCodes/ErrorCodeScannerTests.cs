@@ -18,6 +18,32 @@ public class ErrorCodeScannerTests
         Assert.Equal(["2148073478", "0x80090006"], only.Forms);
     }
 
+    [Theory]
+    [InlineData("The IIS Admin Service service terminated with the following error: Key not valid for use in specified state.", "0x8009000B")]
+    [InlineData("The World Wide Web Publishing Service service terminated with the following error:\r\nKeyset does not exist", "0x80090016")]
+    [InlineData("SSL Certificate add failed, Error: A specified logon session does not exist. It may already have been terminated.", "0x80070520")]
+    [InlineData("Der Vorgang ist fehlgeschlagen: 0x80090016. Keyset does not exist", "0x80090016")]
+    public void SystemMessageTextsCountAsTheirCode(string text, string expected)
+    {
+        var found = Assert.Single(ErrorCodeScanner.Scan(text, Names));
+        Assert.Equal(expected, $"0x{found.Code.Bits:X8}");
+    }
+
+    [Theory]
+    [InlineData("The key was bad. Key not valid")] // a fragment of a message is not the message
+    [InlineData("Bad key handling in the script")] // short messages count only as written, with their period
+    public void OrdinaryWordsAreNotMessageTexts(string text) => Assert.Empty(ErrorCodeScanner.Scan(text, Names));
+
+    [Fact]
+    public void ExplainFindsTheCodeFromPastedEventViewerText()
+    {
+        var result = Cli.Run("explain", "The IIS Admin Service service terminated with the following error: Key not valid for use in specified state.", "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var json = System.Text.Json.JsonDocument.Parse(result.Stdout);
+        var code = Assert.Single(json.RootElement.GetProperty("codes").EnumerateArray());
+        Assert.Equal("0x8009000B", code.GetProperty("code").GetString());
+    }
+
     [Fact]
     public void Schannel36870IgnoresTheInternalErrorState()
     {

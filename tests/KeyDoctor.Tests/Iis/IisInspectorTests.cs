@@ -231,6 +231,10 @@ public class IisInspectorTests
         Assert.EndsWith("MetaBase_0000000006_0000000000.xml", metabase.History!.LastGood);
         Assert.Equal([FindingCatalog.MetabaseSessionKeyUnusable], report.Findings.Select(f => f.Descriptor));
         Assert.Equal("missing", report.Files.Single(f => f.Kind == IisInspector.ApplicationHostKind).Status);
+        // KD3006's fix puts that History copy in place, keeping the damaged file beside it.
+        var fix = report.Findings.Single().Fix!;
+        Assert.Contains(@"inetsrv\History\MetaBase_0000000006_0000000000.xml", fix.Cmd);
+        Assert.Contains("MetaBase.xml.keydoctor-damaged", fix.Cmd);
     }
 
     [Fact]
@@ -265,6 +269,12 @@ public class IisInspectorTests
         var skipped = report.Findings.Where(f => f.Descriptor == FindingCatalog.ConfigurationValueInvalid).ToList();
         Assert.Equal(2, skipped.Select(f => f.Subject).Distinct().Count());
         Assert.All(report.Findings, f => Assert.Equal(path, f.Evidence[0].Location));
+        // Each broken value is set again through IIS with the value read at the console, never as an appcmd argument.
+        var malformed = report.Findings.Single(f => f.Descriptor == FindingCatalog.EncryptedValueMalformed).Fix!;
+        Assert.Contains("Set-WebConfigurationProperty -PSPath 'MACHINE/WEBROOT/APPHOST' -Filter 'system.applicationHost/applicationPools/add[@name=''A'']/processModel' -Name 'password' -Value $secret", malformed.Cmd);
+        Assert.Contains("Read-Host -AsSecureString", malformed.Cmd);
+        Assert.DoesNotContain("password:", malformed.Cmd, StringComparison.OrdinalIgnoreCase);
+        Assert.NotNull(report.Findings.Single(f => f.Descriptor == FindingCatalog.SessionKeyUnusable).Fix);
     }
 
     [Theory]

@@ -28,6 +28,25 @@ public sealed class CollectionTests : IDisposable
     }
 
     [Fact]
+    public void EveryProfilesKeysAndMasterKeysAreCollectedLoggedOnOrNot()
+    {
+        var plan = CollectionPlanner.Plan(new CollectionOptions
+        {
+            Users =
+            [
+                new UserProfile("alice", "S-1-5-21-1-2-3-1001", @"C:\Users\alice"),
+                new UserProfile("bob", "S-1-5-21-1-2-3-1002", @"C:\Users\bob", HiveLoaded: false),
+            ],
+        });
+        foreach (var user in new[] { "alice", "bob" })
+            foreach (var folder in new[] { "Crypto", "Protect" })
+                Assert.Contains(plan, s => s.BundlePath == $@"Users\{user}\AppData\Roaming\Microsoft\{folder}" && s.Recursive && s.HoldsSecrets);
+        Assert.DoesNotContain(plan, s => s.Source == @"HKU\S-1-5-21-1-2-3-1002"); // bob's hive is not loaded: reg save cannot take it
+        foreach (var account in new[] { "LocalService", "NetworkService" })
+            Assert.Contains(plan, s => s.Source == $@"C:\Windows\ServiceProfiles\{account}\AppData\Roaming\Microsoft\Protect");
+    }
+
+    [Fact]
     public void SnapshotPlanLeavesOutEventLogs()
     {
         var plan = CollectionPlanner.Plan(new CollectionOptions { IncludeEventLogs = false });

@@ -106,15 +106,12 @@ public sealed class RepairSafetyTests : IDisposable
     [Fact]
     public void AnImportThatWouldReplaceAContainerNotProvenBadIsLeftToAPerson()
     {
-        // The IIS 6 container under the current GUID holds its signature key; a second copy with another key sits
-        // under an old GUID (KD1002 "duplicated"): importing a key set would overwrite the one that may be good.
+        // The IIS 6 container under the current GUID holds the metabase's signature key; a second copy with another
+        // key sits under an old GUID (KD1002 "duplicated"): importing a key set would overwrite the good one.
         using var image = ScanImage.Healthy(out _);
-        var (exchange, signature) = Iis.IisSamples.MetabaseKeys();
-        var (sessionKey, secret) = Iis.IisSamples.MetabaseBlobs(exchange, signature);
-        image.Put(@"Windows\System32\inetsrv\MetaBase.xml", Iis.IisSamples.Metabase(sessionKey, secret));
-        using var current = RSA.Create(1024);
+        var (_, signature) = image.Metabase();
         using var old = RSA.Create(1024);
-        image.KeyFile("Microsoft Internet Information Server", current, spec: KeySpec.Signature);
+        image.KeyFile("Microsoft Internet Information Server", signature, spec: KeySpec.Signature);
         image.KeyFile("Microsoft Internet Information Server", old, ScanImage.OldGuid, KeySpec.Signature);
         image.Build();
 
@@ -122,6 +119,21 @@ public sealed class RepairSafetyTests : IDisposable
         var text = Cli.Run("repair", "plan", image.Root).Stdout;
         Assert.Contains("Needs a decision KD1002", text);
         Assert.Contains("not proven bad", text);
+    }
+
+    [Fact]
+    public void AContainerIisAdminReCreatedIsProvenBadByTheMetabaseAndMayBeReplaced()
+    {
+        // The container under the current GUID parses and holds both keys, but its signature key does not verify the
+        // metabase's SessionKey: IISADMIN made it after losing the original. Importing the right key set over it is safe.
+        using var image = ScanImage.Healthy(out _);
+        image.Metabase();
+        using var recreated = RSA.Create(512);
+        image.KeyFile("Microsoft Internet Information Server", recreated, spec: KeySpec.Signature);
+        image.Build();
+
+        Assert.Contains(ProgramLines(PlanScript(image.Root, "recreated", [])), l => l.Contains("keys import", StringComparison.Ordinal));
+        Assert.DoesNotContain("not proven bad", Cli.Run("repair", "plan", image.Root).Stdout);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using KeyDoctor.Diagnosis;
 using KeyDoctor.Diagnosis.Commands;
+using KeyDoctor.Diagnosis.Iis;
 using KeyDoctor.Diagnosis.Scan;
 using KeyDoctor.Machine;
 using KeyDoctor.Repair;
@@ -85,13 +86,51 @@ public sealed class ShellEquivalenceTests
         var fixes = new List<(string, Fix)>();
         foreach (var (name, scan, _) in Plans().Where(p => !p.Name.Contains(' ', StringComparison.Ordinal)))
             fixes.AddRange(scan.Findings.Where(f => f.Fix is not null).Select(f => ($"{name} {f.Id}", f.Fix!)));
-        fixes.Add(("KD3009", global::KeyDoctor.Diagnosis.Iis.IisConfigFindings.MetabaseHistoryBackup()));
+        fixes.AddRange(DocsOnlyFixes());
         foreach (var (where, fix) in fixes)
             foreach (var command in fix.Commands) AssertSame(command, fix.Inputs, where);
         // Every finding with a command-line fix in the catalogue is covered.
         var covered = fixes.Where(f => f.Item2.Commands.Count > 0).Select(f => f.Item1.Split(' ')[^1]).ToHashSet();
-        foreach (var id in new[] { "KD1001", "KD1002", "KD1003", "KD1004", "KD2001", "KD2002", "KD2003", "KD2004", "KD2005", "KD2006", "KD2007", "KD2008", "KD2009", "KD3001", "KD3009" })
+        foreach (var id in new[] { "KD1001", "KD1002", "KD1003", "KD1004", "KD2001", "KD2002", "KD2003", "KD2004", "KD2005", "KD2006", "KD2007", "KD2008", "KD2009", "KD2011", "KD3001", "KD3002", "KD3003", "KD3004", "KD3005", "KD3006", "KD3007", "KD3008", "KD3009" })
             Assert.Contains(id, covered);
+    }
+
+    /// <summary>The fixes of the findings only `keydoctor iis` reports (KD2011, KD3002–KD3009), as the inspectors attach them.</summary>
+    private static IEnumerable<(string, Fix)> DocsOnlyFixes()
+    {
+        const string pool = "configuration/system.applicationHost/applicationPools/add[@name='Shop']/processModel";
+        yield return ("KD2011", IisConfigFindings.MetabaseCertificateChoice("/LM/W3SVC/1", "MY"));
+        yield return ("KD3002", IisConfigFindings.RestoreProtectedConfigSection("iisConfigurationKey"));
+        yield return ("KD3003", IisConfigFindings.SetEncryptedValueAgain(pool, "password", @"C:\image\applicationHost.config"));
+        yield return ("KD3004", IisConfigFindings.SetEncryptedValueAgain(pool, "password", @"C:\image\applicationHost.config", listProviders: true));
+        yield return ("KD3005", IisConfigFindings.EncryptSharedConfigurationPassword());
+        yield return ("KD3006", IisConfigFindings.RestoreMetabase(@"Windows\System32\inetsrv\History\MetaBase_0000000042_0000000000.xml"));
+        yield return ("KD3006", IisConfigFindings.RestoreMetabase(null));
+        yield return ("KD3007", IisConfigFindings.UnusualSessionKey());
+        yield return ("KD3008", IisConfigFindings.SetMetabaseSecretAgain("/LM/W3SVC/1/ROOT", "AnonymousUserPass"));
+        yield return ("KD3009", IisConfigFindings.MetabaseHistoryBackup());
+    }
+
+    /// <summary>
+    /// No fix and no finding page puts a secret on a command line (the process list and event 4688 keep it): values
+    /// are read at the console with Read-Host -AsSecureString, passwords of PFX files are asked by certutil.
+    /// </summary>
+    [Fact]
+    public void NoFixOrFindingPagePutsAPasswordOnACommandLine()
+    {
+        static void Check(string where, string line)
+        {
+            Assert.DoesNotMatch(new System.Text.RegularExpressions.Regex(@"(?i)password:\S|<password>|\s-p\s|\(Read-Host\)|adsutil\.vbs\s+SET\s+\S*Pass"), line);
+            if (line.Contains("Read-Host", StringComparison.Ordinal) && !line.Contains("Read-Host 'Backup name'", StringComparison.Ordinal))
+                Assert.True(line.Contains("Read-Host -AsSecureString", StringComparison.Ordinal), $"{where}: {line}");
+        }
+        foreach (var (id, fix) in DocsOnlyFixes())
+            foreach (var line in (fix.PowerShell + "\n" + fix.Cmd).Split('\n')) Check(id, line);
+        foreach (var page in Directory.GetFiles(Path.Combine(Fixtures.RepoRoot, "docs", "findings"), "KD*.md"))
+        {
+            var text = File.ReadAllText(page);
+            foreach (var line in ShellArgv.DocBlock(text, "powershell").Concat(ShellArgv.DocBlock(text, "bat"))) Check(Path.GetFileName(page), line);
+        }
     }
 
     [Fact]
@@ -142,7 +181,22 @@ public sealed class ShellEquivalenceTests
     [InlineData("KD2009")]
     [InlineData("KD2010")]
     [InlineData("KD3001")]
+    [InlineData("KD1005")]
+    [InlineData("KD1006")]
+    [InlineData("KD2011")]
+    [InlineData("KD2012")]
+    [InlineData("KD2013")]
+    [InlineData("KD2014")]
+    [InlineData("KD3002")]
+    [InlineData("KD3003")]
+    [InlineData("KD3004")]
+    [InlineData("KD3005")]
+    [InlineData("KD3006")]
+    [InlineData("KD3007")]
+    [InlineData("KD3008")]
     [InlineData("KD3009")]
+    [InlineData("KD3010")]
+    [InlineData("KD4001")]
     public void AFindingPagesPowerShellAndCmdBlocksRunTheSameCommands(string id)
     {
         var page = File.ReadAllText(Path.Combine(Fixtures.RepoRoot, "docs", "findings", id + ".md"));

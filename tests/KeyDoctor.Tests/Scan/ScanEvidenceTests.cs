@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using KeyDoctor.Diagnosis;
 using KeyDoctor.Diagnosis.Scan;
 using KeyDoctor.Formats.Evtx;
@@ -50,28 +49,20 @@ public sealed class ScanEvidenceTests
     {
         using var image = ScanImage.Healthy(out _);
         image.Build();
-        var zip = Path.Combine(image.Root, "..", Path.GetFileName(image.Root) + ".zip");
+        var zip = image.Bundle(new BundleManifest
+        {
+            Directories =
+            {
+                new BundleEntry(WindowsPaths.MachineKeys)
+                {
+                    Attributes = broken ? NtfsAttributes.Compressed : NtfsAttributes.None,
+                    // Windows' default, written the way Get-Acl prints it.
+                    Sddl = broken ? "O:SYG:SYD:PAI(A;;FA;;;BA)(A;;FA;;;SY)" : "O:SYG:SYD:PAI(A;;0x12019f;;;S-1-1-0)(A;;0x1f01ff;;;S-1-5-32-544)",
+                },
+            },
+        });
         try
         {
-            var manifest = new BundleManifest
-            {
-                Directories =
-                {
-                    new BundleEntry(WindowsPaths.MachineKeys)
-                    {
-                        Attributes = broken ? NtfsAttributes.Compressed : NtfsAttributes.None,
-                        // Windows' default, written the way Get-Acl prints it.
-                        Sddl = broken ? "O:SYG:SYD:PAI(A;;FA;;;BA)(A;;FA;;;SY)" : "O:SYG:SYD:PAI(A;;0x12019f;;;S-1-1-0)(A;;0x1f01ff;;;S-1-5-32-544)",
-                    },
-                },
-            };
-            using (var archive = ZipFile.Open(zip, ZipArchiveMode.Create))
-            {
-                foreach (var file in Directory.EnumerateFiles(image.Root, "*", SearchOption.AllDirectories))
-                    archive.CreateEntryFromFile(file, Path.GetRelativePath(image.Root, file).Replace('\\', '/'));
-                using var entry = archive.CreateEntry(BundleManifest.FileName).Open();
-                entry.Write(manifest.ToJson());
-            }
             using var source = MachineSource.Open(zip);
             var findings = Scanner.Scan(source).Findings.Where(f => f.Id == "KD1004").ToList();
             if (!broken)

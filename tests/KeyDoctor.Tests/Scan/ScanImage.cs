@@ -1,8 +1,10 @@
+using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using KeyDoctor.Formats.Dpapi;
 using KeyDoctor.Formats.KeyFiles;
+using KeyDoctor.Machine;
 using KeyDoctor.Tests.Certificates;
 
 namespace KeyDoctor.Tests.Scan;
@@ -36,7 +38,36 @@ internal sealed class ScanImage : IDisposable
     public string Put(string relative, string text) => Put(relative, Encoding.UTF8.GetBytes(text));
 
     /// <summary>A machine key file for <paramref name="container"/> holding <paramref name="rsa"/>'s public key.</summary>
-    public string KeyFile(string container, RSA rsa, string? guid = null, KeySpec spec = KeySpec.KeyExchange)
+    public string KeyFile(string container, RSA rsa, string? guid = null, KeySpec spec = KeySpec.KeyExchange) =>
+        KeyFileAt($@"ProgramData\Microsoft\Crypto\RSA\MachineKeys\{ContainerName.CapiPrefix(container)}_{guid ?? MachineGuid}", container, rsa, spec);
+
+    /// <summary>A certificate in the machine's store, with its key link, and (by default) its key file.</summary>
+    /// <param name="machineKeySet">False: a key link without CRYPT_MACHINE_KEYSET (the key is in a user's or service's store).</param>
+    /// <param name="moreProperties">Further serialized properties (CertificateBlobBuilder.Property) of the store entry.</param>
+    public (X509Certificate2 Certificate, RSA Key) Certificate(string subject, string container, uint keySpec = 1, bool keyLink = true,
+        bool keyFile = true, string store = "MY", DateTimeOffset? notAfter = null, bool machineKeySet = true,
+        string provider = "Microsoft RSA SChannel Cryptographic Provider", IEnumerable<byte[]>? moreProperties = null)
+    {
+        var rsa = RSA.Create(2048);
+        var request = new CertificateRequest(subject, rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var certificate = request.CreateSelfSigned(new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero),
+            notAfter ?? new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var link = keyLink ? CertificateBlobBuilder.KeyProviderInfo(container, provider, 12, machineKeySet ? 0x20u : 0u, keySpec) : null;
+        _registry.Append($"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\SystemCertificates\\{store}\\Certificates\\{certificate.Thumbprint}]\r\n")
+            .Append($"\"Blob\"=hex:{CertificateBlobBuilder.Hex(CertificateBlobBuilder.Blob(certificate, link, moreProperties: moreProperties))}\r\n\r\n");
+        if (keyFile) KeyFile(container, rsa, spec: keySpec == 2 ? KeySpec.Signature : KeySpec.KeyExchange);
+        return (certificate, rsa);
+    }
+
+    /// <summary>More of the registry export, as .reg text (keys and values).</summary>
+    public void Registry(string regText) => _registry.Append(regText).Append("\r\n\r\n");
+
+    /// <summary>A ProfileList entry (the profile's folder may or may not be on the disk).</summary>
+    public void ProfileListEntry(string sid, string profileImagePath) =>
+        Registry($"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\ProfileList\\{sid}]\r\n\"ProfileImagePath\"=\"{profileImagePath.Replace("\\", "\\\\")}\"");
+
+    /// <summary>Writes a key file for <paramref name="rsa"/> at <paramref name="relativePath"/> (any store: machine, a user's, a service's).</summary>
+    public string KeyFileAt(string relativePath, string container, RSA rsa, KeySpec spec = KeySpec.KeyExchange)
     {
         var parameters = rsa.ExportParameters(false);
         var exponent = parameters.Exponent!.Aggregate(0u, (value, b) => (value << 8) | b);
@@ -46,22 +77,28 @@ internal sealed class ScanImage : IDisposable
             Exchange = spec == KeySpec.KeyExchange ? pair : null,
             Signature = spec == KeySpec.Signature ? pair : null,
         };
-        return Put($@"ProgramData\Microsoft\Crypto\RSA\MachineKeys\{ContainerName.CapiPrefix(container)}_{guid ?? MachineGuid}", CapiKeyFileWriter.Write(content));
+        return Put(relativePath, CapiKeyFileWriter.Write(content));
     }
 
-    /// <summary>A certificate in the machine's store, with its key link, and (by default) its key file.</summary>
-    public (X509Certificate2 Certificate, RSA Key) Certificate(string subject, string container, uint keySpec = 1, bool keyLink = true,
-        bool keyFile = true, string store = "MY", DateTimeOffset? notAfter = null)
+    /// <summary>A MetaBase.xml whose SessionKey was made with a fresh IIS 6 key pair (exchange, signature), returned.</summary>
+    public (RSA Exchange, RSA Signature) Metabase()
     {
-        var rsa = RSA.Create(2048);
-        var request = new CertificateRequest(subject, rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var certificate = request.CreateSelfSigned(new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero),
-            notAfter ?? new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var link = keyLink ? CertificateBlobBuilder.KeyProviderInfo(container, "Microsoft RSA SChannel Cryptographic Provider", 12, 0x20, keySpec) : null;
-        _registry.Append($"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\SystemCertificates\\{store}\\Certificates\\{certificate.Thumbprint}]\r\n")
-            .Append($"\"Blob\"=hex:{CertificateBlobBuilder.Hex(CertificateBlobBuilder.Blob(certificate, link))}\r\n\r\n");
-        if (keyFile) KeyFile(container, rsa, spec: keySpec == 2 ? KeySpec.Signature : KeySpec.KeyExchange);
-        return (certificate, rsa);
+        var (exchange, signature) = Iis.IisSamples.MetabaseKeys();
+        var (sessionKey, secret) = Iis.IisSamples.MetabaseBlobs(exchange, signature);
+        Put(@"Windows\System32\inetsrv\MetaBase.xml", Iis.IisSamples.Metabase(sessionKey, secret));
+        return (exchange, signature);
+    }
+
+    /// <summary>The built image as a bundle zip beside it, with <paramref name="manifest"/> (ACLs, attributes); the caller deletes it.</summary>
+    public string Bundle(BundleManifest manifest)
+    {
+        var zip = Path.Combine(Root, "..", Path.GetFileName(Root) + ".zip");
+        using var archive = ZipFile.Open(zip, ZipArchiveMode.Create);
+        foreach (var file in Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories))
+            archive.CreateEntryFromFile(file, Path.GetRelativePath(Root, file).Replace('\\', '/'));
+        using var entry = archive.CreateEntry(BundleManifest.FileName).Open();
+        entry.Write(manifest.ToJson());
+        return zip;
     }
 
     public void HttpSysBinding(string endpoint, string thumbprint, string store = "MY") => _httpSys.Add((endpoint, thumbprint, store));
@@ -70,6 +107,9 @@ internal sealed class ScanImage : IDisposable
 
     private readonly List<(string Name, int Id, string[] Bindings)> _sites = [];
     public string ExtraApplicationHost { get; set; } = "";
+
+    /// <summary>The sslFlags of every https binding (2: Central Certificate Store).</summary>
+    public string SslFlags { get; set; } = "0";
     public string Providers { get; set; } = "";
 
     /// <summary>Writes the registry export and applicationHost.config; call after configuring.</summary>
@@ -89,7 +129,7 @@ internal sealed class ScanImage : IDisposable
         Directory.CreateDirectory(Path.Combine(Root, "ProgramData/Microsoft/Crypto/RSA/MachineKeys"));
         var sites = string.Concat(_sites.Select(s =>
             $"<site name=\"{s.Name}\" id=\"{s.Id}\"><bindings>" +
-            string.Concat(s.Bindings.Select(b => $"<binding protocol=\"https\" bindingInformation=\"{b}\" sslFlags=\"0\" />")) +
+            string.Concat(s.Bindings.Select(b => $"<binding protocol=\"https\" bindingInformation=\"{b}\" sslFlags=\"{SslFlags}\" />")) +
             "</bindings></site>"));
         Put(@"Windows\System32\inetsrv\config\applicationHost.config",
             $"""<?xml version="1.0" encoding="UTF-8"?><configuration><configProtectedData><providers>{Providers}</providers></configProtectedData><system.applicationHost><sites>{sites}</sites>{ExtraApplicationHost}</system.applicationHost></configuration>""");

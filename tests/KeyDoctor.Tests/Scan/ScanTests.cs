@@ -46,9 +46,7 @@ public sealed class ScanTests
     public void KD1002_Iis6ContainerMissingWhileMetabaseHasASessionKey()
     {
         using var image = ScanImage.Healthy(out _);
-        var (exchange, signature) = Iis.IisSamples.MetabaseKeys();
-        var (sessionKey, secret) = Iis.IisSamples.MetabaseBlobs(exchange, signature);
-        image.Put(@"Windows\System32\inetsrv\MetaBase.xml", Iis.IisSamples.Metabase(sessionKey, secret));
+        var (_, signature) = image.Metabase();
         var finding = Assert.Single(Scan(image).Findings, f => f.Id == "KD1002");
         Assert.Equal(Severity.Critical, finding.Severity);
         Assert.Contains("has no key file at all", finding.Message);

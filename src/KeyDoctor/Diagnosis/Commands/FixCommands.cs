@@ -84,10 +84,45 @@ public static class FixCommands
     public static ShellCommand ImportPfx(string store, RequiredInput pfx) =>
         ShellCommand.Run("certutil", "-f", "-importpfx", store, CommandArg.Input(pfx.Name), "AT_KEYEXCHANGE") with { AsksForPassword = true };
 
-    /// <summary>The export a person makes first, as the user whose profile holds the key (certutil asks for a new password).</summary>
-    public static ShellCommand ExportUserPfx(string thumbprint, RequiredInput pfx, string user) =>
-        ShellCommand.Run("certutil", "-user", "-exportpfx", "my", thumbprint, CommandArg.Input(pfx.Name))
-            with { AsksForPassword = true, RunFirstAs = $"as {user}, who owns the key" };
+    /// <summary>Where a certificate is written as a .cer file by <see cref="ExportCertificate"/> (a path a person picks).</summary>
+    public static RequiredInput CertificateFileInput(string thumbprint) =>
+        new($"cer-{thumbprint}", $"certificate file (.cer) for {thumbprint}", InputKind.File);
+
+    /// <summary><c>certutil -store STORE THUMBPRINT FILE</c>: the certificate (without its key) written to a file.</summary>
+    public static ShellCommand ExportCertificate(string store, string thumbprint, RequiredInput cer) =>
+        ShellCommand.Run("certutil", "-store", store, thumbprint, CommandArg.Input(cer.Name));
+
+    /// <summary>
+    /// As the user who owns the key: the certificate put in the user's My store, linked to the user's key by its
+    /// public key (-repairstore), and exported with the key (certutil asks for a new PFX password). Shown, never run
+    /// by a plan: it must run in that user's session.
+    /// </summary>
+    public static IReadOnlyList<ShellCommand> ExportUserKey(string thumbprint, RequiredInput cer, RequiredInput pfx, string user)
+    {
+        var who = $"as {user}, who owns the key";
+        return
+        [
+            ShellCommand.Run("certutil", "-user", "-addstore", "my", CommandArg.Input(cer.Name)) with { RunFirstAs = who },
+            ShellCommand.Run("certutil", "-user", "-repairstore", "my", thumbprint) with { RunFirstAs = who },
+            ShellCommand.Run("certutil", "-user", "-exportpfx", "my", thumbprint, CommandArg.Input(pfx.Name)) with { AsksForPassword = true, RunFirstAs = who },
+        ];
+    }
+
+    /// <summary>A copy of this server's disk or a bundle (for <c>keydoctor recover</c>), with a restored profile when <paramref name="sid"/> is given.</summary>
+    public static RequiredInput RestoredImageInput(string? sid) => sid is null
+        ? new("bundle", "bundle or disk copy of this server (keydoctor collect)", InputKind.File)
+        : new($"restored-{InputName(sid)}", $"copy of this server's disk with the profile of {sid} restored", InputKind.File);
+
+    /// <summary>The folder <c>keydoctor recover</c> writes the PFX of <paramref name="thumbprint"/> into (created owner-only).</summary>
+    public static RequiredInput RecoveryFolderInput(string thumbprint) =>
+        new($"recovered-{thumbprint}", $"new folder for the PFX of {thumbprint}", InputKind.File);
+
+    /// <summary>A file whose first line is the user's Windows password: never an argument.</summary>
+    public static RequiredInput UserPasswordFileInput(string? sid) =>
+        new($"password-file-{InputName(sid ?? "user")}", $"file holding the password of {sid ?? "the user"}", InputKind.File);
+
+    /// <summary>A user's SID a person looks up (ProfileList or the domain).</summary>
+    public static RequiredInput SidInput(string what) => new($"sid-{InputName(what)}", $"SID of {what}", InputKind.Sid);
 
     public static ShellCommand RepairStore(string store, string thumbprint) => ShellCommand.Run("certutil", "-repairstore", store, thumbprint);
 
@@ -179,14 +214,20 @@ public static class FixCommands
 
     public static CommandArg MachineKeysFolder => MachinePath(WindowsPaths.MachineKeys);
 
-    public static IReadOnlyList<ShellCommand> UndoCompressionAndEfs() =>
-    [
-        ShellCommand.Run("compact", "/u", CommandArg.Of([new LiteralPart("/s:"), .. MachineKeysFolder.Parts]), "/i", "/q"),
-        ShellCommand.Run("cipher", "/d", CommandArg.Of([new LiteralPart("/s:"), .. MachineKeysFolder.Parts])),
-    ];
+    /// <summary>compact and cipher undo NTFS compression and EFS on a key folder (MachineKeys unless another is named).</summary>
+    public static IReadOnlyList<ShellCommand> UndoCompressionAndEfs(string? folder = null)
+    {
+        var path = folder is null ? MachineKeysFolder : MachinePath(folder);
+        return
+        [
+            ShellCommand.Run("compact", "/u", CommandArg.Of([new LiteralPart("/s:"), .. path.Parts]), "/i", "/q"),
+            ShellCommand.Run("cipher", "/d", CommandArg.Of([new LiteralPart("/s:"), .. path.Parts])),
+        ];
+    }
 
-    public static ShellCommand DefaultMachineKeysAcl() =>
-        ShellCommand.Run("icacls", MachineKeysFolder, "/inheritance:r", "/grant:r", "*S-1-1-0:(RD,WD,AD,REA,WEA,RA,WA,RC,S)", "*S-1-5-32-544:(F)");
+    /// <summary>Windows' default DACL of a machine key folder (MachineKeys unless another is named).</summary>
+    public static ShellCommand DefaultMachineKeysAcl(string? folder = null) =>
+        ShellCommand.Run("icacls", folder is null ? MachineKeysFolder : MachinePath(folder), "/inheritance:r", "/grant:r", "*S-1-1-0:(RD,WD,AD,REA,WEA,RA,WA,RC,S)", "*S-1-5-32-544:(F)");
 
     // --- the steps around a change
 

@@ -48,6 +48,12 @@ public enum InputKind
 
     /// <summary>A certificate thumbprint a person chooses.</summary>
     Thumbprint,
+
+    /// <summary>A security identifier (S-1-5-21-…) a person looks up.</summary>
+    Sid,
+
+    /// <summary>A name a person picks from a list the fix shows first (a configuration backup, a MetaBack backup).</summary>
+    Name,
 }
 
 /// <summary>
@@ -68,6 +74,8 @@ public sealed record RequiredInput(string Name, string Description, InputKind Ki
         if (CommandArg.Unsafe(value) is { } problem) return $"{value} cannot be used: {problem}";
         if (Kind == InputKind.Thumbprint && (value.Length != 40 || !value.All(Uri.IsHexDigit)))
             return $"{value} is not a certificate thumbprint (40 hexadecimal digits)";
+        if (Kind == InputKind.Sid && !(value.StartsWith("S-1-", StringComparison.OrdinalIgnoreCase) && value.Skip(4).All(c => char.IsAsciiDigit(c) || c == '-')))
+            return $"{value} is not a SID (S-1-5-21-…)";
         return null;
     }
 }

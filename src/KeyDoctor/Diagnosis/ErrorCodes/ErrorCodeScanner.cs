@@ -16,7 +16,8 @@ public sealed record FoundCode(string Text, int Index, ErrorCode Code, IReadOnly
 /// "HResult=", "%%1312"), so "Event ID 7024" or "internal error state is 10001" are not codes;</item>
 /// <item>nothing inside a longer token (GUIDs, file names, versions, IP addresses, times).</item>
 /// </list>
-/// The same failure written twice (2148073478 and 0x80090006, 1312 and 0x80070520) is reported once.
+/// The same failure written twice (2148073478 and 0x80090006, 1312 and 0x80070520) is reported once. A system
+/// message text ("Keyset does not exist", see <see cref="SystemMessageTexts"/>) counts as its code.
 /// </summary>
 public static partial class ErrorCodeScanner
 {
@@ -41,7 +42,20 @@ public static partial class ErrorCodeScanner
             forms[code.Identity] = written = [match.Value];
             found.Add(new FoundCode(match.Value, match.Index, code, written));
         }
-        return found;
+        // Since Vista Event Viewer shows the system's text instead of the number: find the code from the text too.
+        foreach (var (index, length, bits) in SystemMessageTexts.Find(text).OrderBy(m => m.Index))
+        {
+            var code = Classify(bits, names);
+            var written = text.Substring(index, length);
+            if (forms.TryGetValue(code.Identity, out var seen))
+            {
+                if (!seen.Contains(written)) seen.Add(written);
+                continue;
+            }
+            forms[code.Identity] = seen = [written];
+            found.Add(new FoundCode(written, index, code, seen));
+        }
+        return found.OrderBy(f => f.Index).ToList();
     }
 
     /// <summary>

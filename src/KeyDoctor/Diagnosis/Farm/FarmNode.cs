@@ -134,7 +134,7 @@ public sealed record FarmNode
             var linked = state.FindLinkedKeyFile(link);
             keyFile = linked.KeyFile?.WindowsPath ?? WindowsPaths.Combine(linked.Folder, linked.Expected.FileName);
             if (linked.KeyFile is not { } file)
-                status = state.UserKeyFiles[linked.Expected.Prefix].Any() ? "key-in-user-profile" : "key-file-missing";
+                status = state.FindKeyOutsideMachineStore(link).Count > 0 ? "key-in-user-profile" : "key-file-missing";
             else if (MachineState.IsDamaged(file.Report.Status)) status = KeyFileStatusNames.Of(file.Report.Status);
             else if (file.Report.PublicKeySha256 is { } keyHash && !keyHash.Equals(publicKey, StringComparison.OrdinalIgnoreCase)) status = "key-mismatch";
             else status = "ok";

@@ -98,16 +98,175 @@ internal static class IisConfigFindings
     /// </summary>
     public static Fix MetabaseHistoryBackup(string name = "before-kd3009") => new("Take a password-encrypted MetaBack backup now, while the live metabase is still good: it restores without this server's key container.")
     {
-        Commands =
-        [
-            ShellCommand.Run("powershell", "-NoProfile", "-Command",
-                "$p = Read-Host -AsSecureString 'Password for the metabase backup'; " +
-                "$b = [Runtime.InteropServices.Marshal]::SecureStringToBSTR($p); " +
-                $"try {{ ([ADSI]'IIS://localhost').BackupWithPassword('{name}', -1, 2, [Runtime.InteropServices.Marshal]::PtrToStringBSTR($b)) }} " +
-                "finally { [Runtime.InteropServices.Marshal]::ZeroFreeBSTR($b) }") with { AsksForPassword = true },
-        ],
+        Commands = [BackupMetabaseWithPassword(name)],
         Risk = "Keep the password: without it the backup's secure properties cannot be restored.",
     };
+
+    private static ShellCommand BackupMetabaseWithPassword(string name) => PowerShellWithSecret("Password for the metabase backup",
+        $"([ADSI]'IIS://localhost').BackupWithPassword('{name}', -1, 2, $secret)");
+
+    /// <summary>
+    /// A PowerShell script that reads one secret at the console (never echoed, never an argument: the process list and
+    /// event 4688 keep command lines), exposes it as <c>$secret</c> to <paramref name="use"/>, and wipes it after.
+    /// The script holds no double quote and no percent sign, so PowerShell and cmd hand powershell.exe the same text.
+    /// </summary>
+    public static ShellCommand PowerShellWithSecret(string prompt, string use) =>
+        ShellCommand.Run("powershell", "-NoProfile", "-Command",
+            $"$p = Read-Host -AsSecureString '{PsQuote(prompt)}'; " +
+            "$b = [Runtime.InteropServices.Marshal]::SecureStringToBSTR($p); " +
+            $"try {{ $secret = [Runtime.InteropServices.Marshal]::PtrToStringBSTR($b); {use} }} " +
+            "finally { [Runtime.InteropServices.Marshal]::ZeroFreeBSTR($b) }") with { AsksForPassword = true };
+
+    /// <summary>Text inside a PowerShell single-quoted literal: quotes doubled.</summary>
+    public static string PsQuote(string text) => text.Replace("'", "''", StringComparison.Ordinal);
+
+    /// <summary>
+    /// KD3003 and KD3004: the value set again through IIS's configuration API, which encrypts it with the section's
+    /// provider. The new value is read at the console: never an appcmd argument.
+    /// </summary>
+    public static Fix SetEncryptedValueAgain(string elementPath, string attribute, string configPath, bool listProviders = false)
+    {
+        var (psPath, location, filter) = ConfigurationAddress(elementPath, configPath);
+        var target = $"-PSPath '{PsQuote(psPath)}'" + (location is null ? "" : $" -Location '{PsQuote(location)}'") +
+                     $" -Filter '{PsQuote(filter)}' -Name '{PsQuote(attribute)}'";
+        var set = PowerShellWithSecret($"New value of {attribute} in {filter}",
+            $"Import-Module WebAdministration; Set-WebConfigurationProperty {target} -Value $secret");
+        var commands = new List<ShellCommand>();
+        if (listProviders) commands.Add(ShellCommand.Run(Appcmd, "list", "config", "-section:configProtectedData"));
+        commands.Add(set);
+        return new Fix(listProviders
+            ? "Set the value again so IIS encrypts it with a provider this server defines (or add the provider, with its key, from the server the value came from: KD3001)."
+            : "Set the value again (for an application pool, its identity's password): IIS encrypts it with the section's provider.")
+        {
+            Commands = commands,
+            Risk = "Needs the plain value (the password); it is read at the console, never on a command line. Other servers sharing this configuration need the same provider key.",
+            NeedsDecision = true,
+        };
+    }
+
+    /// <summary>Where Set-WebConfigurationProperty finds an element: the file's PSPath, a location path, and the element's path below configuration.</summary>
+    private static (string PsPath, string? Location, string Filter) ConfigurationAddress(string elementPath, string configPath)
+    {
+        var psPath = Path.GetFileName(configPath.Replace('\\', '/')).Equals("redirection.config", StringComparison.OrdinalIgnoreCase)
+            ? "MACHINE/REDIRECTION" : "MACHINE/WEBROOT/APPHOST";
+        var path = elementPath.StartsWith("configuration/", StringComparison.Ordinal) ? elementPath["configuration/".Length..] : elementPath;
+        string? location = null;
+        const string locationStart = "location[@path='";
+        if (path.StartsWith(locationStart, StringComparison.Ordinal) && path.IndexOf("']/", StringComparison.Ordinal) is var end and > 0)
+        {
+            location = path[locationStart.Length..end];
+            path = path[(end + 3)..];
+        }
+        return (psPath, location, path);
+    }
+
+    /// <summary>KD3005: the shared-configuration password set through IIS, which encrypts it with the IISRsaProvider.</summary>
+    public static Fix EncryptSharedConfigurationPassword() => new("Set the password again through IIS so that it is stored encrypted, then change the account's password if the file was ever shared or backed up in clear text.")
+    {
+        Commands = [PowerShellWithSecret("Password of the shared-configuration account",
+            "Import-Module WebAdministration; Set-WebConfigurationProperty -PSPath 'MACHINE/REDIRECTION' -Filter 'configurationRedirection' -Name 'password' -Value $secret")],
+        Risk = "Every server of the farm needs the IISRsaProvider key (iisConfigurationKey) to read it. The password is read at the console, never on a command line.",
+    };
+
+    /// <summary>KD3002: a configuration backup (IIS keeps one per change in inetpub\history) restores the provider's sessionKey.</summary>
+    public static Fix RestoreProtectedConfigSection(string? container)
+    {
+        var backup = new RequiredInput("config-backup", "name of the configuration backup to restore (from appcmd list backup)", InputKind.Name);
+        var commands = new List<ShellCommand>
+        {
+            ShellCommand.Run(Appcmd, "list", "backup"),
+            ShellCommand.Run(Appcmd, "restore", "backup", CommandArg.Input(backup.Name)),
+        };
+        var inputs = new List<RequiredInput> { backup };
+        if (container is not null)
+        {
+            var keySet = FixCommands.KeySetInput(container);
+            commands.Add(FixCommands.VerifyConfigKey(keySet));
+            inputs.Add(keySet);
+        }
+        return new Fix("Restore the configuration from a backup made before the sessionKey was lost (IIS keeps one per change), then check that its values open with the provider's key.")
+        {
+            Commands = commands,
+            Inputs = inputs,
+            Risk = "Restoring a whole backup also undoes later configuration changes; copy only the provider element when you can.",
+            NeedsDecision = true,
+            NeedsIisRestart = true,
+        };
+    }
+
+    /// <summary>appcmd, where every IIS 7+ server has it.</summary>
+    public static CommandArg Appcmd => CommandArg.Path(ArgToken.WinDir, @"System32\inetsrv\appcmd.exe");
+
+    /// <summary>
+    /// KD3006: MetaBase.xml replaced by the newest restorable History copy while IISADMIN is stopped (the damaged file
+    /// kept beside it); without one, a MetaBack backup restored with its password (asked for, never an argument).
+    /// </summary>
+    public static Fix RestoreMetabase(string? historyCopy)
+    {
+        var live = FixCommands.MachinePath(WindowsPaths.Metabase);
+        var kept = FixCommands.MachinePath(WindowsPaths.Metabase + ".keydoctor-damaged");
+        if (historyCopy is not null)
+            return new Fix($"Stop IISADMIN, keep the damaged MetaBase.xml beside it, put the History copy {WindowsPaths.FileName(historyCopy)} (the newest restorable one) in its place, and start W3SVC.")
+            {
+                Commands =
+                [
+                    ShellCommand.Run("net", "stop", "iisadmin", "/y"),
+                    ShellCommand.Run("cmd", "/c", "copy", "/y", live, kept),
+                    ShellCommand.Run("cmd", "/c", "copy", "/y", FixCommands.MachinePath(historyCopy), live),
+                    ShellCommand.Run("net", "start", "w3svc"),
+                ],
+                Risk = "Changes made after the restored copy are lost; the damaged file stays as evidence.",
+                NeedsDecision = true,
+                NeedsIisRestart = true,
+            };
+        return new Fix("No History copy is restorable: restore a MetaBack backup made with a password (IIsComputer.RestoreWithPassword): iisback lists the backups, the name and the password are asked for.")
+        {
+            Commands =
+            [
+                ShellCommand.Run("cscript", "//nologo", CommandArg.Path(ArgToken.WinDir, @"System32\iisback.vbs"), "/list"),
+                PowerShellWithSecret("Password of the metabase backup", "$name = Read-Host 'Backup name'; ([ADSI]'IIS://localhost').RestoreWithPassword($name, -2, 0, $secret)"),
+            ],
+            Risk = "Changes made after the backup are lost. A backup made without a password needs this server's IIS key container, which may be the broken part.",
+            NeedsDecision = true,
+            NeedsIisRestart = true,
+        };
+    }
+
+    /// <summary>KD3008: the secure property set again through ADSI (IIS re-encrypts it with the SessionKey); the value is asked for.</summary>
+    public static Fix SetMetabaseSecretAgain(string location, string property)
+    {
+        var adsPath = "IIS://localhost" + (location.StartsWith("/LM", StringComparison.OrdinalIgnoreCase) ? location[3..] : location);
+        return new Fix($"Set {property} of {location} again (IIS 6 Manager, or ADSI as here): IIS encrypts it with the SessionKey. Or restore MetaBase.xml from a History copy where it is intact (KD3006's fix).")
+        {
+            Commands = [PowerShellWithSecret($"New value of {property} at {location}",
+                $"$o = [ADSI]'{PsQuote(adsPath)}'; $o.Put('{PsQuote(property)}', $secret); $o.SetInfo()")],
+            Risk = "Needs the plain value (a password); it is read at the console, never on a command line.",
+            NeedsDecision = true,
+        };
+    }
+
+    /// <summary>KD3007: nothing to change; before a re-key, a backup that restores without this server's key.</summary>
+    public static Fix UnusualSessionKey() => new("Nothing to change while IISADMIN starts. Before changing keys, take a password-encrypted metabase backup (and check the key set you hold with 'keydoctor metabase verify').")
+    {
+        Commands = [BackupMetabaseWithPassword("before-rekey")],
+        Risk = "Keep the password: without it the backup's secure properties cannot be restored.",
+    };
+
+    /// <summary>KD2011: which certificate the IIS 6 site gets is a person's choice; the store and the site's hash are shown.</summary>
+    public static Fix MetabaseCertificateChoice(string location, string store)
+    {
+        var adsutilPath = location.StartsWith("/LM/", StringComparison.OrdinalIgnoreCase) ? location[4..] : location.TrimStart('/');
+        return new Fix("Select the current certificate for the site in IIS 6 Manager (Directory Security, Server Certificate): IIS writes it to the metabase and to HTTP.sys. The store's certificates and the site's hash are listed.")
+        {
+            Commands =
+            [
+                FixCommands.ListStore(store),
+                ShellCommand.Run("cscript", "//nologo", CommandArg.Path(ArgToken.SystemDrive, @"Inetpub\AdminScripts\adsutil.vbs"), "GET", $"{adsutilPath}/SSLCertHash"),
+            ],
+            Risk = "Clients see the new certificate; check that its names cover the site.",
+            NeedsDecision = true,
+        };
+    }
 
     /// <summary>netsh's name for an HTTP.sys entry: the same kind picks the same table whether IIS needs it or the registry has it.</summary>
     public static string NetshEndpoint(HttpSysBindingKind kind, string endpoint) => FixCommands.NetshEndpoint(kind, endpoint);

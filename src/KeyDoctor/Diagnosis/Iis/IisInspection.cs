@@ -85,6 +85,7 @@ internal sealed class IisInspection
                 $"'{config.UserName}'") with
             {
                 Evidence = [Evidence.ForConfiguration(path, "configurationRedirection/@password", "clear text")],
+                Fix = IisConfigFindings.EncryptSharedConfigurationPassword(),
             });
         if (target?.Problem is { } problem)
             Findings.Add(Finding.Create(FindingCatalog.SharedConfigurationUnreachable, config.Path ?? path,

@@ -1,6 +1,7 @@
 using KeyDoctor.Formats.Iis;
 using KeyDoctor.Formats.Iis.Metabase;
 using KeyDoctor.Formats.KeyFiles;
+using KeyDoctor.Machine;
 
 namespace KeyDoctor.Diagnosis.Iis;
 
@@ -21,7 +22,7 @@ internal sealed class MetabaseInspector(IisInspection run)
         var sessionView = new IisMetabaseSessionKeyView(sessionKey.Status, sessionKey.Problem, sessionKey.Offset,
             sessionKey.Blob?.SimpleBlob.KeyAlgorithmName, sessionKey.Blob?.SimpleBlob.WrappingKeyBits,
             sessionKey.Blob?.SignedHashLength, sessionKey.Blob is { Warnings.Count: > 0 } b ? b.Warnings : null);
-        AddSessionKeyFindings(metabase, path);
+        AddSessionKeyFindings(metabase, path, historyDirectory);
 
         var secure = metabase.SecureProperties.Select(p => new IisMetabaseSecureView(p.KeyType, p.Location, p.Name, p.Id,
             p.Line, p.Status, p.EncryptedDataLength, p.Problem)).ToList();
@@ -30,6 +31,7 @@ internal sealed class MetabaseInspector(IisInspection run)
                 property.Name, property.Location, property.Problem) with
             {
                 Evidence = [IisInspection.At(path, property.Line, $"{property.KeyType}[@Location='{property.Location}']/@{property.Name}")],
+                Fix = IisConfigFindings.SetMetabaseSecretAgain(property.Location, property.Name),
             });
 
         var sites = metabase.Keys
@@ -45,7 +47,7 @@ internal sealed class MetabaseInspector(IisInspection run)
             metaBackDirectory is null ? null : SafeScan(() => MetabaseHistory.ScanBackups(metaBackDirectory)));
     }
 
-    private void AddSessionKeyFindings(MetabaseXml metabase, string path)
+    private void AddSessionKeyFindings(MetabaseXml metabase, string path, string? historyDirectory)
     {
         var sessionKey = metabase.SessionKey;
         var sessionKeyAt = metabase.Global is { } global
@@ -55,19 +57,26 @@ internal sealed class MetabaseInspector(IisInspection run)
         {
             case MetabaseBlobStatus.Missing:
                 run.Findings.Add(Finding.Create(FindingCatalog.MetabaseSessionKeyUnusable, SessionKeySubject,
-                    $"is missing ({sessionKey.Problem})") with { Evidence = [sessionKeyAt] });
+                    $"is missing ({sessionKey.Problem})") with { Evidence = [sessionKeyAt], Fix = IisConfigFindings.RestoreMetabase(RestorableHistoryCopy(historyDirectory)) });
                 break;
             case MetabaseBlobStatus.Malformed:
                 run.Findings.Add(Finding.Create(FindingCatalog.MetabaseSessionKeyUnusable, SessionKeySubject,
-                    $"is damaged: {sessionKey.Problem}") with { Evidence = [sessionKeyAt] });
+                    $"is damaged: {sessionKey.Problem}") with { Evidence = [sessionKeyAt], Fix = IisConfigFindings.RestoreMetabase(RestorableHistoryCopy(historyDirectory)) });
                 break;
             default:
                 if (sessionKey.Blob!.Warnings.Count > 0)
                     run.Findings.Add(Finding.Create(FindingCatalog.MetabaseSessionKeyUnusual, SessionKeySubject,
-                        string.Join("; ", sessionKey.Blob.Warnings)) with { Evidence = [sessionKeyAt] });
+                        string.Join("; ", sessionKey.Blob.Warnings)) with { Evidence = [sessionKeyAt], Fix = IisConfigFindings.UnusualSessionKey() });
                 break;
         }
     }
+
+    /// <summary>The newest History copy that restores (as the server names it), or null.</summary>
+    private static string? RestorableHistoryCopy(string? historyDirectory) =>
+        historyDirectory is not null && SafeScan(() => MetabaseHistory.Scan(historyDirectory)) is { } entries
+        && MetabaseHistory.PickLastGood(entries).Chosen is { } chosen
+            ? WindowsPaths.Combine(WindowsPaths.MetabaseHistory, Path.GetFileName(chosen.MetabasePath))
+            : null;
 
     /// <summary>The container IISADMIN opens the SessionKey with; null when the lookup cannot see key files.</summary>
     private KeyFileStatus? KeyContainer(MetabaseBlobStatus sessionKeyStatus, string path)
@@ -95,6 +104,7 @@ internal sealed class MetabaseInspector(IisInspection run)
                 key.Location, thumbprint, key.SslStoreName ?? "MY") with
             {
                 Evidence = [IisInspection.At(path, key.Line, $"{key.KeyType}[@Location='{key.Location}']/@SSLCertHash", thumbprint)],
+                Fix = IisConfigFindings.MetabaseCertificateChoice(key.Location, key.SslStoreName ?? "MY"),
             });
         return certificate;
     }
@@ -110,6 +120,7 @@ internal sealed class MetabaseInspector(IisInspection run)
                 entries.Count, directory) with
             {
                 Evidence = rejected.Select(r => Evidence.ForValue("rejected", r)).ToList(),
+                Fix = IisConfigFindings.MetabaseHistoryBackup(),
             });
         return new IisMetabaseHistoryView(directory, entries.Count, choice.Chosen?.MetabasePath,
             choice.Chosen?.MajorVersion, choice.Chosen?.MinorVersion, rejected);

@@ -37,12 +37,14 @@ internal sealed class ProtectedConfigInspector(IisInspection run)
                     name, attribute.Problem) with
                 {
                     Evidence = [IisInspection.At(source, attribute.Line, name)],
+                    Fix = IisConfigFindings.SetEncryptedValueAgain(attribute.ElementPath, attribute.AttributeName, source),
                 });
             else if (!known.Contains(attribute.Provider!))
                 run.Findings.Add(Finding.Create(FindingCatalog.EncryptedValueUnknownProvider, name,
                     name, attribute.Provider) with
                 {
                     Evidence = [IisInspection.At(source, attribute.Line, name), Evidence.ForValue("providers defined", string.Join(", ", known.Order(StringComparer.Ordinal).DefaultIfEmpty("none")))],
+                    Fix = IisConfigFindings.SetEncryptedValueAgain(attribute.ElementPath, attribute.AttributeName, source, listProviders: true),
                 });
             values.Add(new IisEncryptedValueView(source, attribute.ElementPath, attribute.AttributeName, attribute.Line,
                 attribute.Provider, attribute.Value?.CiphertextLength, attribute.Problem));
@@ -63,6 +65,7 @@ internal sealed class ProtectedConfigInspector(IisInspection run)
                     provider.Name, $"has a sessionKey that is not a SIMPLEBLOB: {provider.SessionKeyProblem}") with
                 {
                     Evidence = [where],
+                    Fix = IisConfigFindings.RestoreProtectedConfigSection(provider.KeyContainerName),
                 });
             else if (provider.Kind == ProviderKind.Aes && !provider.HasSessionKeyAttribute)
                 run.Findings.Add(Finding.Create(FindingCatalog.SessionKeyUnusable, provider.Name,
@@ -71,6 +74,7 @@ internal sealed class ProtectedConfigInspector(IisInspection run)
                     // No key to misread, only one to miss: nothing fails until a value encrypted elsewhere arrives.
                     Severity = Severity.Warning,
                     Evidence = [where],
+                    Fix = IisConfigFindings.RestoreProtectedConfigSection(provider.KeyContainerName),
                 });
 
             KeyFileStatus? keyFile = null;

@@ -70,7 +70,7 @@ public sealed record GuidCarryForward(string Original, IReadOnlyList<CarriedKeyF
     private static List<string> UsersOf(MachineState state, ScannedKeyFile file, string prefix)
     {
         var users = new List<string>();
-        var cng = file.Folder != WindowsPaths.MachineKeys;
+        var cng = file.Store.Kind == KeyProviderKind.Cng;
         foreach (var certificate in state.Certificates)
             if (certificate.Entry?.KeyProviderInfo is { ContainerName: not null } link && link.IsCng == cng
                 && link.KeyFilePrefix.Equals(prefix, StringComparison.OrdinalIgnoreCase))

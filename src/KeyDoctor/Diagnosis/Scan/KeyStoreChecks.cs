@@ -26,19 +26,24 @@ internal static class KeyStoreChecks
         var currentCount = state.KeyFilesByGuid.GetValueOrDefault(current);
         // Well-known containers that exist only under another GUID are what services will fail to find.
         var stranded = state.KeyFiles
-            .Where(f => f.Report.WellKnown is not null && f.Folder == WindowsPaths.MachineKeys)
+            .Where(f => f.Report.WellKnown is not null && f.InMachineCapi)
             .GroupBy(f => f.Report.WellKnown!.Name)
             .Where(g => g.All(f => SuffixOf(f) != current))
             .Select(g => g.Key).Order(StringComparer.Ordinal).ToList();
+        // Only files without a twin under the registry's GUID are evidence: a carry-forward (KD1001's repair) copies
+        // the keys made under the other GUID to this GUID's name and keeps the originals until the reboot.
+        var evidenceCount = others.Max(p => state.UntwinnedKeyFilesByGuid.GetValueOrDefault(p.Key));
+        if (evidenceCount == 0 && stranded.Count == 0) yield break;
         // A few strays under an old GUID are common (imported keys); most files, or a well-known container, are not.
-        if (likelyCount < Math.Max(1, total / 10) && stranded.Count == 0) yield break;
+        if (evidenceCount < Math.Max(1, total / 10) && stranded.Count == 0) yield break;
 
         var evidence = new List<Evidence>
         {
             Evidence.ForRegistry(@"HKLM\SOFTWARE\Microsoft\Cryptography", "MachineGuid in the registry", current.ToString("D")),
             Evidence.ForValue($"key files ending in _{current:D} (the registry's GUID)", currentCount.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         };
-        evidence.AddRange(others.Take(5).Select(p => Evidence.ForValue($"key files ending in _{p.Key:D}", p.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        evidence.AddRange(others.Take(5).Select(p => Evidence.ForValue($"key files ending in _{p.Key:D}", p.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            + (state.UntwinnedKeyFilesByGuid.GetValueOrDefault(p.Key) is var untwinned && untwinned != p.Value ? $" ({p.Value - untwinned} with a twin under the registry's GUID)" : ""))));
         evidence.AddRange(stranded.Select(name => Evidence.ForValue("well-known container only under another GUID", name)));
         yield return new Finding(FindingCatalog.MachineGuidChanged, current.ToString("D"),
             FindingCatalog.MachineGuidChanged.FormatMessage(likelyCount, total, likely.ToString("D"), current.ToString("D")))
@@ -53,31 +58,48 @@ internal static class KeyStoreChecks
     public static IEnumerable<Finding> Iis6Container(MachineState state)
     {
         if (state.Metabase is not { } metabase || metabase.SessionKey.Status == MetabaseBlobStatus.Missing) yield break;
-        var files = state.KeyFiles.Where(f => f.Folder == WindowsPaths.MachineKeys && f.Report.FileName.StartsWith(Iis6Prefix, StringComparison.OrdinalIgnoreCase)).ToList();
+        var files = state.KeyFiles.Where(f => f.InMachineCapi && f.Report.FileName.StartsWith(Iis6Prefix, StringComparison.OrdinalIgnoreCase)).ToList();
         Guid.TryParse(state.MachineGuid, out var current);
-        var underCurrent = files.Where(f => SuffixOf(f) == current).ToList();
+        var underCurrent = state.MachineGuid is null ? files : files.Where(f => SuffixOf(f) == current).ToList();
+        // The container IISADMIN opens: its AT_SIGNATURE public key must verify the SessionKey's signature.
+        var notTheKey = underCurrent.Count == 1 && state.Iis6SignatureVerdicts.GetValueOrDefault(underCurrent[0].WindowsPath) == false;
+        var original = files.FirstOrDefault(f => state.Iis6SignatureVerdicts.GetValueOrDefault(f.WindowsPath) == true);
         string? problem = null;
         if (files.Count == 0) problem = "has no key file at all";
-        else if (underCurrent.Count == 0 && state.MachineGuid is not null) problem = $"exists only under another MachineGuid ({string.Join(", ", files.Select(f => SuffixOf(f)?.ToString("D") ?? "?"))})";
+        else if (underCurrent.Count == 0) problem = $"exists only under another MachineGuid ({string.Join(", ", files.Select(f => SuffixOf(f)?.ToString("D") ?? "?"))})";
         else if (underCurrent.FirstOrDefault(f => MachineState.IsDamaged(f.Report.Status)) is { } broken)
             problem = $"is unreadable ({KeyFileStatusNames.Of(broken.Report.Status)})";
         else if (underCurrent.Count == 1 && !underCurrent[0].Report.KeySpecs.Contains(KeySpec.Signature))
             problem = "has no signature key (AT_SIGNATURE), which checks the SessionKey";
+        else if (notTheKey)
+            problem = "exists but is not the key that protects this metabase (its AT_SIGNATURE key does not verify the SessionKey's signature: " +
+                      "IISADMIN stops with NTE_BAD_SIGNATURE 0x80090006; re-created by IISADMIN or restored from another server)" +
+                      (original is null ? "" : $"; the key that does is {original.WindowsPath}");
         else if (files.Count > 1) problem = $"is duplicated under {files.Count} GUIDs";
         if (problem is null) yield break;
 
-        var evidence = files.Select(f => Evidence.ForFile(f.WindowsPath, $"{KeyFileStatusNames.Of(f.Report.Status)}, {f.Report.Size} bytes, key specs {string.Join("+", f.Report.KeySpecs)}")).ToList();
+        var evidence = files.Select(f => Evidence.ForFile(f.WindowsPath, $"{KeyFileStatusNames.Of(f.Report.Status)}, {f.Report.Size} bytes, key specs {string.Join("+", f.Report.KeySpecs)}"
+            + (state.Iis6SignatureVerdicts.GetValueOrDefault(f.WindowsPath) switch
+            {
+                true => "; its signature key verifies the SessionKey",
+                false => "; its signature key does NOT verify the SessionKey",
+                _ => "",
+            }))).ToList();
         evidence.Add(Evidence.ForConfiguration(WindowsPaths.Metabase, $"IIS_Global SessionKey is {metabase.SessionKey.Status}"));
+        var properties = new Dictionary<string, string>();
+        // Where the container's file belongs under the current GUID (a restore from a snapshot puts it there).
+        if (state.MachineGuid is not null)
+            properties["keyFile"] = WindowsPaths.Combine(state.MachineKeysFolder, $"{Iis6Prefix}_{state.MachineGuid.ToLowerInvariant()}");
+        // What proves the container there bad, so a key set checked against the metabase may replace it.
+        if (notTheKey) properties["replaceProof"] = "its signature key does not verify the metabase's SessionKey";
         yield return new Finding(FindingCatalog.Iis6ContainerBroken, "Microsoft Internet Information Server",
             FindingCatalog.Iis6ContainerBroken.FormatMessage(Iis6Prefix, problem))
         {
-            Severity = files.Count > 1 && underCurrent.Count == 1 ? Severity.Warning : Severity.Critical,
+            Severity = files.Count > 1 && underCurrent.Count == 1 && !notTheKey ? Severity.Warning : Severity.Critical,
             Evidence = evidence,
-            // Where the container's file belongs under the current GUID (a restore from a snapshot puts it there).
-            Properties = state.MachineGuid is null ? new Dictionary<string, string>()
-                : new Dictionary<string, string> { ["keyFile"] = WindowsPaths.Combine(WindowsPaths.MachineKeys, $"{Iis6Prefix}_{state.MachineGuid.ToLowerInvariant()}") },
+            Properties = properties,
             Fix = Iis6ContainerFix(underCurrent.Count == 1 && (MachineState.IsDamaged(underCurrent[0].Report.Status)
-                                                            || !underCurrent[0].Report.KeySpecs.Contains(KeySpec.Signature))),
+                                                            || !underCurrent[0].Report.KeySpecs.Contains(KeySpec.Signature) || notTheKey)),
         };
     }
 
@@ -111,36 +133,46 @@ internal static class KeyStoreChecks
                 $"{state.DamagedKeyFileCount - MachineState.MaxDamagedFilesKept} more damaged key files are not listed one by one");
     }
 
-    /// <summary>KD1004: compression, EFS or a changed ACL on MachineKeys (bundles only).</summary>
+    /// <summary>
+    /// KD1004: compression, EFS or a changed ACL on the machine stores, CryptoAPI's MachineKeys and CNG's Keys
+    /// (bundles only). Windows gives both folders the same DACL: anyone may create a key file there, only its
+    /// creator, SYSTEM and Administrators may open it.
+    /// </summary>
     public static IEnumerable<Finding> AttributesAndAcl(MachineState state)
     {
         if (!state.Source.HasSecurityMetadata || state.Source is not FolderMachineSource source) yield break;
-        if (source.GetDirectoryMetadata(WindowsPaths.MachineKeys) is { } folder)
+        foreach (var store in state.Catalogue.MachineStores)
         {
-            if (folder.Attributes is { } attributes && (attributes & (NtfsAttributes.Compressed | NtfsAttributes.Encrypted)) != 0)
-                yield return AttributeFinding(WindowsPaths.MachineKeys, "the folder", attributes);
-            if (folder.Sddl is { } sddl && DaclDiffers(sddl, out var actual))
-                yield return new Finding(FindingCatalog.KeyStoreAttributesOrAcl, WindowsPaths.MachineKeys + " ACL",
-                    FindingCatalog.KeyStoreAttributesOrAcl.FormatMessage(WindowsPaths.MachineKeys, "has permissions that differ from Windows' default"))
+            var path = store.Path;
+            if (source.GetDirectoryMetadata(path) is { } folder)
+            {
+                if (folder.Attributes is { } attributes && (attributes & (NtfsAttributes.Compressed | NtfsAttributes.Encrypted)) != 0)
+                    yield return AttributeFinding(path, "the folder", attributes);
+                if (folder.Sddl is { } sddl && DaclDiffers(sddl, out var actual))
+                    yield return new Finding(FindingCatalog.KeyStoreAttributesOrAcl, path + " ACL",
+                        FindingCatalog.KeyStoreAttributesOrAcl.FormatMessage(path, "has permissions that differ from Windows' default"))
+                    {
+                        Evidence =
+                        [
+                            Evidence.ForFile(path, "ACL (SDDL)", value: sddl),
+                            Evidence.ForValue("Windows' default DACL", DefaultMachineKeysDacl),
+                            Evidence.ForValue("entries", actual),
+                        ],
+                        Properties = new Dictionary<string, string> { ["folder"] = path },
+                        Fix = AclFix(path),
+                    };
+            }
+            var flagged = state.Source.EnumerateFiles(path)
+                .Where(f => f.Attributes is { } a && (a & (NtfsAttributes.Compressed | NtfsAttributes.Encrypted)) != 0).Take(1000).ToList();
+            if (flagged.Count > 0)
+                yield return new Finding(FindingCatalog.KeyStoreAttributesOrAcl, path + " files",
+                    FindingCatalog.KeyStoreAttributesOrAcl.FormatMessage($"{flagged.Count} key file(s) in {path}", "are compressed or encrypted (EFS)"))
                 {
-                    Evidence =
-                    [
-                        Evidence.ForFile(WindowsPaths.MachineKeys, "ACL (SDDL)", value: sddl),
-                        Evidence.ForValue("Windows' default DACL", DefaultMachineKeysDacl),
-                        Evidence.ForValue("entries", actual),
-                    ],
-                    Fix = AclFix,
+                    Evidence = flagged.Take(20).Select(f => Evidence.ForFile(f.Path, "attributes", value: f.Attributes!.Value.ToString())).ToList(),
+                    Properties = new Dictionary<string, string> { ["folder"] = path },
+                    Fix = AttributeFix(path),
                 };
         }
-        var flagged = state.Source.EnumerateFiles(WindowsPaths.MachineKeys)
-            .Where(f => f.Attributes is { } a && (a & (NtfsAttributes.Compressed | NtfsAttributes.Encrypted)) != 0).Take(1000).ToList();
-        if (flagged.Count > 0)
-            yield return new Finding(FindingCatalog.KeyStoreAttributesOrAcl, WindowsPaths.MachineKeys + " files",
-                FindingCatalog.KeyStoreAttributesOrAcl.FormatMessage($"{flagged.Count} key file(s) in {WindowsPaths.MachineKeys}", "are compressed or encrypted (EFS)"))
-            {
-                Evidence = flagged.Take(20).Select(f => Evidence.ForFile(f.Path, "attributes", value: f.Attributes!.Value.ToString())).ToList(),
-                Fix = AttributeFix,
-            };
     }
 
     private static Finding AttributeFinding(string path, string what, NtfsAttributes attributes) =>
@@ -148,7 +180,8 @@ internal static class KeyStoreChecks
             FindingCatalog.KeyStoreAttributesOrAcl.FormatMessage(path, $"({what}) is {((attributes & NtfsAttributes.Encrypted) != 0 ? "encrypted (EFS)" : "compressed")}"))
         {
             Evidence = [Evidence.ForFile(path, "NTFS attributes", value: attributes.ToString())],
-            Fix = AttributeFix,
+            Properties = new Dictionary<string, string> { ["folder"] = path },
+            Fix = AttributeFix(path),
         };
 
     private static bool DaclDiffers(string sddl, out string actual)
@@ -168,14 +201,14 @@ internal static class KeyStoreChecks
         }
     }
 
-    private static readonly Fix AttributeFix = new("Undo NTFS compression and EFS on MachineKeys (decrypting EFS needs the account that encrypted it).")
+    private static Fix AttributeFix(string folder) => new($"Undo NTFS compression and EFS on {WindowsPaths.FileName(folder)} (decrypting EFS needs the account that encrypted it).")
     {
-        Commands = FixCommands.UndoCompressionAndEfs(),
+        Commands = FixCommands.UndoCompressionAndEfs(folder),
     };
 
-    private static readonly Fix AclFix = new("Give MachineKeys Windows' default permissions back (Everyone: list/read/create/write attributes, this folder only; Administrators: full control, this folder only).")
+    private static Fix AclFix(string folder) => new($"Give {WindowsPaths.FileName(folder)} Windows' default permissions back (Everyone: list/read/create/write attributes, this folder only; Administrators: full control, this folder only).")
     {
-        Commands = [FixCommands.DefaultMachineKeysAcl()],
+        Commands = [FixCommands.DefaultMachineKeysAcl(folder)],
         Risk = "Hardening tools may have changed it on purpose; per-file ACLs stay as they are.",
     };
 
@@ -213,7 +246,7 @@ internal static class KeyStoreChecks
         {
             Commands = [FixCommands.VerifyMetabaseKey(keySet), FixCommands.ImportKeySet(keySet, "Microsoft Internet Information Server", replace: currentProvenBad)],
             Inputs = [keySet],
-            Risk = "A key set that did not encrypt this metabase fails the check and is not imported; an existing container is never replaced unless it is proven bad (damaged, or without the signature key the metabase needs).",
+            Risk = "A key set that did not encrypt this metabase fails the check and is not imported; an existing container is never replaced unless it is proven bad (damaged, without the signature key the metabase needs, or with one that does not verify its SessionKey).",
             NeedsIisRestart = true,
         };
     }

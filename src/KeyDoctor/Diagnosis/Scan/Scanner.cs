@@ -17,8 +17,11 @@ public static class Scanner
         KeyStoreChecks.Iis6Container,
         KeyStoreChecks.CorruptKeyFiles,
         KeyStoreChecks.AttributesAndAcl,
+        KeyAccessChecks.MasterKeys,
+        KeyAccessChecks.KeyFileAcls,
         SslChecks.Run,
         ConfigurationChecks.ProtectedConfigurationKeys,
+        ConfigurationChecks.CentralCertificateStore,
         EventChecks.Run,
         TraceChecks.Run,
     ];

@@ -16,6 +16,7 @@ internal static class SslChecks
     {
         if (state.Registry?.System is null) yield break; // KD0001 already says the SYSTEM registry is missing
         var certificatesKnown = state.Registry.Software is not null;
+        var checkedCertificates = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var binding in state.HttpSysBindings.Where(b => b.CertificateHash is not null))
         {
             var where = $"HTTP.sys {binding.Endpoint}";
@@ -39,8 +40,16 @@ internal static class SslChecks
                 };
                 continue;
             }
-            foreach (var finding in CheckCertificate(state, certificate, where)) yield return finding;
+            // One certificate bound to several endpoints is checked once: its key is the same for all of them.
+            if (!checkedCertificates.Add($@"{certificate.Store}\{certificate.Thumbprint}")) continue;
+            foreach (var finding in CheckCertificate(state, certificate, where, binding)) yield return finding;
         }
+        // IIS 6 keeps each site's certificate in the metabase and hands it to HTTP.sys when W3SVC starts.
+        if (certificatesKnown)
+            foreach (var site in state.Metabase?.Keys.Where(k => k.SslCertHash is not null) ?? [])
+                if (Find(state, site.SslCertHash!, site.SslStoreName ?? "MY") is { } certificate
+                    && checkedCertificates.Add($@"{certificate.Store}\{certificate.Thumbprint}"))
+                    foreach (var finding in CheckCertificate(state, certificate, $"IIS 6 site {site.Location}", null)) yield return finding;
         foreach (var finding in StaleCustomMetadata(state)) yield return finding;
         foreach (var finding in BindingMismatches(state)) yield return finding;
     }
@@ -49,19 +58,34 @@ internal static class SslChecks
     public static HashSet<string> BoundContainerPrefixes(MachineState state)
     {
         var prefixes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var binding in state.HttpSysBindings.Where(b => b.CertificateHash is not null))
-            if (Find(state, binding.CertificateHash!, binding.EffectiveStoreName)?.Entry?.KeyProviderInfo is { ContainerName: not null } link)
+        foreach (var certificate in BoundCertificates(state))
+            if (certificate.Entry?.KeyProviderInfo is { ContainerName: not null } link)
                 prefixes.Add(link.KeyFilePrefix);
         return prefixes;
     }
 
-    private static IEnumerable<Finding> CheckCertificate(MachineState state, StoredCertificate stored, string where)
+    /// <summary>The certificates HTTP.sys serves and IIS 6 sites name, each once, with where they are bound.</summary>
+    public static IEnumerable<StoredCertificate> BoundCertificates(MachineState state) => BoundCertificatesWithPlace(state).Select(b => b.Certificate).Distinct();
+
+    /// <summary>Each bound certificate with the endpoint or IIS 6 site it serves.</summary>
+    public static IEnumerable<(StoredCertificate Certificate, string Where, HttpSysBinding? Binding)> BoundCertificatesWithPlace(MachineState state)
+    {
+        foreach (var binding in state.HttpSysBindings.Where(b => b.CertificateHash is not null))
+            if (Find(state, binding.CertificateHash!, binding.EffectiveStoreName) is { } certificate)
+                yield return (certificate, $"HTTP.sys {binding.Endpoint}", binding);
+        foreach (var site in state.Metabase?.Keys.Where(k => k.SslCertHash is not null) ?? [])
+            if (Find(state, site.SslCertHash!, site.SslStoreName ?? "MY") is { } certificate)
+                yield return (certificate, $"IIS 6 site {site.Location}", null);
+    }
+
+    private static IEnumerable<Finding> CheckCertificate(MachineState state, StoredCertificate stored, string where, HttpSysBinding? binding)
     {
         var entry = stored.Entry!;
         var x509 = entry.Certificate;
         var subject = x509?.Subject ?? "(unreadable certificate)";
         var thumbprint = stored.Thumbprint;
         var certificateEvidence = Evidence.ForCertificate(thumbprint, $"{subject}, store {stored.Store}, registry {stored.RegistryPath}");
+        var successor = RenewedBy(state, stored);
 
         if (x509 is not null && (x509.NotAfter.ToUniversalTime() < state.ReferenceTime.UtcDateTime || x509.NotBefore.ToUniversalTime() > state.ReferenceTime.UtcDateTime))
             yield return new Finding(FindingCatalog.CertificateExpired, thumbprint,
@@ -69,12 +93,17 @@ internal static class SslChecks
                     x509.NotAfter.ToUniversalTime() < state.ReferenceTime.UtcDateTime ? $"expired on {x509.NotAfter.ToUniversalTime():u}" : $"is valid only from {x509.NotBefore.ToUniversalTime():u}"))
             {
                 Evidence = [certificateEvidence, Evidence.ForValue("checked at", state.ReferenceTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture))],
-                Fix = new Fix("Bind the renewed certificate, or renew it: which certificate is a person's choice (the store's certificates are listed with their expiry).")
-                {
-                    Commands = [FixCommands.ListStore(stored.Store)],
-                    NeedsDecision = true,
-                },
+                Related = successor is { Certificate: not null } ? [$"{FindingCatalog.CertificateRenewedStillBound.Id} {thumbprint}"] : [],
+                Fix = successor is { Certificate: { } renewed } && binding is not null
+                    ? RenewedBindingFix(binding, renewed)
+                    : new Fix("Bind the renewed certificate, or renew it: which certificate is a person's choice (the store's certificates are listed with their expiry).")
+                    {
+                        Commands = [FixCommands.ListStore(stored.Store)],
+                        NeedsDecision = true,
+                    },
             };
+        if (successor is { } renewal)
+            yield return RenewedStillBound(stored, where, binding, renewal, certificateEvidence);
 
         if (entry.KeyProviderInfo is not { } link)
         {
@@ -101,37 +130,37 @@ internal static class SslChecks
         }
 
         var container = link.ContainerName ?? "";
-        var linkEvidence = Evidence.ForValue("key link (CERT_KEY_PROV_INFO)", $"container {container}, provider {link.ProviderName}, {link.ProviderTypeName}, KeySpec {link.KeySpecName}");
+        var linkEvidence = Evidence.ForValue("key link (CERT_KEY_PROV_INFO)", $"container {container}, provider {link.ProviderName}, {link.ProviderTypeName}, KeySpec {link.KeySpecName}" +
+            (link.IsMachineKey ? ", machine key set" : ", no CRYPT_MACHINE_KEYSET (a user's or service's key set)"));
         if (!link.IsCng && link.KeySpec == 2)
             yield return new Finding(FindingCatalog.SignatureOnlyKey, thumbprint, FindingCatalog.SignatureOnlyKey.FormatMessage(thumbprint, where))
             {
                 Evidence = [certificateEvidence, linkEvidence],
                 Properties = Properties(("thumbprint", thumbprint), ("container", link.ContainerName)),
-                Fix = PfxFix("Re-import the PFX with the key as AT_KEYEXCHANGE (into a new container; the AT_SIGNATURE one is left as it is).", stored),
+                Fix = SignatureKeyFix(stored),
             };
+
+        // TPM, smart-card and HSM providers keep no key file: a missing one says nothing about the key.
+        if (link.Storage != KeyStorageKind.SoftwareFile)
+        {
+            yield return new Finding(FindingCatalog.KeyInHardwareProvider, thumbprint,
+                FindingCatalog.KeyInHardwareProvider.FormatMessage(thumbprint, container, KeyStorage.Describe(link.Storage), link.ProviderName))
+            {
+                Evidence = [certificateEvidence, linkEvidence],
+                Properties = Properties(("thumbprint", thumbprint), ("provider", link.ProviderName), ("storage", link.Storage.ToString())),
+                Fix = new Fix($"Check on the server, with {KeyStorage.Describe(link.Storage)} present and its provider installed, that the key opens (certutil -verifystore tries it). A lost device or a cleared TPM means a new key: re-issue the certificate; no PFX can bring such a key back.")
+                {
+                    Commands = [ShellCommand.Run("certutil", "-verifystore", stored.Store, thumbprint)],
+                },
+            };
+            yield break;
+        }
 
         var (expected, folder, candidates, keyFile) = state.FindLinkedKeyFile(link);
         if (keyFile is null)
         {
-            var inProfiles = state.UserKeyFiles[expected.Prefix].ToList();
-            if (inProfiles.Count > 0)
-                yield return new Finding(FindingCatalog.KeyInUserProfile, thumbprint,
-                    FindingCatalog.KeyInUserProfile.FormatMessage(thumbprint, container, inProfiles[0]))
-                {
-                    Evidence = [certificateEvidence, linkEvidence, Evidence.ForFile(inProfiles[0], "key file in a user profile"),
-                        Evidence.ForValue("expected machine key file (absent)", $@"{folder}\{expected.FileName}")],
-                    Fix = UserKeyFix(stored, inProfiles[0]),
-                };
-            else
-                yield return new Finding(FindingCatalog.CertificateKeyFileMissing, thumbprint,
-                    FindingCatalog.CertificateKeyFileMissing.FormatMessage(thumbprint, container, expected.FileName))
-                {
-                    Evidence = [certificateEvidence, linkEvidence,
-                        Evidence.ForValue("files with this container's prefix", string.Join(", ", candidates.Select(c => c.Report.FileName).DefaultIfEmpty("none")))],
-                    Properties = Properties(("thumbprint", thumbprint), ("keyFile", $@"{folder}\{expected.FileName}"),
-                        ("publicKeySha256", x509 is null ? null : PublicKeyInfo.FingerprintOf(x509))),
-                    Fix = PfxFix("Re-import the certificate's PFX (AT_KEYEXCHANGE for CryptoAPI), or restore the key file from a snapshot (repair plan --snapshot).", stored),
-                };
+            foreach (var finding in KeyNotInMachineStore(state, stored, link, expected, folder, candidates, certificateEvidence, linkEvidence))
+                yield return finding;
             yield break;
         }
 
@@ -151,6 +180,137 @@ internal static class SslChecks
                     },
                 };
         }
+    }
+
+    /// <summary>
+    /// The key file is not in the machine store. Where it is decides the cause: a link without CRYPT_MACHINE_KEYSET
+    /// opens the key set of whoever uses it, so the key was made in (or left in) a user's or a service's store.
+    /// LocalSystem's store works for HTTP.sys (KD2012, a warning); LocalService's or NetworkService's does not
+    /// (KD2012, an error); a person's profile is KD2002, present or gone; only a machine link whose key is nowhere is
+    /// KD2008.
+    /// </summary>
+    private static IEnumerable<Finding> KeyNotInMachineStore(MachineState state, StoredCertificate stored, KeyProviderInfo link, ExpectedKeyFile expected,
+        string folder, IReadOnlyList<ScannedKeyFile> candidates, Evidence certificateEvidence, Evidence linkEvidence)
+    {
+        var thumbprint = stored.Thumbprint;
+        var container = link.ContainerName ?? "";
+        var elsewhere = state.FindKeyOutsideMachineStore(link);
+        var serviceKey = elsewhere.FirstOrDefault(f => f.Store.Owner is KeyStoreOwner.LocalSystem or KeyStoreOwner.LocalService or KeyStoreOwner.NetworkService);
+        var userKey = elsewhere.FirstOrDefault(f => f.Store.Owner == KeyStoreOwner.User);
+        var expectedPath = WindowsPaths.Combine(folder, expected.FileName);
+        var lacksMachineFlag = !link.IsMachineKey;
+
+        if (serviceKey is not null && (lacksMachineFlag || userKey is null))
+        {
+            // SYSTEM opens LocalSystem's key set when the link has no machine flag: HTTP.sys still works.
+            var works = lacksMachineFlag && serviceKey.Store.Owner == KeyStoreOwner.LocalSystem;
+            yield return new Finding(FindingCatalog.KeyInServiceStore, thumbprint,
+                FindingCatalog.KeyInServiceStore.FormatMessage(thumbprint, container, $"{serviceKey.Store.Describe()}: {serviceKey.WindowsPath}"))
+            {
+                Severity = works ? Severity.Warning : Severity.Error,
+                Evidence = [certificateEvidence, linkEvidence, Evidence.ForFile(serviceKey.WindowsPath, $"key file in {serviceKey.Store.Describe()}"),
+                    Evidence.ForValue("expected machine key file (absent)", expectedPath)],
+                Properties = Properties(("thumbprint", thumbprint), ("store", stored.Store), ("keyFile", serviceKey.WindowsPath), ("owner", serviceKey.Store.Sid)),
+                Fix = ServiceKeyFix(stored, serviceKey, works),
+            };
+            yield break;
+        }
+        if (userKey is not null)
+        {
+            yield return new Finding(FindingCatalog.KeyInUserProfile, thumbprint,
+                FindingCatalog.KeyInUserProfile.FormatMessage(thumbprint, container, userKey.WindowsPath))
+            {
+                Evidence = [certificateEvidence, linkEvidence, Evidence.ForFile(userKey.WindowsPath, $"key file in {userKey.Store.Describe()}"),
+                    Evidence.ForValue("expected machine key file (absent)", expectedPath)],
+                Properties = Properties(("thumbprint", thumbprint), ("store", stored.Store), ("keyFile", userKey.WindowsPath),
+                    ("userSid", userKey.Store.Sid), ("profile", userKey.Store.Profile)),
+                Fix = UserKeyFix(stored, userKey.Store),
+            };
+            yield break;
+        }
+        if (lacksMachineFlag)
+        {
+            // The key lived in a user's store, and that profile is not here: gone with the profile, or never collected.
+            var absent = state.Catalogue.Profiles.Where(p => !p.Present).ToList();
+            var sid = absent.Count == 1 ? absent[0].Sid : null;
+            var where = absent.Count switch
+            {
+                0 => "a user profile that is not in this image or bundle",
+                1 => $"the profile of {absent[0].Sid} ({absent[0].Path}), which ProfileList names but which is not on the disk",
+                _ => $"one of the profiles ProfileList names but the disk lacks ({string.Join(", ", absent.Select(p => $"{p.Sid} {p.Path}"))})",
+            };
+            yield return new Finding(FindingCatalog.KeyInUserProfile, thumbprint,
+                $"Certificate {thumbprint} links to container {container} without CRYPT_MACHINE_KEYSET: its key was in a user's key store, " +
+                $"in {where}; no store here holds it")
+            {
+                Evidence = [certificateEvidence, linkEvidence, Evidence.ForValue("expected machine key file (absent)", expectedPath),
+                    Evidence.ForValue("user profiles searched", string.Join(", ", state.Catalogue.Profiles.Where(p => p.Present).Select(p => p.Path).DefaultIfEmpty("none")))],
+                Properties = Properties(("thumbprint", thumbprint), ("store", stored.Store), ("userSid", sid), ("profileAbsent", "true")),
+                Fix = AbsentProfileFix(stored, sid),
+            };
+            yield break;
+        }
+        yield return new Finding(FindingCatalog.CertificateKeyFileMissing, thumbprint,
+            FindingCatalog.CertificateKeyFileMissing.FormatMessage(thumbprint, container, expected.FileName))
+        {
+            Evidence = [certificateEvidence, linkEvidence,
+                Evidence.ForValue("files with this container's prefix", string.Join(", ", candidates.Select(c => c.Report.FileName).DefaultIfEmpty("none")))],
+            Properties = Properties(("thumbprint", thumbprint), ("keyFile", expectedPath),
+                ("publicKeySha256", stored.Entry!.Certificate is { } x509 ? PublicKeyInfo.FingerprintOf(x509) : null)),
+            Fix = PfxFix("Re-import the certificate's PFX (AT_KEYEXCHANGE for CryptoAPI), or restore the key file from a snapshot (repair plan --snapshot).", stored),
+        };
+    }
+
+    private sealed record Renewal(string Thumbprint, StoredCertificate? Certificate);
+
+    /// <summary>The certificate CERT_RENEWAL_PROP_ID names (in the same store when it is there), or null when there is no such property.</summary>
+    private static Renewal? RenewedBy(MachineState state, StoredCertificate stored)
+    {
+        if (stored.Entry?.Find(CertificatePropertyIds.Renewal) is not { Value.Length: 20 } property) return null;
+        var successor = Convert.ToHexString(property.Value);
+        if (successor.Equals(stored.Thumbprint, StringComparison.OrdinalIgnoreCase)) return null;
+        return new Renewal(successor, Find(state, successor, stored.Store));
+    }
+
+    /// <summary>KD2013: the binding still serves a certificate that was renewed.</summary>
+    private static Finding RenewedStillBound(StoredCertificate stored, string where, HttpSysBinding? binding, Renewal renewal, Evidence certificateEvidence)
+    {
+        var successor = renewal.Certificate;
+        var detail = successor?.Entry?.Certificate is { } x509
+            ? $" ({x509.Subject}, valid to {x509.NotAfter.ToUniversalTime():u}, in store {successor.Store})"
+            : $", which is not in store {stored.Store}";
+        return new Finding(FindingCatalog.CertificateRenewedStillBound, stored.Thumbprint,
+            FindingCatalog.CertificateRenewedStillBound.FormatMessage(stored.Thumbprint, where, renewal.Thumbprint, detail))
+        {
+            Evidence = [certificateEvidence, Evidence.ForValue("CERT_RENEWAL_PROP_ID (the successor's SHA-1)", renewal.Thumbprint)],
+            Properties = Properties(("thumbprint", stored.Thumbprint), ("store", stored.Store), ("endpoint", binding?.Endpoint),
+                ("replacementThumbprint", successor is not null && binding is not null ? renewal.Thumbprint : null), ("successorThumbprint", renewal.Thumbprint)),
+            Fix = successor is not null && binding is not null
+                ? RenewedBindingFix(binding, successor)
+                : successor is not null
+                    ? new Fix($"Select certificate {renewal.Thumbprint} for the site in IIS Manager (IIS 6: Directory Security, Server Certificate); IIS 6 writes it to the metabase and HTTP.sys.")
+                    {
+                        Commands = [FixCommands.ListStore(stored.Store)],
+                        NeedsDecision = true,
+                    }
+                    : new Fix($"Import the renewed certificate {renewal.Thumbprint} (with its key) into {stored.Store}, then point the binding at it.")
+                    {
+                        Commands = [FixCommands.ListStore(stored.Store)],
+                        NeedsDecision = true,
+                    },
+        };
+    }
+
+    /// <summary>netsh points the binding at the renewed certificate: no restart, every setting carried over.</summary>
+    private static Fix RenewedBindingFix(HttpSysBinding binding, StoredCertificate successor)
+    {
+        var update = FixCommands.NetshUpdate(binding, successor.Thumbprint, out var notCarried);
+        return new Fix($"Point HTTP.sys {binding.Endpoint} at {successor.Thumbprint}, the certificate that renewed the bound one.")
+        {
+            Commands = [update],
+            Risk = "Clients see the renewed certificate (same names, new key and validity)." +
+                   (notCarried is null ? "" : $" netsh re-creates the binding and cannot carry over: {notCarried}."),
+        };
     }
 
     private static IEnumerable<Finding> StaleCustomMetadata(MachineState state)
@@ -274,17 +434,94 @@ internal static class SslChecks
         };
     }
 
-    /// <summary>KD2002: the owner exports the key from the user's store first; the machine store imports it as AT_KEYEXCHANGE.</summary>
-    private static Fix UserKeyFix(StoredCertificate stored, string profileKeyFile)
+    /// <summary>
+    /// KD2002: the certificate goes to the user's own store (certutil -store writes it to a file), is linked there to
+    /// the user's key (-repairstore finds it by public key), exported with the key as that user, and imported into
+    /// the machine store as AT_KEYEXCHANGE. Nothing assumes the certificate is still in the user's store. certutil
+    /// asks for the PFX password both times; it is never an argument.
+    /// </summary>
+    private static Fix UserKeyFix(StoredCertificate stored, KeyStoreLocation userStore)
     {
         var pfx = FixCommands.PfxInput(stored.Thumbprint);
-        var parts = WindowsPaths.Normalize(profileKeyFile).Split('\\');
-        var user = parts.Length > 1 && parts[0].Equals(WindowsPaths.Users, StringComparison.OrdinalIgnoreCase) ? $"user {parts[1]}" : "the user";
-        return new Fix("Export the certificate with its key from the user's store and import it into the machine store with AT_KEYEXCHANGE.")
+        var cer = FixCommands.CertificateFileInput(stored.Thumbprint);
+        var user = $"the user {userStore.Sid ?? "who owns the key"}" + (userStore.Profile is null ? "" : $" (profile {userStore.Profile})");
+        return new Fix("Move the key into the machine store: the certificate is put in the user's store and linked to the key there, exported with its key as that user, and imported into the machine store with AT_KEYEXCHANGE.")
         {
-            Commands = [FixCommands.ExportUserPfx(stored.Thumbprint, pfx, user), FixCommands.ImportPfx(stored.Store, pfx)],
-            Inputs = [pfx],
-            Risk = "The key must be exportable in the user store; otherwise use 'keydoctor recover' with the user's password. certutil asks for the PFX password both times.",
+            Commands =
+            [
+                FixCommands.ExportCertificate(stored.Store, stored.Thumbprint, cer) with { RunFirstAs = "as an administrator" },
+                .. FixCommands.ExportUserKey(stored.Thumbprint, cer, pfx, user),
+                FixCommands.ImportPfx(stored.Store, pfx),
+            ],
+            Inputs = [cer, pfx],
+            Risk = "The key must be exportable in the user's store; otherwise build the PFX with 'keydoctor recover --user-sid' and the user's password. certutil asks for the PFX password both times.",
         };
+    }
+
+    /// <summary>KD2002 with the profile gone: the key comes back only from a backup of the profile and the user's password.</summary>
+    private static Fix AbsentProfileFix(StoredCertificate stored, string? sid)
+    {
+        var bundle = FixCommands.RestoredImageInput(sid);
+        var recovered = FixCommands.RecoveryFolderInput(stored.Thumbprint);
+        var pfx = FixCommands.PfxInput(stored.Thumbprint);
+        var passwordFile = FixCommands.UserPasswordFileInput(sid);
+        var sidInput = sid is null ? FixCommands.SidInput("the user whose profile held the key") : null;
+        return new Fix("Restore the user's profile (its Crypto and Protect folders) from a backup into a copy of this server's disk, build the PFX from it with 'keydoctor recover' and the user's password, and import it into the machine store; without a backup, re-issue the certificate.")
+        {
+            Commands =
+            [
+                FixCommands.KeyDoctor("recover", CommandArg.Input(bundle.Name), "--thumbprint", stored.Thumbprint, "--user-sid", sidInput is null ? sid! : CommandArg.Input(sidInput.Name),
+                    "--user-password-file", CommandArg.Input(passwordFile.Name), "--output", CommandArg.Input(recovered.Name))
+                    with { RunFirstAs = "wherever the restored copy is (any OS); it asks for a PFX password" },
+                FixCommands.ImportPfx(stored.Store, pfx),
+            ],
+            Inputs = sidInput is null ? [bundle, passwordFile, recovered, pfx] : [bundle, sidInput, passwordFile, recovered, pfx],
+            Risk = "Needs a backup of the profile from before its deletion and the user's password at that time (or the domain's DPAPI backup key); without both the key is lost.",
+            NeedsDecision = true,
+        };
+    }
+
+    /// <summary>KD2012: the key moves to the machine store by a PFX made as the account that owns it.</summary>
+    private static Fix ServiceKeyFix(StoredCertificate stored, ScannedKeyFile key, bool works)
+    {
+        var (commands, inputs) = RecoverAndImport(stored, "wherever the bundle of this server is (keydoctor collect writes it); it asks for a PFX password");
+        return new Fix((works ? "HTTP.sys can use the key where it is; to let application pools and administrators use it too, " : "HTTP.sys cannot open the key where it is: ")
+            + $"build a PFX from {key.Store.Describe()} with 'keydoctor recover' (a bundle of this server holds DPAPI_SYSTEM) and import it into the machine store with AT_KEYEXCHANGE.")
+        {
+            Commands = commands,
+            Inputs = inputs,
+            Risk = "The PFX holds the private key: keep it owner-only and delete it after the import. Re-issuing the certificate from a request with MachineKeySet = TRUE avoids handling the key.",
+            NeedsDecision = works,
+        };
+    }
+
+    /// <summary>
+    /// KD2003: a key made by a request on the server with KeySpec 2 is usually not exportable, so no PFX exists:
+    /// re-issue from a request with KeySpec 1 (or a CNG provider), or build the PFX with 'keydoctor recover' from a
+    /// bundle of this server and import it as AT_KEYEXCHANGE.
+    /// </summary>
+    private static Fix SignatureKeyFix(StoredCertificate stored)
+    {
+        var (commands, inputs) = RecoverAndImport(stored, "only without a kept PFX, wherever the bundle of this server is (keydoctor collect writes it); it asks for a PFX password");
+        return new Fix("Import the key again as AT_KEYEXCHANGE, into a new container (the AT_SIGNATURE one is left as it is): from the PFX if one was kept, else from a PFX 'keydoctor recover' builds out of a bundle of this server (a key made by a request on this server is usually not exportable). Or re-issue the certificate from a request with KeySpec = 1 (AT_KEYEXCHANGE) or ProviderName = \"Microsoft Software Key Storage Provider\".")
+        {
+            Commands = commands,
+            Inputs = inputs,
+            Risk = "certutil asks for the PFX password. A recovered PFX holds the private key: keep it owner-only and delete it after the import.",
+        };
+    }
+
+    /// <summary>'keydoctor recover' builds the certificate's PFX from a bundle of this server (<paramref name="when"/> says where it runs); certutil imports it as AT_KEYEXCHANGE.</summary>
+    private static (IReadOnlyList<ShellCommand> Commands, IReadOnlyList<RequiredInput> Inputs) RecoverAndImport(StoredCertificate stored, string when)
+    {
+        var pfx = FixCommands.PfxInput(stored.Thumbprint);
+        var recovered = FixCommands.RecoveryFolderInput(stored.Thumbprint);
+        var bundle = FixCommands.RestoredImageInput(null);
+        return (
+        [
+            FixCommands.KeyDoctor("recover", CommandArg.Input(bundle.Name), "--thumbprint", stored.Thumbprint, "--output", CommandArg.Input(recovered.Name))
+                with { RunFirstAs = when },
+            FixCommands.ImportPfx(stored.Store, pfx),
+        ], [bundle, recovered, pfx]);
     }
 }

@@ -17,6 +17,9 @@ public static class CertificatePropertyIds
     public const uint KeyIdentifier = 20;
     public const uint SubjectPublicKeyMd5Hash = 25;
     public const uint Certificate = 32;
+
+    /// <summary>CERT_RENEWAL_PROP_ID: on a renewed certificate, the SHA-1 hash of the certificate that replaced it.</summary>
+    public const uint Renewal = 64;
     public const uint Sha256Hash = 107;
 
     /// <summary>"CERT_FRIENDLY_NAME_PROP_ID" for 11; "CERT_PROP_ID_0x..." for an id not in the table.</summary>

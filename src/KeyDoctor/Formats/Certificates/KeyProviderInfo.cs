@@ -49,6 +49,9 @@ public sealed record KeyProviderInfo(
         _ => $"provider type {ProviderType}",
     };
 
+    /// <summary>Where the provider named by the link keeps its keys (by its name; a link without one uses the default software provider).</summary>
+    public KeyStorageKind Storage => KeyStorage.Of(ProviderName);
+
     /// <summary>Where Windows keeps this key's file, and its expected name (needs the MachineGuid for the suffix).</summary>
     public ExpectedKeyFile ExpectedKeyFile(string? machineGuid) => KeyFileNameRule.For(this, machineGuid);
 
@@ -109,4 +112,64 @@ public sealed record KeyProviderInfo(
         if (nul < 0) throw new MalformedDataException(Format, baseOffset + offset, $"{what} has no terminating NUL");
         return Encoding.Unicode.GetString(tail[..(nul * 2)]);
     }
+}
+
+/// <summary>Where a key storage provider (CNG) or CSP (CryptoAPI) keeps its private keys.</summary>
+public enum KeyStorageKind
+{
+    /// <summary>Microsoft's software providers: a DPAPI-protected file in MachineKeys, Crypto\Keys or a profile.</summary>
+    SoftwareFile,
+
+    /// <summary>The TPM (Microsoft Platform Crypto Provider): no exportable key, bound to this machine's chip.</summary>
+    Tpm,
+
+    /// <summary>A smart card (Microsoft Smart Card Key Storage Provider, Base Smart Card Crypto Provider, card minidrivers).</summary>
+    SmartCard,
+
+    /// <summary>Windows Hello / Passport (Microsoft Passport Key Storage Provider).</summary>
+    Passport,
+
+    /// <summary>Any other vendor's provider: an HSM or token whose keys live in the device.</summary>
+    ThirdParty,
+}
+
+/// <summary>Which providers keep keys as files: by the provider name a key link carries.</summary>
+public static class KeyStorage
+{
+    /// <summary>Microsoft's software CSPs and KSP: every one keeps its keys as files KeyDoctor reads.</summary>
+    public static readonly IReadOnlySet<string> SoftwareProviders = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "Microsoft Software Key Storage Provider",
+        "Microsoft Base Cryptographic Provider v1.0",
+        "Microsoft Enhanced Cryptographic Provider v1.0",
+        "Microsoft Strong Cryptographic Provider",
+        "Microsoft RSA SChannel Cryptographic Provider",
+        "Microsoft Enhanced RSA and AES Cryptographic Provider",
+        "Microsoft Enhanced RSA and AES Cryptographic Provider (Prototype)",
+        "Microsoft Base DSS Cryptographic Provider",
+        "Microsoft Base DSS and Diffie-Hellman Cryptographic Provider",
+        "Microsoft Enhanced DSS and Diffie-Hellman Cryptographic Provider",
+        "Microsoft DH SChannel Cryptographic Provider",
+    };
+
+    public static KeyStorageKind Of(string? providerName)
+    {
+        var name = providerName?.Trim();
+        if (string.IsNullOrEmpty(name) || SoftwareProviders.Contains(name)) return KeyStorageKind.SoftwareFile;
+        if (name.Contains("Platform Crypto", StringComparison.OrdinalIgnoreCase)) return KeyStorageKind.Tpm;
+        if (name.Contains("Passport", StringComparison.OrdinalIgnoreCase)) return KeyStorageKind.Passport;
+        if (name.Contains("Smart Card", StringComparison.OrdinalIgnoreCase) || name.Contains("SmartCard", StringComparison.OrdinalIgnoreCase))
+            return KeyStorageKind.SmartCard;
+        return KeyStorageKind.ThirdParty;
+    }
+
+    /// <summary>"a TPM", "a smart card", ... for messages.</summary>
+    public static string Describe(KeyStorageKind kind) => kind switch
+    {
+        KeyStorageKind.Tpm => "the TPM",
+        KeyStorageKind.SmartCard => "a smart card",
+        KeyStorageKind.Passport => "Windows Hello (Passport)",
+        KeyStorageKind.ThirdParty => "a third-party provider (an HSM or token)",
+        _ => "a software key file",
+    };
 }

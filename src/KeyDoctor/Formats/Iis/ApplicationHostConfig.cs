@@ -18,6 +18,20 @@ public sealed record ApplicationHostConfig(
 {
     public const string Format = "applicationHost.config";
 
+    /// <summary>The application pools with their process identity (applicationPoolDefaults filled in).</summary>
+    public IReadOnlyList<IisApplicationPool> ApplicationPools { get; init; } = [];
+
+    /// <summary>The pool a site's application uses when it names none (sites/applicationDefaults, IIS's default DefaultAppPool).</summary>
+    public string DefaultApplicationPool { get; init; } = "DefaultAppPool";
+
+    /// <summary>The pool of a site's root application ("/"), or the default.</summary>
+    public IisApplicationPool? PoolOf(IisSite site)
+    {
+        var name = site.Applications.FirstOrDefault(a => a.Path == "/")?.ApplicationPool ?? DefaultApplicationPool;
+        return ApplicationPools.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+               ?? new IisApplicationPool(name, "ApplicationPoolIdentity", null, 0);
+    }
+
     public static ApplicationHostConfig Read(string path) => MalformedDataException.FromFile(path, () => Parse(SafeXml.ReadFile(path, Format)));
 
     public static ApplicationHostConfig Parse(ReadOnlyMemory<byte> data)
@@ -29,7 +43,24 @@ public sealed record ApplicationHostConfig(
         var metadata = ReadCustomMetadata(host?.Element("customMetadata"), problems);
         var providers = IisConfigXml.ReadProviders(root, problems);
         var encrypted = IisConfigXml.FindEncryptedAttributes(root);
-        return new ApplicationHostConfig(sites, metadata, providers, encrypted, problems);
+        var (pools, defaultPool) = ReadApplicationPools(host);
+        return new ApplicationHostConfig(sites, metadata, providers, encrypted, problems) { ApplicationPools = pools, DefaultApplicationPool = defaultPool };
+    }
+
+    /// <summary>applicationPools/add with processModel's identityType and userName (never the password).</summary>
+    private static (List<IisApplicationPool>, string) ReadApplicationPools(XElement? host)
+    {
+        var section = host?.Element("applicationPools");
+        var defaults = section?.Element("applicationPoolDefaults")?.Element("processModel");
+        var defaultIdentity = SafeXml.Attr(defaults, "identityType") ?? "ApplicationPoolIdentity";
+        var pools = (section?.Elements("add") ?? []).Select(pool =>
+        {
+            var model = pool.Element("processModel");
+            return new IisApplicationPool(SafeXml.Attr(pool, "name") ?? "", SafeXml.Attr(model, "identityType") ?? defaultIdentity,
+                SafeXml.Attr(model, "userName"), SafeXml.LineOf(pool));
+        }).Where(p => p.Name.Length > 0).ToList();
+        var defaultPool = SafeXml.Attr(host?.Element("sites")?.Element("applicationDefaults"), "applicationPool") ?? "DefaultAppPool";
+        return (pools, defaultPool);
     }
 
     /// <summary>The customMetadata SSL properties (5500-5599) kept for a site's LM/W3SVC/&lt;id&gt; path.</summary>

@@ -149,4 +149,41 @@ public sealed record IisSite(
 
 public sealed record IisApplication(string Path, string? ApplicationPool, IReadOnlyList<IisVirtualDirectory> VirtualDirectories);
 
+/// <summary>An application pool and the identity its worker processes run as (ApplicationPoolIdentity, NetworkService, LocalService, LocalSystem, SpecificUser).</summary>
+public sealed record IisApplicationPool(string Name, string IdentityType, string? UserName, int Line)
+{
+    /// <summary>The account as Windows names it: IIS APPPOOL\Name, NT AUTHORITY\NETWORK SERVICE, or the configured user.</summary>
+    public string IdentityName => IdentityType.ToLowerInvariant() switch
+    {
+        "applicationpoolidentity" => $@"IIS APPPOOL\{Name}",
+        "networkservice" => @"NT AUTHORITY\NETWORK SERVICE",
+        "localservice" => @"NT AUTHORITY\LOCAL SERVICE",
+        "localsystem" => @"NT AUTHORITY\SYSTEM",
+        _ => UserName ?? IdentityType,
+    };
+
+    /// <summary>The identity's SID, when it follows from the configuration (a SpecificUser's needs a domain lookup: null).</summary>
+    public string? IdentitySid => IdentityType.ToLowerInvariant() switch
+    {
+        "applicationpoolidentity" => VirtualAccountSid(Name),
+        "networkservice" => "S-1-5-20",
+        "localservice" => "S-1-5-19",
+        "localsystem" => "S-1-5-18",
+        _ => null,
+    };
+
+    /// <summary>
+    /// The SID of the virtual account IIS APPPOOL\&lt;name&gt;: S-1-5-82 followed by the SHA-1 of the lower-cased pool
+    /// name in UTF-16LE, read as five little-endian 32-bit numbers (DefaultAppPool →
+    /// S-1-5-82-3006700770-424185619-1745488364-794895919-4004696415).
+    /// </summary>
+    public static string VirtualAccountSid(string poolName)
+    {
+        var hash = System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.Unicode.GetBytes(poolName.ToLowerInvariant()));
+        var parts = Enumerable.Range(0, 5).Select(i => System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(hash.AsSpan(i * 4))
+            .ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return "S-1-5-82-" + string.Join("-", parts);
+    }
+}
+
 public sealed record IisVirtualDirectory(string Path, string? PhysicalPath);

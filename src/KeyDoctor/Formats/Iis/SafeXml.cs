@@ -67,7 +67,7 @@ internal static class SafeXml
     public static int LineOf(XObject node) => node is IXmlLineInfo info && info.HasLineInfo() ? info.LineNumber : 0;
 
     /// <summary>Attribute value by exact name (IIS attribute names are case-sensitive), or null.</summary>
-    public static string? Attr(XElement element, string name) => element.Attribute(name)?.Value;
+    public static string? Attr(XElement? element, string name) => element?.Attribute(name)?.Value;
 
     private static Stream AsStream(ReadOnlyMemory<byte> data) =>
         System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment) && segment.Array is not null

@@ -107,6 +107,29 @@ public sealed class WindowsRegistry
         return result;
     }
 
+    /// <summary>
+    /// SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList: each profile's SID and ProfileImagePath as written
+    /// (environment variables unexpanded), in SID order. Profiles whose folder was deleted stay listed here.
+    /// </summary>
+    public IReadOnlyList<(string Sid, string ProfileImagePath)> ProfileList =>
+        Software?.OpenKey(@"Microsoft\Windows NT\CurrentVersion\ProfileList") is { } list
+            ? list.Subkeys.Select(k => (k.Name, k.GetValue("ProfileImagePath")?.AsString()))
+                .Where(e => e.Item2 is { Length: > 0 }).Select(e => (e.Name, e.Item2!))
+                .OrderBy(e => e.Name, StringComparer.OrdinalIgnoreCase).ToList()
+            : [];
+
+    /// <summary>
+    /// The display name (DisplayName, unexpanded) of each service of the current control set, by service key name:
+    /// what event 7024 names a service by, in the server's language.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ServiceDisplayNames =>
+        CurrentControlSet?.OpenKey("Services") is { } services
+            ? services.Subkeys.Select(k => (k.Name, Display: k.GetValue("DisplayName")?.AsString()))
+                .Where(e => e.Display is { Length: > 0 })
+                .GroupBy(e => e.Name, StringComparer.OrdinalIgnoreCase)
+                .ToDictionary(g => g.Key, g => g.First().Display!, StringComparer.OrdinalIgnoreCase)
+            : new Dictionary<string, string>();
+
     /// <summary>Problems of every hive in use.</summary>
     public IEnumerable<RegistryProblem> Problems =>
         new[] { Software, System, NtUser }.Where(h => h is not null).SelectMany(h => h!.Problems);

@@ -33,8 +33,12 @@ public sealed record CollectionStep(CollectionStepKind Kind, string Source, stri
     public bool HoldsSecrets { get; init; }
 }
 
-/// <summary>A user profile whose hive is loaded (HKU\&lt;SID&gt;) and whose key folders are collected.</summary>
-public sealed record UserProfile(string UserName, string Sid, string ProfilePath);
+/// <summary>
+/// A user profile of ProfileList whose key containers (Crypto) and DPAPI master keys (Protect) are collected, and
+/// whose registry hive is saved too when it is loaded (HKU\&lt;SID&gt;). Every profile counts, not only the loaded
+/// ones: a certificate dragged from a user's store keeps its key in that user's profile, logged on or not.
+/// </summary>
+public sealed record UserProfile(string UserName, string Sid, string ProfilePath, bool HiveLoaded = true);
 
 public sealed record CollectionOptions
 {
@@ -69,6 +73,20 @@ public static class CollectionPlanner
                 Command = $"robocopy \"{Live(relative)}\" \"<bundle>\\{relative}\" /B /COPY:DAT{(recursive ? " /E" : "")}",
             });
 
+        // A profile's key containers (Crypto\RSA\<SID>, Crypto\Keys) and the master keys that open them (Protect\<SID>).
+        void ProfileKeys(string livePath, string bundlePath, string owner)
+        {
+            foreach (var (folder, what) in new[] { ("Crypto", "key containers"), ("Protect", "DPAPI master keys") })
+            {
+                var relative = $@"{WindowsLayout.Modern.RoamingAppData}\Microsoft\{folder}";
+                steps.Add(new CollectionStep(CollectionStepKind.CopyFolder, $@"{livePath}\{relative}", $@"{bundlePath}\{relative}", $"{what} of {owner}")
+                {
+                    Recursive = true, HoldsSecrets = true,
+                    Command = $"robocopy \"{livePath}\\{relative}\" \"<bundle>\\{bundlePath}\\{relative}\" /B /E /COPY:DAT",
+                });
+            }
+        }
+
         Folder(WindowsPaths.MachineKeys, "CryptoAPI machine key containers", secrets: true);
         Folder(WindowsPaths.CngMachineKeys, "CNG machine keys", secrets: true);
         Folder(WindowsPaths.CngSystemKeys, "CNG LocalSystem keys", secrets: true);
@@ -83,20 +101,22 @@ public static class CollectionPlanner
                 Command = $@"reg save HKLM\{hive} ""<bundle>\{WindowsPaths.ConfigHives}\{hive}"" /y",
             });
 
+        // LocalService's and NetworkService's key sets (a service running as them keeps its keys there).
+        foreach (var account in new[] { "LocalService", "NetworkService" })
+        {
+            var profile = $@"{WindowsLayout.Modern.ServiceProfiles}\{account}";
+            ProfileKeys(Live(profile), profile, account);
+        }
         foreach (var user in options.Users)
         {
             var profile = $@"{WindowsPaths.Users}\{user.UserName}";
-            steps.Add(new CollectionStep(CollectionStepKind.SaveRegistryHive, $@"HKU\{user.Sid}",
-                WindowsPaths.UserHive(user.UserName), $"registry hive of {user.UserName} ({user.Sid})")
-            {
-                Command = $@"reg save HKU\{user.Sid} ""<bundle>\{WindowsPaths.UserHive(user.UserName)}"" /y",
-            });
-            steps.Add(new CollectionStep(CollectionStepKind.CopyFolder, $@"{user.ProfilePath}\AppData\Roaming\Microsoft\Crypto",
-                $@"{profile}\AppData\Roaming\Microsoft\Crypto", $"key containers of {user.UserName}")
-            {
-                Recursive = true, HoldsSecrets = true,
-                Command = $"robocopy \"{user.ProfilePath}\\AppData\\Roaming\\Microsoft\\Crypto\" \"<bundle>\\{profile}\\AppData\\Roaming\\Microsoft\\Crypto\" /B /E /COPY:DAT",
-            });
+            if (user.HiveLoaded)
+                steps.Add(new CollectionStep(CollectionStepKind.SaveRegistryHive, $@"HKU\{user.Sid}",
+                    WindowsPaths.UserHive(user.UserName), $"registry hive of {user.UserName} ({user.Sid})")
+                {
+                    Command = $@"reg save HKU\{user.Sid} ""<bundle>\{WindowsPaths.UserHive(user.UserName)}"" /y",
+                });
+            ProfileKeys(user.ProfilePath, profile, user.UserName);
         }
 
         if (options.IncludeEventLogs)
