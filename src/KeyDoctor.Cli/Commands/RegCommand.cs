@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Globalization;
 using KeyDoctor.Cli.Json;
+using KeyDoctor.Formats.Primitives;
 using KeyDoctor.Formats.Registry;
 using KeyDoctor.Machine;
 
