@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using KeyDoctor.Formats.Procmon;
 
 namespace KeyDoctor.Cli.Commands;
 
@@ -39,4 +40,43 @@ public sealed partial class TraceJsonContext : JsonSerializerContext
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         WriteIndented = true,
     });
+}
+
+/// <summary>
+/// Writes <see cref="TraceEventJson"/>'s shape straight from a <see cref="ProcmonEvent"/> (a capture has millions):
+/// property names encoded once, strings through <see cref="JsonStrings"/>. A test reads the output back through the
+/// record to keep the two the same.
+/// </summary>
+public static class TraceEventWriter
+{
+    public static readonly JsonWriterOptions Options = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    private static readonly JsonEncodedText PTime = JsonEncodedText.Encode("time");
+    private static readonly JsonEncodedText PProcess = JsonEncodedText.Encode("process");
+    private static readonly JsonEncodedText PPid = JsonEncodedText.Encode("pid");
+    private static readonly JsonEncodedText PTid = JsonEncodedText.Encode("tid");
+    private static readonly JsonEncodedText POperation = JsonEncodedText.Encode("operation");
+    private static readonly JsonEncodedText PPath = JsonEncodedText.Encode("path");
+    private static readonly JsonEncodedText PResult = JsonEncodedText.Encode("result");
+    private static readonly JsonEncodedText PDetail = JsonEncodedText.Encode("detail");
+
+    public static void Write(Utf8JsonWriter w, ProcmonEvent e)
+    {
+        var strings = JsonStrings.Relaxed;
+        w.WriteStartObject();
+        if (e.Time is { } time) w.WriteString(PTime, time);
+        else w.WriteNull(PTime);
+        strings.Write(w, PProcess, e.Process.Name);
+        w.WriteNumber(PPid, e.Process.ProcessId);
+        w.WriteNumber(PTid, e.ThreadId);
+        strings.Write(w, POperation, e.Operation);
+        strings.Write(w, PPath, e.Path);
+        strings.Write(w, PResult, e.Result);
+        strings.Write(w, PDetail, e.Detail);
+        w.WriteEndObject();
+    }
 }
