@@ -37,7 +37,10 @@ public static class RegCommand
             // Keys are walked here; each key's values are decoded and formatted on all cores, and written in walk order.
             using var lines = JsonStream.Lines(context);
             foreach (var formatted in OrderedParallel.Map(start.DescendantsAndSelf().ToList(), () => new KeyFormatter(), (key, f) => f.Format(key), window: 256))
-                lines.AddRaw(formatted);
+            {
+                if (formatted is null) continue;
+                using (formatted) lines.AddRaw(formatted.WrittenSpan);
+            }
             RegistrySources.ReportProblems(context, hive);
             return hive.Problems.Count == 0 ? ExitCodes.Healthy : ExitCodes.Findings;
         }
@@ -65,26 +68,19 @@ public static class RegCommand
         var other => other.ToString() ?? "",
     };
 
-    /// <summary>One worker's JSON Lines writer: a key's values, one line each, as UTF-8 bytes.</summary>
+    /// <summary>One worker's JSON Lines writer: a key's values, one line each, as UTF-8 in a pooled buffer.</summary>
     private sealed class KeyFormatter
     {
-        private readonly ArrayBufferWriter<byte> _buffer = new(16 * 1024);
-        private readonly Utf8JsonWriter _writer;
+        private readonly Utf8JsonWriter _writer = new(Stream.Null, RegistryValueLineWriter.Options);
 
-        public KeyFormatter() => _writer = new Utf8JsonWriter(_buffer, JsonOutput.Compact);
-
-        public byte[] Format(RegistryKey key)
+        public PooledBufferWriter? Format(RegistryKey key)
         {
-            _buffer.ResetWrittenCount();
-            var path = key.Path;
-            foreach (var value in key.Values)
-            {
-                JsonSerializer.Serialize(_writer, new RegistryValueLine(path, value.Name, value.Type.ToRegName(), value), KeyDoctorJson.Default.RegistryValueLine);
-                _writer.Flush();
-                _writer.Reset();
-                _buffer.Write("\n"u8);
-            }
-            return _buffer.WrittenCount == 0 ? [] : _buffer.WrittenSpan.ToArray();
+            var values = key.Values;
+            if (values.Count == 0) return null;
+            var buffer = new PooledBufferWriter(4096);
+            _writer.Reset(buffer);
+            RegistryValueLineWriter.WriteKey(_writer, buffer, key.Path, values);
+            return buffer;
         }
     }
 }
