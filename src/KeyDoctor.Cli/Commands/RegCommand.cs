@@ -34,13 +34,15 @@ public static class RegCommand
         var start = keyPath is null ? hive.Root : hive.OpenKey(keyPath) ?? throw new UserInputException($"no key {keyPath} in {path}");
         if (json)
         {
-            // Keys are walked here; each key's values are decoded and formatted on all cores, and written in walk order.
+            // Keys are walked here, a few thousand at a time (walked keys do not all stay alive for the collector to
+            // trace); each key's values are decoded and formatted on all cores, and written in walk order.
             using var lines = JsonStream.Lines(context);
-            foreach (var formatted in OrderedParallel.Map(start.DescendantsAndSelf().ToList(), () => new KeyFormatter(), (key, f) => f.Format(key), window: 256))
-            {
-                if (formatted is null) continue;
-                using (formatted) lines.AddRaw(formatted.WrittenSpan);
-            }
+            foreach (var keys in start.DescendantsAndSelf().Chunk(4096))
+                foreach (var formatted in OrderedParallel.Map(keys, () => new KeyFormatter(), (key, f) => f.Format(key), window: 256))
+                {
+                    if (formatted is null) continue;
+                    using (formatted) lines.AddRaw(formatted.WrittenSpan);
+                }
             RegistrySources.ReportProblems(context, hive);
             return hive.Problems.Count == 0 ? ExitCodes.Healthy : ExitCodes.Findings;
         }
