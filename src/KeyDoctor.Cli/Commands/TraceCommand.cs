@@ -142,7 +142,7 @@ public static class TraceCommand
 
     private static FormattedBatch Format(IReadOnlyList<ProcmonEvent> events, MalformedDataException? error, TraceFilter filter, bool json, string newLine)
     {
-        var buffer = new PooledBufferWriter(64 * 1024);
+        var buffer = new PooledBufferWriter(events.Count * 512); // a JSON line is about 350 bytes: rarely grown
         var shown = 0;
         if (json)
         {

@@ -64,19 +64,39 @@ public static class TraceEventWriter
     private static readonly JsonEncodedText PResult = JsonEncodedText.Encode("result");
     private static readonly JsonEncodedText PDetail = JsonEncodedText.Encode("detail");
 
+    // Process names, operations and results are a few string instances shared by every event: encoded once per thread.
+    [ThreadStatic] private static Dictionary<string, byte[]?>? _encoded;
+
     public static void Write(Utf8JsonWriter w, ProcmonEvent e)
     {
         var strings = JsonStrings.Relaxed;
         w.WriteStartObject();
         if (e.Time is { } time) w.WriteString(PTime, time);
         else w.WriteNull(PTime);
-        strings.Write(w, PProcess, e.Process.Name);
+        WriteShared(w, strings, PProcess, e.Process.Name);
         w.WriteNumber(PPid, e.Process.ProcessId);
         w.WriteNumber(PTid, e.ThreadId);
-        strings.Write(w, POperation, e.Operation);
+        WriteShared(w, strings, POperation, e.Operation);
         strings.Write(w, PPath, e.Path);
-        strings.Write(w, PResult, e.Result);
+        WriteShared(w, strings, PResult, e.Result);
         strings.Write(w, PDetail, e.Detail);
         w.WriteEndObject();
+    }
+
+    private static void WriteShared(Utf8JsonWriter w, JsonStrings strings, JsonEncodedText name, string value)
+    {
+        var encoded = _encoded ??= new Dictionary<string, byte[]?>(ReferenceEqualityComparer.Instance);
+        if (!encoded.TryGetValue(value, out var bytes))
+        {
+            if (encoded.Count >= 4096 || value.Length > 256)
+            {
+                strings.Write(w, name, value);
+                return;
+            }
+            encoded[value] = bytes = strings.TryEncode(value);
+        }
+        w.WritePropertyName(name);
+        if (bytes is null) w.WriteStringValue(value);
+        else w.WriteRawValue(bytes, skipInputValidation: true);
     }
 }
