@@ -8,7 +8,8 @@ namespace KeyDoctor.Bench;
 /// events, 24 MB: registry reads of MachineGuid and crypto settings, MachineKeys and certificate-store file opens,
 /// with 24-frame stacks, across 60 processes) with <see cref="PmlWriter"/>, times the reader in-process, and the
 /// whole process of `keydoctor trace --json` against procmon-parser (Python) when its source is given.
-/// Usage: pml &lt;keydoctor.dll&gt; [procmon-parser source folder] [events=53000] [--keep PATH]
+/// Usage: pml &lt;keydoctor.dll&gt; [procmon-parser source folder] [events=53000] [--keep PATH] [--no-measure]
+/// (--no-measure only writes the capture to --keep's path, for bench/whole-process.sh).
 /// </summary>
 public static class PmlBenchmark
 {
@@ -27,6 +28,7 @@ public static class PmlBenchmark
         var sw = Stopwatch.StartNew();
         using (var file = File.Create(path)) Generate(file, count);
         Console.WriteLine($"generated {path}: {count} events, {new FileInfo(path).Length / 1e6:F1} MB in {sw.Elapsed.TotalSeconds:F1} s");
+        if (keep is not null && args.Contains("--no-measure")) return 0;
         try
         {
             var read = 0;

@@ -119,47 +119,6 @@ public static partial class EventsCommand
 
     private sealed record FormattedBlock(int Matched, PooledBufferWriter? Utf8, string? Text);
 
-    /// <summary>
-    /// A growable UTF-8 buffer from the shared array pool. A chunk's JSON is often over 85 KB; fresh arrays
-    /// that size go to the large-object heap and force full collections, pooled ones do not.
-    /// </summary>
-    private sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
-    {
-        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
-        private int _written;
-
-        public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
-
-        public void Advance(int count) => _written += count;
-
-        public Memory<byte> GetMemory(int sizeHint = 0)
-        {
-            Ensure(sizeHint);
-            return _buffer.AsMemory(_written);
-        }
-
-        public Span<byte> GetSpan(int sizeHint = 0)
-        {
-            Ensure(sizeHint);
-            return _buffer.AsSpan(_written);
-        }
-
-        private void Ensure(int sizeHint)
-        {
-            if (_buffer.Length - _written >= Math.Max(sizeHint, 256)) return;
-            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _written + sizeHint));
-            WrittenSpan.CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = bigger;
-        }
-
-        public void Dispose()
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = [];
-        }
-    }
-
     /// <summary>Runs on the worker thread that parsed the chunk: filter and format its records.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static FormattedBlock Format(EvtxChunkResult chunk, EventFilter filter, bool json, bool withXml, string? source)

@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Globalization;
 using KeyDoctor.Cli.Json;
+using KeyDoctor.Formats.Primitives;
 using KeyDoctor.Formats.Registry;
 using KeyDoctor.Machine;
 
@@ -33,10 +34,15 @@ public static class RegCommand
         var start = keyPath is null ? hive.Root : hive.OpenKey(keyPath) ?? throw new UserInputException($"no key {keyPath} in {path}");
         if (json)
         {
-            // Keys are walked here; each key's values are decoded and formatted on all cores, and written in walk order.
+            // Keys are walked here, a few thousand at a time (walked keys do not all stay alive for the collector to
+            // trace); each key's values are decoded and formatted on all cores, and written in walk order.
             using var lines = JsonStream.Lines(context);
-            foreach (var formatted in OrderedParallel.Map(start.DescendantsAndSelf().ToList(), () => new KeyFormatter(), (key, f) => f.Format(key), window: 256))
-                lines.AddRaw(formatted);
+            foreach (var keys in start.DescendantsAndSelf().Chunk(4096))
+                foreach (var formatted in OrderedParallel.Map(keys, () => new KeyFormatter(), (key, f) => f.Format(key), window: 256))
+                {
+                    if (formatted is null) continue;
+                    using (formatted) lines.AddRaw(formatted.WrittenSpan);
+                }
             RegistrySources.ReportProblems(context, hive);
             return hive.Problems.Count == 0 ? ExitCodes.Healthy : ExitCodes.Findings;
         }
@@ -64,26 +70,19 @@ public static class RegCommand
         var other => other.ToString() ?? "",
     };
 
-    /// <summary>One worker's JSON Lines writer: a key's values, one line each, as UTF-8 bytes.</summary>
+    /// <summary>One worker's JSON Lines writer: a key's values, one line each, as UTF-8 in a pooled buffer.</summary>
     private sealed class KeyFormatter
     {
-        private readonly ArrayBufferWriter<byte> _buffer = new(16 * 1024);
-        private readonly Utf8JsonWriter _writer;
+        private readonly Utf8JsonWriter _writer = new(Stream.Null, RegistryValueLineWriter.Options);
 
-        public KeyFormatter() => _writer = new Utf8JsonWriter(_buffer, JsonOutput.Compact);
-
-        public byte[] Format(RegistryKey key)
+        public PooledBufferWriter? Format(RegistryKey key)
         {
-            _buffer.ResetWrittenCount();
-            var path = key.Path;
-            foreach (var value in key.Values)
-            {
-                JsonSerializer.Serialize(_writer, new RegistryValueLine(path, value.Name, value.Type.ToRegName(), value), KeyDoctorJson.Default.RegistryValueLine);
-                _writer.Flush();
-                _writer.Reset();
-                _buffer.Write("\n"u8);
-            }
-            return _buffer.WrittenCount == 0 ? [] : _buffer.WrittenSpan.ToArray();
+            var values = key.Values;
+            if (values.Count == 0) return null;
+            var buffer = new PooledBufferWriter(4096);
+            _writer.Reset(buffer);
+            RegistryValueLineWriter.WriteKey(_writer, buffer, key.Path, values);
+            return buffer;
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using System.Buffers;
 using System.Text.Json;
 using KeyDoctor.Diagnosis.Trace;
 using KeyDoctor.Formats;
@@ -61,56 +62,94 @@ public static class TraceCommand
     {
         var events = Open(file, out var owner);
         long shown = 0, read = 0;
-        var line = new StringBuilder();
-        // Console.Out flushes every line; a capture has millions. Write UTF-8 through one buffer instead.
-        context.Output.Flush();
-        using var stdout = ReferenceEquals(context.Output, Console.Out) ? new BufferedStream(Console.OpenStandardOutput(), 1 << 16) : null;
-        using var text = stdout is null ? null : new StreamWriter(stdout, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
-        var output = (TextWriter?)text ?? context.Output;
-        using var utf8 = stdout is null ? null : new Utf8JsonWriter(stdout, new JsonWriterOptions { Encoder = TraceJsonContext.Lines.Options.Encoder, SkipValidation = true });
         using (owner)
         {
-            try
+            // A capture has millions of events: each batch is filtered and formatted as UTF-8 on the thread that
+            // decoded it (all cores for a PML capture), and the bytes go to stdout in capture order.
+            var batches = owner is PmlReader pml
+                ? pml.ReadBatches(batch => Format(batch.Events, batch.Error, filter, json, context.Output.NewLine))
+                : Batches(events).Select(batch => Format(batch.Events, batch.Error, filter, json, context.Output.NewLine));
+            foreach (var block in batches)
             {
-                foreach (var e in events)
-                {
-                    read++;
-                    if (!filter.Matches(e)) continue;
-                    shown++;
-                    if (json)
-                    {
-                        var item = new TraceEventJson(e.Time, e.Process.Name, e.Process.ProcessId, e.ThreadId, e.Operation, e.Path, e.Result, e.Detail);
-                        if (utf8 is null)
-                        {
-                            output.WriteLine(JsonSerializer.Serialize(item, TraceJsonContext.Lines.TraceEventJson));
-                            continue;
-                        }
-                        JsonSerializer.Serialize(utf8, item, TraceJsonContext.Lines.TraceEventJson);
-                        utf8.Flush();
-                        utf8.Reset();
-                        stdout!.WriteByte((byte)'\n');
-                        continue;
-                    }
-                    line.Clear();
-                    line.Append(e.Time?.ToString("yyyy-MM-dd HH:mm:ss.fffffff", CultureInfo.InvariantCulture) ?? "-").Append("  ")
-                        .Append(e.Process.Name).Append(" (").Append(e.Process.ProcessId).Append(")  ").Append(e.Operation).Append("  ")
-                        .Append(e.Path).Append("  ").Append(e.Result);
-                    if (e.Detail.Length > 0) line.Append("  ").Append(e.Detail.ReplaceLineEndings(" "));
-                    output.WriteLine(line);
-                }
-            }
-            catch (MalformedDataException ex)
-            {
-                output.Flush();
-                stdout?.Flush();
-                throw Damaged(file, ex, read);
+                using (block.Utf8) context.WriteUtf8(block.Utf8.WrittenSpan);
+                shown += block.Shown;
+                read += block.Read;
+                if (block.Error is { } error) throw Damaged(file, error, read);
             }
         }
-        output.Flush();
-        stdout?.Flush();
+        context.Output.Flush();
         context.Error.WriteLine($"trace: {shown} of {read} events shown");
         return ExitCodes.Healthy;
     }
+
+    /// <summary>Events of an export (read on one thread), a thousand at a time; a damaged row ends the last batch.</summary>
+    private static IEnumerable<(IReadOnlyList<ProcmonEvent> Events, MalformedDataException? Error)> Batches(IEnumerable<ProcmonEvent> events)
+    {
+        var batch = new List<ProcmonEvent>(1024);
+        using var e = events.GetEnumerator();
+        while (true)
+        {
+            MalformedDataException? damaged = null;
+            try
+            {
+                if (!e.MoveNext()) break;
+            }
+            catch (MalformedDataException ex)
+            {
+                damaged = ex;
+            }
+            if (damaged is not null)
+            {
+                yield return (batch, damaged);
+                yield break;
+            }
+            batch.Add(e.Current);
+            if (batch.Count < 1024) continue;
+            yield return (batch, null);
+            batch = new List<ProcmonEvent>(1024);
+        }
+        if (batch.Count > 0) yield return (batch, null);
+    }
+
+    private sealed record FormattedBatch(PooledBufferWriter Utf8, int Shown, int Read, MalformedDataException? Error);
+
+    [ThreadStatic] private static StringBuilder? _line;
+
+    private static FormattedBatch Format(IReadOnlyList<ProcmonEvent> events, MalformedDataException? error, TraceFilter filter, bool json, string newLine)
+    {
+        var buffer = new PooledBufferWriter(events.Count * 512); // a JSON line is about 350 bytes: rarely grown
+        var shown = 0;
+        if (json)
+        {
+            using var writer = new Utf8JsonWriter(buffer, TraceEventWriter.Options);
+            foreach (var e in events)
+            {
+                if (!filter.Matches(e)) continue;
+                shown++;
+                TraceEventWriter.Write(writer, e);
+                writer.Flush();
+                writer.Reset();
+                buffer.Write("\n"u8);
+            }
+            return new FormattedBatch(buffer, shown, events.Count, error);
+        }
+        var line = _line ??= new StringBuilder(256);
+        foreach (var e in events)
+        {
+            if (!filter.Matches(e)) continue;
+            shown++;
+            line.Clear();
+            line.Append(e.Time?.ToString("yyyy-MM-dd HH:mm:ss.fffffff", CultureInfo.InvariantCulture) ?? "-").Append("  ")
+                .Append(e.Process.Name).Append(" (").Append(e.Process.ProcessId).Append(")  ").Append(e.Operation).Append("  ")
+                .Append(e.Path).Append("  ").Append(e.Result);
+            if (e.Detail.Length > 0) line.Append("  ").Append(e.Detail.ReplaceLineEndings(" "));
+            var text = line.Append(newLine).ToString();
+            buffer.Advance(Utf8.GetBytes(text, buffer.GetSpan(Utf8.GetMaxByteCount(text.Length))));
+        }
+        return new FormattedBatch(buffer, shown, events.Count, error);
+    }
+
+    private static readonly UTF8Encoding Utf8 = new(false);
 
     private static int RunKeys(CliContext context, string file, TraceFilter filter, string? source, bool json)
     {

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using KeyDoctor.Formats.Procmon;
 
 namespace KeyDoctor.Cli.Commands;
 
@@ -39,4 +40,63 @@ public sealed partial class TraceJsonContext : JsonSerializerContext
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         WriteIndented = true,
     });
+}
+
+/// <summary>
+/// Writes <see cref="TraceEventJson"/>'s shape straight from a <see cref="ProcmonEvent"/> (a capture has millions):
+/// property names encoded once, strings through <see cref="JsonStrings"/>. A test reads the output back through the
+/// record to keep the two the same.
+/// </summary>
+public static class TraceEventWriter
+{
+    public static readonly JsonWriterOptions Options = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    private static readonly JsonEncodedText PTime = JsonEncodedText.Encode("time");
+    private static readonly JsonEncodedText PProcess = JsonEncodedText.Encode("process");
+    private static readonly JsonEncodedText PPid = JsonEncodedText.Encode("pid");
+    private static readonly JsonEncodedText PTid = JsonEncodedText.Encode("tid");
+    private static readonly JsonEncodedText POperation = JsonEncodedText.Encode("operation");
+    private static readonly JsonEncodedText PPath = JsonEncodedText.Encode("path");
+    private static readonly JsonEncodedText PResult = JsonEncodedText.Encode("result");
+    private static readonly JsonEncodedText PDetail = JsonEncodedText.Encode("detail");
+
+    // Process names, operations and results are a few string instances shared by every event: encoded once per thread.
+    [ThreadStatic] private static Dictionary<string, byte[]?>? _encoded;
+
+    public static void Write(Utf8JsonWriter w, ProcmonEvent e)
+    {
+        var strings = JsonStrings.Relaxed;
+        w.WriteStartObject();
+        if (e.Time is { } time) w.WriteString(PTime, time);
+        else w.WriteNull(PTime);
+        WriteShared(w, strings, PProcess, e.Process.Name);
+        w.WriteNumber(PPid, e.Process.ProcessId);
+        w.WriteNumber(PTid, e.ThreadId);
+        WriteShared(w, strings, POperation, e.Operation);
+        strings.Write(w, PPath, e.Path);
+        WriteShared(w, strings, PResult, e.Result);
+        strings.Write(w, PDetail, e.Detail);
+        w.WriteEndObject();
+    }
+
+    private static void WriteShared(Utf8JsonWriter w, JsonStrings strings, JsonEncodedText name, string value)
+    {
+        var encoded = _encoded ??= new Dictionary<string, byte[]?>(ReferenceEqualityComparer.Instance);
+        if (!encoded.TryGetValue(value, out var bytes))
+        {
+            if (encoded.Count >= 4096 || value.Length > 256)
+            {
+                strings.Write(w, name, value);
+                return;
+            }
+            encoded[value] = bytes = strings.TryEncode(value);
+        }
+        w.WritePropertyName(name);
+        if (bytes is null) w.WriteStringValue(value);
+        else w.WriteRawValue(bytes, skipInputValidation: true);
+    }
 }

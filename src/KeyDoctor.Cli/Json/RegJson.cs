@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -22,7 +23,13 @@ public sealed class RegistryDataConverter : JsonConverter<RegistryValue>
     public override RegistryValue Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         throw new NotSupportedException("registry values are written, not read");
 
-    public override void Write(Utf8JsonWriter writer, RegistryValue value, JsonSerializerOptions options)
+    public override void Write(Utf8JsonWriter writer, RegistryValue value, JsonSerializerOptions options) => WriteData(writer, value, null);
+
+    /// <summary>
+    /// Writes the data; text goes through <paramref name="strings"/> when given (it must match the writer's encoder),
+    /// else through the writer.
+    /// </summary>
+    internal static void WriteData(Utf8JsonWriter writer, RegistryValue value, JsonStrings? strings)
     {
         var data = value.Data.Span;
         if (value.IsStringType && BitConverter.IsLittleEndian)
@@ -30,12 +37,18 @@ public sealed class RegistryDataConverter : JsonConverter<RegistryValue>
             // UTF-16LE up to the first NUL, straight from the hive's bytes: no string per value.
             var chars = MemoryMarshal.Cast<byte, char>(data[..(data.Length & ~1)]);
             var nul = chars.IndexOf('\0');
-            writer.WriteStringValue(nul >= 0 ? chars[..nul] : chars);
+            if (nul >= 0) chars = chars[..nul];
+            if (strings is null) writer.WriteStringValue(chars);
+            else strings.WriteValue(writer, chars);
         }
         else if (value.AsMultiString() is { } list)
         {
             writer.WriteStartArray();
-            foreach (var item in list) writer.WriteStringValue(item);
+            foreach (var item in list)
+            {
+                if (strings is null) writer.WriteStringValue(item);
+                else strings.WriteValue(writer, item);
+            }
             writer.WriteEndArray();
         }
         else if (value.AsNumber() is { } number)
@@ -62,5 +75,43 @@ public sealed class RegistryDataConverter : JsonConverter<RegistryValue>
         Span<char> hex = stackalloc char[bytes.Length * 2];
         Convert.TryToHexStringLower(bytes, hex, out var written);
         writer.WriteStringValue(hex[..written]);
+    }
+}
+
+/// <summary>
+/// Writes <see cref="RegistryValueLine"/>'s shape straight from a key's values (a hive has tens of thousands), with
+/// <see cref="JsonOutput.Compact"/>'s escaping: property names encoded once, the key's path once per key, text through
+/// <see cref="JsonStrings"/>. A test compares it with the serializer byte for byte.
+/// </summary>
+public static class RegistryValueLineWriter
+{
+    public static readonly JsonWriterOptions Options = JsonOutput.Compact with { SkipValidation = true };
+
+    private static readonly JsonEncodedText PKey = JsonEncodedText.Encode("key");
+    private static readonly JsonEncodedText PName = JsonEncodedText.Encode("name");
+    private static readonly JsonEncodedText PType = JsonEncodedText.Encode("type");
+    private static readonly JsonEncodedText PData = JsonEncodedText.Encode("data");
+
+    /// <summary>One line per value of a key, each followed by a line feed.</summary>
+    public static void WriteKey(Utf8JsonWriter writer, IBufferWriter<byte> output, string path, IReadOnlyList<RegistryValue> values)
+    {
+        if (values.Count == 0) return;
+        var strings = JsonStrings.Relaxed;
+        var encodedPath = strings.TryEncode(path);
+        foreach (var value in values)
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName(PKey);
+            if (encodedPath is null) writer.WriteStringValue(path);
+            else writer.WriteRawValue(encodedPath, skipInputValidation: true);
+            strings.Write(writer, PName, value.Name);
+            strings.Write(writer, PType, value.Type.ToRegName());
+            writer.WritePropertyName(PData);
+            RegistryDataConverter.WriteData(writer, value, strings);
+            writer.WriteEndObject();
+            writer.Flush();
+            writer.Reset();
+            output.Write("\n"u8);
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using KeyDoctor.Formats.Primitives;
 using KeyDoctor.Formats.Security;
@@ -460,11 +461,21 @@ internal static class PmlEventDetails
         return Utf16(reader.ReadBytes(count * 2));
     }
 
+    /// <summary>UTF-16LE up to the first NUL; unpaired surrogates become U+FFFD, as Encoding.Unicode decodes them.</summary>
     private static string Utf16(ReadOnlySpan<byte> bytes)
     {
-        var text = Encoding.Unicode.GetString(bytes[..(bytes.Length & ~1)]);
-        var nul = text.IndexOf('\0');
-        return nul < 0 ? text : text[..nul];
+        var even = bytes[..(bytes.Length & ~1)];
+        if (!BitConverter.IsLittleEndian)
+        {
+            var decoded = Encoding.Unicode.GetString(even);
+            var end = decoded.IndexOf('\0');
+            return end < 0 ? decoded : decoded[..end];
+        }
+        var chars = MemoryMarshal.Cast<byte, char>(even);
+        var nul = chars.IndexOf('\0');
+        if (nul >= 0) chars = chars[..nul];
+        // Nearly every path is plain text: copied as it is; only text with surrogates needs the decoder's checks.
+        return chars.ContainsAnyInRange('\uD800', '\uDFFF') ? Encoding.Unicode.GetString(even[..(chars.Length * 2)]) : new string(chars);
     }
 
     private static int Clamp(uint size, int remaining) => (int)Math.Min(size, (uint)remaining);

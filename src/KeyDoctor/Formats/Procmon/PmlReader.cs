@@ -1,12 +1,14 @@
 using System.Buffers.Binary;
+using KeyDoctor.Formats.Primitives;
 
 namespace KeyDoctor.Formats.Procmon;
 
 /// <summary>
 /// Reads a Process Monitor capture (.PML, version 9, from 32- or 64-bit Windows) offline on any OS. The header and
-/// the string, process and host/port tables are read when it opens; events are then streamed in capture order
-/// through the event-offset array and a sliding window over the file, so memory stays bounded for captures of
-/// many gigabytes. A capture that is not PML, or whose tables are missing (Procmon did not finish saving it),
+/// the string, process and host/port tables are read when it opens; events are then decoded through the
+/// event-offset array, batches of them on all cores (each worker reading through its own window over the file), and
+/// come out in capture order, a bounded number of batches ahead, so memory stays bounded for captures of many
+/// gigabytes. A capture that is not PML, or whose tables are missing (Procmon did not finish saving it),
 /// throws <see cref="MalformedDataException"/> when opened; a corrupt event ends the stream with that exception,
 /// after the events before it.
 /// </summary>
@@ -21,9 +23,6 @@ public sealed class PmlReader : IDisposable
     private readonly bool _leaveOpen;
     private readonly Dictionary<int, ProcmonProcess> _processes;
     private readonly PmlNetworkNames _network;
-    private byte[] _window = new byte[1 << 20];
-    private long _windowStart;
-    private int _windowLength;
 
     public PmlReader(Stream stream, bool leaveOpen = false)
     {
@@ -32,8 +31,7 @@ public sealed class PmlReader : IDisposable
         _leaveOpen = leaveOpen;
         Length = stream.Length;
         var head = new byte[PmlHeader.Size];
-        stream.Position = 0;
-        var read = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        var read = ReadUpTo(0, head);
         Header = PmlHeader.Parse(head.AsSpan(0, read), Length);
 
         var strings = PmlStringTable.Parse(Table(Header.StringTableOffset, NextTableAfter(Header.StringTableOffset), "string table"), Header.StringTableOffset);
@@ -44,10 +42,16 @@ public sealed class PmlReader : IDisposable
 
     /// <summary>Opens a capture read-only.</summary>
     public static PmlReader Open(string path) =>
-        new(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan));
+        new(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.RandomAccess));
 
     public PmlHeader Header { get; }
     public long Length { get; }
+
+    /// <summary>
+    /// Event batches decoded at the same time (default: one per core). Events still come out in capture order;
+    /// 1 decodes on the calling thread.
+    /// </summary>
+    public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
 
     /// <summary>The processes the capture knows, by their table index, in index order.</summary>
     public IReadOnlyList<ProcmonProcess> Processes => [.. _processes.Values.OrderBy(p => p.Index)];
@@ -55,100 +59,159 @@ public sealed class PmlReader : IDisposable
     /// <summary>Every event in capture order; throws <see cref="MalformedDataException"/> at the first corrupt one.</summary>
     public IEnumerable<ProcmonEvent> ReadEvents()
     {
-        const int Batch = 8192;
-        var offsets = new byte[Batch * 5];
-        for (long first = 0; first < Header.EventCount; first += Batch)
+        foreach (var batch in ReadBatches(b => b))
         {
-            var count = (int)Math.Min(Batch, Header.EventCount - first);
-            var arrayOffset = Header.EventOffsetsOffset + (first * 5);
-            ReadAt(arrayOffset, offsets.AsSpan(0, count * 5));
+            foreach (var e in batch.Events) yield return e;
+            if (batch.Error is { } error) throw error;
+        }
+    }
+
+    /// <summary>
+    /// The events in batches of consecutive events, in capture order, with <paramref name="project"/> applied on the
+    /// thread that decoded the batch (so formatting output keeps every core busy too). The event-offset array says
+    /// where each event is, so batches are decoded in parallel, a bounded number ahead of the consumer. A corrupt
+    /// event ends its batch (<see cref="PmlEventBatch.Error"/>, after the events before it) and no batch follows it.
+    /// </summary>
+    public IEnumerable<T> ReadBatches<T>(Func<PmlEventBatch, T> project, int batchSize = 1024)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var batches = new BatchStarts(Header.EventCount, batchSize);
+        var workers = Math.Max(1, MaxDegreeOfParallelism);
+        foreach (var (value, failed) in OrderedParallel.Map(batches, () => new EventDecoder(this),
+                     (first, decoder) => Decode(decoder, first, (int)Math.Min(batchSize, Header.EventCount - first), project),
+                     workers, window: workers * 4))
+        {
+            yield return value;
+            if (failed) yield break;
+        }
+    }
+
+    private (T Value, bool Failed) Decode<T>(EventDecoder decoder, long first, int count, Func<PmlEventBatch, T> project)
+    {
+        var events = new List<ProcmonEvent>(count);
+        MalformedDataException? error = null;
+        try
+        {
+            var offsets = decoder.Offsets(count * 5);
+            ReadAt(Header.EventOffsetsOffset + (first * 5), offsets);
             for (var i = 0; i < count; i++)
+                events.Add(decoder.ReadEvent(BinaryPrimitives.ReadUInt32LittleEndian(offsets[(i * 5)..]), first + i));
+        }
+        catch (MalformedDataException ex)
+        {
+            error = ex;
+        }
+        return (project(new PmlEventBatch(first, events, error)), error is not null);
+    }
+
+    /// <summary>The first event of each batch, computed rather than stored (a capture may hold many millions).</summary>
+    private sealed class BatchStarts(long events, int size) : IReadOnlyList<long>
+    {
+        public int Count { get; } = (int)((events + size - 1) / size);
+        public long this[int index] => (long)index * size;
+
+        public IEnumerator<long> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++) yield return this[i];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    /// <summary>One worker's decoding state: its own window over the file, so workers never share a read position.</summary>
+    private sealed class EventDecoder(PmlReader reader)
+    {
+        private byte[] _window = new byte[256 * 1024];
+        private byte[] _offsets = [];
+        private long _windowStart;
+        private int _windowLength;
+
+        public Span<byte> Offsets(int size)
+        {
+            if (_offsets.Length < size) _offsets = new byte[size];
+            return _offsets.AsSpan(0, size);
+        }
+
+        public ProcmonEvent ReadEvent(long offset, long sequence)
+        {
+            var header = reader.Header;
+            if (offset < PmlHeader.Size || offset + EventHeaderSize > header.EventOffsetsOffset)
+                throw new MalformedDataException(PmlHeader.Format, header.EventOffsetsOffset + (sequence * 5),
+                    $"event {sequence} is said to start at 0x{offset:X}, outside the events area");
+            var head = Window(offset, EventHeaderSize);
+            var processIndex = (int)BinaryPrimitives.ReadUInt32LittleEndian(head);
+            var threadId = BinaryPrimitives.ReadUInt32LittleEndian(head[4..]);
+            var eventClass = (ProcmonEventClass)BinaryPrimitives.ReadUInt32LittleEndian(head[8..]);
+            var operation = BinaryPrimitives.ReadUInt16LittleEndian(head[12..]);
+            var duration = BinaryPrimitives.ReadInt64LittleEndian(head[20..]);
+            var time = BinaryPrimitives.ReadInt64LittleEndian(head[28..]);
+            var status = BinaryPrimitives.ReadUInt32LittleEndian(head[36..]);
+            var stackDepth = BinaryPrimitives.ReadUInt16LittleEndian(head[40..]);
+            var detailSize = BinaryPrimitives.ReadUInt32LittleEndian(head[44..]);
+            var extraOffset = BinaryPrimitives.ReadUInt32LittleEndian(head[48..]);
+
+            if (!reader._processes.TryGetValue(processIndex, out var process))
+                throw new MalformedDataException(PmlHeader.Format, offset, $"event {sequence} names process index {processIndex}, which the process table does not have");
+            var operationName = PmlOperations.Name(eventClass, operation)
+                ?? throw new MalformedDataException(PmlHeader.Format, offset + 8, $"event {sequence} has an unknown class {(int)eventClass} or operation {operation}");
+            var stackSize = stackDepth * (header.Is64Bit ? 8 : 4);
+            var bodySize = (long)EventHeaderSize + stackSize + detailSize;
+            if (bodySize > MaxEventSize || offset + bodySize > header.EventOffsetsOffset)
+                throw new MalformedDataException(PmlHeader.Format, offset + 44, $"event {sequence}'s detail ({detailSize} bytes) runs past the events area");
+
+            ReadOnlySpan<byte> extra = [];
+            var hasExtra = false;
+            if (extraOffset > 0)
             {
-                var offset = BinaryPrimitives.ReadUInt32LittleEndian(offsets.AsSpan(i * 5));
-                yield return ReadEvent(offset, first + i);
+                var extraAt = offset + extraOffset;
+                if (extraOffset < bodySize || extraAt + 2 > header.EventOffsetsOffset)
+                    throw new MalformedDataException(PmlHeader.Format, offset + 48, $"event {sequence}'s extra detail offset 0x{extraOffset:X} is outside the event area");
+                var extraSize = BinaryPrimitives.ReadUInt16LittleEndian(Window(extraAt, 2));
+                if (extraAt + 2 + extraSize > header.EventOffsetsOffset)
+                    throw new MalformedDataException(PmlHeader.Format, extraAt, $"event {sequence}'s extra detail runs past the events area");
+                // Body and extra detail are usually adjacent: one window holds both.
+                Window(offset, (int)(extraAt + 2 + extraSize - offset));
+                extra = Window(extraAt + 2, extraSize);
+                hasExtra = true;
             }
+            var body = Window(offset, (int)bodySize);
+            var detail = body[(EventHeaderSize + stackSize)..];
+            var details = PmlEventDetails.Read(eventClass, operation, operationName, detail, extra, hasExtra,
+                offset + EventHeaderSize + stackSize, header.Is64Bit, threadId, reader._network);
+            return new ProcmonEvent
+            {
+                Sequence = sequence,
+                Process = process,
+                ThreadId = threadId,
+                Class = eventClass,
+                Operation = details.Operation,
+                Time = time > 0 && time < DateTime.MaxValue.ToFileTimeUtc() ? DateTime.FromFileTimeUtc(time) : null,
+                Duration = duration >= 0 ? TimeSpan.FromTicks(duration) : null,
+                Path = details.Path,
+                Status = status,
+                Result = ProcmonResults.Name(status),
+                Detail = details.Detail,
+                DesiredAccess = details.DesiredAccess,
+                Disposition = details.Disposition,
+                OpenResult = details.OpenResult,
+                ValueType = details.ValueType,
+                ValueData = details.ValueData,
+            };
         }
-    }
 
-    private ProcmonEvent ReadEvent(long offset, long sequence)
-    {
-        if (offset < PmlHeader.Size || offset + EventHeaderSize > Header.EventOffsetsOffset)
-            throw new MalformedDataException(PmlHeader.Format, Header.EventOffsetsOffset + (sequence * 5),
-                $"event {sequence} is said to start at 0x{offset:X}, outside the events area");
-        var head = Window(offset, EventHeaderSize);
-        var processIndex = (int)BinaryPrimitives.ReadUInt32LittleEndian(head);
-        var threadId = BinaryPrimitives.ReadUInt32LittleEndian(head[4..]);
-        var eventClass = (ProcmonEventClass)BinaryPrimitives.ReadUInt32LittleEndian(head[8..]);
-        var operation = BinaryPrimitives.ReadUInt16LittleEndian(head[12..]);
-        var duration = BinaryPrimitives.ReadInt64LittleEndian(head[20..]);
-        var time = BinaryPrimitives.ReadInt64LittleEndian(head[28..]);
-        var status = BinaryPrimitives.ReadUInt32LittleEndian(head[36..]);
-        var stackDepth = BinaryPrimitives.ReadUInt16LittleEndian(head[40..]);
-        var detailSize = BinaryPrimitives.ReadUInt32LittleEndian(head[44..]);
-        var extraOffset = BinaryPrimitives.ReadUInt32LittleEndian(head[48..]);
-
-        if (!_processes.TryGetValue(processIndex, out var process))
-            throw new MalformedDataException(PmlHeader.Format, offset, $"event {sequence} names process index {processIndex}, which the process table does not have");
-        var operationName = PmlOperations.Name(eventClass, operation)
-            ?? throw new MalformedDataException(PmlHeader.Format, offset + 8, $"event {sequence} has an unknown class {(int)eventClass} or operation {operation}");
-        var stackSize = stackDepth * (Header.Is64Bit ? 8 : 4);
-        var bodySize = (long)EventHeaderSize + stackSize + detailSize;
-        if (bodySize > MaxEventSize || offset + bodySize > Header.EventOffsetsOffset)
-            throw new MalformedDataException(PmlHeader.Format, offset + 44, $"event {sequence}'s detail ({detailSize} bytes) runs past the events area");
-
-        ReadOnlySpan<byte> extra = [];
-        var hasExtra = false;
-        if (extraOffset > 0)
+        /// <summary>Bytes [offset, offset+count) of the file from the window, refilled from <paramref name="offset"/> when they are not in it.</summary>
+        private ReadOnlySpan<byte> Window(long offset, int count)
         {
-            var extraAt = offset + extraOffset;
-            if (extraOffset < bodySize || extraAt + 2 > Header.EventOffsetsOffset)
-                throw new MalformedDataException(PmlHeader.Format, offset + 48, $"event {sequence}'s extra detail offset 0x{extraOffset:X} is outside the event area");
-            var extraSize = BinaryPrimitives.ReadUInt16LittleEndian(Window(extraAt, 2));
-            if (extraAt + 2 + extraSize > Header.EventOffsetsOffset)
-                throw new MalformedDataException(PmlHeader.Format, extraAt, $"event {sequence}'s extra detail runs past the events area");
-            // Body and extra detail are usually adjacent: one window holds both.
-            Window(offset, (int)(extraAt + 2 + extraSize - offset));
-            extra = Window(extraAt + 2, extraSize);
-            hasExtra = true;
+            if (offset < _windowStart || offset + count > _windowStart + _windowLength)
+            {
+                if (count > _window.Length) _window = new byte[Math.Max(count, _window.Length * 2)];
+                _windowStart = offset;
+                _windowLength = reader.ReadUpTo(offset, _window.AsSpan(0, (int)Math.Min(_window.Length, reader.Length - offset)));
+                if (_windowLength < count)
+                    throw new MalformedDataException(PmlHeader.Format, offset + _windowLength, $"needs {count} bytes but the file ends");
+            }
+            return _window.AsSpan((int)(offset - _windowStart), count);
         }
-        var body = Window(offset, (int)bodySize);
-        var detail = body[(EventHeaderSize + stackSize)..];
-        var details = PmlEventDetails.Read(eventClass, operation, operationName, detail, extra, hasExtra,
-            offset + EventHeaderSize + stackSize, Header.Is64Bit, threadId, _network);
-        return new ProcmonEvent
-        {
-            Sequence = sequence,
-            Process = process,
-            ThreadId = threadId,
-            Class = eventClass,
-            Operation = details.Operation,
-            Time = time > 0 && time < DateTime.MaxValue.ToFileTimeUtc() ? DateTime.FromFileTimeUtc(time) : null,
-            Duration = duration >= 0 ? TimeSpan.FromTicks(duration) : null,
-            Path = details.Path,
-            Status = status,
-            Result = ProcmonResults.Name(status),
-            Detail = details.Detail,
-            DesiredAccess = details.DesiredAccess,
-            Disposition = details.Disposition,
-            OpenResult = details.OpenResult,
-            ValueType = details.ValueType,
-            ValueData = details.ValueData,
-        };
-    }
-
-    /// <summary>Bytes [offset, offset+count) of the file from the window, refilled from <paramref name="offset"/> when they are not in it.</summary>
-    private ReadOnlySpan<byte> Window(long offset, int count)
-    {
-        if (offset < _windowStart || offset + count > _windowStart + _windowLength)
-        {
-            if (count > _window.Length) _window = new byte[Math.Max(count, _window.Length * 2)];
-            _windowStart = offset;
-            _stream.Position = offset;
-            _windowLength = _stream.ReadAtLeast(_window, (int)Math.Min(_window.Length, Length - offset), throwOnEndOfStream: false);
-            if (_windowLength < count)
-                throw new MalformedDataException(PmlHeader.Format, offset + _windowLength, $"needs {count} bytes but the file ends");
-        }
-        return _window.AsSpan((int)(offset - _windowStart), count);
     }
 
     private byte[] Table(long start, long end, string what)
@@ -171,10 +234,33 @@ public sealed class PmlReader : IDisposable
 
     private void ReadAt(long offset, Span<byte> destination)
     {
-        _stream.Position = offset;
-        var read = _stream.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
+        var read = ReadUpTo(offset, destination);
         if (read < destination.Length)
             throw new MalformedDataException(PmlHeader.Format, offset + read, $"needs {destination.Length} bytes at 0x{offset:X} but the file ends");
+    }
+
+    /// <summary>
+    /// Reads at <paramref name="offset"/> until <paramref name="destination"/> is full or the file ends, from any
+    /// thread: a file is read by position (no shared seek), any other stream under a lock.
+    /// </summary>
+    private int ReadUpTo(long offset, Span<byte> destination)
+    {
+        if (_stream is FileStream file)
+        {
+            var total = 0;
+            while (total < destination.Length)
+            {
+                var read = RandomAccess.Read(file.SafeFileHandle, destination[total..], offset + total);
+                if (read == 0) break;
+                total += read;
+            }
+            return total;
+        }
+        lock (_stream)
+        {
+            _stream.Position = offset;
+            return _stream.ReadAtLeast(destination, destination.Length, throwOnEndOfStream: false);
+        }
     }
 
     public void Dispose()
@@ -182,3 +268,9 @@ public sealed class PmlReader : IDisposable
         if (!_leaveOpen) _stream.Dispose();
     }
 }
+
+/// <summary>Consecutive events of a capture, from <see cref="PmlReader.ReadBatches{T}"/>.</summary>
+/// <param name="FirstSequence">The sequence number (position in the capture) of the first event.</param>
+/// <param name="Events">The events, in capture order.</param>
+/// <param name="Error">The corrupt event that ended the batch (and the read), or null.</param>
+public sealed record PmlEventBatch(long FirstSequence, IReadOnlyList<ProcmonEvent> Events, MalformedDataException? Error);

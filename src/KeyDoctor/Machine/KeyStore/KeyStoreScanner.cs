@@ -1,4 +1,5 @@
 using KeyDoctor.Formats.KeyFiles;
+using KeyDoctor.Formats.Primitives;
 
 namespace KeyDoctor.Machine.KeyStore;
 

@@ -1,4 +1,4 @@
-namespace KeyDoctor.Machine;
+namespace KeyDoctor.Formats.Primitives;
 
 /// <summary>
 /// Maps a list on several threads and yields the results in list order, so work done in parallel still comes out

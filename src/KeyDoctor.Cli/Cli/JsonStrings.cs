@@ -1,0 +1,110 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace KeyDoctor.Cli;
+
+/// <summary>
+/// Writes JSON string values the way a <see cref="Utf8JsonWriter"/> with one encoder writes them, byte for byte, but
+/// without its per-character escaping path for the text JSON Lines are made of: ASCII with a few characters to
+/// escape (the backslashes of Windows paths and registry keys). How each ASCII character comes out is asked of the
+/// writer itself once, so this cannot drift from it; anything else (non-ASCII, very long text) goes to the writer.
+/// </summary>
+public sealed class JsonStrings
+{
+    private const int MaxFastLength = 16 * 1024;
+
+    private static readonly Lazy<JsonStrings> RelaxedLazy = new(() => new JsonStrings(JavaScriptEncoder.UnsafeRelaxedJsonEscaping));
+    private static readonly Lazy<JsonStrings> DefaultLazy = new(() => new JsonStrings(null));
+
+    [ThreadStatic] private static byte[]? _scratch;
+
+    private readonly byte[]?[] _escapes = new byte[128][];
+    private readonly SearchValues<char> _special;
+
+    private JsonStrings(JavaScriptEncoder? encoder)
+    {
+        var buffer = new ArrayBufferWriter<byte>(16);
+        var special = new StringBuilder();
+        using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = encoder });
+        Span<char> one = stackalloc char[1];
+        for (var c = 0; c < 128; c++)
+        {
+            buffer.ResetWrittenCount();
+            writer.Reset();
+            one[0] = (char)c;
+            writer.WriteStringValue(one);
+            writer.Flush();
+            var written = buffer.WrittenSpan[1..^1]; // without the quotes
+            if (written.Length == 1 && written[0] == c) continue;
+            _escapes[c] = written.ToArray();
+            special.Append((char)c);
+        }
+        _special = SearchValues.Create(special.ToString());
+    }
+
+    /// <summary>The escaping of <see cref="JsonOutput.Compact"/> and <see cref="JsonOutput.Indented"/> (relaxed).</summary>
+    public static JsonStrings Relaxed => RelaxedLazy.Value;
+
+    /// <summary>The escaping of a writer with no encoder set (System.Text.Json's default).</summary>
+    public static JsonStrings Default => DefaultLazy.Value;
+
+    /// <summary>Writes <paramref name="text"/> as a string value (after a property name, or as an array item).</summary>
+    public void WriteValue(Utf8JsonWriter writer, ReadOnlySpan<char> text)
+    {
+        if (text.Length > MaxFastLength || !Ascii.IsValid(text))
+        {
+            writer.WriteStringValue(text);
+            return;
+        }
+        var scratch = Scratch((text.Length * 6) + 2);
+        var length = Encode(text, scratch);
+        writer.WriteRawValue(scratch.AsSpan(0, length), skipInputValidation: true);
+    }
+
+    /// <summary>Writes a property with a string value.</summary>
+    public void Write(Utf8JsonWriter writer, JsonEncodedText name, ReadOnlySpan<char> value)
+    {
+        writer.WritePropertyName(name);
+        WriteValue(writer, value);
+    }
+
+    /// <summary>
+    /// The quoted, escaped UTF-8 of ASCII <paramref name="text"/> (for text written many times, such as a registry key's
+    /// path on each of its values), or null when the writer must escape it (non-ASCII or very long).
+    /// </summary>
+    public byte[]? TryEncode(ReadOnlySpan<char> text)
+    {
+        if (text.Length > MaxFastLength || !Ascii.IsValid(text)) return null;
+        var scratch = Scratch((text.Length * 6) + 2);
+        return scratch.AsSpan(0, Encode(text, scratch)).ToArray();
+    }
+
+    private int Encode(ReadOnlySpan<char> text, byte[] destination)
+    {
+        var at = 0;
+        destination[at++] = (byte)'"';
+        while (true)
+        {
+            var next = text.IndexOfAny(_special);
+            var run = next < 0 ? text : text[..next];
+            Ascii.FromUtf16(run, destination.AsSpan(at), out var narrowed);
+            at += narrowed;
+            if (next < 0) break;
+            var escape = _escapes[text[next]]!;
+            escape.CopyTo(destination.AsSpan(at));
+            at += escape.Length;
+            text = text[(next + 1)..];
+        }
+        destination[at++] = (byte)'"';
+        return at;
+    }
+
+    private static byte[] Scratch(int size)
+    {
+        var scratch = _scratch;
+        if (scratch is null || scratch.Length < size) _scratch = scratch = new byte[Math.Max(size, 4096)];
+        return scratch;
+    }
+}
