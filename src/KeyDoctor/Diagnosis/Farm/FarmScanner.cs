@@ -1,3 +1,4 @@
+using KeyDoctor.Formats.Primitives;
 using KeyDoctor.Diagnosis.Scan;
 using KeyDoctor.Formats;
 using KeyDoctor.Machine;
