@@ -31,7 +31,8 @@ public class FuzzFindingTests : IDisposable
         Assert.Contains($"keydoctor: cannot read {path} as bundle zip: ", result.Stderr);
         Assert.Contains(expected, result.Stderr);
         Assert.DoesNotContain("internal error", result.Stderr);
-        Assert.DoesNotContain(Path.GetTempPath(), result.Stderr);
+        // The extraction folder (under the temp folder) is never shown; the fixture itself may be anywhere, /tmp too.
+        Assert.DoesNotContain(Path.Combine(Path.GetTempPath(), "keydoctor-"), result.Stderr);
         Assert.Single(result.Stderr.Trim().Split('\n'));
     }
 
