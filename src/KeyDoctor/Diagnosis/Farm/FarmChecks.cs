@@ -292,5 +292,5 @@ internal static class FarmChecks
 
     /// <summary>appcmd's own backup of the IIS configuration, taken before the configuration is changed.</summary>
     private static ShellCommand AppcmdBackup(string name) =>
-        ShellCommand.Run(CommandArg.Path(ArgToken.WinDir, @"\system32\inetsrv\appcmd.exe"), "add", "backup", name);
+        ShellCommand.Run(IisConfigFindings.Appcmd, "add", "backup", name);
 }
