@@ -225,18 +225,19 @@ public static class TraceCommand
     private static UserInputException Damaged(string file, MalformedDataException ex, long read) =>
         new($"the capture {file} is damaged at offset 0x{ex.Offset:X}: {ex.Reason}; {read} events before it were read");
 
-    /// <summary>Key files of the machine (MachineKeys in both the Vista+ and the XP/2003 place, Crypto\Keys) with the container name inside.</summary>
+    /// <summary>Key files of the machine stores of the source's layout (MachineKeys, Crypto\Keys) with the container name inside.</summary>
     private static List<KnownKeyFile> KeyFilesOf(string source)
     {
         using var machine = MachineSource.Open(source);
         var files = new List<KnownKeyFile>();
-        foreach (var folder in new[] { WindowsPaths.MachineKeys, WindowsPaths.CngMachineKeys, @"Documents and Settings\All Users\Application Data\Microsoft\Crypto\RSA\MachineKeys" })
+        foreach (var store in KeyStoreCatalogue.Of(machine).MachineStores)
         {
+            var folder = store.Path;
             if (!machine.DirectoryExists(folder)) continue;
             foreach (var f in machine.EnumerateFiles(folder).OrderBy(f => f.Path, StringComparer.Ordinal))
             {
                 string? container = null;
-                if (folder != WindowsPaths.CngMachineKeys && f.Length is > 0 and < 1 << 20)
+                if (store.Kind == KeyProviderKind.Capi && f.Length is > 0 and < 1 << 20)
                 {
                     try
                     {

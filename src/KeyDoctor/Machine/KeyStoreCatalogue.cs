@@ -32,8 +32,8 @@ public sealed record KeyStoreLocation(string Path, KeyProviderKind Kind, KeyStor
     };
 }
 
-/// <summary>A folder of DPAPI master keys, and the account whose blobs they open.</summary>
-public sealed record MasterKeyFolder(string Path, KeyStoreOwner Owner, string Sid);
+/// <summary>A folder of DPAPI master keys, the account whose blobs they open and, for a profile's folder, the profile.</summary>
+public sealed record MasterKeyFolder(string Path, KeyStoreOwner Owner, string Sid, string? Profile = null);
 
 /// <summary>
 /// A user profile: from the registry's ProfileList (SID and path, even when the folder is gone), or found as a folder
@@ -136,7 +136,7 @@ public sealed class KeyStoreCatalogue
             var profile = listed.FirstOrDefault(e => e.Sid.Equals(sid, StringComparison.OrdinalIgnoreCase)).Path ?? layout.ServiceProfile(folder);
             stores.Add(new(layout.UserRsaKeys(profile, sid), KeyProviderKind.Capi, owner, sid, profile));
             stores.Add(new(layout.UserCngKeys(profile), KeyProviderKind.Cng, owner, sid, profile));
-            masterKeys.Add(new(layout.UserMasterKeys(profile, sid), owner, sid));
+            masterKeys.Add(new(layout.UserMasterKeys(profile, sid), owner, sid, profile));
         }
 
         var profiles = new List<UserProfileLocation>();
@@ -166,12 +166,15 @@ public sealed class KeyStoreCatalogue
             foreach (var sid in sids)
             {
                 stores.Add(new(layout.UserRsaKeys(profile.Path, sid), KeyProviderKind.Capi, KeyStoreOwner.User, sid, profile.Path));
-                masterKeys.Add(new(layout.UserMasterKeys(profile.Path, sid), KeyStoreOwner.User, sid));
+                masterKeys.Add(new(layout.UserMasterKeys(profile.Path, sid), KeyStoreOwner.User, sid, profile.Path));
             }
             stores.Add(new(layout.UserCngKeys(profile.Path), KeyProviderKind.Cng, KeyStoreOwner.User, sids.Count == 1 ? sids.Min : profile.Sid, profile.Path));
         }
         return new KeyStoreCatalogue(layout, stores, masterKeys, profiles);
     }
+
+    /// <summary>A profile's registry hive (NTUSER.DAT): its CurrentUser certificate stores.</summary>
+    public static string UserHive(UserProfileLocation profile) => $@"{profile.Path}\NTUSER.DAT";
 
     private static bool IsServiceSid(string sid) =>
         sid.Equals(WellKnownSids.LocalSystem, StringComparison.OrdinalIgnoreCase)

@@ -23,23 +23,36 @@ internal sealed class MachineModel
 {
     private readonly Dictionary<string, ModelKeyFile> _files = new(StringComparer.OrdinalIgnoreCase);
 
-    private MachineModel(string? guid) => Guid = guid;
+    private MachineModel(string? guid, WindowsLayout layout)
+    {
+        Guid = guid;
+        Layout = layout;
+    }
 
     public string? Guid { get; private set; }
+
+    /// <summary>The machine's Windows layout: where its MachineKeys and CNG key folders are (Server 2003 keeps them elsewhere).</summary>
+    public WindowsLayout Layout { get; }
+
+    /// <summary>The CryptoAPI MachineKeys folder of this machine's layout.</summary>
+    public string MachineKeys => Layout.MachineKeys;
+
+    /// <summary>The CNG machine key folder of this machine's layout.</summary>
+    public string CngMachineKeys => Layout.CngMachineKeys;
 
     /// <summary>The step that set <see cref="Guid"/>, when one did.</summary>
     public int? GuidSetByStep { get; private set; }
 
     public static MachineModel Of(MachineState state)
     {
-        var model = new MachineModel(state.MachineGuid?.ToLowerInvariant());
+        var model = new MachineModel(state.MachineGuid?.ToLowerInvariant(), state.Layout);
         foreach (var file in state.KeyFiles) model._files[file.WindowsPath] = ModelKeyFile.Of(file);
         return model;
     }
 
     public MachineModel Copy()
     {
-        var copy = new MachineModel(Guid) { GuidSetByStep = GuidSetByStep };
+        var copy = new MachineModel(Guid, Layout) { GuidSetByStep = GuidSetByStep };
         foreach (var (path, file) in _files) copy._files[path] = file;
         return copy;
     }
@@ -68,7 +81,7 @@ internal sealed class MachineModel
             case "KD1001":
                 return string.Equals(Guid, finding.Subject, StringComparison.OrdinalIgnoreCase);
             case "KD1002":
-                return File(KeyFilePath(WindowsPaths.MachineKeys, KeyStoreChecks.Iis6Prefix)) is not { Damaged: false, HasSignatureKey: true };
+                return File(KeyFilePath(MachineKeys, KeyStoreChecks.Iis6Prefix)) is not { Damaged: false, HasSignatureKey: true };
             case "KD1003":
                 return File(finding.Subject) is not { Damaged: false };
             case "KD3001" or "KD2008" or "KD2009" when ExpectedFile(finding) is { } path:

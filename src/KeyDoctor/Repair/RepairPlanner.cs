@@ -139,7 +139,7 @@ public static class RepairPlanner
                 return WrittenReason(finding) ?? "an earlier step fixed it";
             var file = finding.Id switch
             {
-                "KD1002" => _model.KeyFilePath(WindowsPaths.MachineKeys, KeyStoreChecks.Iis6Prefix),
+                "KD1002" => _model.KeyFilePath(_model.MachineKeys, KeyStoreChecks.Iis6Prefix),
                 _ => _model.ExpectedFile(finding),
             };
             return $"not needed after step {guidStep} (MachineGuid put back to {_model.Guid})" +
@@ -202,7 +202,7 @@ public static class RepairPlanner
                 case "KD1003":
                     return RestoreDamagedFile(finding);
                 case "KD1002":
-                    return ImportKeySet(finding, fix, _model.KeyFilePath(WindowsPaths.MachineKeys, KeyStoreChecks.Iis6Prefix), "Microsoft Internet Information Server",
+                    return ImportKeySet(finding, fix, _model.KeyFilePath(_model.MachineKeys, KeyStoreChecks.Iis6Prefix), "Microsoft Internet Information Server",
                         file => file.Damaged ? "damaged" : !file.HasSignatureKey ? "no signature key: it did not sign the metabase's SessionKey"
                             : file.WrittenByStep is null ? finding.Properties.GetValueOrDefault("replaceProof") : null);
                 case "KD3001" when _model.ExpectedFile(finding) is { } path && finding.Properties.ContainsKey("keyFile"):
@@ -217,7 +217,7 @@ public static class RepairPlanner
                 case "KD2001" when finding.Properties.ContainsKey("keyFile"):
                     return (KeyLinkChange(finding, fix), null);
                 case "KD1004" when finding.Subject.EndsWith(" ACL", StringComparison.Ordinal):
-                    return (AclChange(fix, finding.Properties.GetValueOrDefault("folder") ?? WindowsPaths.MachineKeys), null);
+                    return (AclChange(fix, finding.Properties.GetValueOrDefault("folder") ?? _model.MachineKeys), null);
                 case "KD1004":
                     // Undoing compression and EFS is not undone: nothing to back up.
                     return (new Change(fix.Summary, new LiveOnlyAction(LiveOnlyReason(finding.Id), fix.Commands)), null);
@@ -261,7 +261,7 @@ public static class RepairPlanner
         private List<string> UnusedKeyFiles(string current, GuidCarryForward carry)
         {
             var used = state.KeyFiles.Select(f => f.WindowsPath).ToHashSet(StringComparer.OrdinalIgnoreCase);
-            return new[] { WindowsPaths.MachineKeys, WindowsPaths.CngMachineKeys }
+            return new[] { _model.MachineKeys, _model.CngMachineKeys }
                 .SelectMany(folder => state.Source.EnumerateFiles(folder).Select(f => f.Path))
                 .Where(path => path.EndsWith("_" + current, StringComparison.OrdinalIgnoreCase) && !used.Contains(WindowsPaths.Normalize(path)))
                 .Select(WindowsPaths.FileName).Order(StringComparer.OrdinalIgnoreCase).ToList();
@@ -372,7 +372,7 @@ public static class RepairPlanner
             string? path = finding.Id switch
             {
                 "KD1003" => finding.Subject,
-                "KD1002" => _model.KeyFilePath(WindowsPaths.MachineKeys, KeyStoreChecks.Iis6Prefix),
+                "KD1002" => _model.KeyFilePath(_model.MachineKeys, KeyStoreChecks.Iis6Prefix),
                 "KD2008" or "KD2009" or "KD3001" => _model.ExpectedFile(finding),
                 _ => null,
             };

@@ -30,4 +30,20 @@ public sealed class KeysListImageTests : IDisposable
         using var ok = JsonDocument.Parse(explicitGuid.Stdout);
         Assert.Equal("ok", ok.RootElement[0].GetProperty("status").GetString()); // the option wins over the image
     }
+
+    [Fact]
+    public void AServer2003ImageListsItsMachineKeys()
+    {
+        // NT 5 keeps machine keys under Documents and Settings\All Users\Application Data, not ProgramData.
+        var wiki = Fixtures.Path("keys/mimikatz-wiki/79e1ac78150e8bea8ad238e14d63145b_4f8e7ec6-a506-4d31-9d5a-1e4cbed4997b");
+        var machineKeys = Path.Combine(_image, "Documents and Settings", "All Users", "Application Data", "Microsoft", "Crypto", "RSA", "MachineKeys");
+        Directory.CreateDirectory(machineKeys);
+        File.Copy(wiki, Path.Combine(machineKeys, Path.GetFileName(wiki)));
+
+        var result = Cli.Run("keys", "list", _image, "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var json = JsonDocument.Parse(result.Stdout);
+        var row = Assert.Single(json.RootElement.EnumerateArray());
+        Assert.Equal(Path.GetFileName(wiki), row.GetProperty("file").GetString());
+    }
 }

@@ -83,6 +83,30 @@ public class KeyRecoveryTests
     }
 
     [Fact]
+    public void KeysRecoverOnAServer2003Layout()
+    {
+        // NT 5 keeps machine keys under All Users\Application Data and profiles under Documents and Settings.
+        using var image = new RecoveryImage();
+        image.AddCapiKey("iisWebSite", exportable: false).Key.Dispose();
+        var modern = Path.Combine(image.Root, "ProgramData", "Microsoft");
+        var legacy = Path.Combine(image.Root, "Documents and Settings", "All Users", "Application Data");
+        Directory.CreateDirectory(legacy);
+        Directory.Move(modern, Path.Combine(legacy, "Microsoft"));
+        image.Put($@"Documents and Settings\wiki\Application Data\Microsoft\Protect\{WikiSid}\1eccdbd2-4771-4360-8b19-9d6060a061dc",
+            Fixtures.Bytes("keys/mimikatz-wiki/1eccdbd2-4771-4360-8b19-9d6060a061dc"));
+        image.Put($@"Documents and Settings\wiki\Application Data\Microsoft\Crypto\RSA\{WikiSid}\{WikiKeyFile}", Fixtures.Bytes("keys/mimikatz-wiki/" + WikiKeyFile));
+        using var source = MachineSource.Open(image.Root);
+
+        var result = KeyRecovery.Recover(source, RecoverySelection.All, UserCredential.FromPassword(WikiSid, "waza1234/"));
+        var machine = Assert.Single(result.Keys, k => k.Container == "iisWebSite");
+        Assert.True(machine.Recovered, machine.Failure);
+        Assert.StartsWith(@"Documents and Settings\All Users\Application Data\Microsoft\Crypto\RSA\MachineKeys\", machine.Path);
+        var user = Assert.Single(result.Keys, k => k.Container == "ffb75517-bc6c-4a40-8f8b-e2c555e30e34");
+        Assert.True(user.Recovered, user.Failure);
+        Assert.Equal("user password", user.MasterKeyOpenedWith);
+    }
+
+    [Fact]
     public void WikiUserKeyRecoversWithPasswordAndSid()
     {
         using var image = new RecoveryImage(withHives: false);

@@ -60,6 +60,16 @@ public sealed class CauseTests
                                                   && f.Related.Any(r => r.StartsWith("KD1002", StringComparison.Ordinal)));
             Assert.All(legacy.Findings.SelectMany(f => f.Evidence).Where(e => e.Location?.Contains("MachineKeys", StringComparison.Ordinal) == true),
                 e => Assert.StartsWith(@"Documents and Settings\All Users\Application Data", e.Location));
+
+            // The plan's steps (KD1001 accepted: the IIS key set is re-created in MachineKeys) name the layout's key
+            // folder, never Vista's %ProgramData%, which does not exist on Server 2003.
+            using (var source = MachineSource.Open(copy))
+            {
+                var plan = KeyDoctor.Repair.RepairPlanner.Plan(Scanner.Scan(source), new KeyDoctor.Repair.RepairPlanOptions { Accepted = new HashSet<string> { "KD1001" } });
+                var json = System.Text.Json.JsonSerializer.Serialize(plan, KeyDoctor.Repair.RepairJson.Context.RepairPlan);
+                Assert.Contains(@"Documents and Settings\\All Users\\Application Data\\Microsoft\\Crypto\\RSA\\MachineKeys", json);
+                Assert.DoesNotContain("ProgramData", json);
+            }
         }
         finally
         {

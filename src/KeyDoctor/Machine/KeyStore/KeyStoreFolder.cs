@@ -5,17 +5,16 @@ namespace KeyDoctor.Machine.KeyStore;
 /// <summary>A folder of key files, and the store it belongs to when the folder name says so.</summary>
 public sealed record KeyStoreFolder(string Path, KeyProviderKind? Kind)
 {
+    // The machine stores of every Windows layout: ProgramData on Vista and later, All Users\Application Data on 2003/XP.
     private static readonly string[][] ImageFolders =
-    [
-        ["ProgramData", "Microsoft", "Crypto", "RSA", "MachineKeys"],
-        ["ProgramData", "Microsoft", "Crypto", "Keys"],
-        ["ProgramData", "Microsoft", "Crypto", "SystemKeys"],
-    ];
+        [.. new[] { WindowsLayout.Modern, WindowsLayout.Legacy }
+            .SelectMany(layout => new[] { layout.MachineKeys, layout.CngMachineKeys, layout.CngSystemKeys })
+            .Select(folder => folder.Split('\\'))];
 
     /// <summary>
     /// The key folders under <paramref name="path"/>: for the root of a Windows image (a folder holding
-    /// ProgramData\Microsoft\Crypto), RSA\MachineKeys, Keys and SystemKeys, found case-insensitively; otherwise the
-    /// folder itself.
+    /// ProgramData\Microsoft\Crypto, or Documents and Settings\All Users\Application Data\Microsoft\Crypto on Server
+    /// 2003), RSA\MachineKeys, Keys and SystemKeys, found case-insensitively; otherwise the folder itself.
     /// </summary>
     public static IReadOnlyList<KeyStoreFolder> Locate(string path)
     {

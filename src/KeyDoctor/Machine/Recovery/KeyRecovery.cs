@@ -76,11 +76,13 @@ public static class KeyRecovery
                                          DomainBackupKey? domainKey = null)
     {
         var (system, systemFailure) = ReadSystemSecret(source);
-        var ring = new MasterKeyRing(source, system, user, domainKey);
-        var certificates = ReadCertificates(source, user, domainKey is not null);
+        var catalogue = KeyStoreCatalogue.Of(source);
+        var ring = new MasterKeyRing(source, system, user, domainKey, catalogue);
+        var userKeySets = UserKeySets(source, catalogue, user, domainKey is not null);
+        var certificates = ReadCertificates(source, catalogue, userKeySets);
 
         var keys = new List<RecoveredKey>();
-        foreach (var (folder, kind) in KeyFolders(source, user, domainKey is not null).Distinct())
+        foreach (var (folder, kind) in KeyFolders(catalogue, userKeySets).Distinct())
             foreach (var file in source.EnumerateFiles(folder).Where(f => !f.IsDirectory).OrderBy(f => f.Path, StringComparer.OrdinalIgnoreCase))
                 keys.AddRange(RecoverFile(source, file, kind, ring));
 
@@ -120,21 +122,27 @@ public static class KeyRecovery
         }
     }
 
-    private static IEnumerable<(string Folder, KeyProviderKind Kind)> KeyFolders(IMachineSource source, UserCredential? user, bool everyUser)
+    /// <summary>
+    /// The users whose keys are searched, as (profile, SID): the named user's, and with the domain backup key every
+    /// user with master keys in the source. Profiles come from the source's layout (Users or Documents and Settings).
+    /// </summary>
+    private static List<(string Profile, string Sid)> UserKeySets(IMachineSource source, KeyStoreCatalogue catalogue, UserCredential? user, bool everyUser) =>
+        catalogue.MasterKeyFolders
+            .Where(f => f is { Owner: KeyStoreOwner.User, Profile: not null }
+                        && (user is not null && f.Sid.Equals(user.Sid, StringComparison.OrdinalIgnoreCase)
+                            || everyUser && MasterKeyRing.IsUserSid(f.Sid) && source.DirectoryExists(f.Path)))
+            .Select(f => (f.Profile!, f.Sid)).Distinct().ToList();
+
+    /// <summary>The machine's and LocalSystem's stores, then the CryptoAPI and CNG stores of each user searched.</summary>
+    private static IEnumerable<(string Folder, KeyProviderKind Kind)> KeyFolders(KeyStoreCatalogue catalogue, List<(string Profile, string Sid)> users)
     {
-        yield return (WindowsPaths.MachineKeys, KeyProviderKind.Capi);
-        yield return (WindowsPaths.SystemRsaKeys, KeyProviderKind.Capi);
-        yield return (WindowsPaths.CngMachineKeys, KeyProviderKind.Cng);
-        yield return (WindowsPaths.CngSystemKeys, KeyProviderKind.Cng);
-        if (user is null && !everyUser) yield break;
-        foreach (var profile in source.EnumerateDirectories(WindowsPaths.Users).Order(StringComparer.OrdinalIgnoreCase))
+        foreach (var store in catalogue.SystemStores) yield return (store.Path, store.Kind);
+        foreach (var store in catalogue.Stores.Where(s => s is { Owner: KeyStoreOwner.User, Profile: not null }))
         {
-            // With the domain backup key every user who has master keys is a candidate, not just the one named.
-            var sids = everyUser ? MasterKeyRing.ProfileSids(source, profile).ToList() : [];
-            if (user is not null && !sids.Contains(user.Sid, StringComparer.OrdinalIgnoreCase)) sids.Insert(0, user.Sid);
-            if (sids.Count == 0) continue;
-            foreach (var sid in sids) yield return (WindowsPaths.UserRsaKeys(profile, sid), KeyProviderKind.Capi);
-            yield return ($@"Users\{profile}\AppData\Roaming\Microsoft\Crypto\Keys", KeyProviderKind.Cng);
+            var searched = store.Kind == KeyProviderKind.Cng
+                ? users.Any(u => u.Profile.Equals(store.Profile, StringComparison.OrdinalIgnoreCase))
+                : users.Contains((store.Profile!, store.Sid ?? ""));
+            if (searched) yield return (store.Path, store.Kind);
         }
     }
 
@@ -250,22 +258,19 @@ public static class KeyRecovery
         $"the private key decrypted but is damaged ({e.Message}, offset within the decrypted key): " +
         "restore the key file from a backup, or import the certificate again from its PFX";
 
-    private static List<StoredCertificate> ReadCertificates(IMachineSource source, UserCredential? user, bool everyUser)
+    private static List<StoredCertificate> ReadCertificates(IMachineSource source, KeyStoreCatalogue catalogue, List<(string Profile, string Sid)> users)
     {
         var result = new List<StoredCertificate>();
         try
         {
             var softwarePath = source.GetLocalPath(WindowsPaths.SoftwareHive);
             IRegistryHive? software = softwarePath is null ? null : RegistryHive.Open(softwarePath);
-            var users = new List<IRegistryHive>();
-            if (user is not null || everyUser)
-                foreach (var profile in source.EnumerateDirectories(WindowsPaths.Users))
-                    if ((user is not null && source.DirectoryExists($@"Users\{profile}\AppData\Roaming\Microsoft\Protect\{user.Sid}")
-                         || everyUser && MasterKeyRing.ProfileSids(source, profile).Any())
-                        && source.GetLocalPath(WindowsPaths.UserHive(profile)) is { } ntUser)
-                        users.Add(RegistryHive.Open(ntUser));
+            var hives = new List<IRegistryHive>();
+            foreach (var profile in catalogue.Profiles.Where(p => users.Any(u => u.Profile.Equals(p.Path, StringComparison.OrdinalIgnoreCase))))
+                if (source.GetLocalPath(KeyStoreCatalogue.UserHive(profile)) is { } ntUser)
+                    hives.Add(RegistryHive.Open(ntUser));
             result.AddRange(new WindowsRegistry(software, null).Certificates());
-            foreach (var hive in users) result.AddRange(new WindowsRegistry(null, null, hive).Certificates().Where(c => c.Location == "CurrentUser"));
+            foreach (var hive in hives) result.AddRange(new WindowsRegistry(null, null, hive).Certificates().Where(c => c.Location == "CurrentUser"));
         }
         catch (Exception e) when (e is MalformedDataException or IOException)
         {

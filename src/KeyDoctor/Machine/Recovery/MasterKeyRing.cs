@@ -42,9 +42,14 @@ public sealed class MasterKeyRing
     private readonly DomainBackupKey? _domainKey;
     private readonly Dictionary<Guid, (byte[]? Key, MasterKeyOutcome Outcome)> _cache = [];
 
-    public MasterKeyRing(IMachineSource source, DpapiSystemSecret? system, UserCredential? user, DomainBackupKey? domainKey = null)
+    private KeyStoreCatalogue? _catalogue;
+
+    /// <param name="catalogue">Where the source keeps master keys (its Windows layout and profiles); read from the source when not given.</param>
+    public MasterKeyRing(IMachineSource source, DpapiSystemSecret? system, UserCredential? user, DomainBackupKey? domainKey = null,
+                         KeyStoreCatalogue? catalogue = null)
     {
         _source = source;
+        _catalogue = catalogue;
         _system = system;
         _user = user;
         _domainKey = domainKey;
@@ -61,11 +66,8 @@ public sealed class MasterKeyRing
         return entry.Key;
     }
 
-    /// <summary>SIDs with a Protect folder in a profile (domain and local users; S-1-5-21-...).</summary>
-    public static IEnumerable<string> ProfileSids(IMachineSource source, string profile) =>
-        source.EnumerateDirectories($@"Users\{profile}\AppData\Roaming\Microsoft\Protect")
-            .Where(d => d.StartsWith("S-1-5-21-", StringComparison.OrdinalIgnoreCase))
-            .Order(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Whether <paramref name="sid"/> is a domain or local user's (S-1-5-21-...), not a built-in account's.</summary>
+    public static bool IsUserSid(string sid) => sid.StartsWith("S-1-5-21-", StringComparison.OrdinalIgnoreCase);
 
     private (byte[]?, MasterKeyOutcome) Find(Guid guid)
     {
@@ -77,15 +79,17 @@ public sealed class MasterKeyRing
         candidates.Add((WindowsPaths.Combine(WindowsPaths.SystemMasterKeys, name), null, halves));
         candidates.Add((WindowsPaths.Combine(WindowsPaths.SystemMasterKeys + @"\User", name), null, halves.Reverse().ToArray()));
         if (_user is not null || _domainKey is not null)
-            foreach (var profile in _source.EnumerateDirectories(WindowsPaths.Users))
+        {
+            _catalogue ??= KeyStoreCatalogue.Of(_source);
+            foreach (var folder in _catalogue.MasterKeyFolders.Where(f => f.Owner == KeyStoreOwner.User))
             {
-                if (_user is not null)
-                    candidates.Add(($@"Users\{profile}\AppData\Roaming\Microsoft\Protect\{_user.Sid}\{name}", _user.Sid,
-                        _user.PreKeys.Select(k => ("user password", k)).ToArray()));
-                if (_domainKey is not null)
-                    foreach (var sid in ProfileSids(_source, profile).Where(s => !string.Equals(s, _user?.Sid, StringComparison.OrdinalIgnoreCase)))
-                        candidates.Add(($@"Users\{profile}\AppData\Roaming\Microsoft\Protect\{sid}\{name}", sid, []));
+                var path = WindowsPaths.Combine(folder.Path, name);
+                if (_user is not null && folder.Sid.Equals(_user.Sid, StringComparison.OrdinalIgnoreCase))
+                    candidates.Add((path, _user.Sid, _user.PreKeys.Select(k => ("user password", k)).ToArray()));
+                else if (_domainKey is not null && IsUserSid(folder.Sid))
+                    candidates.Add((path, folder.Sid, []));
             }
+        }
 
         string? foundAt = null;
         var failure = "no master-key file with this GUID";
