@@ -68,9 +68,18 @@ public static class CertsCommand
         {
             if (reports.Count == 1) context.WriteJson(reports[0], KeyDoctorJson.Default.CertificateReport);
             else context.WriteJson<IReadOnlyList<CertificateReport>>(reports, KeyDoctorJson.Default.IReadOnlyListCertificateReport);
-            return reports.Any(r => r.Problems.Count > 0) ? ExitCodes.Findings : ExitCodes.Healthy;
         }
-        for (var i = 0; i < matches.Count; i++) WriteCertutilStyle(context.Output, i, matches[i], reports[i], machineGuid);
+        else
+            for (var i = 0; i < matches.Count; i++) WriteCertutilStyle(context.Output, i, matches[i], reports[i], machineGuid);
+        // The one certificate asked for cannot be decoded: what could be read is shown above, and the command fails
+        // as an input error naming the certificate, its store and where in the entry the damage is.
+        if (matches.All(m => m.Entry is { Certificate: null, CertificateError: not null }))
+        {
+            var damaged = matches[0];
+            var at = damaged.Entry!.Find(CertificatePropertyIds.Certificate) is { } property ? $" (property 32 at offset 0x{property.Offset:X} of the entry)" : "";
+            throw new UserInputException($"certificate {wanted} in {damaged.Location}\\{damaged.Store} of {source} cannot be decoded{at}: " +
+                $"{damaged.Entry.CertificateError}; export the store again from the server, or import the certificate again from its PFX");
+        }
         return reports.Any(r => r.Problems.Count > 0) ? ExitCodes.Findings : ExitCodes.Healthy;
     }
 

@@ -72,6 +72,13 @@ public static class RecoverCommand
 
             if (result.Keys.Count == 0 && context.Interactive)
                 context.ErrorConsole.MarkupLine("[yellow]No key file matched the selection.[/]");
+            // A damaged file is an input error, not a finding: the keys that could be recovered are written, and the
+            // run ends with exit 2 naming each damaged file (its offset and reason are in the failure above).
+            var damaged = result.Keys.Where(k => !k.Recovered && k.DamagedFile is not null).Select(k => k.DamagedFile!)
+                .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToList();
+            if (damaged.Count > 0)
+                throw new UserInputException($"{damaged.Count} file(s) needed for recovery are damaged: {string.Join(", ", damaged)}; " +
+                    $"restore them from a backup copy of the server and run recover again (the keys that could be recovered are in {outputFolder})");
             return document.Failed == 0 && document.Recovered > 0 ? ExitCodes.Healthy : ExitCodes.Findings;
         });
         return command;

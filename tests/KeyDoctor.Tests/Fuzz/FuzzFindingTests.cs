@@ -110,9 +110,14 @@ public class DamagedCertificateTests : IDisposable
         var list = Cli.Run("certs", "list", Export);
         Assert.Equal(1, list.ExitCode);
         Assert.Contains($@"MY\{Thumbprint}: certificate unreadable: its fields cannot be decoded", list.Stdout);
+        // Asked for that one certificate, which cannot be decoded: what was read is shown, then exit 2 with a sentence
+        // naming the certificate, its store, the file and the offset of the damaged property.
         var show = Cli.Run("certs", "show", Thumbprint, "--from", Export);
-        Assert.Equal(1, show.ExitCode);
+        Assert.Equal(2, show.ExitCode);
         Assert.DoesNotContain("internal error", show.Stderr);
+        Assert.Contains("Key Container = le-7f3e2a6c", show.Stdout);
+        Assert.StartsWith($@"keydoctor: certificate {Thumbprint} in LocalMachine\MY of {Export} cannot be decoded (property 32 at offset 0x", show.Stderr);
+        Assert.Contains("export the store again from the server", show.Stderr);
     }
 
     [Fact]

@@ -40,6 +40,11 @@ public sealed record RecoveredKey
     public RecoveredPrivateKey? Key { get; init; }
     /// <summary>Why the key was not recovered; null on success.</summary>
     public string? Failure { get; init; }
+    /// <summary>
+    /// The file whose damage stopped the recovery (the key file, or the master-key file it needs), as opposed to a
+    /// secret that is missing or wrong; null otherwise. <c>recover</c> ends with exit 2 naming it.
+    /// </summary>
+    public string? DamagedFile { get; init; }
     public bool Recovered => Key is not null && Failure is null;
     public override string ToString() => $"{Path} {(Recovered ? "recovered" : "failed: " + Failure)}";
 }
@@ -158,7 +163,7 @@ public static class KeyRecovery
         }
         catch (Exception e) when (e is MalformedDataException or IOException or EndOfStreamException)
         {
-            return [new RecoveredKey { Path = file.Path, Kind = kind, Failure = e.Message }];
+            return [new RecoveredKey { Path = file.Path, Kind = kind, Failure = e.Message, DamagedFile = e is MalformedDataException ? file.Path : null }];
         }
     }
 
@@ -177,7 +182,7 @@ public static class KeyRecovery
             if (pair.PrivateKey is null) { result.Add(report with { Failure = "no private key blob in this slot" }); continue; }
             var masterKey = ring.Open(pair.PrivateKey.MasterKeyGuid, out var outcome);
             report = report with { MasterKeyOpenedWith = outcome.OpenedWith };
-            if (masterKey is null) { result.Add(report with { Failure = $"master key {outcome.Guid}: {outcome.Failure}" }); continue; }
+            if (masterKey is null) { result.Add(report with { Failure = $"master key {outcome.Guid}: {outcome.Failure}", DamagedFile = outcome.DamagedFile }); continue; }
 
             bool? exportable = null;
             if (pair.ExportFlag is not null && DpapiBlobDecryptor.Decrypt(pair.ExportFlag, masterKey, CapiExportFlagEntropy) is { Success: true } flag
@@ -200,7 +205,7 @@ public static class KeyRecovery
             }
             catch (MalformedDataException e)
             {
-                result.Add(report with { Failure = DamagedKey(e) });
+                result.Add(report with { Failure = DamagedKey(e), DamagedFile = path });
             }
         }
         if (result.Count == 0) result.Add(new RecoveredKey { Path = path, Kind = KeyProviderKind.Capi, Container = file.Name, Failure = "no key pair in the file" });
@@ -218,7 +223,7 @@ public static class KeyRecovery
         if (file.PrivateKey is null) return report with { Failure = "no private key blob" };
         var masterKey = ring.Open(file.PrivateKey.MasterKeyGuid, out var outcome);
         report = report with { MasterKeyOpenedWith = outcome.OpenedWith };
-        if (masterKey is null) return report with { Failure = $"master key {outcome.Guid}: {outcome.Failure}" };
+        if (masterKey is null) return report with { Failure = $"master key {outcome.Guid}: {outcome.Failure}", DamagedFile = outcome.DamagedFile };
 
         if (file.PrivateProperties is { } propertiesBlob)
         {
@@ -249,7 +254,7 @@ public static class KeyRecovery
         }
         catch (MalformedDataException e)
         {
-            return report with { Failure = DamagedKey(e) };
+            return report with { Failure = DamagedKey(e), DamagedFile = path };
         }
     }
 

@@ -21,7 +21,8 @@ public sealed record UserCredential(string Sid, IReadOnlyList<byte[]> PreKeys)
 }
 
 /// <summary>Where a master key was found and which secret opened it.</summary>
-public sealed record MasterKeyOutcome(Guid Guid, string? Path, string? OpenedWith, string? Failure)
+/// <param name="DamagedFile">The master-key file, when the failure is that file being damaged (not a missing secret).</param>
+public sealed record MasterKeyOutcome(Guid Guid, string? Path, string? OpenedWith, string? Failure, string? DamagedFile = null)
 {
     public bool Opened => Failure is null;
 }
@@ -91,7 +92,7 @@ public sealed class MasterKeyRing
             }
         }
 
-        string? foundAt = null;
+        string? foundAt = null, damaged = null;
         var failure = "no master-key file with this GUID";
         foreach (var (path, sid, keys) in candidates)
         {
@@ -130,8 +131,9 @@ public sealed class MasterKeyRing
             catch (Exception e) when (e is MalformedDataException or IOException or EndOfStreamException)
             {
                 failure = $"{path}: {e.Message}";
+                if (e is MalformedDataException) damaged = path;
             }
         }
-        return (null, new MasterKeyOutcome(guid, foundAt, null, failure));
+        return (null, new MasterKeyOutcome(guid, foundAt, null, failure, damaged));
     }
 }

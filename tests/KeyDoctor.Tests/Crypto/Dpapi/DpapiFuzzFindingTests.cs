@@ -83,6 +83,7 @@ public sealed class DpapiFuzzFindingTests
         Assert.Contains("use a backup copy", failure);
         Assert.Contains(failure, File.ReadAllText(Path.Combine(image.Root, "out", "recovery-report.txt")));
         Assert.Contains(masterKeyPath, run.Stdout);
+        Assert.Contains(masterKeyPath, run.Stderr); // the closing sentence names the damaged master-key file
     }
 
     [Fact]
@@ -103,12 +104,17 @@ public sealed class DpapiFuzzFindingTests
         Assert.Contains("restore the key file from a backup, or import the certificate again from its PFX", failure);
     }
 
-    /// <summary>Runs `recover --all --json`; one key fails, the run still ends as findings (exit 1), not an internal error.</summary>
+    /// <summary>
+    /// Runs `recover --all --json`; one key fails because a file is damaged: the report still lists it, and the run ends
+    /// as an input error (exit 2) with a sentence naming the damaged file, not an internal error.
+    /// </summary>
     private static (string Failure, Cli.Result Run) RecoverOneFailure(RecoveryImage image, params string[] extra)
     {
         var output = Path.Combine(image.Root, "out");
         var json = Cli.Run(["recover", image.Root, "--all", "-o", output, "--password-file", Secret(image, "Pfx-Pass-1"), "--json", .. extra]);
-        Assert.True(json.ExitCode == 1, json.Stderr + json.Stdout);
+        Assert.True(json.ExitCode == 2, json.Stderr + json.Stdout);
+        Assert.Contains("needed for recovery are damaged", json.Stderr);
+        Assert.Contains("restore them from a backup copy", json.Stderr);
         Assert.DoesNotContain("internal error", json.Stderr);
         using var document = JsonDocument.Parse(json.Stdout);
         var key = Assert.Single(document.RootElement.GetProperty("keys").EnumerateArray());
@@ -116,7 +122,7 @@ public sealed class DpapiFuzzFindingTests
         var failure = key.GetProperty("failure").GetString()!;
         Directory.Delete(output, recursive: true);
         var text = Cli.Run(["recover", image.Root, "--all", "-o", output, "--password-file", Secret(image, "Pfx-Pass-1"), .. extra]);
-        Assert.Equal(1, text.ExitCode);
+        Assert.Equal(2, text.ExitCode);
         Assert.Contains(failure, text.Stdout);
         return (failure, text);
     }
