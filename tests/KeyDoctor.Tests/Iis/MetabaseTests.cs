@@ -116,6 +116,18 @@ public class MetabaseTests
     }
 
     [Fact]
+    public void TwoNamesOfOneVersionResolveByNameNotByDirectoryOrder()
+    {
+        using var image = new TempImage();
+        // The same version spelt three ways: the ordinal-first name wins on every OS, in every directory order.
+        image.Write(@"History\MetaBase_7_0.xml", "<a/>");
+        image.Write(@"History\MetaBase_0000000007_0000000000.xml", "<b/>");
+        image.Write(@"History\metabase_07_00.xml", "<c/>");
+        var entry = Assert.Single(MetabaseHistory.Scan(Path.Combine(image.Root, "History")));
+        Assert.Equal("MetaBase_0000000007_0000000000.xml", Path.GetFileName(entry.MetabasePath));
+    }
+
+    [Fact]
     public void MetaBackBackupsAreListedByNameAndVersion()
     {
         using var image = new TempImage();

@@ -30,12 +30,20 @@ public static partial class MetabaseHistory
     [GeneratedRegex(@"^(.+)\.(MD|SC)(\d{1,9})$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex BackupName();
 
+    /// <summary>
+    /// The folder's files by ordinal name, so that when two names give the same version (MetaBase_1_0.xml and
+    /// MetaBase_01_0.xml, or two cases of one name on a case-sensitive disk) the same one wins on every OS, whatever
+    /// order the directory lists them in.
+    /// </summary>
+    private static IEnumerable<string> InNameOrder(string directory) =>
+        Directory.EnumerateFiles(directory).Take(MaxFiles).Order(StringComparer.Ordinal);
+
     /// <summary>History copies, newest (highest major, then minor) first.</summary>
     public static IReadOnlyList<MetabaseHistoryEntry> Scan(string historyDirectory)
     {
         var metabases = new Dictionary<(long, long), string>();
         var schemas = new Dictionary<(long, long), string>();
-        foreach (var file in Directory.EnumerateFiles(historyDirectory).Take(MaxFiles))
+        foreach (var file in InNameOrder(historyDirectory))
         {
             var match = HistoryName().Match(Path.GetFileName(file));
             if (!match.Success) continue;
@@ -54,7 +62,7 @@ public static partial class MetabaseHistory
     {
         var metabases = new Dictionary<(string, int), string>();
         var schemas = new Dictionary<(string, int), string>();
-        foreach (var file in Directory.EnumerateFiles(metaBackDirectory).Take(MaxFiles))
+        foreach (var file in InNameOrder(metaBackDirectory))
         {
             var match = BackupName().Match(Path.GetFileName(file));
             if (!match.Success) continue;
