@@ -6,7 +6,7 @@ using KeyDoctor.Formats.Evtx;
 
 namespace KeyDoctor.Diagnosis.Scan;
 
-/// <summary>KD4001: the server's own record of key and certificate failures, decoded and linked to root causes.</summary>
+/// <summary>KD4001: the server's own record of key and certificate failures, decoded (RootCauses links them to their causes).</summary>
 internal static class EventChecks
 {
     /// <summary>
@@ -45,6 +45,8 @@ internal static class EventChecks
                     ["codes"] = string.Join(",", decoded.Select(d => Hex(d.Code))),
                 };
                 if (service is not null) properties["service"] = service;
+                if (record.GetData("KeyFilePath") is { Length: > 0 } keyFile) properties["keyFile"] = keyFile;
+                if (record.GetData("KeyName") is { Length: > 0 } keyName) properties["keyName"] = keyName;
                 yield return new Finding(FindingCatalog.EventEvidence, $"{scanned.Log}#{record.RecordId}",
                     FindingCatalog.EventEvidence.FormatMessage(record.Provider, record.EventId,
                         record.Time.ToString("u", CultureInfo.InvariantCulture), summary))
@@ -95,37 +97,6 @@ internal static class EventChecks
                 return IisServices.Keys.First(k => k.Equals(key, StringComparison.OrdinalIgnoreCase));
         return null;
     }
-
-    /// <summary>Links each event to the root-cause findings it supports (and them back to it).</summary>
-    public static List<Finding> LinkEvidence(List<Finding> findings)
-    {
-        var roots = findings.Where(f => f.Id != FindingCatalog.EventEvidence.Id).ToList();
-        var linked = new List<Finding>(findings.Count);
-        foreach (var finding in findings)
-        {
-            if (finding.Id != FindingCatalog.EventEvidence.Id)
-            {
-                linked.Add(finding);
-                continue;
-            }
-            var eventId = int.Parse(finding.Properties["eventId"], CultureInfo.InvariantCulture);
-            var service = finding.Properties.GetValueOrDefault("service");
-            var supports = roots.Where(r => Supports(eventId, service, r)).Select(r => $"{r.Id} {r.Subject}").ToList();
-            linked.Add(finding with { Related = supports });
-        }
-        return linked;
-    }
-
-    private static bool Supports(int eventId, string? service, Finding root) => eventId switch
-    {
-        7023 or 7024 when service is "IISADMIN" => root.Id is "KD1001" or "KD1002" or "KD1003" or "KD1004" or "KD1005" or "KD1006" or "KD3006",
-        7023 or 7024 when service is "HTTPFilter" => root.Id.StartsWith("KD2", StringComparison.Ordinal) || root.Id is "KD1001" or "KD1004" or "KD1005",
-        7023 or 7024 => root.Id is "KD1001" or "KD3001" or "KD1004" or "KD1005",
-        5057 or 5059 or 5172 or 5173 => root.Id is "KD1001" or "KD1005" or "KD3001" or "KD3002" or "KD3003" or "KD3004" or "KD0002",
-        >= 36868 and <= 36888 or 15021 or 15300 => root.Id.StartsWith("KD2", StringComparison.Ordinal) || root.Id is "KD1001" or "KD1004" or "KD1005" or "KD1006" or "KD3010",
-        5058 or 5061 => root.Id is "KD1003" or "KD1004" or "KD1005" or "KD1006" or "KD2008" or "KD2009",
-        _ => false,
-    };
 
     private static bool IsRelevant(EvtxRecord record, string? service) => record.EventId switch
     {
