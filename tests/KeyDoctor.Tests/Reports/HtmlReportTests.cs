@@ -25,7 +25,10 @@ public sealed partial class HtmlReportTests : IDisposable
 
         var dom = Chromium(report, "--dump-dom");
         var rendered = FindingId().Matches(dom).Select(m => m.Groups[1].Value).ToList();
-        Assert.Equal(expected, rendered);
+        Assert.Equal(expected.Order(StringComparer.Ordinal), rendered.Order(StringComparer.Ordinal)); // every finding, none hidden
+        Assert.Equal("KD1001", rendered[0]); // the root cause that explains the most comes first, its consequences nested under it
+        Assert.Matches("<div class=\"consequences\">\\s*<article[^>]*data-finding-id=\"KD1002\"", dom);
+        Assert.Contains("Because of <a href=", dom);
         Assert.Contains("Copy</button>", dom);
         var link = Regex.Match(dom, "href=\"#(key-[^\"]+)\"");
         Assert.True(link.Success, "evidence links to the key-store table");
