@@ -64,13 +64,13 @@ public static class ScanCommand
                 context.Error.WriteLine($"recorded the scan of {recorded.Node} in {description} ({recorded.ScansOfNode} scan(s) of this node)");
             }
             if (parse.GetValue(json)) context.WriteJson(ScanDocument.From(result), KeyDoctorJson.Default.ScanDocument);
-            else Print(context.Console, context.Output, result, parse.GetValue(shell), parse.GetValue(details));
+            else Print(context.Console, context.Output, result, parse.GetValue(shell), parse.GetValue(details), parse.GetValue(input));
             return result.Findings.Any(f => f.Severity > Severity.Info) ? ExitCodes.Findings : ExitCodes.Healthy;
         });
         return command;
     }
 
-    private static void Print(IAnsiConsole console, TextWriter raw, ScanResult result, Shell shell, bool details)
+    private static void Print(IAnsiConsole console, TextWriter raw, ScanResult result, Shell shell, bool details, string? source)
     {
         var state = result.State;
         console.MarkupLine($"[bold]KeyDoctor scan[/] of {Markup.Escape(state.Source.Description)}");
@@ -88,5 +88,12 @@ public static class ScanCommand
         console.WriteLine();
         var forest = FindingOutput.PrintGrouped(console, raw, result.Findings, shell, details);
         FindingOutput.PrintSummary(console, result.Findings, forest, details);
+        if (forest.Any(n => n.Finding.Severity > Severity.Info))
+        {
+            var target = source is null ? "" : " " + (source.Any(char.IsWhiteSpace) ? $"'{source}'" : source);
+            var accept = forest.Any(n => n.Finding.Id == FindingCatalog.MachineGuidChanged.Id)
+                ? " (--accept KD1001 takes the recommended MachineGuid choice instead of listing it as a decision)" : "";
+            console.MarkupLine(Markup.Escape($"What to run: the fix under each root cause, in that order; or 'keydoctor repair plan{target}' for them as ordered, reversible steps{accept}."));
+        }
     }
 }
