@@ -40,7 +40,7 @@ public static class RootCauses
     public static readonly IReadOnlyList<CausalRule> Rules =
     [
         new("KD1001", ["KD1002", "KD3001", "KD2008", "KD6001"],
-            "the container's key file is missing under the registry's MachineGuid but present under another GUID (KD6001: always, it is the GUID change seen live)")
+            "the consequence is about the container's key file under the registry's MachineGuid, and a file of that container is present under another GUID (KD6001: always, it is the GUID change seen live)")
         {
             Applies = (cause, f, facts) => f.Id == "KD6001" || UnderOtherGuidOnly(cause, f, facts),
         },
@@ -234,12 +234,12 @@ public static class RootCauses
 
     private static bool SameFile(string? a, string? b) => a is not null && string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>KD1001 explains a missing container when its file is expected under the registry's GUID and exists under another.</summary>
+    /// <summary>KD1001 explains a container missing or wrong under the registry's GUID when its file exists under another GUID.</summary>
     private static bool UnderOtherGuidOnly(Finding kd1001, Finding f, Facts facts)
     {
         if (FileOf(f) is not { } name || !ContainerName.TrySplitFileName(name, out var prefix, out var guid) || guid is null) return false;
         if (!Guid.TryParse(kd1001.Properties.GetValueOrDefault("machineGuid"), out var current) || guid != current) return false;
-        if (facts.KeyFileNames.Contains(name)) return false;
+        // The file under this GUID may be there too: the empty container a service made when it did not find its key.
         var hex = ContainerName.Format(prefix);
         return facts.KeyFileNames.Any(n => n.StartsWith(hex + "_", StringComparison.OrdinalIgnoreCase));
     }
