@@ -99,11 +99,12 @@ public static class RootCauses
     public static List<Finding> Link(IReadOnlyList<Finding> findings, Facts facts)
     {
         var linked = new List<Finding>(findings.Count);
+        var byId = findings.ToLookup(f => f.Id, StringComparer.Ordinal);
         foreach (var finding in findings)
         {
             var causes = new List<FindingRef>();
             foreach (var rule in Rules.Where(r => r.Consequences.Contains(finding.Id)))
-                foreach (var cause in findings.Where(c => c.Id == rule.Cause && !ReferenceEquals(c, finding)))
+                foreach (var cause in byId[rule.Cause].Where(c => !ReferenceEquals(c, finding)))
                     if (rule.Applies(cause, finding, facts) && !causes.Any(r => r.Is(cause)))
                         causes.Add(FindingRef.Of(cause));
             // KD3006 is the fallback for IISADMIN events: KD1002 is the more precise cause when both are there.
@@ -122,7 +123,9 @@ public static class RootCauses
     public static IReadOnlyList<FindingNode> Group(IReadOnlyList<Finding> findings)
     {
         var index = findings.Select((f, i) => (f, i)).ToDictionary(p => p.f, p => p.i, ByReference.Instance);
-        Finding? Find(FindingRef r) => findings.FirstOrDefault(r.Is);
+        var byRef = new Dictionary<FindingRef, Finding>();
+        foreach (var f in findings) byRef.TryAdd(FindingRef.Of(f), f);
+        Finding? Find(FindingRef r) => byRef.GetValueOrDefault(r);
         var children = findings.ToDictionary(f => f, _ => new List<Finding>(), ByReference.Instance);
         foreach (var f in findings)
             foreach (var cause in f.CausedBy.Select(Find).OfType<Finding>())
