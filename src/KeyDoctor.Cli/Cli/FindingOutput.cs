@@ -101,7 +101,8 @@ public static class FindingOutput
             var hidden = new List<string>();
             if (evidence > 0) hidden.Add($"{evidence} evidence line(s)");
             if (f.Fix is not null) hidden.Add(commands > 0 ? $"its own fix ({commands} command(s))" : "its own fix");
-            console.MarkupLine($"{inner}[green]fix:[/] fix {node.Under.Id} first; this follows from it." +
+            var causes = string.Join(" or ", new[] { node.Under.Id }.Concat(node.AlsoBecause.Select(r => r.Id)).Distinct());
+            console.MarkupLine($"{inner}[green]fix:[/] fix {causes} first, then scan again; if this is still reported, its own fix applies." +
                                (hidden.Count > 0 ? Markup.Escape($" Not shown: {string.Join(" and ", hidden)} (--details shows them).") : ""));
             console.MarkupLine($"{inner}[grey]more: {Markup.Escape(ExplainCommand(f.Id))}[/]");
         }
