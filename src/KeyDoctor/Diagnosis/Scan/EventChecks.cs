@@ -64,7 +64,10 @@ internal static class EventChecks
     /// </summary>
     private static List<ErrorCode> Codes(EvtxRecord record)
     {
-        var text = string.Join(" ", record.Data.Where(d => !IsBinary(d)).Select(d => d.Value));
+        // 5058/5061 carry their result in ReturnCode; their other %%n values are message-table strings, not errors.
+        var text = record.EventId is 5058 or 5061
+            ? record.GetData("ReturnCode") ?? ""
+            : string.Join(" ", record.Data.Where(d => !IsBinary(d)).Select(d => d.Value));
         var codes = ErrorCodeScanner.Scan(text, ErrorNameTable.Embedded).Select(c => c.Code).ToList();
         if (record.EventId is not (7023 or 7024) && record.Data.FirstOrDefault(IsBinary).Value is { Length: 8 } hex
             && Convert.FromHexString(hex) is var bytes && BinaryPrimitives.ReadUInt32LittleEndian(bytes) is var number and >= 0x80000000
@@ -116,9 +119,21 @@ internal static class EventChecks
         5057 => $"WAS disabled application pool {Value(record, 0)}: its identity is not valid (the password cannot be read or is wrong)",
         5059 => $"WAS disabled application pool {Value(record, 0)}: a worker process failed to start",
         5172 or 5173 => $"WAS could not read configuration ({Value(record, 0)}, line {Value(record, 1)}): {Value(record, 2)}",
-        5058 or 5061 => $"key operation on {record.GetData("KeyName") ?? "?"} failed",
+        5058 or 5061 => KeyOperationText(record),
         _ => "Schannel could not use the server credential",
     };
+
+    /// <summary>"Read persisted key from file on key shop-key (file …) by CONTOSO\WEB01$ (PID 6700) failed".</summary>
+    private static string KeyOperationText(EvtxRecord record)
+    {
+        var operation = KeyDoctor.Machine.Audit.KeyOperationReport.Decode(record.GetData("Operation")) ?? "key operation";
+        var file = record.GetData("KeyFilePath") is { Length: > 0 } path ? $" (file {path})" : "";
+        var domain = record.GetData("SubjectDomainName");
+        var user = record.GetData("SubjectUserName");
+        var account = user is null ? "" : string.IsNullOrEmpty(domain) || domain == "-" ? $" by {user}" : $@" by {domain}\{user}";
+        var pid = record.GetData("ClientProcessId") is { Length: > 0 } client ? $" (process {client})" : "";
+        return $"{operation} on key {record.GetData("KeyName") ?? "?"}{file}{account}{pid} failed";
+    }
 
     private static string Value(EvtxRecord record, int index) =>
         record.Data.Where(d => !IsBinary(d)).Skip(index).FirstOrDefault().Value is { Length: > 0 } value ? value : "?";

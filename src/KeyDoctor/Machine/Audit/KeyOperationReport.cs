@@ -193,7 +193,8 @@ public static class KeyOperationReport
 
     private static string FileName(string path) => path[(path.LastIndexOfAny(['\\', '/']) + 1)..];
 
-    private static string? Decode(string? value) =>
+    /// <summary>A 5058/5061 field as text: the message-table strings KeyDoctor knows (%%2458 …) decoded, others as written.</summary>
+    public static string? Decode(string? value) =>
         value is null ? null : Strings.TryGetValue(value.Trim(), out var text) ? text : value.Trim();
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) || value == "-" ? null : value;
