@@ -13,21 +13,26 @@ public static class DiffCommand
     {
         var before = new Argument<string>("before") { Description = "The earlier state: a snapshot or bundle (.zip), or an image folder." };
         var after = new Argument<string>("after") { Description = "The later state, of the same kinds." };
-        var all = new Option<bool>("--all") { Description = "Also list changes that do not matter for keys (added key files, added bindings)." };
+        var all = new Option<bool>("--all") { Description = "Every change is listed by default; kept so older scripts still run.", Hidden = true };
+        var mattersOnly = new Option<bool>("--matters-only")
+        {
+            Description = "Text: list only the changes marked 'matters' (the text says how many others it left out). --json always has every change.",
+        };
         var json = CommonOptions.Json();
         var command = new Command("diff",
             "Compare two states of a server (before and after patching): key files, their ACLs and attributes, MachineGuid, certificates and key links, HTTP.sys and IIS bindings, applicationHost.config and MetaBase.xml. Exit 1 when something that matters changed.")
         {
-            before, after, all, json,
+            before, after, all, mattersOnly, json,
         };
         command.SetAction(parse =>
         {
             using var old = MachineSource.Open(parse.GetValue(before)!);
             using var now = MachineSource.Open(parse.GetValue(after)!);
             var changes = MachineDiff.Compare(old, now);
-            var shown = parse.GetValue(all) ? changes : changes.Where(c => c.Matters).ToList();
+            var shown = parse.GetValue(mattersOnly) ? changes.Where(c => c.Matters).ToList() : changes;
             if (parse.GetValue(json))
-                context.WriteJson(new DiffDocument(old.Description, now.Description, shown), KeyDoctorJson.Default.DiffDocument);
+                context.WriteJson(new DiffDocument(old.Description, now.Description, changes,
+                    changes.Count(c => c.Matters), changes.Count(c => !c.Matters)), KeyDoctorJson.Default.DiffDocument);
             else
                 Print(context, old, now, changes, shown);
             return changes.Any(c => c.Matters) ? ExitCodes.Findings : ExitCodes.Healthy;
@@ -39,15 +44,28 @@ public static class DiffCommand
                               IReadOnlyList<MachineChange> changes, IReadOnlyList<MachineChange> shown)
     {
         context.Console.MarkupLine($"[bold]{Markup.Escape(old.Description)}[/] → [bold]{Markup.Escape(now.Description)}[/]");
-        if (shown.Count == 0)
+        var matters = changes.Count(c => c.Matters);
+        if (changes.Count == 0)
         {
-            context.Console.WriteLine(changes.Count == 0 ? "No changes." : $"No changes that matter ({changes.Count} others; --all lists them).");
+            context.Console.WriteLine("No changes.");
             return;
         }
-        var table = new Table().AddColumns("Area", "Change", "What", "Before", "After");
+        // One line per change (paths and thumbprints are never split across table cells), those that matter first.
         foreach (var change in shown)
-            table.AddRow(Markup.Escape(change.Area), change.Matters ? $"[yellow]{Markup.Escape(change.Change)}[/]" : Markup.Escape(change.Change),
-                Markup.Escape(change.Subject), Markup.Escape(change.Before ?? ""), Markup.Escape(change.After ?? ""));
-        context.Console.Write(table);
+        {
+            var mark = change.Matters ? "[yellow]matters[/]" : "[grey]noise  [/]";
+            var values = (change.Before, change.After) switch
+            {
+                (null, null) => "",
+                (null, { } a) => $": now {a}",
+                ({ } b, null) => $": was {b}",
+                ({ } b, { } a) => $": {b} → {a}",
+            };
+            context.Console.MarkupLine($"{mark} {Markup.Escape(change.Area)} [bold]{Markup.Escape(change.Change)}[/] {Markup.Escape(change.Subject)}{Markup.Escape(values)}");
+        }
+        context.Console.MarkupLine($"{changes.Count} change(s): {matters} that matter for keys, certificates or bindings (listed first), {changes.Count - matters} noise.");
+        var left = changes.Count - shown.Count;
+        if (left > 0)
+            context.Console.MarkupLine($"[bold]{left} change(s) marked noise are not listed here[/] (--matters-only); run without --matters-only, or with --json, to see them.");
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using KeyDoctor.Cli.Json;
+using KeyDoctor.Diagnosis;
 using KeyDoctor.Diagnosis.ErrorCodes;
 using Spectre.Console;
 
@@ -17,26 +18,52 @@ public static class ExplainCommand
         var input = new Argument<string[]>("code")
         {
             Arity = ArgumentArity.OneOrMore,
-            Description = "Codes (0x80090016, 80090016, 2148073478, -2146893802, 1312, 0xC000006D, NTE_BAD_KEYSET) " +
-                          "or the text of a message containing them.",
+            Description = "A finding ID (KD1002: prints its page, from the binary), codes (0x80090016, 80090016, 2148073478, -2146893802, " +
+                          "1312, 0xC000006D, NTE_BAD_KEYSET) or the text of a message containing them.",
         };
         var json = CommonOptions.Json();
-        var command = new Command("explain", "Decode Windows error codes (HRESULT, Win32, NTSTATUS) and say what they mean for IIS keys.")
+        var command = new Command("explain",
+            "Print a finding's page (keydoctor explain KD1002), or decode Windows error codes (HRESULT, Win32, NTSTATUS) and say what they mean for IIS keys.")
         {
             input, json,
         };
         command.SetAction(parse =>
         {
-            var names = ErrorNameTable.Embedded;
-            var read = ErrorCodeInput.Read(parse.GetValue(input) ?? [], names);
-            if (read.Problem is not null) throw new UserInputException(read.Problem);
+            var arguments = parse.GetValue(input) ?? [];
+            // Finding IDs are pages; whatever else was given is read as codes or message text.
+            var ids = arguments.Where(FindingPages.IsFindingId).Select(a => a.ToUpperInvariant()).Distinct().ToList();
+            var rest = arguments.Where(a => !FindingPages.IsFindingId(a)).ToArray();
+            var pages = new List<ExplainedFinding>();
+            foreach (var id in ids)
+            {
+                var descriptor = KeyDoctor.Diagnosis.FindingCatalog.Find(id);
+                var page = FindingPages.Get(id);
+                if (descriptor is null || page is null)
+                    throw new UserInputException($"there is no finding {id}; the findings are {string.Join(", ", FindingPages.Ids)} ('keydoctor explain KD1001' prints one)");
+                pages.Add(new ExplainedFinding(descriptor.Id, descriptor.Title, descriptor.DefaultSeverity, descriptor.Category, page));
+            }
 
-            var explainer = new ErrorExplainer(names, SystemMessages.ForCurrentOs());
-            var explained = read.Codes.Select(found => (found, explanation: explainer.Explain(found.Code))).ToList();
+            var explained = new List<(FoundCode found, ErrorExplanation explanation)>();
+            if (rest.Length > 0 || ids.Count == 0)
+            {
+                var names = ErrorNameTable.Embedded;
+                var read = ErrorCodeInput.Read(rest, names);
+                if (read.Problem is not null) throw new UserInputException(read.Problem);
+                var explainer = new ErrorExplainer(names, SystemMessages.ForCurrentOs());
+                explained = read.Codes.Select(found => (found, explanation: explainer.Explain(found.Code))).ToList();
+            }
             if (parse.GetValue(json))
-                context.WriteJson(new ExplainDocument(explained.Select(e => ToJson(e.found, e.explanation)).ToList()), KeyDoctorJson.Default.ExplainDocument);
+                context.WriteJson(new ExplainDocument(explained.Select(e => ToJson(e.found, e.explanation)).ToList(), pages.Count > 0 ? pages : null),
+                    KeyDoctorJson.Default.ExplainDocument);
             else
+            {
+                foreach (var page in pages)
+                {
+                    MarkdownText.Print(context.Console, context.Output, page.Page);
+                    context.Console.WriteLine();
+                }
                 foreach (var (found, explanation) in explained) Render(context.Console, found, explanation);
+            }
             return ExitCodes.Healthy;
         });
         return command;

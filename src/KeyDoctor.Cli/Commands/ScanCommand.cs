@@ -32,10 +32,14 @@ public static class ScanCommand
         {
             Description = "Also record the scan (node, time, findings, and the facts 'farm --store' compares) in a scan store: a SQLite file, or a PostgreSQL connection string (postgres://… or Host=…).",
         };
+        var details = new Option<bool>("--details")
+        {
+            Description = "Also print the evidence and fix of every finding that another one explains (shown under its cause with its message only).",
+        };
         var command = new Command("scan",
             "Diagnose a server: MachineGuid, key files, the IIS 6 container, certificates and their keys, HTTP.sys and IIS bindings, protected configuration, and the event logs that tell the story. Exit 1 when something is found.")
         {
-            input, json, html, traces, shell, store,
+            input, json, html, traces, shell, store, details,
         };
         command.SetAction(parse =>
         {
@@ -60,13 +64,13 @@ public static class ScanCommand
                 context.Error.WriteLine($"recorded the scan of {recorded.Node} in {description} ({recorded.ScansOfNode} scan(s) of this node)");
             }
             if (parse.GetValue(json)) context.WriteJson(ScanDocument.From(result), KeyDoctorJson.Default.ScanDocument);
-            else Print(context.Console, context.Output, result, parse.GetValue(shell));
+            else Print(context.Console, context.Output, result, parse.GetValue(shell), parse.GetValue(details), parse.GetValue(input));
             return result.Findings.Any(f => f.Severity > Severity.Info) ? ExitCodes.Findings : ExitCodes.Healthy;
         });
         return command;
     }
 
-    private static void Print(IAnsiConsole console, TextWriter raw, ScanResult result, Shell shell)
+    private static void Print(IAnsiConsole console, TextWriter raw, ScanResult result, Shell shell, bool details, string? source)
     {
         var state = result.State;
         console.MarkupLine($"[bold]KeyDoctor scan[/] of {Markup.Escape(state.Source.Description)}");
@@ -75,8 +79,21 @@ public static class ScanCommand
                            $"{state.ApplicationHost?.Sites.Count ?? 0} IIS sites{(state.Metabase is null ? "" : " · IIS 6 metabase")} · {state.Events.Count} relevant events" +
                            (state.Traces.Count == 0 ? "" : $" · {state.Traces.Count} Process Monitor capture(s), {state.Traces.Sum(t => t.Story.EventsRead):N0} events"));
         console.WriteLine();
-        foreach (var finding in result.Findings) FindingOutput.Print(console, raw, finding, shell);
-        var counts = string.Join(", ", Enum.GetValues<Severity>().Reverse().Where(s => result.Count(s) > 0).Select(s => $"{result.Count(s)} {s.ToString().ToLowerInvariant()}"));
-        console.MarkupLine(result.Findings.Count == 0 ? "[green]No findings: the key store, certificates and bindings look healthy.[/]" : $"[bold]{result.Findings.Count} finding(s)[/]: {counts}");
+        if (result.Findings.Count == 0)
+        {
+            console.MarkupLine("[green]No findings: the key store, certificates and bindings look healthy.[/]");
+            return;
+        }
+        console.MarkupLine("[grey]Root causes first, the most far-reaching first; what each one explains is indented under it (\"because of KDxxxx\").[/]");
+        console.WriteLine();
+        var forest = FindingOutput.PrintGrouped(console, raw, result.Findings, shell, details);
+        FindingOutput.PrintSummary(console, result.Findings, forest, details);
+        if (forest.Any(n => n.Finding.Severity > Severity.Info))
+        {
+            var target = source is null ? "" : " " + (source.Any(char.IsWhiteSpace) ? $"'{source}'" : source);
+            var accept = forest.Any(n => n.Finding.Id == FindingCatalog.MachineGuidChanged.Id)
+                ? " (--accept KD1001 takes the recommended MachineGuid choice instead of listing it as a decision)" : "";
+            console.MarkupLine(Markup.Escape($"What to run: the fix under each root cause, in that order; or 'keydoctor repair plan{target}' for them as ordered, reversible steps{accept}."));
+        }
     }
 }

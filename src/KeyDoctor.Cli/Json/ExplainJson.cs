@@ -2,8 +2,11 @@ using System.Text.Json.Serialization;
 
 namespace KeyDoctor.Cli.Json;
 
-/// <summary>`explain --json`: one entry per code found in the input, in input order.</summary>
-public sealed record ExplainDocument(IReadOnlyList<ExplainedCode> Codes);
+/// <summary>`explain --json`: one entry per code found in the input, in input order; the pages of the finding IDs given.</summary>
+public sealed record ExplainDocument(IReadOnlyList<ExplainedCode> Codes, IReadOnlyList<ExplainedFinding>? Findings = null);
+
+/// <summary>A finding's page (the Markdown of docs/findings/KDxxxx.md, embedded in the binary) with its catalogue entry.</summary>
+public sealed record ExplainedFinding(string Id, string Title, KeyDoctor.Diagnosis.Severity Severity, string Category, string Page);
 
 /// <param name="SeenAs">Every form the input had (hex, decimal, signed, name).</param>
 /// <param name="Kind">"hresult", "win32" or "ntstatus".</param>

@@ -21,8 +21,8 @@ public sealed record CollectionStepJson(CollectionStepKind Kind, string Source, 
 /// <param name="Problems">What could not be collected, and why.</param>
 public sealed record CollectDocument(string Bundle, string Kind, int Files, long Bytes, IReadOnlyList<CollectionProblem> Problems);
 
-/// <summary>`diff --json`: the two states and the changes shown (all of them with --all).</summary>
-public sealed record DiffDocument(string Before, string After, IReadOnlyList<MachineChange> Changes);
+/// <summary>`diff --json`: the two states and every change (those that matter first, each with its mark), and how many of each mark.</summary>
+public sealed record DiffDocument(string Before, string After, IReadOnlyList<MachineChange> Changes, int Matters, int Noise);
 
 /// <summary>`audit enable|disable|status --json`.</summary>
 /// <param name="EnabledUtc">When `audit enable` recorded the earlier settings, while it is on.</param>
@@ -35,5 +35,6 @@ public sealed record AuditStatusDocument(bool Enabled, string? Sacl, bool AuditE
 /// <param name="Inclusion">"Success and Failure", "Success", "Failure" or "No Auditing", as auditpol says.</param>
 public sealed record AuditPolicyJson(string Subcategory, Guid Guid, string Inclusion);
 
-/// <summary>`audit report --json`: the logs read (file names) and every access, in log order.</summary>
-public sealed record AuditReportDocument(IReadOnlyList<string> Logs, IReadOnlyList<KeyAccess> Accesses);
+/// <summary>`audit report --json`: the logs read (file names), every access in log order, and the 5058/5061 key operations by key and process.</summary>
+public sealed record AuditReportDocument(IReadOnlyList<string> Logs, IReadOnlyList<KeyAccess> Accesses,
+    IReadOnlyList<KeyOperationGroup> KeyOperations, int KeyOperationEvents, int KeyOperationFailures);

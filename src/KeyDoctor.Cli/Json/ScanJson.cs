@@ -4,11 +4,17 @@ using KeyDoctor.Machine;
 
 namespace KeyDoctor.Cli.Json;
 
-/// <summary>`scan --json`: what was read, the findings worst first, and how many of each severity.</summary>
+/// <summary>`scan --json`: what was read, every finding worst first (each with its causes), and how many of each severity.</summary>
 public sealed record ScanDocument(ScannedMachine Machine, IReadOnlyList<Finding> Findings, ScanSummary Summary)
 {
-    public static ScanDocument From(ScanResult result) => new(ScannedMachine.From(result.State), result.Findings,
-        new ScanSummary(result.Count(Severity.Info), result.Count(Severity.Warning), result.Count(Severity.Error), result.Count(Severity.Critical)));
+    public static ScanDocument From(ScanResult result)
+    {
+        var roots = RootCauses.Group(result.Findings).Where(n => n.Finding.Severity > Severity.Info).ToList();
+        return new(ScannedMachine.From(result.State), result.Findings,
+            new ScanSummary(result.Count(Severity.Info), result.Count(Severity.Warning), result.Count(Severity.Error), result.Count(Severity.Critical),
+                roots.Count, roots.FirstOrDefault()?.Finding.Id,
+                [.. roots.Select(n => new RootCauseJson(n.Finding.Id, n.Finding.Subject, n.Explains, n.Repeats.Count))]));
+    }
 }
 
 public sealed record ScannedMachine(
@@ -36,5 +42,12 @@ public sealed record ScannedMachine(
 /// <summary>A Process Monitor capture the scan read: where from, its form (pml, csv, xml), events read, processes that touched keys.</summary>
 public sealed record ScannedTraceSummary(string Path, string Format, long Events, int KeyProcesses);
 
-/// <summary>Findings per severity.</summary>
-public sealed record ScanSummary(int Info, int Warning, int Error, int Critical);
+/// <summary>
+/// Findings per severity; how many independent problems (root causes above Info) there are, which to fix first, and
+/// the root causes in the order the text shows them.
+/// </summary>
+public sealed record ScanSummary(int Info, int Warning, int Error, int Critical, int IndependentProblems, string? FixFirst,
+                                 IReadOnlyList<RootCauseJson> RootCauses);
+
+/// <summary>A root cause: its finding, how many findings it explains, and how many times it occurred (repeated events).</summary>
+public sealed record RootCauseJson(string Id, string Subject, int Explains, int Occurrences);

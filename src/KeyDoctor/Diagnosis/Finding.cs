@@ -20,8 +20,11 @@ public sealed record Finding(DiagnosticDescriptor Descriptor, string Subject, st
     public IReadOnlyList<Evidence> Evidence { get; init; } = [];
     public Fix? Fix { get; init; }
 
-    /// <summary>IDs of other findings this one supports or is explained by (event evidence → root cause).</summary>
-    public IReadOnlyList<string> Related { get; init; } = [];
+    /// <summary>
+    /// The findings of the same result that explain this one (it is their consequence): set by <see cref="RootCauses.Link"/>
+    /// after every check has run. Empty for a root cause.
+    /// </summary>
+    public IReadOnlyList<FindingRef> CausedBy { get; init; } = [];
 
     /// <summary>Structured facts for scripts and repair plans (e.g. "machineGuid", "thumbprint"). No secrets.</summary>
     public IReadOnlyDictionary<string, string> Properties { get; init; } = new Dictionary<string, string>();

@@ -300,7 +300,7 @@ public sealed class ScanStore : IDisposable
             Severity = severity,
             Evidence = details.Evidence,
             Fix = details.Fix,
-            Related = details.Related,
+            CausedBy = details.CausedBy ?? [],
             Properties = details.Properties,
         };
     }

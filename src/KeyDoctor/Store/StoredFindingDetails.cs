@@ -6,11 +6,12 @@ namespace KeyDoctor.Store;
 
 /// <summary>
 /// The parts of a finding kept in <c>findings.details</c> as JSON (id, severity, subject and message have columns of
-/// their own): its evidence, fix, related IDs and properties, exactly as the scan made them.
+/// their own): its evidence, fix, causes and properties, exactly as the scan made them.
 /// </summary>
-public sealed record StoredFindingDetails(List<Evidence> Evidence, Fix? Fix, List<string> Related, Dictionary<string, string> Properties)
+/// <remarks>Scans recorded before causes existed carry "related" instead of "causedBy"; it is read and ignored.</remarks>
+public sealed record StoredFindingDetails(List<Evidence> Evidence, Fix? Fix, List<FindingRef>? CausedBy, Dictionary<string, string> Properties)
 {
-    public static StoredFindingDetails Of(Finding finding) => new([.. finding.Evidence], finding.Fix, [.. finding.Related],
+    public static StoredFindingDetails Of(Finding finding) => new([.. finding.Evidence], finding.Fix, [.. finding.CausedBy],
         finding.Properties.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal));
 
     public string ToJson() => JsonSerializer.Serialize(this, StoreJson.Default.StoredFindingDetails);

@@ -32,6 +32,8 @@ public sealed class AotComparisonTests(AotBinary binary) : IDisposable
     [InlineData("iis", "{fixtures}/iis/applicationHost.jexus-original.config", "--json")]
     [InlineData("explain", "0x80090016", "terminated with service-specific error 2148073478 (0x80090006)", "NTE_BAD_KEYSET", "--json")]
     [InlineData("explain", "0x80090016")]
+    [InlineData("explain", "KD1002")] // the finding page, embedded in the native executable
+    [InlineData("explain", "KD2003", "0x8009030D", "--json")]
     [InlineData("keys", "list", "{demo}", "--json")]
     [InlineData("keys", "list", "{demo}")]
     [InlineData("keys", "show", "{fixtures}/keys/mimikatz-wiki/79e1ac78150e8bea8ad238e14d63145b_4f8e7ec6-a506-4d31-9d5a-1e4cbed4997b", "--json")]
@@ -51,6 +53,8 @@ public sealed class AotComparisonTests(AotBinary binary) : IDisposable
     [InlineData("snapshot", "--plan", "--json")]
     [InlineData("diff", "{demo}", "{demo}", "--all", "--json")]
     [InlineData("audit", "report", "{fixtures}/evtx/cc0-4656-4663-4658-object-access.evtx", "--all", "--json")]
+    [InlineData("audit", "report", "{fixtures}/evtx/security.evtx", "--json")] // 5058/5061 by key and process
+    [InlineData("diff", "{demo}", "{demo}")]
     [InlineData("recover", "{demo}", "--all", "-o", "{work}/recovered", "--password-file", "{work}/pfx-password.txt", "--json")]
     [InlineData("keys", "convert", "{work}/iisWasKey.xml", "-o", "{work}/converted.pvk", "--json")]
     [InlineData("config", "verify", "--key", "{work}/iisWasKey.xml", "{work}/applicationHost.config", "--json")]

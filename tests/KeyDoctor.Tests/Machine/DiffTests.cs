@@ -114,4 +114,63 @@ public sealed class DiffTests : IDisposable
             Assert.Equal(2, changes.Count(x => x is { Change: "attributes changed", Matters: true }));
         }
     }
+
+    [Fact]
+    public void APatchNightsNewKeyFileUnderANewGuidAndAddedCertificateAreNamedWithoutFlags()
+    {
+        const string patchGuid = "99999999-8888-7777-6666-555555555555";
+        using var image = KeyDoctor.Tests.Scan.ScanImage.Healthy(out _);
+        image.Build();
+        var before = Path.Combine(_root, "before-patch");
+        CopyTree(image.Root, before);
+        // The patch night: a certificate is added (its key made under a GUID the machine never had).
+        var (added, key) = image.Certificate("CN=new.example.com", "new-key", keyFile: false);
+        var newKeyFile = image.KeyFile("new-key", key, guid: patchGuid);
+        image.Build();
+
+        var text = Cli.Run("diff", before, image.Root);
+        Assert.Equal(1, text.ExitCode);
+        var keyName = Path.GetFileName(newKeyFile);
+        Assert.Contains($"matters key files added under a new GUID ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys\\{keyName}", text.Stdout);
+        Assert.Contains($"matters certificates added MY\\{added.Thumbprint}", text.Stdout);
+        Assert.DoesNotContain("not listed", text.Stdout); // nothing left out by default
+
+        var json = Cli.Run("diff", before, image.Root, "--json");
+        using var document = JsonDocument.Parse(json.Stdout);
+        var changes = document.RootElement.GetProperty("changes").EnumerateArray().ToList();
+        var file = Assert.Single(changes, c => c.GetProperty("subject").GetString()!.Contains(keyName, StringComparison.Ordinal));
+        Assert.Equal(("added under a new GUID", "matters"), (file.GetProperty("change").GetString(), file.GetProperty("mark").GetString()));
+        var certificate = Assert.Single(changes, c => c.GetProperty("area").GetString() == "certificates");
+        Assert.Equal(("added", "matters"), (certificate.GetProperty("change").GetString(), certificate.GetProperty("mark").GetString()));
+        Assert.EndsWith(added.Thumbprint, certificate.GetProperty("subject").GetString());
+        // The marks sort: every change that matters comes before any noise.
+        var marks = changes.Select(c => c.GetProperty("mark").GetString()).ToList();
+        Assert.Equal(marks.OrderBy(m => m == "noise"), marks);
+    }
+
+    [Fact]
+    public void MattersOnlySaysHowManyChangesItLeftOut()
+    {
+        var before = Image("mo-before", OldGuid, httpSysBinding: true, "c2FtZQ==", secondBinding: true);
+        var after = Image("mo-after", OldGuid, httpSysBinding: true, "c2FtZQ==", secondBinding: true);
+        // Noise only: a key file added under the GUID the machine already has.
+        File.WriteAllText(Path.Combine(after, "ProgramData/Microsoft/Crypto/RSA/MachineKeys", $"{ContainerName.CapiPrefix("extra")}_{OldGuid}"), "x");
+        var full = Cli.Run("diff", before, after);
+        Assert.Equal(0, full.ExitCode);
+        Assert.Contains("noise", full.Stdout);
+        var shortened = Cli.Run("diff", before, after, "--matters-only");
+        Assert.Contains("1 change(s) marked noise are not listed here", shortened.Stdout.ReplaceLineEndings(" "));
+        using var json = JsonDocument.Parse(Cli.Run("diff", before, after, "--matters-only", "--json").Stdout);
+        Assert.Equal(1, json.RootElement.GetProperty("changes").GetArrayLength()); // --json always has everything
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
 }

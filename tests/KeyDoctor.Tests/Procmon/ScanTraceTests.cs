@@ -52,7 +52,8 @@ public class ScanTraceTests
                 $"{SeedCaptures.IisPrefix}_{SeedCaptures.OldGuid}, under the GUID before",
                 kd6001.GetProperty("message").GetString());
             Assert.Equal(SeedCaptures.OldGuid, kd6001.GetProperty("properties").GetProperty("originalGuid").GetString());
-            Assert.Equal([$"KD1001 {SeedCaptures.NewGuid}"], kd6001.GetProperty("related").EnumerateArray().Select(r => r.GetString()));
+            Assert.Equal(["KD1001"], kd6001.GetProperty("causedBy").EnumerateArray().Select(r => r.GetString()));
+            Assert.Equal(SeedCaptures.NewGuid, kd6001.GetProperty("causes")[0].GetProperty("subject").GetString());
             var evidence = kd6001.GetProperty("evidence").EnumerateArray().Select(e => e.GetProperty("description").GetString()!).ToList();
             Assert.Contains(evidence, e => e.Contains("RegQueryValue HKLM\\SOFTWARE\\Microsoft\\Cryptography\\MachineGuid: SUCCESS"));
             Assert.Contains(evidence, e => e.Contains($"CreateFile {SeedCaptures.XpMachineKeys}\\{lookedUp}: NAME NOT FOUND"));
@@ -62,7 +63,7 @@ public class ScanTraceTests
 
             var text = Cli.Run("scan", image.Root, "--trace", capture);
             Assert.Contains("KD6001", text.Stdout);
-            Assert.Contains("supports: KD1001", text.Stdout);
+            Assert.Contains("because of KD1001:", text.Stdout);
             Assert.Contains("1 Process Monitor capture(s), 6 events", text.Stdout.ReplaceLineEndings("")); // the machine line wraps
         }
         finally
@@ -186,7 +187,11 @@ public class ScanTraceTests
                          $"{certificate.Thumbprint} (CN=shop.example.com)) at 2024-06-02 03:00:00Z; the file is missing from this machine now",
                 defender.GetProperty("message").GetString());
             Assert.Equal("error", defender.GetProperty("severity").GetString()!.ToLowerInvariant());
-            Assert.Contains(defender.GetProperty("related").EnumerateArray(), r => r.GetString()!.StartsWith("KD2008 ", StringComparison.Ordinal));
+            // The deletion is the cause; the missing key file of the certificate is its consequence.
+            Assert.Empty(defender.GetProperty("causedBy").EnumerateArray());
+            var missing = Assert.Single(document.RootElement.GetProperty("findings").EnumerateArray(), f => f.GetProperty("id").GetString() == "KD2008");
+            var cause = Assert.Single(missing.GetProperty("causes").EnumerateArray());
+            Assert.Equal(("KD6003", shopKey), (cause.GetProperty("id").GetString(), cause.GetProperty("subject").GetString()));
             Assert.Equal(@"traces\defender.pml", defender.GetProperty("properties").GetProperty("trace").GetString());
             Assert.EndsWith(@"exclude %ProgramData%\Microsoft\Crypto from scanning by the Microsoft Defender anti-virus.", defender.GetProperty("fix").GetProperty("summary").GetString());
             var script = Assert.Single(removed, f => f.GetProperty("subject").GetString() == otherKey);

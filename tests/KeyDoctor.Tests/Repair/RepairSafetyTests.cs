@@ -433,8 +433,11 @@ public sealed class RepairSafetyTests : IDisposable
     [Fact]
     public void FixLinesHaveNoPromptAndAreNeverWrapped()
     {
-        var text = Cli.Run("scan", Demo).Stdout;
+        // --details prints the fixes of the findings another one explains too (by default they are named, not shown).
+        var text = Cli.Run("scan", Demo, "--details").Stdout;
         Assert.DoesNotContain("PS>", text);
+        var answer = Cli.Run("scan", Demo).Stdout.Split('\n').Select(l => l.TrimEnd('\r').Trim()).ToHashSet();
+        Assert.Contains("reg add HKLM\\SOFTWARE\\Microsoft\\Cryptography /v MachineGuid /t REG_SZ /d e0b7f6a2-9d41-4c38-8a1e-3f5b6c7d8e90 /f", answer);
         using var json = JsonDocument.Parse(Cli.Run("scan", Demo, "--json").Stdout);
         var fixLines = json.RootElement.GetProperty("findings").EnumerateArray()
             .Where(f => f.TryGetProperty("fix", out var fix) && fix.TryGetProperty("powerShell", out _))

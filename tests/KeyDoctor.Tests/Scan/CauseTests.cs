@@ -57,7 +57,7 @@ public sealed class CauseTests
             Assert.Equal(Tally(demo), Tally(legacy));
             Assert.DoesNotContain(legacy.Findings, f => f.Id == "KD0001" && f.Subject.Contains("MachineKeys", StringComparison.Ordinal));
             Assert.Contains(legacy.Findings, f => f.Id == "KD4001" && f.Subject.EndsWith("SysEvent.Evt#" + f.Subject.Split('#')[1], StringComparison.Ordinal)
-                                                  && f.Related.Any(r => r.StartsWith("KD1002", StringComparison.Ordinal)));
+                                                  && f.CausedBy.Any(r => r.Id == "KD1002"));
             Assert.All(legacy.Findings.SelectMany(f => f.Evidence).Where(e => e.Location?.Contains("MachineKeys", StringComparison.Ordinal) == true),
                 e => Assert.StartsWith(@"Documents and Settings\All Users\Application Data", e.Location));
 
@@ -142,7 +142,7 @@ public sealed class CauseTests
         var finding = Assert.Single(events);
         Assert.Equal("IISADMIN", finding.Properties["service"]);
         Assert.Contains("0x80090006", finding.Message);
-        Assert.Contains(finding.Related, r => r.StartsWith("KD1002", StringComparison.Ordinal));
+        Assert.Contains(finding.CausedBy, r => r.Id == "KD1002");
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public class DemoTests
             Assert.Contains(expected, ids);
         var events = json.RootElement.GetProperty("findings").EnumerateArray().Where(f => f.GetProperty("id").GetString() == "KD4001").ToList();
         Assert.Contains(events, e => e.GetProperty("message").GetString()!.Contains("NTE_BAD_KEYSET", StringComparison.Ordinal)
-                                     && e.GetProperty("related").EnumerateArray().Any(r => r.GetString()!.StartsWith("KD1002", StringComparison.Ordinal)));
+                                     && e.GetProperty("causedBy").EnumerateArray().Select(r => r.GetString()).SequenceEqual(["KD1002"]));
     }
 
     [Fact]

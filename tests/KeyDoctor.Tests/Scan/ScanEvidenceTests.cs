@@ -39,7 +39,7 @@ public sealed class ScanEvidenceTests
         var evidence = Assert.Single(result.Findings, f => f.Id == "KD4001"); // the spooler is not this tool's business
         Assert.Contains("0x80090006 NTE_BAD_SIGNATURE", evidence.Message);
         Assert.Equal(42ul, evidence.Evidence[0].RecordId);
-        Assert.Contains(evidence.Related, r => r.StartsWith("KD1002", StringComparison.Ordinal));
+        Assert.Equal(["KD1002"], evidence.CausedBy.Select(r => r.Id));
     }
 
     [Theory]

@@ -39,7 +39,15 @@ public static class HtmlReport
         html.Append("<section id=\"findings\"><h2>Findings</h2>");
         if (result.Findings.Count == 0) html.Append("<p class=\"ok\">No findings: the key store, certificates and bindings look healthy.</p>");
         var keyFiles = state.KeyFiles.Select(k => k.WindowsPath).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < result.Findings.Count; i++) Finding(html, result.Findings[i], i, keyFiles);
+        var forest = RootCauses.Group(result.Findings);
+        var problems = forest.Where(n => n.Finding.Severity > Severity.Info).ToList();
+        if (problems.Count > 0)
+            html.Append("<p class=\"answer\"><strong>").Append(problems.Count).Append(" independent problem(s).</strong> Fix <a href=\"#")
+                .Append(AnchorOf(problems[0].Finding, IndexOf(result.Findings, problems[0].Finding))).Append("\">").Append(problems[0].Finding.Id).Append("</a> first")
+                .Append(problems[0].Explains > 0 ? $": it explains {problems[0].Explains} of the other findings" : "")
+                .Append(problems.Count > 1 ? "; then " + string.Join(", ", problems.Skip(1).Select(n => n.Finding.Id)) : "")
+                .Append(". Root causes come first; the findings each explains are indented under it.</p>");
+        foreach (var root in forest) Node(html, root, result.Findings, keyFiles);
         html.Append("</section>");
 
         SslChains(html, state);
@@ -53,16 +61,41 @@ public static class HtmlReport
     /// <summary>The HTML id of a finding, so other sections and other documents can link to it.</summary>
     public static string AnchorOf(Finding finding, int index) => $"finding-{finding.Id}-{index}";
 
-    internal static void Finding(StringBuilder html, Finding f, int index, IReadOnlySet<string> keyFiles)
+    private static int IndexOf(IReadOnlyList<Finding> findings, Finding finding)
     {
-        html.Append($"<article class=\"finding sev-{Lower(f.Severity)}\" id=\"{AnchorOf(f, index)}\" data-finding-id=\"{f.Id}\">")
-            .Append($"<h3><span class=\"badge\">{Lower(f.Severity)}</span> <span class=\"id\">{f.Id}</span> {E(f.Title)}</h3>")
-            .Append($"<p class=\"message\">{E(f.Message)}</p>")
+        for (var i = 0; i < findings.Count; i++)
+            if (ReferenceEquals(findings[i], finding)) return i;
+        return -1;
+    }
+
+    /// <summary>A root cause or consequence and, nested under it, everything it explains.</summary>
+    private static void Node(StringBuilder html, FindingNode node, IReadOnlyList<Finding> findings, IReadOnlySet<string> keyFiles)
+    {
+        string Link(FindingRef r) => findings.FirstOrDefault(r.Is) is { } cause
+            ? $"<a href=\"#{AnchorOf(cause, IndexOf(findings, cause))}\"><code>{E(r.Id)}</code></a>"
+            : $"<code>{E(r.Id)}</code>";
+        var because = node.Under is null ? null
+            : "Because of " + Link(node.Under) + (node.AlsoBecause.Count > 0 ? ", also " + string.Join(", ", node.AlsoBecause.Select(Link)) : "");
+        Finding(html, node.Finding, IndexOf(findings, node.Finding), keyFiles, node, because);
+        if (node.Consequences.Count == 0) return;
+        html.Append("<div class=\"consequences\">");
+        foreach (var child in node.Consequences) Node(html, child, findings, keyFiles);
+        html.Append("</div>");
+    }
+
+    internal static void Finding(StringBuilder html, Finding f, int index, IReadOnlySet<string> keyFiles, FindingNode? node = null, string? because = null)
+    {
+        var evidence = node is null ? f.Evidence : node.Repeats.SelectMany(r => r.Evidence).ToList();
+        html.Append($"<article class=\"finding sev-{Lower(f.Severity)}\" id=\"{AnchorOf(f, index)}\" data-finding-id=\"{f.Id}\">");
+        if (because is not null) html.Append("<p class=\"because\">").Append(because).Append(":</p>");
+        html.Append($"<h3><span class=\"badge\">{Lower(f.Severity)}</span> <span class=\"id\">{f.Id}</span> {E(f.Title)}</h3>");
+        if (node is { Explains: > 0 }) html.Append($"<p class=\"explains\">Explains {node.Explains} finding(s) below.</p>");
+        html.Append($"<p class=\"message\">{E(node?.Message ?? f.Message)}</p>")
             .Append($"<details><summary>What it means</summary><p>{E(f.Descriptor.Explanation)}</p></details>");
-        if (f.Evidence.Count > 0)
+        if (evidence.Count > 0)
         {
             html.Append("<h4>Evidence</h4><ul class=\"evidence\">");
-            foreach (var e in f.Evidence)
+            foreach (var e in evidence)
             {
                 html.Append("<li>").Append(E(e.Description));
                 if (e.Location is not null)
@@ -79,8 +112,6 @@ public static class HtmlReport
             }
             html.Append("</ul>");
         }
-        if (f.Related.Count > 0)
-            html.Append("<p class=\"related\">Supports: ").Append(string.Join(", ", f.Related.Select(r => $"<code>{E(r)}</code>"))).Append("</p>");
         if (f.Fix is { } fix)
         {
             html.Append("<h4>Fix</h4><p>").Append(E(fix.Summary)).Append("</p>");
@@ -92,7 +123,7 @@ public static class HtmlReport
             if (fix.NeedsIisRestart) after.Add("an IIS restart");
             if (after.Count > 0) html.Append("<p>Afterwards: ").Append(string.Join(" and ", after)).Append(".</p>");
         }
-        html.Append($"<p class=\"help\">Documentation: <code>{E(f.Descriptor.HelpLink)}</code></p></article>");
+        html.Append($"<p class=\"help\">More: <code>keydoctor explain {E(f.Id)}</code> (or {E(f.Descriptor.HelpLink)} in the source)</p></article>");
     }
 
     private static void Code(StringBuilder html, string language, string code) =>
@@ -174,6 +205,8 @@ public static class HtmlReport
         dl.machine{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;margin:.5rem 0}dt{color:var(--muted)}dd{margin:0}
         ul.counts{display:flex;gap:1rem;list-style:none;padding:0}ul.counts li{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:.3rem .8rem}
         .n{font-weight:700;font-size:1.2rem}
+        .consequences{margin-left:2rem;border-left:2px dashed var(--line);padding-left:.6rem}
+        .because{margin:.2rem 0;font-weight:600}
         .finding{background:var(--card);border:1px solid var(--line);border-left:6px solid var(--info);border-radius:6px;padding:.6rem 1rem;margin:1rem 0;break-inside:avoid}
         .sev-critical{border-left-color:var(--crit)}.sev-error{border-left-color:var(--err)}.sev-warning{border-left-color:var(--warn)}
         .badge{text-transform:uppercase;font-size:.75rem;font-weight:700;padding:.1rem .4rem;border-radius:4px;border:1px solid currentColor}

@@ -6,7 +6,7 @@ using KeyDoctor.Formats.Evtx;
 
 namespace KeyDoctor.Diagnosis.Scan;
 
-/// <summary>KD4001: the server's own record of key and certificate failures, decoded and linked to root causes.</summary>
+/// <summary>KD4001: the server's own record of key and certificate failures, decoded (RootCauses links them to their causes).</summary>
 internal static class EventChecks
 {
     /// <summary>
@@ -45,6 +45,8 @@ internal static class EventChecks
                     ["codes"] = string.Join(",", decoded.Select(d => Hex(d.Code))),
                 };
                 if (service is not null) properties["service"] = service;
+                if (record.GetData("KeyFilePath") is { Length: > 0 } keyFile) properties["keyFile"] = keyFile;
+                if (record.GetData("KeyName") is { Length: > 0 } keyName) properties["keyName"] = keyName;
                 yield return new Finding(FindingCatalog.EventEvidence, $"{scanned.Log}#{record.RecordId}",
                     FindingCatalog.EventEvidence.FormatMessage(record.Provider, record.EventId,
                         record.Time.ToString("u", CultureInfo.InvariantCulture), summary))
@@ -62,7 +64,10 @@ internal static class EventChecks
     /// </summary>
     private static List<ErrorCode> Codes(EvtxRecord record)
     {
-        var text = string.Join(" ", record.Data.Where(d => !IsBinary(d)).Select(d => d.Value));
+        // 5058/5061 carry their result in ReturnCode; their other %%n values are message-table strings, not errors.
+        var text = record.EventId is 5058 or 5061
+            ? record.GetData("ReturnCode") ?? ""
+            : string.Join(" ", record.Data.Where(d => !IsBinary(d)).Select(d => d.Value));
         var codes = ErrorCodeScanner.Scan(text, ErrorNameTable.Embedded).Select(c => c.Code).ToList();
         if (record.EventId is not (7023 or 7024) && record.Data.FirstOrDefault(IsBinary).Value is { Length: 8 } hex
             && Convert.FromHexString(hex) is var bytes && BinaryPrimitives.ReadUInt32LittleEndian(bytes) is var number and >= 0x80000000
@@ -96,37 +101,6 @@ internal static class EventChecks
         return null;
     }
 
-    /// <summary>Links each event to the root-cause findings it supports (and them back to it).</summary>
-    public static List<Finding> LinkEvidence(List<Finding> findings)
-    {
-        var roots = findings.Where(f => f.Id != FindingCatalog.EventEvidence.Id).ToList();
-        var linked = new List<Finding>(findings.Count);
-        foreach (var finding in findings)
-        {
-            if (finding.Id != FindingCatalog.EventEvidence.Id)
-            {
-                linked.Add(finding);
-                continue;
-            }
-            var eventId = int.Parse(finding.Properties["eventId"], CultureInfo.InvariantCulture);
-            var service = finding.Properties.GetValueOrDefault("service");
-            var supports = roots.Where(r => Supports(eventId, service, r)).Select(r => $"{r.Id} {r.Subject}").ToList();
-            linked.Add(finding with { Related = supports });
-        }
-        return linked;
-    }
-
-    private static bool Supports(int eventId, string? service, Finding root) => eventId switch
-    {
-        7023 or 7024 when service is "IISADMIN" => root.Id is "KD1001" or "KD1002" or "KD1003" or "KD1004" or "KD1005" or "KD1006" or "KD3006",
-        7023 or 7024 when service is "HTTPFilter" => root.Id.StartsWith("KD2", StringComparison.Ordinal) || root.Id is "KD1001" or "KD1004" or "KD1005",
-        7023 or 7024 => root.Id is "KD1001" or "KD3001" or "KD1004" or "KD1005",
-        5057 or 5059 or 5172 or 5173 => root.Id is "KD1001" or "KD1005" or "KD3001" or "KD3002" or "KD3003" or "KD3004" or "KD0002",
-        >= 36868 and <= 36888 or 15021 or 15300 => root.Id.StartsWith("KD2", StringComparison.Ordinal) || root.Id is "KD1001" or "KD1004" or "KD1005" or "KD1006" or "KD3010",
-        5058 or 5061 => root.Id is "KD1003" or "KD1004" or "KD1005" or "KD1006" or "KD2008" or "KD2009",
-        _ => false,
-    };
-
     private static bool IsRelevant(EvtxRecord record, string? service) => record.EventId switch
     {
         // An IIS service, whatever the server's language, or any service that failed with a crypto error.
@@ -145,9 +119,21 @@ internal static class EventChecks
         5057 => $"WAS disabled application pool {Value(record, 0)}: its identity is not valid (the password cannot be read or is wrong)",
         5059 => $"WAS disabled application pool {Value(record, 0)}: a worker process failed to start",
         5172 or 5173 => $"WAS could not read configuration ({Value(record, 0)}, line {Value(record, 1)}): {Value(record, 2)}",
-        5058 or 5061 => $"key operation on {record.GetData("KeyName") ?? "?"} failed",
+        5058 or 5061 => KeyOperationText(record),
         _ => "Schannel could not use the server credential",
     };
+
+    /// <summary>"Read persisted key from file on key shop-key (file …) by CONTOSO\WEB01$ (PID 6700) failed".</summary>
+    private static string KeyOperationText(EvtxRecord record)
+    {
+        var operation = KeyDoctor.Machine.Audit.KeyOperationReport.Decode(record.GetData("Operation")) ?? "key operation";
+        var file = record.GetData("KeyFilePath") is { Length: > 0 } path ? $" (file {path})" : "";
+        var domain = record.GetData("SubjectDomainName");
+        var user = record.GetData("SubjectUserName");
+        var account = user is null ? "" : string.IsNullOrEmpty(domain) || domain == "-" ? $" by {user}" : $@" by {domain}\{user}";
+        var pid = record.GetData("ClientProcessId") is { Length: > 0 } client ? $" (process {client})" : "";
+        return $"{operation} on key {record.GetData("KeyName") ?? "?"}{file}{account}{pid} failed";
+    }
 
     private static string Value(EvtxRecord record, int index) =>
         record.Data.Where(d => !IsBinary(d)).Skip(index).FirstOrDefault().Value is { Length: > 0 } value ? value : "?";

@@ -32,8 +32,9 @@ public static class Scanner
         var state = MachineState.Load(source, progress, traces);
         progress?.Invoke("checks");
         var findings = Checks.SelectMany(check => check(state)).ToList();
-        findings = TraceChecks.LinkRootCauses(EventChecks.LinkEvidence(findings));
         findings.AddRange(ScopeChecks.EvidenceUnavailable(state));
+        findings = RootCauses.Link(findings, new RootCauses.Facts(
+            state.KeyFiles.Concat(state.ProfileKeyFiles).Select(f => f.Report.FileName).ToHashSet(StringComparer.OrdinalIgnoreCase)));
         var ordered = findings
             .OrderByDescending(f => f.Severity)
             .ThenBy(f => f.Id, StringComparer.Ordinal)

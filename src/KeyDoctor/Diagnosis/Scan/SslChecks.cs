@@ -93,7 +93,6 @@ internal static class SslChecks
                     x509.NotAfter.ToUniversalTime() < state.ReferenceTime.UtcDateTime ? $"expired on {x509.NotAfter.ToUniversalTime():u}" : $"is valid only from {x509.NotBefore.ToUniversalTime():u}"))
             {
                 Evidence = [certificateEvidence, Evidence.ForValue("checked at", state.ReferenceTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture))],
-                Related = successor is { Certificate: not null } ? [$"{FindingCatalog.CertificateRenewedStillBound.Id} {thumbprint}"] : [],
                 Fix = successor is { Certificate: { } renewed } && binding is not null
                     ? RenewedBindingFix(binding, renewed)
                     : new Fix("Bind the renewed certificate, or renew it: which certificate is a person's choice (the store's certificates are listed with their expiry).")

@@ -9,18 +9,10 @@ namespace KeyDoctor.Diagnosis.Scan;
 
 /// <summary>
 /// KD6001-KD6003: what Process Monitor captures of the machine prove about its keys, each linked to the root-cause
-/// finding it confirms. Only what an event shows is claimed: a lookup that failed, a denial, a deletion, by whom.
+/// finding it confirms (RootCauses). Only what an event shows is claimed: a lookup that failed, a denial, a deletion, by whom.
 /// </summary>
 internal static class TraceChecks
 {
-    /// <summary>The root causes each trace finding can confirm (KD1001 and KD1004 are machine-wide; the others must name the same key).</summary>
-    private static readonly Dictionary<string, string[]> Confirms = new(StringComparer.Ordinal)
-    {
-        [FindingCatalog.TraceGuidMismatch.Id] = ["KD1001", "KD1002", "KD2008", "KD3001"],
-        [FindingCatalog.TraceKeyAccessDenied.Id] = ["KD1004"],
-        [FindingCatalog.TraceKeyFileRemoved.Id] = ["KD1002", "KD2008", "KD3001"],
-    };
-
     public static IEnumerable<Finding> Run(MachineState state) => state.Traces
         .SelectMany(trace => GuidMismatch(state, trace).Concat(AccessDenied(state, trace)).Concat(Removed(state, trace)))
         .DistinctBy(f => (f.Id, f.Subject));
@@ -145,26 +137,6 @@ internal static class TraceChecks
                     },
                 };
             }
-    }
-
-    /// <summary>Links each trace finding to the root-cause findings it confirms.</summary>
-    public static List<Finding> LinkRootCauses(List<Finding> findings)
-    {
-        var roots = findings.Where(f => !Confirms.ContainsKey(f.Id) && f.Id != FindingCatalog.EventEvidence.Id).ToList();
-        return findings.Select(f => Confirms.TryGetValue(f.Id, out var ids)
-            ? f with { Related = [.. roots.Where(r => ids.Contains(r.Id) && SameKey(r, f)).Select(r => $"{r.Id} {r.Subject}")] }
-            : f).ToList();
-    }
-
-    /// <summary>A root cause about the whole store (KD1001, KD1004), or one that names the same key file hash or certificate.</summary>
-    private static bool SameKey(Finding root, Finding trace)
-    {
-        if (root.Id is "KD1001" or "KD1004") return true;
-        var keys = new[] { trace.Properties.GetValueOrDefault("keyFile") is { } path ? WindowsPaths.FileName(path) : null, trace.Properties.GetValueOrDefault("thumbprint") }
-            .Select(k => k is { Length: >= ContainerName.PrefixLength } && ContainerName.TrySplitFileName(k, out _, out _) ? k[..ContainerName.PrefixLength] : k)
-            .OfType<string>().ToList();
-        return keys.Any(key => root.Subject.Contains(key, StringComparison.OrdinalIgnoreCase) || root.Message.Contains(key, StringComparison.OrdinalIgnoreCase)
-                               || root.Properties.Values.Any(v => v.Contains(key, StringComparison.OrdinalIgnoreCase)));
     }
 
     /// <summary>A key file under another GUID than <paramref name="guid"/> with the same hash: on the machine, or opened in the capture.</summary>

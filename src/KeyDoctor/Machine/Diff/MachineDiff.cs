@@ -10,9 +10,14 @@ namespace KeyDoctor.Machine.Diff;
 
 /// <summary>One difference between two states of a machine. Never carries secrets: encrypted values show as hashes.</summary>
 /// <param name="Area">"key files", "permissions", "MachineGuid", "certificates", "HTTP.sys bindings", "IIS bindings", "configuration".</param>
-/// <param name="Change">"added", "removed", "modified", "re-created under another GUID".</param>
-/// <param name="Matters">True when the change can break keys, certificates or bindings (the command then exits 1).</param>
-public sealed record MachineChange(string Area, string Change, string Subject, string? Before, string? After, bool Matters);
+/// <param name="Change">"added", "added under a new GUID", "removed", "modified", "re-created under another GUID".</param>
+/// <param name="Matters">True when the change can break keys, certificates or bindings, or tells how they changed (a key
+/// file under a GUID the machine did not have, a certificate added): the command then exits 1.</param>
+public sealed record MachineChange(string Area, string Change, string Subject, string? Before, string? After, bool Matters)
+{
+    /// <summary>"matters" or "noise": the mark `diff` shows and sorts by (every change is shown either way).</summary>
+    public string Mark => Matters ? "matters" : "noise";
+}
 
 /// <summary>
 /// Compares two states of a machine (bundles, snapshots or images): the key stores (content hashes, a container
@@ -24,17 +29,30 @@ public static class MachineDiff
 {
     private static readonly string[] KeyFolders = [WindowsPaths.MachineKeys, WindowsPaths.CngMachineKeys, WindowsPaths.CngSystemKeys];
 
+    /// <summary>Every change, those that matter first (each group in the order of the areas above).</summary>
     public static IReadOnlyList<MachineChange> Compare(IMachineSource before, IMachineSource after)
     {
         var changes = new List<MachineChange>();
-        foreach (var folder in KeyFolders) CompareKeyFolder(before, after, folder, changes);
+        // The GUIDs the machine had before: its MachineGuid and every key file's suffix.
+        var knownGuids = KeyFolders.SelectMany(f => before.EnumerateFiles(f))
+            .Select(f => ContainerName.TrySplitFileName(f.Name, out _, out var g) ? g : null).OfType<Guid>().ToHashSet();
+        if (before is FolderMachineSource folder)
+            try
+            {
+                if (Guid.TryParse(WindowsRegistry.OpenImage(folder.Root).MachineGuid, out var guid)) knownGuids.Add(guid);
+            }
+            catch (Exception ex) when (ex is MalformedDataException or IOException)
+            {
+                // reported by the registry comparison
+            }
+        foreach (var keyFolder in KeyFolders) CompareKeyFolder(before, after, keyFolder, changes, knownGuids);
         CompareRegistry(before, after, changes);
         CompareApplicationHost(before, after, changes);
         CompareXmlSections(before, after, WindowsPaths.Metabase, "MetaBase.xml", changes);
-        return changes;
+        return [.. changes.Where(c => c.Matters), .. changes.Where(c => !c.Matters)];
     }
 
-    private static void CompareKeyFolder(IMachineSource before, IMachineSource after, string folder, List<MachineChange> changes)
+    private static void CompareKeyFolder(IMachineSource before, IMachineSource after, string folder, List<MachineChange> changes, HashSet<Guid> knownGuids)
     {
         var old = before.EnumerateFiles(folder).ToDictionary(f => f.Name, StringComparer.OrdinalIgnoreCase);
         var now = after.EnumerateFiles(folder).ToDictionary(f => f.Name, StringComparer.OrdinalIgnoreCase);
@@ -54,7 +72,13 @@ public static class MachineDiff
                 changes.Add(new MachineChange("key files", "removed", Describe(folder, name), Summary(old[name]), null, true));
         }
         foreach (var name in added.Order(StringComparer.Ordinal))
-            changes.Add(new MachineChange("key files", "added", Describe(folder, name), null, Summary(now[name]), false));
+        {
+            // A key made under a GUID the machine did not have: the MachineGuid changed (or an image was cloned) since.
+            var newGuid = ContainerName.TrySplitFileName(name, out _, out var guid) && guid is { } g && knownGuids.Count > 0 && !knownGuids.Contains(g);
+            changes.Add(newGuid
+                ? new MachineChange("key files", "added under a new GUID", Describe(folder, name), null, $"{Summary(now[name])}; GUID {guid:D} had no key file before", true)
+                : new MachineChange("key files", "added", Describe(folder, name), null, Summary(now[name]), false));
+        }
 
         foreach (var name in old.Keys.Intersect(now.Keys, StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal))
         {
@@ -89,7 +113,7 @@ public static class MachineDiff
         var certsBefore = old.Software is null ? null : Certificates(old);
         var certsAfter = now.Software is null ? null : Certificates(now);
         if (certsBefore is not null && certsAfter is not null)
-            CompareMaps("certificates", certsBefore, certsAfter, changes, removedMatters: true, modifiedMatters: true);
+            CompareMaps("certificates", certsBefore, certsAfter, changes, removedMatters: true, modifiedMatters: true, addedMatters: true);
 
         var bindingsBefore = old.System is null ? null : Bindings(old);
         var bindingsAfter = now.System is null ? null : Bindings(now);
@@ -187,12 +211,12 @@ public static class MachineDiff
         value.Length > 24 && value.StartsWith("496343", StringComparison.OrdinalIgnoreCase); // "IcS…"/"IcD…" blobs in hex
 
     private static void CompareMaps(string area, Dictionary<string, string> before, Dictionary<string, string> after,
-                                    List<MachineChange> changes, bool removedMatters, bool modifiedMatters, string prefix = "")
+                                    List<MachineChange> changes, bool removedMatters, bool modifiedMatters, string prefix = "", bool addedMatters = false)
     {
         foreach (var key in before.Keys.Except(after.Keys, StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal))
             changes.Add(new MachineChange(area, "removed", prefix + key, before[key], null, removedMatters));
         foreach (var key in after.Keys.Except(before.Keys, StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal))
-            changes.Add(new MachineChange(area, "added", prefix + key, null, after[key], false));
+            changes.Add(new MachineChange(area, "added", prefix + key, null, after[key], addedMatters));
         foreach (var key in before.Keys.Intersect(after.Keys, StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal))
             if (!string.Equals(before[key], after[key], StringComparison.Ordinal))
                 changes.Add(new MachineChange(area, "modified", prefix + key, before[key], after[key], modifiedMatters));
