@@ -139,7 +139,8 @@ public static class KeyAccessReport
         return names;
     }
 
-    private static long? ParseNumber(string? text)
+    /// <summary>An event field's number, decimal or 0x-hex as Windows writes them; null when it is not one.</summary>
+    internal static long? ParseNumber(string? text)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
         text = text.Trim();

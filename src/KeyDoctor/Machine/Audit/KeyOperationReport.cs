@@ -199,12 +199,5 @@ public static class KeyOperationReport
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) || value == "-" ? null : value;
 
-    private static long? ParseNumber(string? text)
-    {
-        if (string.IsNullOrWhiteSpace(text)) return null;
-        text = text.Trim();
-        return text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-            ? long.TryParse(text.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var hex) ? hex : null
-            : long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var dec) ? dec : null;
-    }
+    private static long? ParseNumber(string? text) => KeyAccessReport.ParseNumber(text);
 }
