@@ -183,8 +183,21 @@ public sealed class BundleCollector(ICollectionHost host, string toolVersion)
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         var stream = new FileStream(path, options);
-        // The bundle holds every machine key, the SECURITY hive and the system's master keys: the current user only.
-        if (OperatingSystem.IsWindows()) Crypto.KeySets.OwnerOnlyFile.RestrictToCurrentUser(stream);
-        return stream;
+        try
+        {
+            // The bundle holds every machine key, the SECURITY hive and the system's master keys: the current user only.
+            if (OperatingSystem.IsWindows()) Crypto.KeySets.OwnerOnlyFile.RestrictToCurrentUser(stream);
+            return stream;
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException or InvalidOperationException)
+        {
+            // Never leave an empty file behind that looks like a bundle.
+            stream.Dispose();
+            File.Delete(path);
+            throw new Tools.LiveMachineException(
+                $"access was denied making the bundle {path} readable by the current user only ({ex.Message.ReplaceLineEndings(" ").Trim().TrimEnd('.')}); " +
+                "it holds private keys, so KeyDoctor writes it only with an owner-only ACL. Run keydoctor from an elevated prompt " +
+                "(Run as administrator) and write the bundle to a local NTFS folder.", ex);
+        }
     }
 }
