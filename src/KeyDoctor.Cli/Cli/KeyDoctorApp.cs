@@ -100,7 +100,8 @@ public static class KeyDoctorApp
     /// </summary>
     public static string? Sentence(Exception ex) => ex switch
     {
-        UserInputException or Machine.Tools.LiveMachineException => OneLine(ex.Message),
+        UserInputException or Machine.Tools.LiveMachineException or KeyDoctor.Store.ScanStoreException
+            or KeyDoctor.Diagnosis.Farm.FarmNodeException => OneLine(ex.Message),
         MalformedDataException malformed => $"cannot read the input as {malformed.Format}: {OneLine(malformed.Reason).TrimEnd('.')}. " +
                                             "Check that it is the right file and that it is not damaged.",
         UnauthorizedAccessException => $"access was denied ({Detail(ex)}). Run keydoctor from an elevated prompt (Run as administrator), " +
