@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every KeyDoctor test on a fresh machine with the .NET SDK: installs the Debian reference tools the
-# tests compare against (when missing and apt is usable), publishes the NativeAOT Linux executable (the tests
-# compare it with the in-process commands), runs the xunit suite, and publishes the single-file Windows build so
-# Windows-only code keeps compiling. Exits non-zero on any failure.
+# tests compare against (when missing and apt is usable), publishes the NativeAOT Linux executable and the single-file
+# Windows build (the tests compare both with the in-process commands, the Windows one under Wine), lints the
+# GitHub workflows and runs the xunit suite. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +17,8 @@ prerequisites=(
   "/usr/bin/chromium chromium"
   "/usr/bin/afl-fuzz afl++"
   "/usr/lib/postgresql/15/bin/initdb postgresql" # the store tests start a throw-away cluster from its binaries
+  "/usr/lib/wine/wine64 wine64"                  # the Windows build's smoke tests (tests/KeyDoctor.Tests/Windows)
+  "/usr/bin/yamllint yamllint"                   # .github/workflows lint
 )
 missing=()
 for entry in "${prerequisites[@]}"; do
@@ -46,6 +48,20 @@ fi
 artifacts/linux-x64/keydoctor --version
 export KEYDOCTOR_AOT_BINARY="$PWD/artifacts/linux-x64/keydoctor" KEYDOCTOR_AOT_PUBLISH_LOG="$PWD/$publish_log"
 
+# The Windows build (self-contained single-file ReadyToRun keydoctor.exe; NativeAOT does not cross-compile to
+# Windows), published before the tests: the Wine smoke tests run it against the Linux results (KEYDOCTOR_WIN_EXE).
+rm -rf artifacts/win-x64
+if ! dotnet publish src/KeyDoctor.Cli/KeyDoctor.Cli.csproj -c Release -r win-x64 --self-contained \
+    -p:PublishSingleFile=true -o artifacts/win-x64 -nologo >artifacts/win-x64-publish.log 2>&1; then
+  cat artifacts/win-x64-publish.log
+  echo "tests: 0 passed, 1 failed (the win-x64 publish)"
+  exit 1
+fi
+export KEYDOCTOR_WIN_EXE="$PWD/artifacts/win-x64/keydoctor.exe" KEYDOCTOR_WINE=/usr/lib/wine/wine64
+
+# The Windows end-to-end workflow and its YAML lint clean (it runs on GitHub's windows-2022 runners, not here).
+yamllint -c .yamllint.yml .github/workflows/
+
 log=$(mktemp)
 status=0
 dotnet test KeyDoctor.slnx -c Release 2>&1 | tee "$log" || status=$?
@@ -58,12 +74,6 @@ if [ "$status" -ne 0 ]; then
   echo "tests: $passed passed, $failed failed, $skipped skipped"
   exit "$status"
 fi
-
-# Windows-only code must keep compiling: build the self-contained single-file ReadyToRun keydoctor.exe (NativeAOT
-# does not cross-compile to Windows from Linux).
-dotnet publish src/KeyDoctor.Cli/KeyDoctor.Cli.csproj -c Release -r win-x64 --self-contained \
-  -p:PublishSingleFile=true -o artifacts/win-x64 -v quiet -nologo
-test -f artifacts/win-x64/keydoctor.exe
 
 # The .NET tool package installs and runs the way the README says.
 rm -rf artifacts/package artifacts/tool

@@ -78,22 +78,58 @@ public static class KeyDoctorApp
                             "The file is damaged, truncated or not what it claims to be; collect it again or check that it is the right file.");
             return ExitCodes.UsageOrInputError;
         }
-        catch (Exception ex) when (ex is UserInputException or MalformedDataException or IOException
-                                       or UnauthorizedAccessException or FormatException or NotSupportedException
-                                       or PlatformNotSupportedException)
+        catch (Exception ex) when (Sentence(ex) is { } sentence)
         {
-            error.WriteLine($"keydoctor: {OneLine(ex.Message)}");
+            error.WriteLine($"keydoctor: {sentence}");
             return ExitCodes.UsageOrInputError;
         }
         catch (Exception ex)
         {
             // Never a stack trace on the console: one line that says what failed, and where to report it.
-            error.WriteLine($"keydoctor: internal error ({ex.GetType().Name}): {OneLine(ex.Message)}");
+            error.WriteLine($"keydoctor: internal error ({ex.GetType().Name}): {OneLine(ex.Message)}. " +
+                            "This is a bug in KeyDoctor: report it with the command line you ran.");
             return ExitCodes.UsageOrInputError;
         }
     }
 
-    /// <summary>The tool version with the commit it was built from, e.g. "0.1.0+3f2a9c1".</summary>
+    /// <summary>
+    /// The one-line error for an exception that is the input's or the machine's problem, not KeyDoctor's: a sentence
+    /// with what failed and what to do. KeyDoctor's own messages (UserInputException, a tool that failed) are sentences
+    /// already; a system exception's message alone ("Access is denied.", a bare path) is not, so it gets one around it.
+    /// Null for anything else (an internal error).
+    /// </summary>
+    public static string? Sentence(Exception ex) => ex switch
+    {
+        UserInputException or Machine.Tools.LiveMachineException or KeyDoctor.Store.ScanStoreException
+            or KeyDoctor.Diagnosis.Farm.FarmNodeException => OneLine(ex.Message),
+        MalformedDataException malformed => $"cannot read the input as {malformed.Format}: {OneLine(malformed.Reason).TrimEnd('.')}. " +
+                                            "Check that it is the right file and that it is not damaged.",
+        UnauthorizedAccessException => $"access was denied ({Detail(ex)}). Run keydoctor from an elevated prompt (Run as administrator), " +
+                                       "or give the account it runs as read access to the file or folder.",
+        DirectoryNotFoundException => $"a folder KeyDoctor needs was not found ({Detail(ex)}). Check the path you gave; " +
+                                      "on a live server, check that the folder exists (IIS or the key store may not be installed).",
+        FileNotFoundException notFound => $"a file KeyDoctor needs was not found ({Detail(ex, notFound.FileName)}). Check the path you gave.",
+        PathTooLongException => $"a path is too long for this system ({Detail(ex)}). Copy the input to a shorter folder and run again.",
+        IOException => $"a file could not be read or written ({Detail(ex)}). Check that it exists, that no other program holds it " +
+                       "locked, and that the disk has room.",
+        System.Security.Cryptography.CryptographicException => $"the system's cryptography failed ({Detail(ex)}). On Windows, check that " +
+            "the key is present and readable by this account; under Wine, CNG key operations are not implemented (run on Windows).",
+        PlatformNotSupportedException => $"this needs something this system does not have ({Detail(ex)}). Run it on the Windows " +
+                                         "server, or give it a bundle or image folder to read offline.",
+        FormatException or NotSupportedException => $"a value could not be understood ({Detail(ex)}). Check the command line against " +
+                                                    "'keydoctor <command> --help'.",
+        _ => null,
+    };
+
+    // What the system said, and the file when it named one but its message does not: never the message alone.
+    private static string Detail(Exception ex, string? file = null)
+    {
+        var message = OneLine(ex.Message).TrimEnd('.');
+        if (message.Length == 0) message = ex.GetType().Name;
+        return file is not null && !message.Contains(file, StringComparison.Ordinal) ? $"{file}: {message}" : message;
+    }
+
+    /// <summary>The tool version    /// <summary>The tool version with the commit it was built from, e.g. "0.1.0+3f2a9c1".</summary>
     public static string Version =>
         typeof(KeyDoctorApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? "unknown";

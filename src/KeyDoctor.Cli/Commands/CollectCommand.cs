@@ -1,5 +1,6 @@
 using System.CommandLine;
 using KeyDoctor.Cli.Json;
+using KeyDoctor.Machine;
 using KeyDoctor.Machine.Collection;
 using Spectre.Console;
 
@@ -82,6 +83,14 @@ public static class CollectCommand
             if (context.Interactive)
                 collector.StepStarted += step => context.ErrorConsole.MarkupLine($"[grey]{Markup.Escape(step.Description)}[/]");
             var manifest = collector.Collect(steps, target.FullName, includeEventLogs ? "bundle" : "snapshot");
+            if (BundleCollector.CoreFailures(manifest) is { Count: > 0 } failures)
+            {
+                // No bundle that looks complete: the partial one keeps its evidence under a name that says what it is.
+                var partial = PartialName(target.FullName);
+                File.Move(target.FullName, partial, overwrite: true);
+                throw new UserInputException(CoreFailureMessage($"'{name}' could not take the evidence a scan needs", failures) +
+                    $" What could be collected is in {partial}, marked partial (a scan of it reports what is missing as KD0001).");
+            }
 
             if (parse.GetValue(json))
                 context.WriteJson(new CollectDocument(target.FullName, manifest.Kind, manifest.Files.Count,
@@ -97,6 +106,16 @@ public static class CollectCommand
         });
         return command;
     }
+
+    /// <summary>"web01.zip" becomes "web01.partial.zip".</summary>
+    public static string PartialName(string zip) =>
+        Path.Combine(Path.GetDirectoryName(zip) ?? "", Path.GetFileNameWithoutExtension(zip) + ".partial" + Path.GetExtension(zip));
+
+    /// <summary>One sentence per core item that could not be taken, with why and what to do.</summary>
+    public static string CoreFailureMessage(string lead, IReadOnlyList<CollectedItem> failures) =>
+        $"{lead}: " +
+        string.Join("; ", failures.Select(f => $"{f.Description} ({f.Error?.TrimEnd('.')})")) + ". " +
+        "Run it from an elevated prompt (Run as administrator) on the server itself; if it still fails, the message above names the tool and what it printed.";
 
     private static void WritePlan(CliContext context, IReadOnlyList<CollectionStep> steps, bool json)
     {

@@ -28,6 +28,18 @@ public sealed record BundleManifest
     public List<BundleEntry> Directories { get; init; } = [];
     public List<CollectionProblem> Problems { get; init; } = [];
 
+    /// <summary>
+    /// Each step of the collection plan and how it went: collected, absent (not on this server), partial (some files
+    /// unreadable) or failed, with the exact command line and what it printed. Empty in bundles of older versions.
+    /// </summary>
+    public List<CollectedItem> Items { get; init; } = [];
+
+    /// <summary>
+    /// False when core evidence (the SYSTEM or SOFTWARE hive, the MachineKeys folder) could not be taken: the bundle
+    /// is partial and a scan of it says what is missing (KD0001). Null in bundles of older versions.
+    /// </summary>
+    public bool? Complete { get; set; }
+
     /// <summary>Extra facts the collector recorded (audit policy, previous SACL), by name.</summary>
     public Dictionary<string, string> Properties { get; init; } = new(StringComparer.Ordinal);
 
@@ -62,6 +74,34 @@ public sealed record BundleEntry(string Path)
     public DateTimeOffset? LastWritten { get; init; }
     public NtfsAttributes Attributes { get; init; }
     public string? Sddl { get; init; }
+}
+
+/// <summary>One step of the collection plan and its outcome (<see cref="CollectedItemStatus"/>).</summary>
+public sealed record CollectedItem(string Description, string BundlePath, CollectedItemStatus Status)
+{
+    /// <summary>True for the evidence a scan cannot do without (SYSTEM, SOFTWARE, MachineKeys).</summary>
+    public bool Core { get; init; }
+
+    /// <summary>The command line run (reg.exe save ..., wevtutil.exe epl ...), for tool steps.</summary>
+    public string? Command { get; init; }
+
+    /// <summary>Why the step failed or is partial: the error sentence, with what the tool printed.</summary>
+    public string? Error { get; init; }
+
+    public int Files { get; init; }
+}
+
+public enum CollectedItemStatus
+{
+    Collected,
+
+    /// <summary>Not on this server (no IIS 6 metabase, no CNG keys): nothing to collect.</summary>
+    Absent,
+
+    /// <summary>Collected, but some files could not be read (see the manifest's problems).</summary>
+    Partial,
+
+    Failed,
 }
 
 /// <summary>The manifest's JSON, source-generated (no reflection): camelCase, enums by name, nulls left out.</summary>

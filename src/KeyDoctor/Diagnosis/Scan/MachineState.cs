@@ -149,6 +149,7 @@ public sealed class MachineState
     public static MachineState Load(IMachineSource source, Action<string>? progress = null, IReadOnlyList<string>? traces = null)
     {
         var state = new MachineState(source);
+        state.LoadCollectionGaps();
         progress?.Invoke("registry");
         state.LoadRegistry();
         state.Layout = WindowsLayout.Detect(source);
@@ -167,6 +168,17 @@ public sealed class MachineState
     }
 
     private string? Root => (Source as FolderMachineSource)?.Root;
+
+    /// <summary>
+    /// A partial bundle (collect could not take a hive or MachineKeys) says so in its manifest: each failed core item
+    /// is KD0001 with the collector's reason, so a scan of it is never a clean bill of health.
+    /// </summary>
+    private void LoadCollectionGaps()
+    {
+        if ((Source as FolderMachineSource)?.Manifest is not { } manifest) return;
+        foreach (var item in manifest.Items.Where(i => i.Core && i.Status == CollectedItemStatus.Failed))
+            _unavailable.Add(($"{item.Description} (not collected into the bundle)", item.Error ?? "the collector recorded it as failed"));
+    }
 
     private void LoadRegistry()
     {

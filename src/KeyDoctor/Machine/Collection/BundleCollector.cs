@@ -29,15 +29,49 @@ public sealed class BundleCollector(ICollectionHost host, string toolVersion)
             foreach (var step in plan)
             {
                 StepStarted?.Invoke(step);
+                var problemsBefore = manifest.Problems.Count;
+                var filesBefore = manifest.Files.Count;
+                CollectedItem item;
                 try
                 {
-                    Run(step, zip, manifest);
+                    var found = Run(step, zip, manifest);
+                    var files = manifest.Files.Count - filesBefore;
+                    item = !found
+                        ? new CollectedItem(step.Description, step.BundlePath, step.Core ? CollectedItemStatus.Failed : CollectedItemStatus.Absent)
+                        {
+                            Error = step.Core ? $"{step.Source} does not exist on this machine" : null,
+                        }
+                        : manifest.Problems.Count > problemsBefore
+                            ? new CollectedItem(step.Description, step.BundlePath, CollectedItemStatus.Partial)
+                            {
+                                Files = files,
+                                Error = $"{manifest.Problems.Count - problemsBefore} file(s) could not be read: " +
+                                        string.Join("; ", manifest.Problems.Skip(problemsBefore).Select(p => $"{p.Path}: {p.Reason}")),
+                            }
+                            : new CollectedItem(step.Description, step.BundlePath, CollectedItemStatus.Collected) { Files = files };
+                    if (!found && step.Core) manifest.Problems.Add(new CollectionProblem(step.BundlePath, item.Error!));
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
                 {
-                    manifest.Problems.Add(new CollectionProblem(step.BundlePath, $"{step.Description}: {ex.Message}"));
+                    var reason = ex is Tools.ToolFailedException ? ex.Message : $"{step.Description} could not be collected from {step.Source}: {ex.Message}";
+                    manifest.Problems.Add(new CollectionProblem(step.BundlePath, reason));
+                    item = new CollectedItem(step.Description, step.BundlePath, CollectedItemStatus.Failed)
+                    {
+                        Error = reason,
+                        Command = (ex as Tools.ToolFailedException)?.CommandLine,
+                    };
                 }
+                manifest.Items.Add(item with { Core = step.Core, Command = item.Command ?? ToolCommand(step) });
             }
+            // A hive an image does not have as a file is no failure when the image's .reg exports were collected instead.
+            for (var i = 0; i < plan.Count; i++)
+                if (manifest.Items[i] is { Core: true, Status: CollectedItemStatus.Failed } failed && plan[i].Alternative is { } alternative
+                    && manifest.Items.Any(x => x.BundlePath == alternative && x.Status == CollectedItemStatus.Collected && x.Files > 0))
+                {
+                    manifest.Items[i] = failed with { Status = CollectedItemStatus.Absent, Error = $"{failed.Error} (the .reg exports in {alternative} were collected instead)" };
+                    manifest.Problems.RemoveAll(p => p.Path == failed.BundlePath);
+                }
+            manifest.Complete = CoreFailures(manifest).Count == 0;
             var entry = zip.CreateEntry(BundleManifest.FileName, CompressionLevel.Optimal);
             using var output = entry.Open();
             output.Write(manifest.ToJson());
@@ -45,12 +79,24 @@ public sealed class BundleCollector(ICollectionHost host, string toolVersion)
         return manifest;
     }
 
-    private void Run(CollectionStep step, ZipArchive zip, BundleManifest manifest)
+    /// <summary>The failed core steps of a collection, each with its reason: empty when the bundle is complete.</summary>
+    public static IReadOnlyList<CollectedItem> CoreFailures(BundleManifest manifest) =>
+        manifest.Items.Where(i => i.Core && i.Status == CollectedItemStatus.Failed).ToList();
+
+    // The command a tool step runs on the live machine (the collector records it whether or not it failed).
+    private static string? ToolCommand(CollectionStep step) => step.Kind switch
+    {
+        CollectionStepKind.SaveRegistryHive or CollectionStepKind.ExportEventLog => step.Command,
+        _ => null,
+    };
+
+    /// <summary>Collects one step; false when what it names is not there.</summary>
+    private bool Run(CollectionStep step, ZipArchive zip, BundleManifest manifest)
     {
         switch (step.Kind)
         {
             case CollectionStepKind.CopyFolder:
-                if (!host.DirectoryExists(step.Source)) return; // Not every server has every folder (no IIS 6, no CNG keys).
+                if (!host.DirectoryExists(step.Source)) return false; // Not every server has every folder (no IIS 6, no CNG keys).
                 manifest.Directories.Add(Describe(step.BundlePath, step.Source, 0, null));
                 foreach (var file in host.EnumerateFiles(step.Source, step.Recursive))
                 {
@@ -59,7 +105,8 @@ public sealed class BundleCollector(ICollectionHost host, string toolVersion)
                 }
                 break;
             case CollectionStepKind.CopyFile:
-                if (host.FileExists(step.Source)) CopyFile(step.Source, step.BundlePath, zip, manifest);
+                if (!host.FileExists(step.Source)) return false;
+                CopyFile(step.Source, step.BundlePath, zip, manifest);
                 break;
             case CollectionStepKind.SaveRegistryHive:
                 WithTempFile(temp => host.SaveRegistryHive(step.Source, temp), step, zip, manifest);
@@ -68,6 +115,7 @@ public sealed class BundleCollector(ICollectionHost host, string toolVersion)
                 WithTempFile(temp => host.ExportEventLog(step.Source, temp, step.Since), step, zip, manifest);
                 break;
         }
+        return true;
     }
 
     private void CopyFile(string source, string bundlePath, ZipArchive zip, BundleManifest manifest)
@@ -94,7 +142,8 @@ public sealed class BundleCollector(ICollectionHost host, string toolVersion)
             produce(temp);
             using var input = new FileStream(temp, FileMode.Open, FileAccess.Read);
             var (length, hash) = AddEntry(zip, step.BundlePath, input);
-            manifest.Files.Add(new BundleEntry(step.BundlePath) { Length = length, Sha256 = hash, LastWritten = DateTimeOffset.UtcNow });
+            // No times: an exported hive or log is made now, and the manifest stays the same for the same machine.
+            manifest.Files.Add(new BundleEntry(step.BundlePath) { Length = length, Sha256 = hash });
         }
         finally
         {
@@ -134,8 +183,21 @@ public sealed class BundleCollector(ICollectionHost host, string toolVersion)
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         var stream = new FileStream(path, options);
-        // The bundle holds every machine key, the SECURITY hive and the system's master keys: the current user only.
-        if (OperatingSystem.IsWindows()) Crypto.KeySets.OwnerOnlyFile.RestrictToCurrentUser(stream);
-        return stream;
+        try
+        {
+            // The bundle holds every machine key, the SECURITY hive and the system's master keys: the current user only.
+            if (OperatingSystem.IsWindows()) Crypto.KeySets.OwnerOnlyFile.RestrictToCurrentUser(stream);
+            return stream;
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException or InvalidOperationException)
+        {
+            // Never leave an empty file behind that looks like a bundle.
+            stream.Dispose();
+            File.Delete(path);
+            throw new Tools.LiveMachineException(
+                $"access was denied making the bundle {path} readable by the current user only ({ex.Message.ReplaceLineEndings(" ").Trim().TrimEnd('.')}); " +
+                "it holds private keys, so KeyDoctor writes it only with an owner-only ACL. Run keydoctor from an elevated prompt " +
+                "(Run as administrator) and write the bundle to a local NTFS folder.", ex);
+        }
     }
 }

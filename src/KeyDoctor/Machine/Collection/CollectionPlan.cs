@@ -29,6 +29,18 @@ public sealed record CollectionStep(CollectionStepKind Kind, string Source, stri
     /// <summary>For event logs: export only events at or after this time.</summary>
     public DateTimeOffset? Since { get; init; }
 
+    /// <summary>
+    /// Core evidence: without it a scan cannot tell a healthy server from a broken one (the SYSTEM and SOFTWARE hives,
+    /// the MachineKeys folder). When a core step fails the collection fails (exit 2) and the bundle is marked partial.
+    /// </summary>
+    public bool Core { get; init; }
+
+    /// <summary>
+    /// The bundle path of another step that stands in for this one when it fails: an offline image's registry as .reg
+    /// exports (its "registry" folder) instead of hive files.
+    /// </summary>
+    public string? Alternative { get; init; }
+
     /// <summary>True when the step holds private-key material or secrets (the bundle is then owner-only).</summary>
     public bool HoldsSecrets { get; init; }
 }
@@ -59,17 +71,21 @@ public sealed record CollectionOptions
 /// </summary>
 public static class CollectionPlanner
 {
+    /// <summary>The folder of .reg exports an image may hold instead of hive files (read by WindowsRegistry.OpenImage).</summary>
+    public const string RegistryExports = "registry";
+
     public static IReadOnlyList<CollectionStep> Plan(CollectionOptions options)
     {
         var drive = options.SystemDrive.TrimEnd('\\');
         string Live(string relative) => $@"{drive}\{relative}";
         var steps = new List<CollectionStep>();
 
-        void Folder(string relative, string description, bool recursive = false, bool secrets = false) =>
+        void Folder(string relative, string description, bool recursive = false, bool secrets = false, bool core = false) =>
             steps.Add(new CollectionStep(CollectionStepKind.CopyFolder, Live(relative), relative, description)
             {
                 Recursive = recursive,
                 HoldsSecrets = secrets,
+                Core = core,
                 Command = $"robocopy \"{Live(relative)}\" \"<bundle>\\{relative}\" /B /COPY:DAT{(recursive ? " /E" : "")}",
             });
 
@@ -87,7 +103,7 @@ public static class CollectionPlanner
             }
         }
 
-        Folder(WindowsPaths.MachineKeys, "CryptoAPI machine key containers", secrets: true);
+        Folder(WindowsPaths.MachineKeys, "CryptoAPI machine key containers", secrets: true, core: true);
         Folder(WindowsPaths.CngMachineKeys, "CNG machine keys", secrets: true);
         Folder(WindowsPaths.CngSystemKeys, "CNG LocalSystem keys", secrets: true);
         Folder(WindowsPaths.SystemRsaKeys, "CryptoAPI LocalSystem key containers", secrets: true);
@@ -98,8 +114,13 @@ public static class CollectionPlanner
                 $@"{WindowsPaths.ConfigHives}\{hive}", $"registry hive HKLM\\{hive}")
             {
                 HoldsSecrets = hive == "SECURITY",
+                Core = hive != "SECURITY",
+                Alternative = hive != "SECURITY" ? RegistryExports : null,
                 Command = $@"reg save HKLM\{hive} ""<bundle>\{WindowsPaths.ConfigHives}\{hive}"" /y",
             });
+
+        // An offline image may carry its registry as .reg exports instead of hive files (never there on a live server).
+        Folder(RegistryExports, "registry exports (.reg) of an offline image without hive files");
 
         // LocalService's and NetworkService's key sets (a service running as them keeps its keys there).
         foreach (var account in new[] { "LocalService", "NetworkService" })

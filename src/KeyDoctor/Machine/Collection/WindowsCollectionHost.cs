@@ -1,14 +1,16 @@
-using System.Diagnostics;
 using System.Runtime.Versioning;
 using System.Security.AccessControl;
 using System.Security.Principal;
+using KeyDoctor.Machine.Tools;
 
 namespace KeyDoctor.Machine.Collection;
 
 /// <summary>The live Windows machine, for <c>keydoctor collect</c> and <c>keydoctor snapshot</c>.</summary>
 [SupportedOSPlatform("windows")]
-public sealed class WindowsCollectionHost : ICollectionHost
+public sealed class WindowsCollectionHost(IProcessRunner? runner = null) : ICollectionHost
 {
+    private readonly WindowsTools _tools = new(runner ?? SystemProcessRunner.Instance);
+
     public bool IsElevated
     {
         get
@@ -42,17 +44,10 @@ public sealed class WindowsCollectionHost : ICollectionHost
             info.CreationTimeUtc, info.LastWriteTimeUtc);
     }
 
-    public void SaveRegistryHive(string key, string destinationFile) =>
-        Run("reg.exe", "save", key, destinationFile, "/y");
+    public void SaveRegistryHive(string key, string destinationFile) => _tools.SaveRegistryHive(key, destinationFile);
 
-    public void ExportEventLog(string log, string destinationFile, DateTimeOffset? since)
-    {
-        if (since is { } from)
-            Run("wevtutil.exe", "epl", log, destinationFile,
-                $"/q:*[System[TimeCreated[@SystemTime>='{from.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}']]]");
-        else
-            Run("wevtutil.exe", "epl", log, destinationFile);
-    }
+    public void ExportEventLog(string log, string destinationFile, DateTimeOffset? since) =>
+        _tools.ExportEventLog(log, destinationFile, since);
 
     // The SACL needs SeSecurityPrivilege; without it, record owner, group and DACL, which is what KD1004 checks.
     private static string? ReadSddl(FileSystemInfo info)
@@ -68,17 +63,5 @@ public sealed class WindowsCollectionHost : ICollectionHost
         {
             return null;
         }
-    }
-
-    private static void Run(string tool, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {tool}");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{tool} {string.Join(' ', arguments)} failed ({process.ExitCode}): {stderr.Trim()} {stdout.Result.Trim()}");
     }
 }
