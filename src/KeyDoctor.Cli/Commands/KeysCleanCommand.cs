@@ -54,7 +54,9 @@ internal static class KeysCleanCommand
         if (plan is not null && plan.Directory is { Exists: false } missing)
             throw new UserInputException($"-o {plan.FullName}: the folder {missing.FullName} does not exist; create it or choose another place for the plan");
         using var machine = LiveMachine.OpenSourceOrLive(sourcePath, "keys clean");
-        var cleaner = new KeyCleaner(machine, new CleanOptions { OlderThanDays = olderThan }).Prepare();
+        // On this machine the last boot is known exactly: now minus the uptime.
+        DateTimeOffset? lastBoot = sourcePath is null ? DateTimeOffset.UtcNow - TimeSpan.FromMilliseconds(Environment.TickCount64) : null;
+        var cleaner = new KeyCleaner(machine, new CleanOptions { OlderThanDays = olderThan, LastBoot = lastBoot }).Prepare();
 
         var orphans = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
         var planned = 0;

@@ -309,3 +309,23 @@ public sealed class KeysCleanTests : IDisposable
         Assert.Contains(".json", script.Stderr);
     }
 }
+
+public sealed class BloatedKeyFolderTests
+{
+    [Fact]
+    public void KD1007_AFolderOfMoreThanTenThousandKeyFilesIsFlaggedAndThePlannerOffersKeysClean()
+    {
+        using var image = ScanImage.Healthy(out _);
+        image.Build();
+        using var rsa = RSA.Create(2048);
+        for (var i = 0; i < 10_001; i++) // intact key files: a leak, not damage (KD1003 stays quiet)
+            image.KeyFileAt($@"ProgramData\Microsoft\Crypto\RSA\MachineKeys\{ContainerName.CapiPrefix($"le-{i}")}_{image.MachineGuid}", $"le-{i}", rsa);
+        // One scan: the plan offers the clean-up as a decision, with the finding's commands.
+        var plan = Cli.Run("repair", "plan", image.Root, "--json");
+        var decision = JsonDocument.Parse(plan.Stdout).RootElement.GetProperty("needsDecision").EnumerateArray()
+            .Single(d => d.GetProperty("id").GetString() == "KD1007");
+        Assert.Equal(@"ProgramData\Microsoft\Crypto\RSA\MachineKeys", decision.GetProperty("subject").GetString());
+        Assert.Contains("keys clean", decision.GetProperty("decision").GetString());
+        Assert.Contains("keys", decision.GetProperty("commands").GetRawText());
+    }
+}
