@@ -551,7 +551,13 @@ public sealed class KeyCleaner
             return $"~{Round(perDay).ToString("N0", CultureInfo.InvariantCulture)} keys/day since {start:yyyy-MM-dd}";
         }
 
-        private static double Round(double value) => value < 100 ? Math.Round(value) : Math.Round(value, -(int)Math.Floor(Math.Log10(value)) + 1);
+        /// <summary>Two significant digits from 100 up (41,000 not 41,237): a rate, not a count.</summary>
+        private static double Round(double value)
+        {
+            if (value < 100) return Math.Round(value);
+            var step = Math.Pow(10, Math.Floor(Math.Log10(value)) - 1);
+            return Math.Round(value / step) * step;
+        }
     }
 
     /// <summary>
