@@ -148,6 +148,8 @@ public sealed class KeyCleaner
         LastBoot = _options.LastBoot is { } boot ? new DatedFact(boot, "this machine's uptime") : ReadLastBoot();
         if (LastBoot is null) _unavailable.Add("the last boot time (no boot event in the System log): only the age rule keeps recent keys");
         _cutoff = ReferenceTime.Time.AddDays(-_options.OlderThanDays);
+        // The orphans' digests are only kept to match Security events: without a Security log they cost memory for nothing.
+        _tally.KeepDigests = Layout.EventLogFiles.Any(l => l.Channel == "Security" && !l.Legacy && _source.GetLocalPath(l.Path) is not null);
         return this;
     }
 
@@ -466,6 +468,7 @@ public sealed class KeyCleaner
         private readonly Dictionary<string, (long Files, DateOnly First, DateOnly Last, string Example)> _patterns = new(StringComparer.Ordinal);
         private readonly Dictionary<string, long> _keptBy = new(StringComparer.Ordinal);
         public HashSet<UInt128> OrphanDigests { get; } = [];
+        public bool KeepDigests { get; set; } = true;
         private long _otherPatterns;
 
         public void Add(KeyStoreLocation store, CleanRow row)
@@ -494,7 +497,7 @@ public sealed class KeyCleaner
                 _keptBy[by] = _keptBy.GetValueOrDefault(by) + 1;
             }
             if (row.Action != CleanAction.Quarantine) return;
-            if (ContainerName.TrySplitFileName(WindowsPaths.FileName(row.File), out var prefix, out _)) OrphanDigests.Add(prefix);
+            if (KeepDigests && ContainerName.TrySplitFileName(WindowsPaths.FileName(row.File), out var prefix, out _)) OrphanDigests.Add(prefix);
             var day = DateOnly.FromDateTime(row.CreatedUtc ?? row.ModifiedUtc ?? DateTime.UnixEpoch);
             _days[day] = _days.GetValueOrDefault(day) + 1;
             var pattern = PatternOf(row.Container);
