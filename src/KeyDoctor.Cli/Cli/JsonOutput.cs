@@ -49,6 +49,7 @@ public sealed class JsonStream : IDisposable
     private readonly ArrayBufferWriter<byte> _buffer = new(FlushThreshold * 2);
     private readonly CliContext _context;
     private readonly bool _lines;
+    private bool _object;
 
     private JsonStream(CliContext context, bool lines)
     {
@@ -62,6 +63,14 @@ public sealed class JsonStream : IDisposable
     {
         var stream = new JsonStream(context, lines: false);
         stream.Writer.WriteStartArray();
+        return stream;
+    }
+
+    /// <summary>One indented JSON object whose properties the caller writes (a long array among them); <see cref="Dispose"/> closes it.</summary>
+    public static JsonStream Object(CliContext context)
+    {
+        var stream = new JsonStream(context, lines: false) { _object = true };
+        stream.Writer.WriteStartObject();
         return stream;
     }
 
@@ -107,7 +116,8 @@ public sealed class JsonStream : IDisposable
     {
         if (!_lines)
         {
-            Writer.WriteEndArray();
+            if (_object) Writer.WriteEndObject();
+            else Writer.WriteEndArray();
             Writer.Flush();
             _buffer.Write("\n"u8);
         }

@@ -18,6 +18,7 @@ public static class KeysCommand
             KeysConvertCommand.Create(context),
             KeysStoreCommand.CreateExport(context),
             KeysStoreCommand.CreateImport(context),
+            KeysCleanCommand.Create(context),
         };
 
     internal static Option<string?> MachineGuidOption() => new("--machine-guid")

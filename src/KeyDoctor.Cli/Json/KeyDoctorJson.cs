@@ -58,6 +58,8 @@ namespace KeyDoctor.Cli.Json;
 [JsonSerializable(typeof(RecoverDocument))]
 [JsonSerializable(typeof(FarmDocument))]
 [JsonSerializable(typeof(HistoryDocument))]
+[JsonSerializable(typeof(CleanRowJson))]
+[JsonSerializable(typeof(CleanSummaryJson))]
 public sealed partial class KeyDoctorJson : JsonSerializerContext;
 
 /// <summary>An enum written as its camelCase name ("critical", "cryptoApi"), and read back the same way.</summary>

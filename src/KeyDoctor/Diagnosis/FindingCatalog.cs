@@ -103,6 +103,19 @@ public static class FindingCatalog
         "old certificate's grants are lost: Access denied (0x80070005), NTE_PERM (0x80090010) or 'Keyset does not " +
         "exist'. Only a bundle from 'keydoctor collect' carries each file's ACL.");
 
+    public static readonly DiagnosticDescriptor KeyFolderBloated = new(
+        "KD1007", "Key folder bloated with key files",
+        "{0} ({1}) holds {2:N0} key files",
+        Severity.Warning, KeyStore,
+        "An application that creates a key container per request and never deletes it (a throw-away RSACryptoServiceProvider " +
+        "without PersistKeyInCsp = false, a CNG key made with a random name), a leaking service under LocalService or " +
+        "NetworkService, or a cloned server leaves hundreds of thousands to millions of files in MachineKeys, Crypto\\Keys or " +
+        "a service profile's Crypto folder. CryptoAPI then slows down on every key open, the disk fills, and backup and " +
+        "anti-virus passes crawl. Clean-up scripts that delete by age or name pattern have removed keys that IIS, a " +
+        "certificate or protected configuration needed. 'keydoctor keys clean' keeps every key something uses (and says " +
+        "what), never touches another MachineGuid's keys or a damaged key in use, names the leaking process when the " +
+        "Security log has 5058/5061 events, and writes a repair plan that quarantines the rest (nothing is deleted).");
+
     public static readonly DiagnosticDescriptor CertificateWithoutKeyLink = new(
         "KD2001", "Bound certificate has no private key link",
         "Certificate {0} ({1}) is bound to {2} but has no key provider information",
@@ -396,7 +409,7 @@ public static class FindingCatalog
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } =
     [
         EvidenceUnavailable, ConfigurationValueInvalid, SharedConfigurationUnreachable,
-        MachineGuidChanged, Iis6ContainerBroken, KeyFileCorrupt, KeyStoreAttributesOrAcl, MasterKeyUnusable, KeyFileAccessDenied,
+        MachineGuidChanged, Iis6ContainerBroken, KeyFileCorrupt, KeyStoreAttributesOrAcl, MasterKeyUnusable, KeyFileAccessDenied, KeyFolderBloated,
         CertificateWithoutKeyLink, KeyInUserProfile, SignatureOnlyKey, HttpSysBindingCertificateMissing,
         StaleMetabaseCertificateHash, BindingMismatch, CertificateExpired, CertificateKeyFileMissing, CertificateKeyMismatch,
         LegacySslCertificateHash, MetabaseCertificateMissing, KeyInServiceStore, CertificateRenewedStillBound, KeyInHardwareProvider,

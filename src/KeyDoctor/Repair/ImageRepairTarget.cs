@@ -33,7 +33,33 @@ public sealed class ImageRepairTarget : IRepairTarget
 
     public string Description => $"image {_root}";
 
-    public string? MachineGuid => Scan().State.MachineGuid;
+    // From the registry alone: a clean-up plan of a million key files needs no full scan to check the machine.
+    public string? MachineGuid => _machineGuid ??= ReadMachineGuid();
+
+    private string? _machineGuid;
+
+    private string? ReadMachineGuid()
+    {
+        try
+        {
+            return WindowsRegistry.OpenImage(_root).MachineGuid?.Trim();
+        }
+        catch (Exception ex) when (ex is Formats.MalformedDataException or IOException)
+        {
+            return null;
+        }
+    }
+
+    public string? LocalFolder(string windowsPath) =>
+        new CaseInsensitivePathResolver(_root).Resolve(windowsPath) is { } local && Directory.Exists(local) ? local : null;
+
+    /// <summary>The local folder for a Windows folder path, created when it is not there (a quarantine going back).</summary>
+    private string LocalFolderForWrite(string windowsPath)
+    {
+        if (LocalFolder(windowsPath) is { } existing) return existing;
+        var file = LocalPathForWrite(windowsPath + @"\placeholder");
+        return Path.GetDirectoryName(file)!;
+    }
 
     public bool IsFindingPresent(string findingId, string subject) =>
         Scan().Findings.Any(f => f.Id == findingId && f.Subject == subject);
@@ -46,7 +72,8 @@ public sealed class ImageRepairTarget : IRepairTarget
         CopyKeyFileAction copy when KeyFileRefusal(copy) is { } refusal => refusal,
         PutBackMachineGuidAction guid when guid.Copies.Select(c => LocalPath(c.Target)).FirstOrDefault(p => p is not null) is { } taken =>
             $"{taken} exists now: the key file made since the GUID change cannot be carried forward over it (make a new plan)",
-        CopyKeyFileAction or PutBackMachineGuidAction or RemoveCustomMetadataAction or RegistryChangeAction => null,
+        QuarantineKeyFilesAction quarantine when LocalFolder(quarantine.Folder) is null => $"{quarantine.Folder} is not in the image",
+        CopyKeyFileAction or PutBackMachineGuidAction or RemoveCustomMetadataAction or RegistryChangeAction or QuarantineKeyFilesAction or ReleaseQuarantineAction => null,
         LiveOnlyAction live => $"not on an image: {live.Reason}",
         null => "the plan gives no action for this step (made by an older keydoctor?)",
         _ => $"not on an image: {change.Action.GetType().Name}",
@@ -126,6 +153,14 @@ public sealed class ImageRepairTarget : IRepairTarget
                 run.SaveJournal();
                 return Done($"{registry.Description}: import {change} on the server (reg import), undo with {name}-undo.reg", StepOutcomeKind.Written);
             }
+            case QuarantineKeyFilesAction quarantine:
+                return Done(KeyQuarantineSteps.Quarantine(run, quarantine, LocalFolder(quarantine.Folder)
+                    ?? throw new InvalidOperationException($"{quarantine.Folder} is not in the image")));
+            case ReleaseQuarantineAction release:
+            {
+                var (detail, failed) = KeyQuarantineSteps.Release(run, release.Folder, release.Quarantine, LocalFolderForWrite(release.Folder));
+                return Done(detail, failed ? StepOutcomeKind.Failed : StepOutcomeKind.Done);
+            }
             case VerifyFindingGoneAction:
                 return Done("checked by the runner");
             case LiveOnlyAction live when step.Kind is RepairStepKind.Backup or RepairStepKind.Rollback:
@@ -162,8 +197,15 @@ public sealed class ImageRepairTarget : IRepairTarget
         if (!force && run.Journal.Target != Description)
             throw new InvalidOperationException($"the run changed {run.Journal.Target}, not {Description}; give the folder it changed (--force if the same disk is mounted elsewhere now)");
         var result = RepairRunner.Rollback(run, file => RestoreFromBackup(file, run, force));
+        var restored = result.Restored.ToList();
+        var problems = result.Problems.ToList();
+        foreach (var quarantine in Enumerable.Reverse(run.Journal.Quarantines).Where(q => !q.RolledBack).ToList())
+        {
+            var (detail, failed) = KeyQuarantineSteps.Release(run, quarantine.Folder, quarantine.Quarantine, LocalFolderForWrite(quarantine.Folder));
+            (failed ? problems : restored).Add(detail);
+        }
         _scan = null;
-        return result;
+        return new RollbackResult(restored, problems);
     }
 
     private ScanResult Scan()

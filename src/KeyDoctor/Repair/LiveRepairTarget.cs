@@ -73,10 +73,27 @@ public sealed class LiveRepairTarget(ICommandHost host, Func<ScanResult> scanLiv
         return null;
     }
 
+    public string? LocalFolder(string windowsPath)
+    {
+        var drive = (options.Environment("SystemDrive") ?? "C:").TrimEnd('\\') + "\\";
+        var local = Path.Combine(drive, WindowsPaths.Normalize(windowsPath));
+        return Directory.Exists(local) ? local : null;
+    }
+
     public StepOutcome Run(RepairStep step, RepairRun run)
     {
         StepOutcome Outcome(StepOutcomeKind kind, string detail) => new(step.Order, step.Kind, step.FindingId, step.Subject, kind, detail);
         _scan = null;
+        // keydoctor moves key files itself: no program between, the same code as on an image.
+        if (step.Action is QuarantineKeyFilesAction quarantine)
+            return Outcome(StepOutcomeKind.Done, KeyQuarantineSteps.Quarantine(run, quarantine,
+                LocalFolder(quarantine.Folder) ?? throw new InvalidOperationException($"{quarantine.Folder} is not on this server")));
+        if (step.Action is ReleaseQuarantineAction release)
+        {
+            var folder = LocalFolder(release.Folder) ?? Directory.CreateDirectory(Path.Combine((options.Environment("SystemDrive") ?? "C:").TrimEnd('\\') + "\\", release.Folder)).FullName;
+            var (detail, failed) = KeyQuarantineSteps.Release(run, release.Folder, release.Quarantine, folder);
+            return Outcome(failed ? StepOutcomeKind.Failed : StepOutcomeKind.Done, detail);
+        }
         foreach (var command in step.Commands)
         {
             if (command.RunFirstAs is { } who)

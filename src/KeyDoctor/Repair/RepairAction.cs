@@ -21,6 +21,8 @@ namespace KeyDoctor.Repair;
 [JsonDerivedType(typeof(RegistryChangeAction), "registryChange")]
 [JsonDerivedType(typeof(VerifyFindingGoneAction), "verifyFindingGone")]
 [JsonDerivedType(typeof(LiveOnlyAction), "liveOnly")]
+[JsonDerivedType(typeof(QuarantineKeyFilesAction), "quarantineKeyFiles")]
+[JsonDerivedType(typeof(ReleaseQuarantineAction), "releaseQuarantine")]
 public abstract record RepairAction
 {
     /// <summary>The commands the live server and the scripts run for this action, in order.</summary>
@@ -179,4 +181,22 @@ public sealed record LiveOnlyAction(string Reason, IReadOnlyList<ShellCommand> R
     [JsonIgnore] public override IReadOnlyList<ShellCommand> Commands => Run;
 
     [JsonIgnore] public override KeyFileWrite? WritesKeyFile => CreatesKeyFile is null ? null : new KeyFileWrite(CreatesKeyFile, ReplaceProof);
+}
+
+/// <summary>
+/// <c>keys clean</c>: moves the orphan key files <see cref="Names"/> of key folder <see cref="Folder"/> into
+/// <see cref="Quarantine"/> under the run's folder, with a manifest of each file (name, size, SHA-256, times,
+/// attributes and ACL on Windows). Nothing is deleted. A file modified after <see cref="PlannedUtc"/> is left where
+/// it is (something used it since the plan). Carried out by keydoctor itself (image and live), so it has no commands
+/// for a script; the plan is applied with <c>keydoctor repair apply</c>.
+/// </summary>
+public sealed record QuarantineKeyFilesAction(string Folder, string Quarantine, DateTimeOffset PlannedUtc, IReadOnlyList<string> Names) : RepairAction
+{
+    [JsonIgnore] public override IReadOnlyList<ShellCommand> Commands => [];
+}
+
+/// <summary>Puts every file of quarantine <see cref="Quarantine"/> back into <see cref="Folder"/>, byte for byte, with its times (and ACL on Windows).</summary>
+public sealed record ReleaseQuarantineAction(string Folder, string Quarantine) : RepairAction
+{
+    [JsonIgnore] public override IReadOnlyList<ShellCommand> Commands => [];
 }

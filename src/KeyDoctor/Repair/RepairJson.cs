@@ -36,3 +36,18 @@ public static class RepairJson
         },
     });
 }
+
+/// <summary>The lines of a quarantine manifest (one JSON document a line, so a million files never sit in memory at once).</summary>
+[JsonSerializable(typeof(QuarantineHeader))]
+[JsonSerializable(typeof(QuarantinedFile))]
+public sealed partial class QuarantineJsonContext : JsonSerializerContext;
+
+public static class QuarantineJson
+{
+    public static readonly QuarantineJsonContext Context = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

@@ -142,8 +142,14 @@ public sealed record RepairPlan
     /// <summary>The plan as a cmd script (dry run unless its first argument is "apply"); see <see cref="RepairScript"/>.</summary>
     public string ToCmd() => RepairScript.Cmd(this);
 
-    /// <summary>Largest plan file accepted: real plans are a few KiB.</summary>
-    public const int MaxPlanBytes = 16 * 1024 * 1024;
+    /// <summary>
+    /// Largest plan file accepted: repair plans are a few KiB; a <c>keys clean</c> plan names each orphan (about
+    /// 85 bytes a file, at most <see cref="MaxQuarantinedFilesPerPlan"/> files).
+    /// </summary>
+    public const int MaxPlanBytes = 160 * 1024 * 1024;
+
+    /// <summary>Orphans one clean-up plan moves at most; the rest wait for the next <c>keys clean</c> after it is applied.</summary>
+    public const int MaxQuarantinedFilesPerPlan = 1_000_000;
 
     /// <summary>Reads a plan written by <see cref="ToJson"/>, <see cref="ToPowerShell"/> or <see cref="ToCmd"/>.</summary>
     public static RepairPlan Parse(string text)

@@ -42,7 +42,7 @@ public static class RepairPlanner
     // Permissions first (nothing else can be read without them), then the GUID the keys depend on, then the keys,
     // then the configuration and certificates that use the keys, then the bindings that use the certificates.
     private static readonly string[] Order =
-        ["KD1004", "KD1001", "KD1003", "KD1002", "KD3001", "KD2008", "KD2002", "KD2009", "KD2003", "KD2001", "KD2007", "KD2004", "KD2005", "KD2006"];
+        ["KD1004", "KD1001", "KD1003", "KD1002", "KD3001", "KD2008", "KD2002", "KD2009", "KD2003", "KD2001", "KD2007", "KD2004", "KD2005", "KD2006", "KD1007"];
 
     /// <summary>The finding id of the steps that serve every finding (the snapshot before anything changes).</summary>
     public const string WholeMachine = "all";

@@ -38,6 +38,17 @@ public interface IRepairTarget
     /// <summary>Reads the machine afresh and says whether the finding is still there.</summary>
     bool IsFindingPresent(string findingId, string subject);
 
+    /// <summary>
+    /// Whether a change still has something to do: by default, whether its finding is still there; a quarantine
+    /// looks at its own files (a clean-up plan is not tied to a finding's threshold).
+    /// </summary>
+    bool IsChangeNeeded(RepairStep change) => change.Action is QuarantineKeyFilesAction quarantine
+        ? KeyQuarantine.AnyLeft(this, quarantine)
+        : IsFindingPresent(change.FindingId, change.Subject);
+
+    /// <summary>The local folder of a Windows path of the machine (relative to the system drive), or null when it is not there.</summary>
+    string? LocalFolder(string windowsPath) => null;
+
     /// <summary>Null when the target can carry out the change; else why not.</summary>
     string? CannotApply(RepairStep change);
 
@@ -128,6 +139,12 @@ public sealed record JournalFileBackup(string Path, bool Existed, string? Backup
     public bool RolledBack { get; set; }
 }
 
+/// <summary>A quarantine of key files a run made, and whether it was put back.</summary>
+public sealed record JournalQuarantine(string Folder, string Quarantine)
+{
+    public bool RolledBack { get; set; }
+}
+
 /// <summary>What a run did, kept in its folder as journal.json.</summary>
 public sealed class RepairJournal
 {
@@ -137,6 +154,9 @@ public sealed class RepairJournal
     public List<JournalFileBackup> Files { get; set; } = [];
     public List<StepOutcome> Outcomes { get; set; } = [];
     public List<string> RegistryFiles { get; set; } = [];
+
+    /// <summary>Quarantines this run made (<c>keys clean</c>), each folder relative to the run folder.</summary>
+    public List<JournalQuarantine> Quarantines { get; set; } = [];
 
     /// <summary>The backup of <paramref name="path"/> this run still holds (taken, not yet rolled back); null if none.</summary>
     public JournalFileBackup? PendingBackupOf(string path) =>
@@ -203,7 +223,7 @@ public static class RepairRunner
 
     private static IReadOnlyList<(RepairStep Change, StepOutcomeKind? Verdict, string? Reason)> Preview(List<FindingSteps> groups, IRepairTarget target) =>
         groups.Select(group =>
-            !target.IsFindingPresent(group.Change.FindingId, group.Change.Subject) ? (group.Change, StepOutcomeKind.Skipped, "the finding is no longer there")
+            !target.IsChangeNeeded(group.Change) ? (group.Change, StepOutcomeKind.Skipped, "the finding is no longer there")
             : target.CannotApply(group.Change) is { } reason ? (group.Change, StepOutcomeKind.Refused, reason)
             : (group.Change, (StepOutcomeKind?)null, (string?)null)).ToList();
 
@@ -244,7 +264,7 @@ public static class RepairRunner
                 continue;
             }
             // An earlier change may have fixed this one too (the MachineGuid put back finds the IIS container again).
-            if (applied.Count > 0 && !target.IsFindingPresent(group.Change.FindingId, group.Change.Subject))
+            if (applied.Count > 0 && !target.IsChangeNeeded(group.Change))
             {
                 Record(Outcome(group.Change, StepOutcomeKind.Skipped, "fixed by an earlier step of this run"));
                 continue;
@@ -263,7 +283,7 @@ public static class RepairRunner
                     var written = outcomes.Last().Outcome == StepOutcomeKind.Written;
                     if (written)
                         Record(Outcome(verify, StepOutcomeKind.Written, "checked after the .reg file is imported"));
-                    else if (target.IsFindingPresent(group.Change.FindingId, group.Change.Subject))
+                    else if (target.IsChangeNeeded(group.Change))
                     {
                         Record(Outcome(verify, StepOutcomeKind.Failed, $"{group.Change.FindingId} is still there after the change"));
                         ok = false;

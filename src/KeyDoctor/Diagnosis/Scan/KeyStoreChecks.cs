@@ -54,6 +54,33 @@ internal static class KeyStoreChecks
         };
     }
 
+    /// <summary>A key folder with more files than this is bloated (KD1007): healthy servers have tens to a few thousand.</summary>
+    public const long BloatedFolderFiles = 10_000;
+
+    /// <summary>KD1007: a key store folder holding more than <see cref="BloatedFolderFiles"/> files; the fix is <c>keys clean</c>.</summary>
+    public static IEnumerable<Finding> BloatedKeyFolders(MachineState state)
+    {
+        foreach (var store in state.Catalogue.Stores)
+        {
+            if (state.KeyFileCountsByStore.GetValueOrDefault(store.Path) is var count && count <= BloatedFolderFiles) continue;
+            // On the server itself; for a disk or bundle, 'keys clean <source> -o ...' and 'repair apply ... --image <root>'.
+            var clean = FixCommands.KeyDoctor("keys", "clean", "-o", "keydoctor-clean.json");
+            yield return new Finding(FindingCatalog.KeyFolderBloated, store.Path,
+                FindingCatalog.KeyFolderBloated.FormatMessage(store.Path, store.Describe(), count))
+            {
+                Evidence = [Evidence.ForValue($"files in {store.Path}", count.ToString(System.Globalization.CultureInfo.InvariantCulture))],
+                Properties = new Dictionary<string, string> { ["files"] = count.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                Fix = new Fix($"Run 'keydoctor keys clean' to see which of the {count:N0} keys something uses and who is leaking the rest, " +
+                              "then apply its plan: the orphans are moved into the repair's backup folder (nothing is deleted) and 'repair rollback' puts them back.")
+                {
+                    Commands = [clean, FixCommands.KeyDoctor("repair", "apply", "keydoctor-clean.json")],
+                    NeedsDecision = true,
+                    Risk = "Review the plan first: keys kept and quarantined are listed with the reason for each.",
+                },
+            };
+        }
+    }
+
     /// <summary>KD1002: the IIS 6 container is missing, duplicated or unreadable while MetaBase.xml holds a SessionKey.</summary>
     public static IEnumerable<Finding> Iis6Container(MachineState state)
     {

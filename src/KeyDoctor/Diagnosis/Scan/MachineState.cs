@@ -113,6 +113,9 @@ public sealed class MachineState
     public IReadOnlyDictionary<Guid, long> UntwinnedKeyFilesByGuid { get; private set; } = new Dictionary<Guid, long>();
 
     public long KeyFileCount { get; private set; }
+
+    /// <summary>Files in each key store folder read (machine, LocalSystem, services, users), by the store's path.</summary>
+    public IReadOnlyDictionary<string, long> KeyFileCountsByStore { get; private set; } = new Dictionary<string, long>();
     public long DamagedKeyFileCount { get; private set; }
 
     /// <summary>The DPAPI master keys the kept key files name, by GUID (see <see cref="MasterKeyState"/>).</summary>
@@ -263,9 +266,11 @@ public sealed class MachineState
         var inProfiles = new List<ScannedKeyFile>();
         var byGuid = new Dictionary<Guid, long>();
         var twins = new TwinTally(machineGuid);
+        var perStore = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
         foreach (var store in Catalogue.Stores)
         {
             if (Source.GetLocalDirectory(store.Path) is not { } local) continue;
+            perStore[store.Path] = 0;
             var system = store.Owner is KeyStoreOwner.Machine or KeyStoreOwner.LocalSystem;
             var folder = new KeyStoreFolder(local, store.Kind);
             // In file-name order: which damaged files are kept past the limit, and which of two candidates a check
@@ -274,6 +279,7 @@ public sealed class MachineState
             {
                 var prefix = report.FileName.Length >= 32 ? report.FileName[..32] : report.FileName;
                 var wanted = interesting.Contains(prefix) || (report.PublicKeySha256 is { } publicKey && unlinked.Contains(publicKey));
+                perStore[store.Path]++;
                 if (!system)
                 {
                     // A user's or service's store: only what a certificate or configuration names matters here.
@@ -297,6 +303,7 @@ public sealed class MachineState
         KeyFiles = kept;
         ProfileKeyFiles = inProfiles;
         KeyFilesByGuid = byGuid;
+        KeyFileCountsByStore = perStore;
         UntwinnedKeyFilesByGuid = twins.Finish();
     }
 

@@ -17,6 +17,7 @@ public static class Scanner
         KeyStoreChecks.Iis6Container,
         KeyStoreChecks.CorruptKeyFiles,
         KeyStoreChecks.AttributesAndAcl,
+        KeyStoreChecks.BloatedKeyFolders,
         KeyAccessChecks.MasterKeys,
         KeyAccessChecks.KeyFileAcls,
         SslChecks.Run,

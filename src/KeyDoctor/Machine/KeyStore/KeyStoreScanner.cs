@@ -1,3 +1,4 @@
+using System.IO.Enumeration;
 using KeyDoctor.Formats.KeyFiles;
 using KeyDoctor.Formats.Primitives;
 
@@ -140,5 +141,70 @@ public static class KeyStoreScanner
             report = report with { Problems = [.. report.Problems, new KeyFileProblem(KeyFileStatus.DuplicateContainer, evidence)] };
         }
         return report;
+    }
+}
+
+/// <summary>
+/// A key folder's file names (packed, sorted by name, no file opened), and a parallel map over its files in that
+/// order: for readers that want less than a full report of each file (<c>keys clean</c> reads only headers).
+/// </summary>
+public sealed class KeyFolderNames
+{
+    private readonly FileNameList _names;
+
+    private KeyFolderNames(string folder, FileNameList names)
+    {
+        Folder = folder;
+        _names = names;
+    }
+
+    public string Folder { get; }
+    public int Count => _names.Count;
+
+    /// <summary>The name of the file at <paramref name="index"/> in name order.</summary>
+    public string this[int index] => _names[index];
+
+    public static KeyFolderNames Read(string folder, CancellationToken cancellationToken = default)
+    {
+        var names = new FileNameList();
+        var entries = new FileSystemEnumerable<bool>(folder, (ref FileSystemEntry entry) =>
+            {
+                names.Add(entry.FileName);
+                return true;
+            },
+            KeyStoreScanner.EnumerationOptions)
+        {
+            ShouldIncludePredicate = (ref FileSystemEntry entry) => !entry.IsDirectory,
+        };
+        long seen = 0;
+        foreach (var _ in entries)
+            if ((++seen & 0xFFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+        names.Sort();
+        return new KeyFolderNames(folder, names);
+    }
+
+    /// <summary>
+    /// <paramref name="map"/> of every file (its full path and the file name, with a per-worker buffer of
+    /// <paramref name="bufferSize"/> bytes), in name order, on <paramref name="workers"/> threads.
+    /// </summary>
+    public IEnumerable<T> Map<T>(Func<string, string, byte[], T> map, int bufferSize, int workers = 0, int window = 1024,
+        CancellationToken cancellationToken = default)
+    {
+        var folder = Folder;
+        var names = _names;
+        return OrderedParallel.Map(new Indexes(names.Count), () => new byte[bufferSize],
+            (index, buffer) =>
+            {
+                var name = names[index];
+                return map(System.IO.Path.Join(folder, name), name, buffer);
+            }, workers, window, cancellationToken);
+    }
+
+    private sealed class Indexes(int count) : IReadOnlyList<int>
+    {
+        public int this[int index] => index;
+        public int Count => count;
+        public IEnumerator<int> GetEnumerator() => Enumerable.Range(0, count).GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }
