@@ -82,12 +82,11 @@ public static class CollectCommand
             var collector = new BundleCollector(host, KeyDoctorApp.Version);
             if (context.Interactive)
                 collector.StepStarted += step => context.ErrorConsole.MarkupLine($"[grey]{Markup.Escape(step.Description)}[/]");
-            var manifest = collector.Collect(steps, target.FullName, includeEventLogs ? "bundle" : "snapshot");
+            // No bundle that looks complete: a partial one keeps its evidence under a name that says what it is.
+            var partial = PartialName(target.FullName);
+            var manifest = collector.Collect(steps, target.FullName, includeEventLogs ? "bundle" : "snapshot", partial);
             if (BundleCollector.CoreFailures(manifest) is { Count: > 0 } failures)
             {
-                // No bundle that looks complete: the partial one keeps its evidence under a name that says what it is.
-                var partial = PartialName(target.FullName);
-                File.Move(target.FullName, partial, overwrite: true);
                 throw new UserInputException(CoreFailureMessage($"'{name}' could not take the evidence a scan needs", failures) +
                     $" What could be collected is in {partial}, marked partial (a scan of it reports what is missing as KD0001).");
             }
@@ -112,10 +111,7 @@ public static class CollectCommand
         Path.Combine(Path.GetDirectoryName(zip) ?? "", Path.GetFileNameWithoutExtension(zip) + ".partial" + Path.GetExtension(zip));
 
     /// <summary>One sentence per core item that could not be taken, with why and what to do.</summary>
-    public static string CoreFailureMessage(string lead, IReadOnlyList<CollectedItem> failures) =>
-        $"{lead}: " +
-        string.Join("; ", failures.Select(f => $"{f.Description} ({f.Error?.TrimEnd('.')})")) + ". " +
-        "Run it from an elevated prompt (Run as administrator) on the server itself; if it still fails, the message above names the tool and what it printed.";
+    public static string CoreFailureMessage(string lead, IReadOnlyList<CollectedItem> failures) => BundleCollector.CoreFailureMessage(lead, failures);
 
     private static void WritePlan(CliContext context, IReadOnlyList<CollectionStep> steps, bool json)
     {

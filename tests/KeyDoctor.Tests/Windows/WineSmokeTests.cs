@@ -126,12 +126,16 @@ public sealed class WineSmokeTests(WineExe wine) : IDisposable
     /// </summary>
     private static readonly (string Why, string[] Args, string[] MessageHolds)[] WineGaps =
     [
-        // Before reg.exe save is even tried (it fails under Wine too: no real hives), Wine refuses the owner-only DACL
-        // of the bundle; on Windows, a failed hive is named (WindowsBoundaryTests, CollectCommandTests).
-        ("Wine cannot set the owner-only DACL of the live bundle",
-            ["collect", "-o", "{work}/live.zip"], ["access was denied making the bundle", "owner-only", "elevated prompt"]),
-        ("snapshot is collect without event logs: the same DACL",
-            ["snapshot", "-o", "{work}/snap.zip"], ["access was denied making the bundle", "owner-only", "elevated prompt"]),
+        // Collection runs first, into a private temporary bundle: Wine's reg.exe has no "save", so the core hives are
+        // named with the exact command and what it printed; then Wine refuses the owner-only DACL of the partial bundle.
+        ("Wine's reg.exe cannot save a hive, and Wine cannot set the owner-only DACL of the bundle",
+            ["collect", "-o", "{work}/live.zip"],
+            ["could not take the evidence a scan needs", @"registry hive HKLM\SYSTEM ('reg.exe save HKLM\SYSTEM", @"registry hive HKLM\SOFTWARE",
+             "partial bundle could not be written either", "owner-only", "elevated prompt"]),
+        ("snapshot is collect without event logs: the same hives, the same DACL",
+            ["snapshot", "-o", "{work}/snap.zip"],
+            ["could not take the evidence a scan needs", @"registry hive HKLM\SYSTEM ('reg.exe save HKLM\SYSTEM", @"registry hive HKLM\SOFTWARE",
+             "partial bundle could not be written either", "owner-only"]),
         ("Wine cannot set a file's DACL (the owner-only bundle): collect --from an image cannot write its bundle",
             ["collect", "--from", "{demo}", "-o", "{work}/image.zip"], ["access was denied making the bundle", "owner-only", "elevated prompt"]),
         ("Wine's MachineKeys folder has no SACL to read (and Wine's advapi32 has no audit policy)",

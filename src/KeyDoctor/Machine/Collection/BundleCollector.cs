@@ -13,7 +13,54 @@ public sealed class BundleCollector(ICollectionHost host, string toolVersion)
 {
     public event Action<CollectionStep>? StepStarted;
 
-    public BundleManifest Collect(IReadOnlyList<CollectionStep> plan, string outputZip, string kind)
+    /// <summary>
+    /// Collects into a private temporary bundle first, then writes it owner-only to <paramref name="outputZip"/> (or,
+    /// when core evidence could not be taken and <paramref name="partialZip"/> is given, to that name, so nothing that
+    /// looks complete is left). Collecting before the owner-only file is made means a failed <c>reg save</c> is always
+    /// reported, even where the DACL cannot be set (Wine): the core failures lead the message.
+    /// </summary>
+    public BundleManifest Collect(IReadOnlyList<CollectionStep> plan, string outputZip, string kind, string? partialZip = null)
+    {
+        var staging = MachineSource.CreatePrivateTempFolder();
+        try
+        {
+            var staged = Path.Combine(staging, "bundle.zip");
+            var manifest = Stage(plan, staged, kind);
+            var failures = CoreFailures(manifest);
+            var target = failures.Count > 0 && partialZip is not null ? partialZip : outputZip;
+            // A partial bundle of an earlier run is replaced: it is this run's evidence that counts.
+            if (target == partialZip && File.Exists(partialZip)) File.Delete(partialZip);
+            try
+            {
+                using var input = new FileStream(staged, FileMode.Open, FileAccess.Read);
+                using var output = CreateOwnerOnly(target);
+                input.CopyTo(output);
+            }
+            catch (Tools.LiveMachineException ex) when (failures.Count > 0)
+            {
+                throw new Tools.LiveMachineException(
+                    CoreFailureMessage("KeyDoctor could not take the evidence a scan needs", failures) +
+                    $" The partial bundle could not be written either: {ex.Message}", ex);
+            }
+            return manifest;
+        }
+        finally
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    /// <summary>The sentence for failed core steps: each with its reason, then what to do.</summary>
+    public static string CoreFailureMessage(string lead, IReadOnlyList<CollectedItem> failures) =>
+        $"{lead}: " +
+        string.Join("; ", failures.Select(f => $"{f.Description} ({f.Error?.TrimEnd('.')})")) + ". " +
+        "Run it from an elevated prompt (Run as administrator) on the server itself; if it still fails, the message above names the tool and what it printed.";
+
+    /// <summary>
+    /// Collects into <paramref name="zipPath"/>, a new file that must be in a folder only the current user can read
+    /// (a private temporary folder): no DACL of its own is set.
+    /// </summary>
+    public BundleManifest Stage(IReadOnlyList<CollectionStep> plan, string zipPath, string kind)
     {
         var manifest = new BundleManifest
         {
@@ -23,7 +70,9 @@ public sealed class BundleCollector(ICollectionHost host, string toolVersion)
             HostName = host.HostName,
             OsVersion = host.OsVersion,
         };
-        using var zipStream = CreateOwnerOnly(outputZip);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var zipStream = new FileStream(zipPath, options);
         using (var zip = new ZipArchive(zipStream, ZipArchiveMode.Create))
         {
             foreach (var step in plan)
