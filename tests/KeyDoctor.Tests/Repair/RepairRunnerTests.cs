@@ -91,6 +91,47 @@ public sealed class RepairRunnerTests : IDisposable
         Assert.Contains("remove-metadata", File.ReadAllText(Path.Combine(_work, "live", RepairRun.TranscriptFile)));
     }
 
+    /// <summary>
+    /// The Windows tools a live repair runs, as the live host receives them (program and argv, recorded): icacls /save
+    /// before an ACL change (KD1004), certutil -repairstore for a certificate whose key link is gone (KD2001); and
+    /// when the tool fails, the step fails with a sentence naming the tool, its exit code and what it printed.
+    /// </summary>
+    [Theory]
+    [InlineData("KD1004", "icacls", "/save", "/grant:r")]
+    [InlineData("KD2001", "certutil", "-repairstore", "-repairstore")]
+    public void TheLiveHostRunsTheWindowsToolsWithTheirExactArgvAndReportsTheirFailure(string id, string tool, string verb, string change)
+    {
+        using var image = RepairScenarios.ByFinding[id]();
+        using var source = MachineSource.Open(image.Root);
+        var scan = Scanner.Scan(source);
+        var plan = RepairPlanner.Plan(scan);
+
+        // The finding is there until the tool's change has run, then gone (the check passes).
+        var shell = new FakeCommands();
+        var fixedScan = scan with { Findings = [.. scan.Findings.Where(f => f.Id != id)] };
+        var result = RepairRunner.Apply(plan, Live(shell, () => shell.Argvs.Any(a => a[0] == tool && a.Contains(change)) ? fixedScan : scan), NewRun(id + "-ok"));
+        var argv = Assert.Single(shell.Argvs, a => a[0] == tool && a.Contains(verb));
+        if (tool == "icacls")
+        {
+            Assert.Equal(@"C:\ProgramData\Microsoft\Crypto\RSA\MachineKeys", argv[1]);
+            Assert.Equal("/save", argv[2]);
+            Assert.StartsWith(Path.Combine(_work, id + "-ok", "backup"), argv[3]);
+        }
+        else
+        {
+            var finding = Assert.Single(scan.Findings, f => f.Id == id);
+            Assert.Equal(["certutil", "-repairstore", "MY", finding.Subject], argv.Take(4));
+        }
+        Assert.DoesNotContain(result.Outcomes, o => o.Outcome == StepOutcomeKind.Failed && o.Detail.Contains(tool, StringComparison.Ordinal));
+
+        var failing = new FakeCommands { FailWhen = tool + " " };
+        var failed = RepairRunner.Apply(plan, Live(failing, () => scan), NewRun(id + "-denied"));
+        // The first failure is the tool's, with what it printed; a failed backup keeps its change from running at all.
+        var outcome = failed.Outcomes.First(o => o.Outcome == StepOutcomeKind.Failed);
+        Assert.Equal($"{tool} exited with 1: Access is denied.", outcome.Detail);
+        Assert.DoesNotContain(failed.Outcomes, o => o is { Kind: RepairStepKind.Change, Outcome: StepOutcomeKind.Done });
+    }
+
     [Fact]
     public void AFailedCheckRollsBackEveryChangeOfTheRunNewestFirstAndStops()
     {
