@@ -87,7 +87,7 @@ public static class CollectCommand
             var manifest = collector.Collect(steps, target.FullName, includeEventLogs ? "bundle" : "snapshot", partial);
             if (BundleCollector.CoreFailures(manifest) is { Count: > 0 } failures)
             {
-                throw new UserInputException(CoreFailureMessage($"'{name}' could not take the evidence a scan needs", failures) +
+                throw new UserInputException(BundleCollector.CoreFailureMessage($"'{name}' could not take the evidence a scan needs", failures) +
                     $" What could be collected is in {partial}, marked partial (a scan of it reports what is missing as KD0001).");
             }
 
@@ -109,9 +109,6 @@ public static class CollectCommand
     /// <summary>"web01.zip" becomes "web01.partial.zip".</summary>
     public static string PartialName(string zip) =>
         Path.Combine(Path.GetDirectoryName(zip) ?? "", Path.GetFileNameWithoutExtension(zip) + ".partial" + Path.GetExtension(zip));
-
-    /// <summary>One sentence per core item that could not be taken, with why and what to do.</summary>
-    public static string CoreFailureMessage(string lead, IReadOnlyList<CollectedItem> failures) => BundleCollector.CoreFailureMessage(lead, failures);
 
     private static void WritePlan(CliContext context, IReadOnlyList<CollectionStep> steps, bool json)
     {

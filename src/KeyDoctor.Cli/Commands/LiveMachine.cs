@@ -32,7 +32,7 @@ public static class LiveMachine
             // Staged in this private temporary folder, never written elsewhere: no owner-only DACL of its own is needed.
             var manifest = new BundleCollector(host, KeyDoctorApp.Version).Stage(steps, zip, includeEventLogs ? "bundle" : "snapshot");
             if (BundleCollector.CoreFailures(manifest) is { Count: > 0 } failures)
-                throw new UserInputException(CollectCommand.CoreFailureMessage("KeyDoctor could not read this machine's core evidence", failures));
+                throw new UserInputException(BundleCollector.CoreFailureMessage("KeyDoctor could not read this machine's core evidence", failures));
             return MachineSource.OpenBundle(zip); // extracted into its own private folder; the zip goes now
         }
         finally

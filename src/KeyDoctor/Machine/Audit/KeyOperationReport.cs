@@ -112,8 +112,8 @@ public static class KeyOperationReport
     private static void Remember(EvtxRecord record, Dictionary<long, List<(DateTime, string)>> names)
     {
         var (pid, name) = record.EventId == 4688
-            ? (ParseNumber(record.GetData("NewProcessId")), record.GetData("NewProcessName"))
-            : (ParseNumber(record.GetData("ProcessId")), record.GetData("ProcessName"));
+            ? (KeyAccessReport.ParseNumber(record.GetData("NewProcessId")), record.GetData("NewProcessName"))
+            : (KeyAccessReport.ParseNumber(record.GetData("ProcessId")), record.GetData("ProcessName"));
         if (pid is not { } id || id == 0 || string.IsNullOrWhiteSpace(name) || name == "-") return;
         if (!names.TryGetValue(id, out var list)) names[id] = list = [];
         list.Add((record.Time, name));
@@ -121,7 +121,7 @@ public static class KeyOperationReport
 
     private static KeyOperation ToOperation(EvtxRecord record, string log, Dictionary<long, List<(DateTime Time, string Name)>> names)
     {
-        var client = ParseNumber(record.GetData("ClientProcessId"));
+        var client = KeyAccessReport.ParseNumber(record.GetData("ClientProcessId"));
         var pid = client ?? record.ProcessId;
         string? name = null;
         if (pid is { } id && names.TryGetValue(id, out var seen))
@@ -156,11 +156,11 @@ public static class KeyOperationReport
             var processName = list.Select(o => o.ProcessName).FirstOrDefault(n => n is not null);
             groups.Add(new KeyOperationGroup(
                 g.Key.Key,
-                files.Select(ContainerOfFile).FirstOrDefault(c => c is not null),
+                files.Select(KeyAccessReport.ContainerOf).FirstOrDefault(c => c is not null),
                 g.Key.Process,
                 [.. list.Select(o => o.ProcessId).OfType<long>().Distinct().Order()],
                 list.Any(o => o.ProcessSource == "client") ? "client" : "event-writer",
-                processName is not null && ExpectedProcesses.Contains(FileName(processName)),
+                processName is not null && ExpectedProcesses.Contains(WindowsPaths.FileName(processName)),
                 list.Count,
                 list.Count(o => o.Failed),
                 [.. list.Where(o => o.Failed).Select(o => o.ReturnCode).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal)],
@@ -176,28 +176,22 @@ public static class KeyOperationReport
     }
 
     private static string ProcessLabel(KeyOperation o) =>
-        o.ProcessName is { } name ? FileName(name) : o.ProcessId is { } pid ? $"PID {pid} (name not in the log)" : "(unknown process)";
+        o.ProcessName is { } name ? WindowsPaths.FileName(name) : o.ProcessId is { } pid ? $"PID {pid} (name not in the log)" : "(unknown process)";
 
     /// <summary>The files of the source that are this key's: those the events name (by file name), else those whose name
     /// starts with the key name's CNG or CryptoAPI hash.</summary>
     private static List<string> MatchSourceFiles(string keyName, List<string> eventFiles, IReadOnlyList<string> sourceKeyFiles)
     {
-        var named = eventFiles.Select(FileName).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var byName = sourceKeyFiles.Where(f => named.Contains(FileName(f))).ToList();
+        var named = eventFiles.Select(WindowsPaths.FileName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var byName = sourceKeyFiles.Where(f => named.Contains(WindowsPaths.FileName(f))).ToList();
         if (byName.Count > 0 || keyName.StartsWith('(')) return byName;
         var prefixes = new[] { ContainerName.CngPrefix(keyName), ContainerName.CapiPrefix(keyName) };
-        return [.. sourceKeyFiles.Where(f => prefixes.Any(p => FileName(f).StartsWith(p + "_", StringComparison.OrdinalIgnoreCase)))];
+        return [.. sourceKeyFiles.Where(f => prefixes.Any(p => WindowsPaths.FileName(f).StartsWith(p + "_", StringComparison.OrdinalIgnoreCase)))];
     }
-
-    private static string? ContainerOfFile(string path) => KeyAccessReport.ContainerOf(path);
-
-    private static string FileName(string path) => path[(path.LastIndexOfAny(['\\', '/']) + 1)..];
 
     /// <summary>A 5058/5061 field as text: the message-table strings KeyDoctor knows (%%2458 …) decoded, others as written.</summary>
     public static string? Decode(string? value) =>
         value is null ? null : Strings.TryGetValue(value.Trim(), out var text) ? text : value.Trim();
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) || value == "-" ? null : value;
-
-    private static long? ParseNumber(string? text) => KeyAccessReport.ParseNumber(text);
 }

@@ -70,9 +70,7 @@ public sealed class BundleCollector(ICollectionHost host, string toolVersion)
             HostName = host.HostName,
             OsVersion = host.OsVersion,
         };
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using var zipStream = new FileStream(zipPath, options);
+        using var zipStream = new FileStream(zipPath, NewFileForOwner());
         using (var zip = new ZipArchive(zipStream, ZipArchiveMode.Create))
         {
             foreach (var step in plan)
@@ -227,11 +225,17 @@ public sealed class BundleCollector(ICollectionHost host, string toolVersion)
         return (length, Convert.ToHexStringLower(sha.GetHashAndReset()));
     }
 
-    private static FileStream CreateOwnerOnly(string path)
+    /// <summary>A new file (never an existing one), mode 0600 off Windows; on Windows the caller sees to its DACL.</summary>
+    private static FileStreamOptions NewFileForOwner()
     {
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        var stream = new FileStream(path, options);
+        return options;
+    }
+
+    private static FileStream CreateOwnerOnly(string path)
+    {
+        var stream = new FileStream(path, NewFileForOwner());
         try
         {
             // The bundle holds every machine key, the SECURITY hive and the system's master keys: the current user only.
