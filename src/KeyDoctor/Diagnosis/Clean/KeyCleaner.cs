@@ -9,6 +9,7 @@ using KeyDoctor.Formats.Iis;
 using KeyDoctor.Formats.KeyFiles;
 using KeyDoctor.Formats.Registry;
 using KeyDoctor.Machine;
+using KeyDoctor.Machine.Audit;
 using KeyDoctor.Machine.KeyStore;
 
 namespace KeyDoctor.Diagnosis.Clean;
@@ -439,13 +440,9 @@ public sealed class KeyCleaner
             .Take(20).ToList();
     }
 
-    /// <summary>A process id as Windows logs it (0x1a2c or 6700), as a decimal string.</summary>
-    private static string Pid(string text)
-    {
-        text = text.Trim();
-        return text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && long.TryParse(text[2..], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var hex)
-            ? hex.ToString(CultureInfo.InvariantCulture) : text;
-    }
+    /// <summary>A process id as Windows logs it (0x1a2c or 6700), as a decimal string; anything else as written.</summary>
+    private static string Pid(string text) =>
+        KeyAccessReport.ParseNumber(text)?.ToString(CultureInfo.InvariantCulture) ?? text.Trim();
 
     private bool IsOrphanKey(EvtxRecord record)
     {
