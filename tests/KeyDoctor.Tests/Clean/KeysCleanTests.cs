@@ -308,6 +308,21 @@ public sealed class KeysCleanTests : IDisposable
         Assert.Equal(2, script.ExitCode);
         Assert.Contains(".json", script.Stderr);
     }
+
+    [Fact]
+    public void AnImageWithOnlyRegistryExportsIsDatedByThemAndGivesTheSameBytesEveryRun()
+    {
+        // The demo holds .reg exports, no hive files: the age rule's reference is the exports' last write, never the clock.
+        var demo = Path.Combine(Fixtures.RepoRoot, "demo", "web01");
+        var first = Cli.Run("keys", "clean", demo, "--json");
+        var second = Cli.Run("keys", "clean", demo, "--json");
+        Assert.Equal(first.Stdout, second.Stdout);
+        using var json = JsonDocument.Parse(first.Stdout);
+        var reference = json.RootElement.GetProperty("summary").GetProperty("reference");
+        Assert.Equal("the last write of the image's registry exports", reference.GetProperty("source").GetString());
+        var exports = Directory.GetFiles(Path.Combine(demo, "registry"), "*.reg").Max(f => new DateTimeOffset(File.GetLastWriteTimeUtc(f)));
+        Assert.Equal(exports, reference.GetProperty("time").GetDateTimeOffset());
+    }
 }
 
 public sealed class BloatedKeyFolderTests

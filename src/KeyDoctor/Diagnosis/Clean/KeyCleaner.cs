@@ -251,19 +251,28 @@ public sealed class KeyCleaner
         }
     }
 
-    /// <summary>When the source was collected; for an image, the newest of its SOFTWARE and SYSTEM hives (written at shutdown); else now.</summary>
+    /// <summary>
+    /// When the source was collected; for an image, the newest of its SOFTWARE and SYSTEM hives (written at shutdown),
+    /// else of its registry exports (.reg, what an image without hive files holds); now only when the image has neither.
+    /// An offline source is never dated by the clock: keys would age with the copy, and two runs would differ.
+    /// </summary>
     private DatedFact DecideReferenceTime()
     {
         if (_options.Now is { } now) return new DatedFact(now, "given");
         if (_source.Info.CollectedUtc is { } collected) return new DatedFact(collected, "when the bundle was collected");
         if (_source.Kind == MachineSourceKind.Image)
         {
-            var newest = new[] { WindowsPaths.SoftwareHive, WindowsPaths.SystemHive }
-                .Select(_source.GetFile).OfType<MachineFile>().Select(f => f.LastWritten).OfType<DateTimeOffset>().DefaultIfEmpty().Max();
-            if (newest != default) return new DatedFact(newest.ToUniversalTime(), "the last write of the image's SOFTWARE/SYSTEM hive");
+            if (NewestWrite(new[] { WindowsPaths.SoftwareHive, WindowsPaths.SystemHive }.Select(_source.GetFile).OfType<MachineFile>()) is { } hives)
+                return new DatedFact(hives, "the last write of the image's SOFTWARE/SYSTEM hive");
+            var exports = _source.EnumerateFiles(WindowsPaths.RegistryExports).Where(f => f.Path.EndsWith(".reg", StringComparison.OrdinalIgnoreCase));
+            if (NewestWrite(exports) is { } registry) return new DatedFact(registry, "the last write of the image's registry exports");
         }
         return new DatedFact(DateTimeOffset.UtcNow, "now");
     }
+
+    private static DateTimeOffset? NewestWrite(IEnumerable<MachineFile> files) =>
+        files.Select(f => f.LastWritten).OfType<DateTimeOffset>().Select(t => t.ToUniversalTime()).DefaultIfEmpty().Max() is var newest && newest != default
+            ? newest : null;
 
     /// <summary>The newest boot event in the System log: Kernel-General 12 (OS start) or EventLog 6005 (event log service started).</summary>
     private DatedFact? ReadLastBoot()

@@ -71,9 +71,6 @@ public sealed record CollectionOptions
 /// </summary>
 public static class CollectionPlanner
 {
-    /// <summary>The folder of .reg exports an image may hold instead of hive files (read by WindowsRegistry.OpenImage).</summary>
-    public const string RegistryExports = "registry";
-
     public static IReadOnlyList<CollectionStep> Plan(CollectionOptions options)
     {
         var drive = options.SystemDrive.TrimEnd('\\');
@@ -115,12 +112,12 @@ public static class CollectionPlanner
             {
                 HoldsSecrets = hive == "SECURITY",
                 Core = hive != "SECURITY",
-                Alternative = hive != "SECURITY" ? RegistryExports : null,
+                Alternative = hive != "SECURITY" ? WindowsPaths.RegistryExports : null,
                 Command = $@"reg save HKLM\{hive} ""<bundle>\{WindowsPaths.ConfigHives}\{hive}"" /y",
             });
 
         // An offline image may carry its registry as .reg exports instead of hive files (never there on a live server).
-        Folder(RegistryExports, "registry exports (.reg) of an offline image without hive files");
+        Folder(WindowsPaths.RegistryExports, "registry exports (.reg) of an offline image without hive files");
 
         // LocalService's and NetworkService's key sets (a service running as them keeps its keys there).
         foreach (var account in new[] { "LocalService", "NetworkService" })
