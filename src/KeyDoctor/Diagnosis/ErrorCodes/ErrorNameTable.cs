@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace KeyDoctor.Diagnosis.ErrorCodes;
 
@@ -14,53 +15,95 @@ public sealed record ErrorName(string Name, ErrorCodeKind Kind, uint Value, stri
 public sealed class ErrorNameTable
 {
     private static readonly Lazy<ErrorNameTable> EmbeddedLazy = new(() => new ErrorNameTable(
-        ReadResource("KeyDoctor.ErrorNames.tsv"), ReadResource("KeyDoctor.Facilities.tsv")));
+        ReadResourceBytes("KeyDoctor.ErrorNames.tsv"), ReadResourceBytes("KeyDoctor.Facilities.tsv")));
 
-    private readonly Dictionary<(ErrorCodeKind, uint), List<ErrorName>> _byValue = [];
-    private readonly Dictionary<string, ErrorName> _byName = new(StringComparer.OrdinalIgnoreCase);
+    // Built for `explain` of one code, which is often all a process does: one string per name and two arrays, parsed
+    // straight from the UTF-8 bytes (splitting the 250 KB table into line and field strings cost 5 MB of heap, a
+    // sixth of the process's memory).
+    private readonly ErrorName[] _entries;
+    private readonly ErrorName[] _byValue; // sorted by kind, value, canonical before alias, then header order
+    private readonly Dictionary<string, ErrorName> _byName;
     private readonly Dictionary<(ErrorCodeKind, uint), List<string>> _facilities = [];
 
     /// <summary>The table generated from the headers and embedded in KeyDoctor.Core.</summary>
     public static ErrorNameTable Embedded => EmbeddedLazy.Value;
 
     internal ErrorNameTable(string errorNamesTsv, string facilitiesTsv)
+        : this(Encoding.UTF8.GetBytes(errorNamesTsv), Encoding.UTF8.GetBytes(facilitiesTsv))
     {
-        var entries = new List<ErrorName>();
-        foreach (var fields in Rows(errorNamesTsv, "ErrorNames.tsv", columns: 4))
+    }
+
+    internal ErrorNameTable(ReadOnlySpan<byte> errorNamesTsv, ReadOnlySpan<byte> facilitiesTsv)
+    {
+        var entries = new List<ErrorName>(errorNamesTsv.Count((byte)'\n') + 1);
+        _byName = new Dictionary<string, ErrorName>(entries.Capacity, StringComparer.OrdinalIgnoreCase);
+        var byNameText = _byName.GetAlternateLookup<ReadOnlySpan<char>>();
+        Span<char> aliasChars = stackalloc char[256];
+        foreach (var row in new TsvRows(errorNamesTsv, "ErrorNames.tsv", columns: 4))
         {
-            var entry = new ErrorName(fields[0], ParseKind(fields[1]), ParseHex(fields[2]), fields[3].Length == 0 ? null : fields[3]);
+            var name = Encoding.UTF8.GetString(row[0]);
+            string? aliasOf = null;
+            if (!row[3].IsEmpty)
+            {
+                // Aliases name an earlier define almost always: share its string instead of making another.
+                var length = row[3].Length <= aliasChars.Length ? Encoding.UTF8.GetChars(row[3], aliasChars) : -1;
+                aliasOf = length >= 0 && byNameText.TryGetValue(aliasChars[..length], out var target) && target.Name.Length == length
+                          && target.Name.AsSpan().SequenceEqual(aliasChars[..length])
+                    ? target.Name
+                    : Encoding.UTF8.GetString(row[3]);
+            }
+            var entry = new ErrorName(name, ParseKind(row[1], row.LineNumber), ParseHex(row[2], row.LineNumber), aliasOf);
             entries.Add(entry);
             _byName.TryAdd(entry.Name, entry);
-            if (!_byValue.TryGetValue((entry.Kind, entry.Value), out var list))
-                _byValue[(entry.Kind, entry.Value)] = list = [];
-            list.Add(entry);
         }
-        foreach (var list in _byValue.Values)
-        {
-            // Canonical first: real definitions in header order, then aliases (stable sort keeps header order).
-            var ordered = list.OrderBy(e => e.AliasOf is null ? 0 : 1).ToList();
-            list.Clear();
-            list.AddRange(ordered);
-        }
-        Entries = entries;
+        _entries = entries.ToArray();
 
-        foreach (var fields in Rows(facilitiesTsv, "Facilities.tsv", columns: 3))
+        // Canonical first: real definitions in header order, then aliases in header order.
+        var order = new int[_entries.Length];
+        for (var i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(order, (a, b) =>
         {
-            var key = (ParseKind(fields[0]), uint.Parse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture));
+            ErrorName x = _entries[a], y = _entries[b];
+            var byKind = ((int)x.Kind).CompareTo((int)y.Kind); // as ints: Enum.CompareTo boxes both sides
+            if (byKind != 0) return byKind;
+            var byValue = x.Value.CompareTo(y.Value);
+            if (byValue != 0) return byValue;
+            var byAlias = (x.AliasOf is null ? 0 : 1).CompareTo(y.AliasOf is null ? 0 : 1);
+            return byAlias != 0 ? byAlias : a.CompareTo(b);
+        });
+        _byValue = new ErrorName[order.Length];
+        for (var i = 0; i < order.Length; i++) _byValue[i] = _entries[order[i]];
+
+        foreach (var row in new TsvRows(facilitiesTsv, "Facilities.tsv", columns: 3))
+        {
+            var key = (ParseKind(row[0], row.LineNumber), uint.Parse(row[1], NumberStyles.None, CultureInfo.InvariantCulture));
             if (!_facilities.TryGetValue(key, out var names)) _facilities[key] = names = [];
-            names.Add(fields[2]);
+            names.Add(Encoding.UTF8.GetString(row[2]));
         }
         FacilityCount = _facilities.Values.Sum(n => n.Count);
     }
 
     /// <summary>Every name, in header order (winerror.h, then ntstatus.h).</summary>
-    public IReadOnlyList<ErrorName> Entries { get; }
+    public IReadOnlyList<ErrorName> Entries => _entries;
 
     public int FacilityCount { get; }
 
     /// <summary>Names of <paramref name="value"/> in the numbering system <paramref name="kind"/>, canonical first.</summary>
-    public IReadOnlyList<ErrorName> Lookup(ErrorCodeKind kind, uint value) =>
-        _byValue.TryGetValue((kind, value), out var list) ? list : [];
+    public IReadOnlyList<ErrorName> Lookup(ErrorCodeKind kind, uint value)
+    {
+        int low = 0, high = _byValue.Length;
+        while (low < high) // the first entry not below (kind, value)
+        {
+            var middle = (low + high) >>> 1;
+            var entry = _byValue[middle];
+            if (entry.Kind < kind || (entry.Kind == kind && entry.Value < value)) low = middle + 1;
+            else high = middle;
+        }
+        var end = low;
+        while (end < _byValue.Length && _byValue[end].Kind == kind && _byValue[end].Value == value) end++;
+        if (end == low) return Array.Empty<ErrorName>(); // not `[]`: beside an ArraySegment that is a segment over no array
+        return new ArraySegment<ErrorName>(_byValue, low, end - low);
+    }
 
     /// <summary>Finds a name such as <c>NTE_BAD_KEYSET</c> (case-insensitive).</summary>
     public ErrorName? Find(string name) => _byName.GetValueOrDefault(name);
@@ -71,39 +114,78 @@ public sealed class ErrorNameTable
             ? names
             : [];
 
-    private static IEnumerable<string[]> Rows(string tsv, string file, int columns)
+    /// <summary>The data rows of a generated table: comment (#) and empty lines skipped, each row's fields checked.</summary>
+    private ref struct TsvRows(ReadOnlySpan<byte> tsv, string file, int columns)
     {
-        var lineNumber = 0;
-        foreach (var line in tsv.Split('\n'))
+        private ReadOnlySpan<byte> _rest = tsv;
+        private readonly Range[] _fields = new Range[columns + 1];
+        private ReadOnlySpan<byte> _line;
+        private int _count;
+
+        public int LineNumber { get; private set; }
+
+        public readonly ReadOnlySpan<byte> this[int field] => _line[_fields[field]];
+
+        public readonly TsvRows GetEnumerator() => this;
+
+        public readonly TsvRows Current => this;
+
+        public bool MoveNext()
         {
-            lineNumber++;
-            var text = line.TrimEnd('\r');
-            if (text.Length == 0 || text[0] == '#') continue;
-            var fields = text.Split('\t');
-            if (fields.Length != columns)
-                throw new InvalidDataException($"{file} line {lineNumber}: {fields.Length} columns, expected {columns}");
-            yield return fields;
+            while (!_rest.IsEmpty)
+            {
+                var end = _rest.IndexOf((byte)'\n');
+                var line = end < 0 ? _rest : _rest[..end];
+                _rest = end < 0 ? default : _rest[(end + 1)..];
+                LineNumber++;
+                if (!line.IsEmpty && line[^1] == '\r') line = line[..^1];
+                if (line.IsEmpty || line[0] == '#') continue;
+                _line = line;
+                _count = SplitFields(line);
+                if (_count != columns)
+                    throw new InvalidDataException($"{file} line {LineNumber}: {_count} columns, expected {columns}");
+                return true;
+            }
+            return false;
+        }
+
+        /// <summary>Marks each tab-separated field of <paramref name="line"/>; counts fields beyond the expected too.</summary>
+        private readonly int SplitFields(ReadOnlySpan<byte> line)
+        {
+            int count = 0, start = 0;
+            while (true)
+            {
+                var tab = line[start..].IndexOf((byte)'\t');
+                var end = tab < 0 ? line.Length : start + tab;
+                if (count < _fields.Length) _fields[count] = start..end;
+                count++;
+                if (tab < 0) return count;
+                start = end + 1;
+            }
         }
     }
 
-    private static ErrorCodeKind ParseKind(string kind) => kind switch
+    private static ErrorCodeKind ParseKind(ReadOnlySpan<byte> kind, int line) => kind switch
     {
-        "hresult" => ErrorCodeKind.Hresult,
-        "win32" => ErrorCodeKind.Win32,
-        "ntstatus" => ErrorCodeKind.NtStatus,
-        _ => throw new InvalidDataException($"unknown kind '{kind}'"),
+        _ when kind.SequenceEqual("hresult"u8) => ErrorCodeKind.Hresult,
+        _ when kind.SequenceEqual("win32"u8) => ErrorCodeKind.Win32,
+        _ when kind.SequenceEqual("ntstatus"u8) => ErrorCodeKind.NtStatus,
+        _ => throw new InvalidDataException($"line {line}: unknown kind '{Encoding.UTF8.GetString(kind)}'"),
     };
 
-    private static uint ParseHex(string value) =>
-        value.StartsWith("0x", StringComparison.Ordinal)
-            ? uint.Parse(value.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture)
-            : throw new InvalidDataException($"bad value '{value}'");
+    private static uint ParseHex(ReadOnlySpan<byte> value, int line) =>
+        value.StartsWith("0x"u8) && uint.TryParse(value[2..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var parsed)
+            ? parsed
+            : throw new InvalidDataException($"line {line}: bad value '{Encoding.UTF8.GetString(value)}'");
 
-    internal static string ReadResource(string name)
+    internal static string ReadResource(string name) => Encoding.UTF8.GetString(ReadResourceBytes(name));
+
+    private static byte[] ReadResourceBytes(string name)
     {
         using var stream = typeof(ErrorNameTable).Assembly.GetManifestResourceStream(name)
                            ?? throw new InvalidOperationException($"embedded resource {name} is missing from KeyDoctor.Core");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return bytes;
     }
 }
