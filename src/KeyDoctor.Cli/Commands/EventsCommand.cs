@@ -1,7 +1,9 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -61,33 +63,34 @@ public static partial class EventsCommand
         long matched = 0, recordsRead = 0, errors = 0, filtered = 0;
         int chunksSkipped = 0, unreadable = 0;
         var options = new EvtxReadOptions { EventIds = filter.Ids };
-        foreach (var file in files)
+        // Files are read ahead of the output on their own threads (a folder is mostly small logs of a few chunks:
+        // reading one at a time left a core idle at every file's end); the output keeps file order.
+        using var cancel = new CancellationTokenSource();
+        var ahead = new Queue<EvtxFileJob>();
+        var nextToStart = 0;
+        try
         {
-            if (IsLegacyLog(file))
+            for (var index = 0; index < files.Count; index++)
             {
-                var legacy = RunLegacy(context, file, filter, json, withXml, files.Count > 1);
-                matched += legacy.Matched;
-                recordsRead += legacy.Read;
-                errors += legacy.Errors;
-                if (legacy.Unreadable) unreadable++;
-                continue;
-            }
-            EvtxReader reader;
-            try
-            {
-                reader = EvtxReader.Open(file);
-            }
-            catch (MalformedDataException ex) when (files.Count > 1)
-            {
-                // In a folder, one file that is not EVTX should not hide the others.
-                context.Error.WriteLine($"keydoctor: skipped {file}: {ex.Message}");
-                unreadable++;
-                continue;
-            }
-            using (reader)
-            {
-                var source = files.Count > 1 ? file : null;
-                foreach (var block in reader.ReadChunks(chunk => Format(chunk, filter, json, withXml, source), options))
+                for (; nextToStart < files.Count && nextToStart <= index + EvtxFileJob.FilesAhead; nextToStart++)
+                {
+                    var path = files[nextToStart];
+                    if (IsLegacyLog(path)) continue;
+                    var source = files.Count > 1 ? path : null;
+                    ahead.Enqueue(EvtxFileJob.Start(path, chunk => Format(chunk, filter, json, withXml, source), options, cancel.Token));
+                }
+                var file = files[index];
+                if (IsLegacyLog(file))
+                {
+                    var legacy = RunLegacy(context, file, filter, json, withXml, files.Count > 1);
+                    matched += legacy.Matched;
+                    recordsRead += legacy.Read;
+                    errors += legacy.Errors;
+                    if (legacy.Unreadable) unreadable++;
+                    continue;
+                }
+                var job = ahead.Dequeue();
+                foreach (var block in job.Blocks.GetConsumingEnumerable())
                 {
                     matched += block.Matched;
                     if (block.Utf8 is { } utf8)
@@ -101,12 +104,28 @@ public static partial class EventsCommand
                         context.Output.Write(block.Text);
                     }
                 }
-                var s = reader.Statistics;
+                job.Work.Wait();
+                if (job.Failure is { } failure)
+                {
+                    // In a folder, one file that is not EVTX should not hide the others.
+                    if (failure.SourceException is MalformedDataException malformed && job.FailedOnOpen && files.Count > 1)
+                    {
+                        context.Error.WriteLine($"keydoctor: skipped {file}: {malformed.Message}");
+                        unreadable++;
+                        continue;
+                    }
+                    failure.Throw();
+                }
+                var s = job.Statistics!;
                 recordsRead += s.RecordsRead;
                 errors += s.RecordErrors;
                 chunksSkipped += s.ChunksSkipped;
                 filtered += s.RecordsFilteredOut;
             }
+        }
+        finally
+        {
+            cancel.Cancel(); // read-ahead threads blocked on a full queue stop instead of waiting for a reader
         }
         context.Output.Flush();
         if (unreadable == files.Count) throw new UserInputException("no readable event log");
@@ -118,6 +137,76 @@ public static partial class EventsCommand
     }
 
     private sealed record FormattedBlock(int Matched, PooledBufferWriter? Utf8, string? Text);
+
+    /// <summary>
+    /// One .evtx file read on a thread of its own ahead of the output (its chunks still parsed on all cores), with
+    /// its formatted blocks waiting in a bounded queue: a huge log does not pile up in memory while an earlier one
+    /// is written.
+    /// </summary>
+    private sealed class EvtxFileJob
+    {
+        /// <summary>Files read ahead of the one being written.</summary>
+        public const int FilesAhead = 2;
+
+        private const int BlocksAhead = 8;
+
+        public BlockingCollection<FormattedBlock> Blocks { get; } = new(BlocksAhead);
+        public Task Work { get; private set; } = Task.CompletedTask;
+        public EvtxReadStatistics? Statistics { get; private set; }
+        public ExceptionDispatchInfo? Failure { get; private set; }
+        public bool FailedOnOpen { get; private set; }
+
+        public static EvtxFileJob Start(string file, Func<EvtxChunkResult, FormattedBlock> format, EvtxReadOptions options, CancellationToken cancel)
+        {
+            var job = new EvtxFileJob();
+            // A thread of its own, not the pool's: it waits on its queue, and the pool's threads parse the chunks.
+            job.Work = Task.Factory.StartNew(() => job.Read(file, format, options, cancel), CancellationToken.None,
+                TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            return job;
+        }
+
+        private void Read(string file, Func<EvtxChunkResult, FormattedBlock> format, EvtxReadOptions options, CancellationToken cancel)
+        {
+            try
+            {
+                EvtxReader reader;
+                try
+                {
+                    reader = EvtxReader.Open(file);
+                }
+                catch (Exception ex)
+                {
+                    FailedOnOpen = true;
+                    Failure = ExceptionDispatchInfo.Capture(ex);
+                    return;
+                }
+                using (reader)
+                {
+                    foreach (var block in reader.ReadChunks(format, options))
+                    {
+                        try
+                        {
+                            Blocks.Add(block, cancel);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            block.Utf8?.Dispose();
+                            return;
+                        }
+                    }
+                    Statistics = reader.Statistics;
+                }
+            }
+            catch (Exception ex)
+            {
+                Failure = ExceptionDispatchInfo.Capture(ex);
+            }
+            finally
+            {
+                Blocks.CompleteAdding();
+            }
+        }
+    }
 
     /// <summary>Runs on the worker thread that parsed the chunk: filter and format its records.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
