@@ -27,6 +27,34 @@ internal sealed class ChunkContext
     public long Expansion { get; set; }
     public long FileOffset { get; }
 
+    /// <summary>What is left of the current record walk's expansion budget (see <see cref="BinXmlEvaluator"/>).</summary>
+    internal long WalkBudget;
+
+    /// <summary>The current record walk's expansion limit.</summary>
+    internal long WalkLimit;
+
+    // The last string rendered for each System field: the records of a chunk mostly repeat their provider,
+    // channel, computer and user, so the next record's equal bytes reuse the string instead of decoding anew.
+    private readonly (BinXmlValueType Type, int Offset, int Length, string Text)[] _lastSystemText = new (BinXmlValueType, int, int, string)[SystemTextSlots];
+
+    /// <summary>How many System fields <see cref="RenderSystemText"/> remembers.</summary>
+    public const int SystemTextSlots = 8;
+
+    /// <summary>
+    /// <see cref="BinXmlValues.Render"/> of a System field's value, reusing the string of the previous record's
+    /// value in <paramref name="slot"/> when the bytes are the same.
+    /// </summary>
+    public string RenderSystemText(int slot, BinXmlValue value)
+    {
+        ref var last = ref _lastSystemText[slot];
+        if (last.Text is not null && last.Type == value.Type && last.Length == value.Length
+            && Data.AsSpan(last.Offset, last.Length).SequenceEqual(Data.AsSpan(value.Offset, value.Length)))
+            return last.Text;
+        var text = BinXmlValues.Render(Data, value);
+        last = (value.Type, value.Offset, value.Length, text);
+        return text;
+    }
+
     public MalformedDataException Error(int chunkOffset, string reason) =>
         new(EvtxFileHeader.Format, FileOffset + chunkOffset, reason);
 

@@ -12,7 +12,8 @@ namespace KeyDoctor.Formats.Evtx;
 internal sealed class EventFieldSink : IBinXmlSink
 {
     private readonly EvtxRecord _record;
-    private readonly List<EvtxDataItem> _data = [];
+    private readonly ChunkContext _chunk;
+    private readonly List<EvtxDataItem> _data = new(8); // most events have a few to a dozen items
     private string? _level3Element; // the System child being read, e.g. "Provider"
     private int _depth;
     private string? _section;
@@ -27,7 +28,11 @@ internal sealed class EventFieldSink : IBinXmlSink
     private StringBuilder? _builder;
     private int _pieces;
 
-    public EventFieldSink(EvtxRecord record) => _record = record;
+    public EventFieldSink(EvtxRecord record, ChunkContext chunk)
+    {
+        _record = record;
+        _chunk = chunk;
+    }
 
     public void Complete() => _record.Data = _data;
 
@@ -130,8 +135,8 @@ internal sealed class EventFieldSink : IBinXmlSink
             case "Task": _record.Task = (int?)TakeNumber(); break;
             case "Opcode": _record.Opcode = (int?)TakeNumber(); break;
             case "Keywords": _record.Keywords = TakeNumber(hex: true); break;
-            case "Channel": _record.Channel = TakeText(); break;
-            case "Computer": _record.Computer = TakeText(); break;
+            case "Channel": _record.Channel = TakeSystemText(0); break;
+            case "Computer": _record.Computer = TakeSystemText(1); break;
             case "EventRecordID": break;
         }
     }
@@ -141,15 +146,15 @@ internal sealed class EventFieldSink : IBinXmlSink
     {
         switch (element, attribute)
         {
-            case ("Provider", "Name"): _record.Provider = TakeText(); break;
-            case ("Provider", "Guid"): _record.ProviderGuid = TakeText(); break;
-            case ("Provider", "EventSourceName"): _record.EventSourceName = TakeText(); break;
+            case ("Provider", "Name"): _record.Provider = TakeSystemText(2); break;
+            case ("Provider", "Guid"): _record.ProviderGuid = TakeSystemText(3); break;
+            case ("Provider", "EventSourceName"): _record.EventSourceName = TakeSystemText(4); break;
             case ("EventID", "Qualifiers"): _record.Qualifiers = (int?)TakeNumber(); break;
             case ("TimeCreated", "SystemTime"): _record.TimeCreated = TakeTime(); break;
             case ("Correlation", "ActivityID"): _record.ActivityId = TakeText(); break;
             case ("Execution", "ProcessID"): _record.ProcessId = (long?)TakeNumber(); break;
             case ("Execution", "ThreadID"): _record.ThreadId = (long?)TakeNumber(); break;
-            case ("Security", "UserID"): _record.UserId = TakeText(); break;
+            case ("Security", "UserID"): _record.UserId = TakeSystemText(5); break;
         }
     }
 
@@ -179,6 +184,10 @@ internal sealed class EventFieldSink : IBinXmlSink
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private EvtxDataItem TakeDataItem(string name) =>
         _pieces == 1 && _valueChunk is not null ? new EvtxDataItem(name, _valueChunk, _value) : new EvtxDataItem(name, TakeText());
+
+    /// <summary><see cref="TakeText"/> for a System field that repeats across records (see <see cref="ChunkContext.RenderSystemText"/>).</summary>
+    private string TakeSystemText(int slot) =>
+        _pieces == 1 && _valueChunk is not null && ReferenceEquals(_valueChunk, _chunk.Data) ? _chunk.RenderSystemText(slot, _value) : TakeText();
 
     private string TakeText()
     {

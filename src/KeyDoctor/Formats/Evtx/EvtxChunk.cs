@@ -110,7 +110,7 @@ internal static class EvtxChunk
             filtered = true;
             return null;
         }
-        var sink = new EventFieldSink(record);
+        var sink = new EventFieldSink(record, chunk);
         try
         {
             chunk.Expansion += BinXmlEvaluator.Walk(chunk, document, [], sink, limit);
@@ -118,7 +118,7 @@ internal static class EvtxChunk
         catch (MalformedDataException)
         {
             // A damaged record costs what it expanded to before it failed (all of its budget when that ran out).
-            chunk.Expansion += BinXmlEvaluator.UsedByLastWalk;
+            chunk.Expansion += BinXmlEvaluator.UsedByLastWalk(chunk);
             throw;
         }
         sink.Complete();

@@ -93,7 +93,8 @@ public sealed class EvtxReader : IDisposable
         var slot = 0;
         for (var offset = (long)EvtxFileHeader.Size; offset < Length; offset += EvtxChunkHeader.ChunkSize, slot++)
         {
-            var data = new byte[EvtxChunkHeader.ChunkSize];
+            // Not zeroed first: the read fills it, and a short read is never parsed (the slot is reported cut short).
+            var data = GC.AllocateUninitializedArray<byte>(EvtxChunkHeader.ChunkSize);
             _stream.Position = offset;
             var read = _stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
             Task<(EvtxChunkResult, T)>? work = null;
