@@ -51,6 +51,9 @@ public static class EventJsonWriter
         SkipValidation = true,
     };
 
+    // String values: the writer's own escaping, byte for byte, without its per-character path for ASCII text.
+    private static readonly JsonStrings Strings = JsonStrings.Default;
+
     // Property names encoded once, not per event.
     private static readonly JsonEncodedText PChannel = JsonEncodedText.Encode("channel");
     private static readonly JsonEncodedText PComputer = JsonEncodedText.Encode("computer");
@@ -77,7 +80,7 @@ public static class EventJsonWriter
     public static void Write(Utf8JsonWriter w, EvtxRecord r, bool withXml, string? source)
     {
         w.WriteStartObject();
-        if (source is not null) w.WriteString(PFile, source);
+        if (source is not null) Strings.Write(w, PFile, source);
         w.WriteNumber(PRecordId, r.RecordId);
         w.WriteString(PTimeCreated, r.Time); // ISO 8601 round-trip form: 2017-07-12T17:16:28.4641401Z
         w.WriteNumber(PEventId, r.EventId);
@@ -93,12 +96,12 @@ public static class EventJsonWriter
             k.TryFormat(hex[2..], out _, "x16", CultureInfo.InvariantCulture);
             w.WriteString(PKeywords, hex);
         }
-        if (r.Provider is not null) w.WriteString(PProvider, r.Provider);
-        if (r.ProviderGuid is not null) w.WriteString(PProviderGuid, r.ProviderGuid);
-        if (r.EventSourceName is not null) w.WriteString(PEventSourceName, r.EventSourceName);
-        if (r.Channel is not null) w.WriteString(PChannel, r.Channel);
-        if (r.Computer is not null) w.WriteString(PComputer, r.Computer);
-        if (r.UserId is not null) w.WriteString(PUserId, r.UserId);
+        if (r.Provider is not null) Strings.Write(w, PProvider, r.Provider);
+        if (r.ProviderGuid is not null) Strings.Write(w, PProviderGuid, r.ProviderGuid);
+        if (r.EventSourceName is not null) Strings.Write(w, PEventSourceName, r.EventSourceName);
+        if (r.Channel is not null) Strings.Write(w, PChannel, r.Channel);
+        if (r.Computer is not null) Strings.Write(w, PComputer, r.Computer);
+        if (r.UserId is not null) Strings.Write(w, PUserId, r.UserId);
         if (r.ProcessId is { } pid) w.WriteNumber(PProcessId, pid);
         if (r.ThreadId is { } tid) w.WriteNumber(PThreadId, tid);
         w.WritePropertyName(PData);
@@ -150,7 +153,7 @@ public static class EventJsonWriter
     private static void WriteValue(Utf8JsonWriter w, EvtxDataItem item)
     {
         var buffer = _valueBuffer ??= new char[4096];
-        if (item.TryFormatValue(buffer, out var written)) w.WriteStringValue(buffer.AsSpan(0, written));
-        else w.WriteStringValue(item.Value);
+        if (item.TryFormatValue(buffer, out var written)) Strings.WriteValue(w, buffer.AsSpan(0, written));
+        else Strings.WriteValue(w, item.Value);
     }
 }
