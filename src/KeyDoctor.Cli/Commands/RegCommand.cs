@@ -35,10 +35,10 @@ public static class RegCommand
         if (json)
         {
             // Keys are walked here, a few thousand at a time (walked keys do not all stay alive for the collector to
-            // trace); each key's values are decoded and formatted on all cores, and written in walk order.
+            // trace); their values are decoded and formatted on all cores in batches of keys, and written in walk order.
             using var lines = JsonStream.Lines(context);
             foreach (var keys in start.DescendantsAndSelf().Chunk(4096))
-                foreach (var formatted in OrderedParallel.Map(keys, () => new KeyFormatter(), (key, f) => f.Format(key), window: 256))
+                foreach (var formatted in OrderedParallel.Map(keys.Chunk(KeysPerBatch).ToArray(), () => new KeyFormatter(), (batch, f) => f.Format(batch), window: 16))
                 {
                     if (formatted is null) continue;
                     using (formatted) lines.AddRaw(formatted.WrittenSpan);
@@ -61,6 +61,12 @@ public static class RegCommand
         return hive.Problems.Count == 0 ? ExitCodes.Healthy : ExitCodes.Findings;
     }
 
+    /// <summary>
+    /// Keys formatted per work item. One key is too little work to hand to another thread (the hand-offs cost more
+    /// CPU than the formatting: 135 ms against 69 ms single-threaded for a SYSTEM hive); 128 keys keep both cores busy.
+    /// </summary>
+    private const int KeysPerBatch = 128;
+
     private static string TextData(RegistryValue value) => value.Decode() switch
     {
         string text => "\"" + text + "\"",
@@ -75,13 +81,17 @@ public static class RegCommand
     {
         private readonly Utf8JsonWriter _writer = new(Stream.Null, RegistryValueLineWriter.Options);
 
-        public PooledBufferWriter? Format(RegistryKey key)
+        public PooledBufferWriter? Format(RegistryKey[] keys)
         {
-            var values = key.Values;
-            if (values.Count == 0) return null;
-            var buffer = new PooledBufferWriter(4096);
-            _writer.Reset(buffer);
-            RegistryValueLineWriter.WriteKey(_writer, buffer, key.Path, values);
+            PooledBufferWriter? buffer = null;
+            foreach (var key in keys)
+            {
+                var values = key.Values;
+                if (values.Count == 0) continue;
+                buffer ??= new PooledBufferWriter(16 * 1024);
+                _writer.Reset(buffer);
+                RegistryValueLineWriter.WriteKey(_writer, buffer, key.Path, values);
+            }
             return buffer;
         }
     }

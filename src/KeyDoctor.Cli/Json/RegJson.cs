@@ -67,14 +67,15 @@ public sealed class RegistryDataConverter : JsonConverter<RegistryValue>
 
     private static void WriteHex(Utf8JsonWriter writer, ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length > 32 * 1024)
-        {
-            writer.WriteStringValue(Convert.ToHexStringLower(bytes));
-            return;
-        }
-        Span<char> hex = stackalloc char[bytes.Length * 2];
-        Convert.TryToHexStringLower(bytes, hex, out var written);
-        writer.WriteStringValue(hex[..written]);
+        // Straight to quoted UTF-8 (hex digits never need escaping): no UTF-16 text for the writer to transcode.
+        var length = (bytes.Length * 2) + 2;
+        var rented = length > 64 * 1024 ? ArrayPool<byte>.Shared.Rent(length) : null;
+        var quoted = rented is null ? stackalloc byte[length] : rented.AsSpan(0, length);
+        quoted[0] = (byte)'"';
+        Convert.TryToHexStringLower(bytes, quoted[1..^1], out _);
+        quoted[^1] = (byte)'"';
+        writer.WriteRawValue(quoted, skipInputValidation: true);
+        if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
     }
 }
 
