@@ -66,7 +66,7 @@ public static class TraceCommand
         {
             // A capture has millions of events: each batch is filtered and formatted as UTF-8 on the thread that
             // decoded it (all cores for a PML capture), and the bytes go to stdout in capture order.
-            var batches = owner is PmlReader pml
+            var batches = owner is ProcmonCapture { Pml: { } pml }
                 ? pml.ReadBatches(batch => Format(batch.Events, batch.Error, filter, json, context.Output.NewLine))
                 : Batches(events).Select(batch => Format(batch.Events, batch.Error, filter, json, context.Output.NewLine));
             foreach (var block in batches)

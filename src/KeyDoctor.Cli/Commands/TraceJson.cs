@@ -64,7 +64,8 @@ public static class TraceEventWriter
     private static readonly JsonEncodedText PResult = JsonEncodedText.Encode("result");
     private static readonly JsonEncodedText PDetail = JsonEncodedText.Encode("detail");
 
-    // Process names, operations and results are a few string instances shared by every event: encoded once per thread.
+    // Process names, operations and results are a few string instances shared by every event, and the PML reader
+    // hands out one instance per repeated path and Detail text: each encoded once per thread (a bounded number).
     [ThreadStatic] private static Dictionary<string, byte[]?>? _encoded;
 
     public static void Write(Utf8JsonWriter w, ProcmonEvent e)
@@ -77,9 +78,9 @@ public static class TraceEventWriter
         w.WriteNumber(PPid, e.Process.ProcessId);
         w.WriteNumber(PTid, e.ThreadId);
         WriteShared(w, strings, POperation, e.Operation);
-        strings.Write(w, PPath, e.Path);
+        WriteShared(w, strings, PPath, e.Path);
         WriteShared(w, strings, PResult, e.Result);
-        strings.Write(w, PDetail, e.Detail);
+        WriteShared(w, strings, PDetail, e.Detail);
         w.WriteEndObject();
     }
 

@@ -69,8 +69,52 @@ internal static class PmlEventDetails
         {
             // The path was read; a short detail only shortens the Detail text.
         }
-        result.Detail = text.ToString();
+        result.Detail = Shared(text);
         return result;
+    }
+
+    /// <summary>
+    /// The Detail text as a string, the same instance as an earlier event's identical text where it repeats (a capture
+    /// repeats the same few details thousands of times: one string each instead of one per event).
+    /// </summary>
+    private static string Shared(StringBuilder text)
+    {
+        if (text.Length == 0) return "";
+        foreach (var chunk in text.GetChunks())
+        {
+            if (chunk.Length == text.Length) return Strings.Get(chunk.Span);
+            break;
+        }
+        return text.ToString();
+    }
+
+    private static StringCache Strings => _strings ??= new StringCache();
+
+    [ThreadStatic] private static StringCache? _strings;
+
+    /// <summary>
+    /// One decoding thread's strings seen so far (paths and Detail texts repeat across events), by content. Bounded:
+    /// the first few thousand short strings are kept, anything after or longer is a new string each time.
+    /// </summary>
+    private sealed class StringCache
+    {
+        private const int MaxEntries = 4096;
+        private const int MaxLength = 260;
+
+        private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+
+        public StringCache() => _lookup = _strings.GetAlternateLookup<ReadOnlySpan<char>>();
+
+        public string Get(ReadOnlySpan<char> text)
+        {
+            if (text.IsEmpty) return "";
+            if (text.Length > MaxLength) return new string(text);
+            if (_lookup.TryGetValue(text, out var known)) return known;
+            var added = new string(text);
+            if (_strings.Count < MaxEntries) _strings.Add(added, added);
+            return added;
+        }
     }
 
     // --- registry -------------------------------------------------------------------------------------------
@@ -475,7 +519,7 @@ internal static class PmlEventDetails
         var nul = chars.IndexOf('\0');
         if (nul >= 0) chars = chars[..nul];
         // Nearly every path is plain text: copied as it is; only text with surrogates needs the decoder's checks.
-        return chars.ContainsAnyInRange('\uD800', '\uDFFF') ? Encoding.Unicode.GetString(even[..(chars.Length * 2)]) : new string(chars);
+        return chars.ContainsAnyInRange('\uD800', '\uDFFF') ? Encoding.Unicode.GetString(even[..(chars.Length * 2)]) : Strings.Get(chars);
     }
 
     private static int Clamp(uint size, int remaining) => (int)Math.Min(size, (uint)remaining);

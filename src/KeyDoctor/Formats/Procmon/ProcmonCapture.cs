@@ -26,6 +26,9 @@ public sealed class ProcmonCapture : IDisposable
 
     public ProcmonCaptureFormat Format { get; }
 
+    /// <summary>The PML reader of a PML capture (its events can be decoded in parallel batches), or null for an export.</summary>
+    public PmlReader? Pml => _reader as PmlReader;
+
     /// <summary>Opens <paramref name="path"/> read-only; throws <see cref="MalformedDataException"/> when it is no capture.</summary>
     public static ProcmonCapture Open(string path)
     {
