@@ -3,7 +3,8 @@
 # keydoctor process against `cat` of the same files, with peak memory.
 # Usage: bench/keys-clean.sh N KEYDOCTOR [WORKDIR]
 #   N          key files to generate (200000, 1000000, 5000000)
-#   KEYDOCTOR  the keydoctor to run: a published executable, or "dotnet path/keydoctor.dll"
+#   KEYDOCTOR  the keydoctor to run: the published NativeAOT executable (what ships, e.g. /tmp/kd-aot/keydoctor),
+#              or "dotnet path/keydoctor.dll"
 #   WORKDIR    where the image goes (default /tmp/keydoctor-bench); generated once and kept.
 # The files are the `keys list` benchmark's (bench keystore): GUID containers, 1% damaged, 0.5% under a cloned GUID.
 # They are all new, so --older-than 0 makes every unused one an orphan: the most work the plan can have.
@@ -13,9 +14,10 @@ n=$1; kd=$2; work=${3:-/tmp/keydoctor-bench}
 root="$work/clean-image-$n"
 keys="$root/ProgramData/Microsoft/Crypto/RSA/MachineKeys"
 mkdir -p "$root/registry" "$keys"
-bench=bench/KeyDoctor.Bench/bin/Release/net10.0/KeyDoctor.Bench.dll
+# KD_BENCH: a KeyDoctor.Bench.dll already built (e.g. another worktree's), to skip the build.
+bench=${KD_BENCH:-bench/KeyDoctor.Bench/bin/Release/net10.0/KeyDoctor.Bench.dll}
 [ -f "$bench" ] || dotnet build -c Release bench/KeyDoctor.Bench
-dotnet "$bench" keystore "$n" --dir "$keys" --keep --no-measure
+nice -n 19 ionice -c3 dotnet "$bench" keystore "$n" --dir "$keys" --keep --no-measure   # skipped when the folder is complete
 printf 'Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography]\r\n"MachineGuid"="4f8e7ec6-a506-4d31-9d5a-1e4cbed4997b"\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\SystemCertificates\\MY\\Certificates]\r\n\r\n' > "$root/registry/machine.reg"
 echo "load before: $(cat /proc/loadavg)"
 find "$keys" -type f -print0 | xargs -0 cat > /dev/null   # warm the page cache for both sides

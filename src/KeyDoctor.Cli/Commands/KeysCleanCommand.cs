@@ -56,28 +56,11 @@ internal static class KeysCleanCommand
         using var machine = LiveMachine.OpenSourceOrLive(sourcePath, "keys clean");
         // On this machine the last boot is known exactly: now minus the uptime.
         DateTimeOffset? lastBoot = sourcePath is null ? DateTimeOffset.UtcNow - TimeSpan.FromMilliseconds(Environment.TickCount64) : null;
-        var cleaner = new KeyCleaner(machine, new CleanOptions { OlderThanDays = olderThan, LastBoot = lastBoot }).Prepare();
-
-        var orphans = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
-        var planned = 0;
-        var left = 0L;
-        IEnumerable<CleanRow> Rows(Action<long>? progress)
+        var cleaner = new KeyCleaner(machine, new CleanOptions
         {
-            foreach (var row in cleaner.Classify(progress))
-            {
-                if (plan is not null && row.Action == CleanAction.Quarantine)
-                {
-                    if (planned < RepairPlan.MaxQuarantinedFilesPerPlan)
-                    {
-                        if (!orphans.TryGetValue(row.Store, out var names)) orphans[row.Store] = names = [];
-                        names.Add(row.File[(row.Store.Length + 1)..]);
-                        planned++;
-                    }
-                    else left++;
-                }
-                yield return row;
-            }
-        }
+            OlderThanDays = olderThan, LastBoot = lastBoot, PlanLimit = plan is null ? 0 : RepairPlan.MaxQuarantinedFilesPerPlan,
+        }).Prepare();
+        IEnumerable<CleanRow> Rows(Action<long>? progress) => cleaner.Classify(progress);
 
         var plannedUtc = DateTimeOffset.UtcNow;
         if (json)
@@ -88,9 +71,15 @@ internal static class KeysCleanCommand
             foreach (var row in Rows(null)) stream.Add(KeysCleanJson.Row(row), KeyDoctorJson.Default.CleanRowJson);
             stream.Writer.WriteEndArray();
             var summary = cleaner.Summarize();
-            var written = WritePlan(cleaner, machine.Description, orphans, plan, plannedUtc);
+            var written = WritePlan(cleaner, machine.Description, plan, plannedUtc);
             stream.Writer.WritePropertyName("summary");
-            stream.Add(KeysCleanJson.Summary(summary) with { Plan = written }, KeyDoctorJson.Default.CleanSummaryJson);
+            var notPlanned = written is null ? 0 : cleaner.OrphansNotPlanned;
+            stream.Add(KeysCleanJson.Summary(summary) with
+            {
+                Plan = written,
+                NotPlanned = notPlanned > 0 ? notPlanned : null,
+                PlanNote = notPlanned > 0 ? PlanLimitNote(notPlanned) : null,
+            }, KeyDoctorJson.Default.CleanSummaryJson);
             return summary.Quarantine + summary.Review > 0 ? ExitCodes.Findings : ExitCodes.Healthy;
         }
 
@@ -110,20 +99,24 @@ internal static class KeysCleanCommand
                 });
         else Drain(null);
         var result = cleaner.Summarize();
-        var planPath = WritePlan(cleaner, machine.Description, orphans, plan, plannedUtc);
-        PrintSummary(context, result, planPath, left);
+        var planPath = WritePlan(cleaner, machine.Description, plan, plannedUtc);
+        PrintSummary(context, result, planPath, cleaner.OrphansNotPlanned);
         return result.Quarantine + result.Review > 0 ? ExitCodes.Findings : ExitCodes.Healthy;
     }
 
-    private static string? WritePlan(KeyCleaner cleaner, string source, Dictionary<string, List<string>> orphans, FileInfo? plan, DateTimeOffset plannedUtc)
+    private static string? WritePlan(KeyCleaner cleaner, string source, FileInfo? plan, DateTimeOffset plannedUtc)
     {
         if (plan is null) return null;
-        var folders = cleaner.Stores.Where(s => orphans.ContainsKey(s.Path)).Select(s => new OrphanFolder(s.Path, orphans[s.Path])).ToList();
+        var folders = cleaner.PlannedOrphans.Select(o => new OrphanFolder(o.Store, o.Names)).ToList();
         var repairPlan = CleanPlanner.Plan(source, cleaner.MachineGuid, folders, plannedUtc);
         using (var file = new FileStream(plan.FullName, FileMode.Create, FileAccess.Write))
             JsonSerializer.Serialize(file, repairPlan, RepairJson.Context.RepairPlan);
         return plan.FullName;
     }
+
+    /// <summary>Why a plan holds fewer orphans than were found, and what to do: one wording for text and JSON.</summary>
+    internal static string PlanLimitNote(long left) => string.Create(CultureInfo.InvariantCulture,
+        $"The plan holds only the first {RepairPlan.MaxQuarantinedFilesPerPlan:N0} orphans (store by store, in file-name order); {left:N0} more are not in it: apply this plan, then run 'keydoctor keys clean' again for a plan of the next ones.");
 
     private static string Size(long bytes) => bytes switch
     {
@@ -176,7 +169,7 @@ internal static class KeysCleanCommand
             o.WriteLine($"Plan written to {planPath}: review it, then 'keydoctor repair apply {planPath}' (add --image <root> for a disk).");
             o.WriteLine("Applying moves each orphan into the run folder's quarantine with a manifest; 'keydoctor repair rollback <run folder>' puts them back.");
             o.WriteLine("Nothing is deleted: removing the quarantine folder, once the server has run well without those keys, is your own later step.");
-            if (left > 0) o.WriteLine(string.Create(inv, $"The plan holds the first {RepairPlan.MaxQuarantinedFilesPerPlan:N0} orphans; {left:N0} more wait for the next 'keys clean' after it is applied."));
+            if (left > 0) o.WriteLine(PlanLimitNote(left));
         }
         else if (s.Quarantine > 0) o.WriteLine("Add -o clean.json to write the plan that quarantines the orphans (and 'keydoctor repair apply' it).");
         if (s.Review > 0) o.WriteLine("Review rows are never moved: see them with --json (another MachineGuid's keys are KD1001's evidence; a damaged key in use needs restoring).");

@@ -27,6 +27,12 @@ public sealed record CleanSummaryJson(long Files, long Keep, long Quarantine, lo
 {
     /// <summary>The plan written with -o, if any.</summary>
     public string? Plan { get; init; }
+
+    /// <summary>Orphans the plan does not hold (over <c>RepairPlan.MaxQuarantinedFilesPerPlan</c>); absent when it holds them all.</summary>
+    public long? NotPlanned { get; init; }
+
+    /// <summary>What to do about <see cref="NotPlanned"/>: apply the plan, then run <c>keys clean</c> again.</summary>
+    public string? PlanNote { get; init; }
 }
 
 internal static class KeysCleanJson

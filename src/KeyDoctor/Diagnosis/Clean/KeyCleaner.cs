@@ -44,7 +44,16 @@ public sealed record CleanOptions
 
     /// <summary>The last boot, when the caller knows it (the live machine); else read from the System log.</summary>
     public DateTimeOffset? LastBoot { get; init; }
+
+    /// <summary>
+    /// Orphans to keep for a plan (<see cref="KeyCleaner.PlannedOrphans"/>): the first this many in store and name
+    /// order; 0 keeps none.
+    /// </summary>
+    public int PlanLimit { get; init; }
 }
+
+/// <summary>The orphans of one store kept for a plan, in name order (made from the store's packed names when read).</summary>
+public sealed record PlannedOrphans(string Store, IReadOnlyList<string> Names);
 
 /// <summary>A point in time and where it was read.</summary>
 public sealed record DatedFact(DateTimeOffset Time, string Source);
@@ -105,6 +114,8 @@ public sealed class KeyCleaner
     private readonly Dictionary<UInt128, string> _usedCng = [];
     private readonly List<string> _unavailable = [];
     private readonly Tally _tally = new();
+    private readonly List<PlannedOrphans> _planned = [];
+    private int _plannedCount;
     private WindowsRegistry? _registry;
     private Guid? _machineGuid;
     private DateTimeOffset _cutoff;
@@ -122,6 +133,15 @@ public sealed class KeyCleaner
     public string? MachineGuid => _machineGuid?.ToString("D");
     public DatedFact ReferenceTime { get; private set; } = null!;
     public DatedFact? LastBoot { get; private set; }
+
+    /// <summary>
+    /// The orphans kept for a plan (up to <see cref="CleanOptions.PlanLimit"/>), per store in <see cref="Stores"/>
+    /// order, once <see cref="Classify"/> has been read to the end.
+    /// </summary>
+    public IReadOnlyList<PlannedOrphans> PlannedOrphans => _planned;
+
+    /// <summary>Orphans beyond <see cref="CleanOptions.PlanLimit"/>: left for the next run, once the plan is applied.</summary>
+    public long OrphansNotPlanned { get; private set; }
 
     /// <summary>The stores read: the machine's (CryptoAPI, CNG, DSS), LocalSystem's, and the service accounts' profiles.</summary>
     public IReadOnlyList<KeyStoreLocation> Stores { get; private set; } = [];
@@ -318,10 +338,23 @@ public sealed class KeyCleaner
             if (_source.GetLocalDirectory(store.Path) is not { } local) continue;
             var names = KeyFolderNames.Read(local, cancellationToken);
             var used = Used(store.Kind);
+            var index = -1;
+            List<int>? planned = null;
             foreach (var row in names.Map((path, name, buffer) => ClassifyOne(store, path, name, buffer, used), HeaderBytes, _options.Workers,
                          cancellationToken: cancellationToken))
             {
+                index++;
                 _tally.Add(store, row);
+                if (row.Action == CleanAction.Quarantine && _options.PlanLimit > 0)
+                {
+                    if (_plannedCount < _options.PlanLimit)
+                    {
+                        if (planned is null) _planned.Add(new PlannedOrphans(store.Path, names.Subset(planned = [])));
+                        planned.Add(index);
+                        _plannedCount++;
+                    }
+                    else OrphansNotPlanned++;
+                }
                 if ((++done & 0x3FF) == 0) progress?.Invoke(done);
                 yield return row;
             }

@@ -166,7 +166,16 @@ public sealed class KeyFolderNames
 
     public static KeyFolderNames Read(string folder, CancellationToken cancellationToken = default)
     {
-        var names = new FileNameList();
+        // A first pass only counts (no name is copied), so the packed array is allocated once at its size: at
+        // millions of files, growing it would hold the old and the new array at once.
+        var count = 0;
+        var counting = new FileSystemEnumerable<bool>(folder, (ref FileSystemEntry _) => true, KeyStoreScanner.EnumerationOptions)
+        {
+            ShouldIncludePredicate = (ref FileSystemEntry entry) => !entry.IsDirectory,
+        };
+        foreach (var _ in counting)
+            if ((++count & 0xFFFF) == 0) cancellationToken.ThrowIfCancellationRequested();
+        var names = new FileNameList(count + count / 64);
         var entries = new FileSystemEnumerable<bool>(folder, (ref FileSystemEntry entry) =>
             {
                 names.Add(entry.FileName);
@@ -198,6 +207,25 @@ public sealed class KeyFolderNames
                 var name = names[index];
                 return map(System.IO.Path.Join(folder, name), name, buffer);
             }, workers, window, cancellationToken);
+    }
+
+    /// <summary>
+    /// The names at <paramref name="positions"/> (ascending indexes into this folder's name order), made one by one when
+    /// read: a plan's list of millions of files without a second copy of the names.
+    /// </summary>
+    public IReadOnlyList<string> Subset(IReadOnlyList<int> positions) => new NameSubset(_names, positions);
+
+    private sealed class NameSubset(FileNameList names, IReadOnlyList<int> positions) : IReadOnlyList<string>
+    {
+        public string this[int index] => names[positions[index]];
+        public int Count => positions.Count;
+
+        public IEnumerator<string> GetEnumerator()
+        {
+            for (var i = 0; i < positions.Count; i++) yield return names[positions[i]];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     private sealed class Indexes(int count) : IReadOnlyList<int>
