@@ -151,6 +151,25 @@ public sealed class KeysCleanTests : IDisposable
     }
 
     [Fact]
+    public void APlanHoldsTheFirstOrphansInStoreAndNameOrderAndCountsTheRest()
+    {
+        using var image = BloatedServer();
+        using var source = MachineSource.Open(image.Root);
+        var cleaner = new KeyCleaner(source, new CleanOptions { PlanLimit = 50 }).Prepare();
+        var orphans = cleaner.Classify().Where(r => r.Action == CleanAction.Quarantine).ToList();
+        Assert.Equal(92, orphans.Count);
+        var planned = cleaner.PlannedOrphans.SelectMany(o => o.Names.Select(n => WindowsPaths.Combine(o.Store, n))).ToList();
+        Assert.Equal(orphans.Take(50).Select(r => r.File), planned);
+        Assert.Equal(42, cleaner.OrphansNotPlanned);
+        Assert.Equal(cleaner.PlannedOrphans.Select(o => o.Store), cleaner.PlannedOrphans.Select(o => o.Store).Distinct());
+
+        var all = new KeyCleaner(source, new CleanOptions { PlanLimit = 1_000_000 }).Prepare();
+        _ = all.Classify().Count();
+        Assert.Equal(orphans.Select(r => r.File), all.PlannedOrphans.SelectMany(o => o.Names.Select(n => WindowsPaths.Combine(o.Store, n))));
+        Assert.Equal(0, all.OrphansNotPlanned);
+    }
+
+    [Fact]
     public void AKeyCreatedAfterTheLastBootIsKept()
     {
         using var image = BloatedServer();
