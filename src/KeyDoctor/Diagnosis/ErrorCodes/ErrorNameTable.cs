@@ -37,21 +37,10 @@ public sealed class ErrorNameTable
     {
         var entries = new List<ErrorName>(errorNamesTsv.Count((byte)'\n') + 1);
         _byName = new Dictionary<string, ErrorName>(entries.Capacity, StringComparer.OrdinalIgnoreCase);
-        var byNameText = _byName.GetAlternateLookup<ReadOnlySpan<char>>();
-        Span<char> aliasChars = stackalloc char[256];
         foreach (var row in new TsvRows(errorNamesTsv, "ErrorNames.tsv", columns: 4))
         {
             var name = Encoding.UTF8.GetString(row[0]);
-            string? aliasOf = null;
-            if (!row[3].IsEmpty)
-            {
-                // Aliases name an earlier define almost always: share its string instead of making another.
-                var length = row[3].Length <= aliasChars.Length ? Encoding.UTF8.GetChars(row[3], aliasChars) : -1;
-                aliasOf = length >= 0 && byNameText.TryGetValue(aliasChars[..length], out var target) && target.Name.Length == length
-                          && target.Name.AsSpan().SequenceEqual(aliasChars[..length])
-                    ? target.Name
-                    : Encoding.UTF8.GetString(row[3]);
-            }
+            var aliasOf = row[3].IsEmpty ? null : Encoding.UTF8.GetString(row[3]);
             var entry = new ErrorName(name, ParseKind(row[1], row.LineNumber), ParseHex(row[2], row.LineNumber), aliasOf);
             entries.Add(entry);
             _byName.TryAdd(entry.Name, entry);

@@ -35,18 +35,18 @@ internal sealed class ChunkContext
 
     // The last string rendered for each System field: the records of a chunk mostly repeat their provider,
     // channel, computer and user, so the next record's equal bytes reuse the string instead of decoding anew.
-    private readonly (BinXmlValueType Type, int Offset, int Length, string Text)[] _lastSystemText = new (BinXmlValueType, int, int, string)[SystemTextSlots];
+    private readonly (BinXmlValueType Type, int Offset, int Length, string Text)[] _lastSystemText =
+        new (BinXmlValueType, int, int, string)[SystemTextFieldCount];
 
-    /// <summary>How many System fields <see cref="RenderSystemText"/> remembers.</summary>
-    public const int SystemTextSlots = 8;
+    private static readonly int SystemTextFieldCount = Enum.GetValues<SystemTextField>().Length;
 
     /// <summary>
     /// <see cref="BinXmlValues.Render"/> of a System field's value, reusing the string of the previous record's
-    /// value in <paramref name="slot"/> when the bytes are the same.
+    /// <paramref name="field"/> when the bytes are the same.
     /// </summary>
-    public string RenderSystemText(int slot, BinXmlValue value)
+    public string RenderSystemText(SystemTextField field, BinXmlValue value)
     {
-        ref var last = ref _lastSystemText[slot];
+        ref var last = ref _lastSystemText[(int)field];
         if (last.Text is not null && last.Type == value.Type && last.Length == value.Length
             && Data.AsSpan(last.Offset, last.Length).SequenceEqual(Data.AsSpan(value.Offset, value.Length)))
             return last.Text;
@@ -105,4 +105,15 @@ internal sealed class ChunkContext
             _compiling.Remove(offset);
         }
     }
+}
+
+/// <summary>The System fields whose text <see cref="ChunkContext.RenderSystemText"/> shares between a chunk's records.</summary>
+internal enum SystemTextField
+{
+    Channel,
+    Computer,
+    Provider,
+    ProviderGuid,
+    EventSourceName,
+    UserId,
 }

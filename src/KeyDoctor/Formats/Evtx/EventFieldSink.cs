@@ -135,8 +135,8 @@ internal sealed class EventFieldSink : IBinXmlSink
             case "Task": _record.Task = (int?)TakeNumber(); break;
             case "Opcode": _record.Opcode = (int?)TakeNumber(); break;
             case "Keywords": _record.Keywords = TakeNumber(hex: true); break;
-            case "Channel": _record.Channel = TakeSystemText(0); break;
-            case "Computer": _record.Computer = TakeSystemText(1); break;
+            case "Channel": _record.Channel = TakeSystemText(SystemTextField.Channel); break;
+            case "Computer": _record.Computer = TakeSystemText(SystemTextField.Computer); break;
             case "EventRecordID": break;
         }
     }
@@ -146,15 +146,15 @@ internal sealed class EventFieldSink : IBinXmlSink
     {
         switch (element, attribute)
         {
-            case ("Provider", "Name"): _record.Provider = TakeSystemText(2); break;
-            case ("Provider", "Guid"): _record.ProviderGuid = TakeSystemText(3); break;
-            case ("Provider", "EventSourceName"): _record.EventSourceName = TakeSystemText(4); break;
+            case ("Provider", "Name"): _record.Provider = TakeSystemText(SystemTextField.Provider); break;
+            case ("Provider", "Guid"): _record.ProviderGuid = TakeSystemText(SystemTextField.ProviderGuid); break;
+            case ("Provider", "EventSourceName"): _record.EventSourceName = TakeSystemText(SystemTextField.EventSourceName); break;
             case ("EventID", "Qualifiers"): _record.Qualifiers = (int?)TakeNumber(); break;
             case ("TimeCreated", "SystemTime"): _record.TimeCreated = TakeTime(); break;
             case ("Correlation", "ActivityID"): _record.ActivityId = TakeText(); break;
             case ("Execution", "ProcessID"): _record.ProcessId = (long?)TakeNumber(); break;
             case ("Execution", "ThreadID"): _record.ThreadId = (long?)TakeNumber(); break;
-            case ("Security", "UserID"): _record.UserId = TakeSystemText(5); break;
+            case ("Security", "UserID"): _record.UserId = TakeSystemText(SystemTextField.UserId); break;
         }
     }
 
@@ -186,8 +186,8 @@ internal sealed class EventFieldSink : IBinXmlSink
         _pieces == 1 && _valueChunk is not null ? new EvtxDataItem(name, _valueChunk, _value) : new EvtxDataItem(name, TakeText());
 
     /// <summary><see cref="TakeText"/> for a System field that repeats across records (see <see cref="ChunkContext.RenderSystemText"/>).</summary>
-    private string TakeSystemText(int slot) =>
-        _pieces == 1 && _valueChunk is not null && ReferenceEquals(_valueChunk, _chunk.Data) ? _chunk.RenderSystemText(slot, _value) : TakeText();
+    private string TakeSystemText(SystemTextField field) =>
+        _pieces == 1 && _valueChunk is not null && ReferenceEquals(_valueChunk, _chunk.Data) ? _chunk.RenderSystemText(field, _value) : TakeText();
 
     private string TakeText()
     {
