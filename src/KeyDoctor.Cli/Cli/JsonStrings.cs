@@ -22,6 +22,7 @@ public sealed class JsonStrings
 
     private readonly byte[]?[] _escapes = new byte[128][];
     private readonly SearchValues<char> _special;
+    private readonly SearchValues<byte> _specialBytes;
 
     private JsonStrings(JavaScriptEncoder? encoder)
     {
@@ -42,6 +43,7 @@ public sealed class JsonStrings
             special.Append((char)c);
         }
         _special = SearchValues.Create(special.ToString());
+        _specialBytes = SearchValues.Create(Encoding.ASCII.GetBytes(special.ToString()));
     }
 
     /// <summary>The escaping of <see cref="JsonOutput.Compact"/> and <see cref="JsonOutput.Indented"/> (relaxed).</summary>
@@ -81,23 +83,84 @@ public sealed class JsonStrings
         return scratch.AsSpan(0, Encode(text, scratch)).ToArray();
     }
 
+    /// <summary>
+    /// Appends the escaped UTF-8 of ASCII <paramref name="text"/> without quotes; false, with nothing written, when the
+    /// writer must escape it (non-ASCII or very long). Escaping goes character by character, so pieces escaped apart
+    /// join into the escaping of the whole (a registry path from its key names).
+    /// </summary>
+    public bool TryAppendEscaped(ReadOnlySpan<char> text, IBufferWriter<byte> output)
+    {
+        if (text.Length > MaxFastLength || !Ascii.IsValid(text)) return false;
+        var destination = output.GetSpan(text.Length * 6);
+        output.Advance(Escape(text, destination));
+        return true;
+    }
+
+    /// <summary>As <see cref="TryAppendEscaped(ReadOnlySpan{char}, IBufferWriter{byte})"/>, in quotes: a whole string value.</summary>
+    public bool TryAppendEscapedQuoted(ReadOnlySpan<char> text, IBufferWriter<byte> output)
+    {
+        if (text.Length > MaxFastLength || !Ascii.IsValid(text)) return false;
+        output.Write("\""u8);
+        TryAppendEscaped(text, output);
+        output.Write("\""u8);
+        return true;
+    }
+
+    /// <summary>As <see cref="TryAppendEscaped(ReadOnlySpan{byte}, IBufferWriter{byte})"/>, in quotes: a whole string value.</summary>
+    public bool TryAppendEscapedQuoted(ReadOnlySpan<byte> ascii, IBufferWriter<byte> output)
+    {
+        if (ascii.Length > MaxFastLength || !Ascii.IsValid(ascii)) return false;
+        output.Write("\""u8);
+        TryAppendEscaped(ascii, output);
+        output.Write("\""u8);
+        return true;
+    }
+
+    /// <summary>As <see cref="TryAppendEscaped(ReadOnlySpan{char}, IBufferWriter{byte})"/> for text held as ASCII bytes (false for any byte above 0x7F).</summary>
+    public bool TryAppendEscaped(ReadOnlySpan<byte> ascii, IBufferWriter<byte> output)
+    {
+        if (ascii.Length > MaxFastLength || !Ascii.IsValid(ascii)) return false;
+        var destination = output.GetSpan(ascii.Length * 6);
+        var at = 0;
+        while (true)
+        {
+            var next = ascii.IndexOfAny(_specialBytes);
+            var run = next < 0 ? ascii : ascii[..next];
+            run.CopyTo(destination[at..]);
+            at += run.Length;
+            if (next < 0) break;
+            var escape = _escapes[ascii[next]]!;
+            escape.CopyTo(destination[at..]);
+            at += escape.Length;
+            ascii = ascii[(next + 1)..];
+        }
+        output.Advance(at);
+        return true;
+    }
+
     private int Encode(ReadOnlySpan<char> text, byte[] destination)
     {
-        var at = 0;
+        destination[0] = (byte)'"';
+        var at = 1 + Escape(text, destination.AsSpan(1));
         destination[at++] = (byte)'"';
+        return at;
+    }
+
+    private int Escape(ReadOnlySpan<char> text, Span<byte> destination)
+    {
+        var at = 0;
         while (true)
         {
             var next = text.IndexOfAny(_special);
             var run = next < 0 ? text : text[..next];
-            Ascii.FromUtf16(run, destination.AsSpan(at), out var narrowed);
+            Ascii.FromUtf16(run, destination[at..], out var narrowed);
             at += narrowed;
             if (next < 0) break;
             var escape = _escapes[text[next]]!;
-            escape.CopyTo(destination.AsSpan(at));
+            escape.CopyTo(destination[at..]);
             at += escape.Length;
             text = text[(next + 1)..];
         }
-        destination[at++] = (byte)'"';
         return at;
     }
 

@@ -20,6 +20,12 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 
     public void Advance(int count) => _written += count;
 
+    /// <summary>Forgets what was written (the buffer is kept).</summary>
+    public void Clear() => _written = 0;
+
+    /// <summary>Keeps the first <paramref name="length"/> bytes written.</summary>
+    public void Truncate(int length) => _written = Math.Min(_written, length);
+
     public Memory<byte> GetMemory(int sizeHint = 0)
     {
         Ensure(sizeHint);

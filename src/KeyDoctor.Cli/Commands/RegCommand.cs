@@ -34,15 +34,15 @@ public static class RegCommand
         var start = keyPath is null ? hive.Root : hive.OpenKey(keyPath) ?? throw new UserInputException($"no key {keyPath} in {path}");
         if (json)
         {
-            // Keys are walked here, some thousands at a time (walked keys do not all stay alive for the collector to
-            // trace); their values are decoded and formatted on all cores in batches of keys, and written in walk order.
+            // Keys are walked here while their values are decoded and formatted on all cores, batch by batch, and
+            // written in walk order: walking, formatting and writing overlap, and a walked key dies young.
             using var lines = JsonStream.Lines(context);
-            foreach (var keys in start.DescendantsAndSelf().Chunk(KeysPerRun))
-                foreach (var formatted in OrderedParallel.Map(keys.Chunk(KeysPerBatch).ToArray(), () => new KeyFormatter(), (batch, f) => f.Format(batch), window: 16))
-                {
-                    if (formatted is null) continue;
-                    using (formatted) lines.AddRaw(formatted.WrittenSpan);
-                }
+            foreach (var formatted in OrderedParallel.MapStreaming(start.DescendantsAndSelf().Chunk(KeysPerBatch), () => new KeyFormatter(),
+                         (batch, f) => f.Format(batch), window: 64))
+            {
+                if (formatted is null) continue;
+                using (formatted) lines.AddRaw(formatted.WrittenSpan);
+            }
             RegistrySources.ReportProblems(context, hive);
             return hive.Problems.Count == 0 ? ExitCodes.Healthy : ExitCodes.Findings;
         }
@@ -67,12 +67,6 @@ public static class RegCommand
     /// </summary>
     private const int KeysPerBatch = 128;
 
-    /// <summary>
-    /// Keys walked before their batches are handed out: few enough to bound what stays alive (a key is about 100
-    /// bytes), many enough that the workers' threads start only a few times (each start waits for the new thread).
-    /// </summary>
-    private const int KeysPerRun = 32 * 1024;
-
     private static string TextData(RegistryValue value) => value.Decode() switch
     {
         string text => "\"" + text + "\"",
@@ -82,23 +76,18 @@ public static class RegCommand
         var other => other.ToString() ?? "",
     };
 
-    /// <summary>One worker's JSON Lines writer: a key's values, one line each, as UTF-8 in a pooled buffer.</summary>
+    /// <summary>One worker's JSON Lines writer: a batch of keys' values, one line each, as UTF-8 in a pooled buffer.</summary>
     private sealed class KeyFormatter
     {
-        private readonly Utf8JsonWriter _writer = new(Stream.Null, RegistryValueLineWriter.Options);
+        private readonly RegistryValueLineWriter _lines = new();
 
         public PooledBufferWriter? Format(RegistryKey[] keys)
         {
-            PooledBufferWriter? buffer = null;
-            foreach (var key in keys)
-            {
-                var values = key.Values;
-                if (values.Count == 0) continue;
-                buffer ??= new PooledBufferWriter(16 * 1024);
-                _writer.Reset(buffer);
-                RegistryValueLineWriter.WriteKey(_writer, buffer, key.Path, values);
-            }
-            return buffer;
+            var buffer = new PooledBufferWriter(16 * 1024);
+            foreach (var key in keys) _lines.WriteKey(buffer, key);
+            if (buffer.WrittenCount > 0) return buffer;
+            buffer.Dispose();
+            return null;
         }
     }
 }

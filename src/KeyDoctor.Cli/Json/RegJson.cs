@@ -17,102 +17,213 @@ namespace KeyDoctor.Cli.Json;
 public sealed record RegistryValueLine(string Key, string Name, string Type,
     [property: JsonConverter(typeof(RegistryDataConverter))] RegistryValue Data);
 
-/// <summary>Writes a value's decoded data (see <see cref="RegistryValueLine"/>); decoding happens here, once.</summary>
+/// <summary>
+/// Writes a value's decoded data (see <see cref="RegistryValueLine"/>); decoding happens here, once. The reference
+/// form: <see cref="RegistryValueLineWriter"/> writes the same bytes faster.
+/// </summary>
 public sealed class RegistryDataConverter : JsonConverter<RegistryValue>
 {
     public override RegistryValue Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         throw new NotSupportedException("registry values are written, not read");
 
-    public override void Write(Utf8JsonWriter writer, RegistryValue value, JsonSerializerOptions options) => WriteData(writer, value, null);
-
-    /// <summary>
-    /// Writes the data; text goes through <paramref name="strings"/> when given (it must match the writer's encoder),
-    /// else through the writer.
-    /// </summary>
-    internal static void WriteData(Utf8JsonWriter writer, RegistryValue value, JsonStrings? strings)
+    public override void Write(Utf8JsonWriter writer, RegistryValue value, JsonSerializerOptions options)
     {
-        var data = value.Data.Span;
-        if (value.IsStringType && BitConverter.IsLittleEndian)
-        {
-            // UTF-16LE up to the first NUL, straight from the hive's bytes: no string per value.
-            var chars = MemoryMarshal.Cast<byte, char>(data[..(data.Length & ~1)]);
-            var nul = chars.IndexOf('\0');
-            if (nul >= 0) chars = chars[..nul];
-            if (strings is null) writer.WriteStringValue(chars);
-            else strings.WriteValue(writer, chars);
-        }
+        if (value.AsString() is { } text) writer.WriteStringValue(text);
         else if (value.AsMultiString() is { } list)
         {
             writer.WriteStartArray();
-            foreach (var item in list)
-            {
-                if (strings is null) writer.WriteStringValue(item);
-                else strings.WriteValue(writer, item);
-            }
+            foreach (var item in list) writer.WriteStringValue(item);
             writer.WriteEndArray();
         }
-        else if (value.AsNumber() is { } number)
-        {
-            writer.WriteNumberValue(number);
-        }
-        else if (value.IsStringType)
-        {
-            writer.WriteStringValue(value.AsString());
-        }
-        else
-        {
-            WriteHex(writer, data);
-        }
-    }
-
-    private static void WriteHex(Utf8JsonWriter writer, ReadOnlySpan<byte> bytes)
-    {
-        // Straight to quoted UTF-8 (hex digits never need escaping): no UTF-16 text for the writer to transcode.
-        var length = (bytes.Length * 2) + 2;
-        var rented = length > 64 * 1024 ? ArrayPool<byte>.Shared.Rent(length) : null;
-        var quoted = rented is null ? stackalloc byte[length] : rented.AsSpan(0, length);
-        quoted[0] = (byte)'"';
-        Convert.TryToHexStringLower(bytes, quoted[1..^1], out _);
-        quoted[^1] = (byte)'"';
-        writer.WriteRawValue(quoted, skipInputValidation: true);
-        if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        else if (value.AsNumber() is { } number) writer.WriteNumberValue(number);
+        else writer.WriteStringValue(Convert.ToHexStringLower(value.Data.Span));
     }
 }
 
 /// <summary>
-/// Writes <see cref="RegistryValueLine"/>'s shape straight from a key's values (a hive has tens of thousands), with
-/// <see cref="JsonOutput.Compact"/>'s escaping: property names encoded once, the key's path once per key, text through
-/// <see cref="JsonStrings"/>. A test compares it with the serializer byte for byte.
+/// Writes <see cref="RegistryValueLine"/>'s shape as raw UTF-8, one line per value, with <see cref="JsonOutput.Compact"/>'s
+/// escaping: for a hive, straight from the key and value cells (no string or object per key or value; a key's path is
+/// built from its parent's, which the walk order has just written). Text the fast path does not take (non-ASCII) goes
+/// through a <see cref="Utf8JsonWriter"/>. One per thread. A test compares it with the serializer byte for byte.
 /// </summary>
-public static class RegistryValueLineWriter
+public sealed class RegistryValueLineWriter
 {
-    public static readonly JsonWriterOptions Options = JsonOutput.Compact with { SkipValidation = true };
+    private static readonly byte[][] TypeNames = [.. Enumerable.Range(0, 12).Select(t => Quoted(((RegistryValueType)t).ToRegName()))];
 
-    private static readonly JsonEncodedText PKey = JsonEncodedText.Encode("key");
-    private static readonly JsonEncodedText PName = JsonEncodedText.Encode("name");
-    private static readonly JsonEncodedText PType = JsonEncodedText.Encode("type");
-    private static readonly JsonEncodedText PData = JsonEncodedText.Encode("data");
+    private readonly JsonStrings _strings = JsonStrings.Relaxed;
+    private readonly Utf8JsonWriter _writer = new(Stream.Null, JsonOutput.Compact with { SkipValidation = true });
+    private readonly PooledBufferWriter _path = new(1024);
+    private readonly List<(HiveKey Key, int End)> _pathChain = [];
 
-    /// <summary>One line per value of a key, each followed by a line feed.</summary>
-    public static void WriteKey(Utf8JsonWriter writer, IBufferWriter<byte> output, string path, IReadOnlyList<RegistryValue> values)
+    /// <summary>One line per value of <paramref name="key"/>, each followed by a line feed.</summary>
+    public void WriteKey(IBufferWriter<byte> output, RegistryKey key)
     {
-        if (values.Count == 0) return;
-        var strings = JsonStrings.Relaxed;
-        var encodedPath = strings.TryEncode(path);
-        foreach (var value in values)
+        if (key is HiveKey hiveKey)
         {
-            writer.WriteStartObject();
-            writer.WritePropertyName(PKey);
-            if (encodedPath is null) writer.WriteStringValue(path);
-            else writer.WriteRawValue(encodedPath, skipInputValidation: true);
-            strings.Write(writer, PName, value.Name);
-            strings.Write(writer, PType, value.Type.ToRegName());
-            writer.WritePropertyName(PData);
-            RegistryDataConverter.WriteData(writer, value, strings);
-            writer.WriteEndObject();
-            writer.Flush();
-            writer.Reset();
-            output.Write("\n"u8);
+            var values = hiveKey.ValueViews;
+            if (!values.MoveNext()) return;
+            var path = EscapedPath(hiveKey);
+            do
+            {
+                var value = values.Current;
+                StartLine(output, path);
+                if (value.HasCompressedName)
+                {
+                    // One Latin-1 byte per character: ASCII is written as it is; anything else is decoded first.
+                    if (!_strings.TryAppendEscapedQuoted(value.NameBytes, output)) WriteString(output, value.DecodeName());
+                }
+                else
+                {
+                    WriteString(output, BitConverter.IsLittleEndian ? Utf16(value.NameBytes) : value.DecodeName());
+                }
+                EndLine(output, value.Type, value.Data.Span);
+            }
+            while (values.MoveNext());
+            return;
         }
+
+        var list = key.Values;
+        if (list.Count == 0) return;
+        _pathChain.Clear();
+        _path.Clear();
+        if (!_strings.TryAppendEscaped(key.Path, _path)) AppendEscapedThroughWriter(_path, key.Path);
+        foreach (var value in list)
+        {
+            StartLine(output, _path.WrittenSpan);
+            WriteString(output, value.Name);
+            EndLine(output, value.Type, value.Data.Span);
+        }
+    }
+
+    private static void StartLine(IBufferWriter<byte> output, ReadOnlySpan<byte> escapedPath)
+    {
+        output.Write("{\"key\":\""u8);
+        output.Write(escapedPath);
+        output.Write("\",\"name\":"u8);
+    }
+
+    private void EndLine(IBufferWriter<byte> output, RegistryValueType type, ReadOnlySpan<byte> data)
+    {
+        output.Write(",\"type\":"u8);
+        if ((uint)type < (uint)TypeNames.Length) output.Write(TypeNames[(int)type]);
+        else WriteString(output, type.ToRegName());
+        output.Write(",\"data\":"u8);
+        WriteData(output, type, data);
+        output.Write("}\n"u8);
+    }
+
+    /// <summary>A value's decoded data (see <see cref="RegistryValueLine"/>), as <see cref="RegistryDataConverter"/> writes it.</summary>
+    private void WriteData(IBufferWriter<byte> output, RegistryValueType type, ReadOnlySpan<byte> data)
+    {
+        if (RegistryValue.IsString(type))
+        {
+            if (BitConverter.IsLittleEndian) WriteString(output, RegistryValue.StringChars(data));
+            else WriteString(output, RegistryValue.DecodeString(data));
+        }
+        else if (type == RegistryValueType.MultiString)
+        {
+            output.Write("["u8);
+            var first = true;
+            foreach (var item in RegistryValue.DecodeMultiString(data))
+            {
+                if (!first) output.Write(","u8);
+                first = false;
+                WriteString(output, item);
+            }
+            output.Write("]"u8);
+        }
+        else if (RegistryValue.NumberOf(type, data) is { } number)
+        {
+            var span = output.GetSpan(20);
+            number.TryFormat(span, out var written, default, System.Globalization.CultureInfo.InvariantCulture);
+            output.Advance(written);
+        }
+        else
+        {
+            // Hex digits never need escaping.
+            var span = output.GetSpan((data.Length * 2) + 2);
+            span[0] = (byte)'"';
+            Convert.TryToHexStringLower(data, span[1..], out var digits);
+            span[1 + digits] = (byte)'"';
+            output.Advance(digits + 2);
+        }
+    }
+
+    /// <summary>The key's path from the hive root, escaped, without quotes ("" for the root).</summary>
+    private ReadOnlySpan<byte> EscapedPath(HiveKey key)
+    {
+        var end = PathEnd(key);
+        return _path.WrittenSpan[..end];
+    }
+
+    /// <summary>
+    /// Makes <see cref="_path"/> hold <paramref name="key"/>'s path and returns its length. Keys come in walk order, so
+    /// the parent's path is usually the last one built: a key costs its own name only.
+    /// </summary>
+    private int PathEnd(HiveKey key)
+    {
+        for (var i = _pathChain.Count - 1; i >= 0; i--)
+            if (ReferenceEquals(_pathChain[i].Key, key))
+            {
+                Truncate(i + 1);
+                return _pathChain[i].End;
+            }
+        if (key.Parent is not { } parent)
+        {
+            _pathChain.Clear();
+            _path.Clear();
+            _pathChain.Add((key, 0));
+            return 0;
+        }
+        var parentEnd = PathEnd(parent);
+        if (parentEnd > 0) _path.Write("\\\\"u8);
+        var name = key.RawName(out var compressed);
+        if (compressed)
+        {
+            if (!_strings.TryAppendEscaped(name, _path)) AppendEscapedThroughWriter(_path, key.Name);
+        }
+        else if (!BitConverter.IsLittleEndian)
+        {
+            AppendEscapedThroughWriter(_path, key.Name);
+        }
+        else if (!_strings.TryAppendEscaped(Utf16(name), _path))
+        {
+            AppendEscapedThroughWriter(_path, Utf16(name));
+        }
+        _pathChain.Add((key, _path.WrittenCount));
+        return _path.WrittenCount;
+    }
+
+    private void Truncate(int levels)
+    {
+        _pathChain.RemoveRange(levels, _pathChain.Count - levels);
+        _path.Truncate(_pathChain[^1].End);
+    }
+
+    private void WriteString(IBufferWriter<byte> output, ReadOnlySpan<char> text)
+    {
+        if (_strings.TryAppendEscapedQuoted(text, output)) return;
+        _writer.Reset(output);
+        _writer.WriteStringValue(text);
+        _writer.Flush();
+    }
+
+    /// <summary>The writer's escaping of non-ASCII text, without its quotes.</summary>
+    private void AppendEscapedThroughWriter(PooledBufferWriter target, ReadOnlySpan<char> text)
+    {
+        var start = target.WrittenCount;
+        WriteString(target, text);
+        var inner = target.WrittenSpan[(start + 1)..^1].ToArray();
+        target.Truncate(start);
+        target.Write(inner);
+    }
+
+    private static ReadOnlySpan<char> Utf16(ReadOnlySpan<byte> bytes) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, char>(bytes[..(bytes.Length & ~1)]);
+
+    private static byte[] Quoted(string text)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, JsonOutput.Compact)) writer.WriteStringValue(text);
+        return buffer.WrittenSpan.ToArray();
     }
 }

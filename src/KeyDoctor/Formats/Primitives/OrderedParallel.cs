@@ -34,6 +34,150 @@ public static class OrderedParallel
         }
     }
 
+    /// <summary>
+    /// Like <see cref="Map{TIn, TState, TOut}"/> over a sequence produced while the results are consumed (a tree walk):
+    /// the source is enumerated on the consuming thread, at most <paramref name="window"/> items ahead of the results,
+    /// so the walk, the work and the output overlap and nothing of the whole source is held at once.
+    /// </summary>
+    public static IEnumerable<TOut> MapStreaming<TIn, TState, TOut>(IEnumerable<TIn> source, Func<TState> createState,
+        Func<TIn, TState, TOut> map, int workers = 0, int window = 64, CancellationToken cancellationToken = default)
+    {
+        workers = workers <= 0 ? Environment.ProcessorCount : workers;
+        if (workers == 1)
+        {
+            var state = createState();
+            foreach (var item in source)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                yield return map(item, state);
+            }
+            yield break;
+        }
+
+        var run = new StreamingRun<TIn, TState, TOut>(createState, map, workers, Math.Max(window, workers), cancellationToken);
+        try
+        {
+            long posted = 0, taken = 0;
+            foreach (var item in source)
+            {
+                if (posted - taken == run.Window) yield return run.Take(taken++);
+                run.Post(posted++, item);
+                // Hand on what is ready before walking further, so output flows while the source is being produced.
+                while (taken < posted && run.IsDone(taken)) yield return run.Take(taken++);
+            }
+            while (taken < posted) yield return run.Take(taken++);
+        }
+        finally
+        {
+            run.Stop();
+        }
+    }
+
+    private sealed class StreamingRun<TIn, TState, TOut>
+    {
+        private readonly Func<TIn, TState, TOut> _map;
+        private readonly Queue<(long Index, TIn Item)> _pending = new();
+        private readonly TOut[] _results;
+        private readonly Exception?[] _errors;
+        private readonly bool[] _done;
+        private readonly Thread[] _workers;
+        private readonly CancellationToken _cancellation;
+        private readonly object _gate = new();
+        private bool _stopped;
+
+        public StreamingRun(Func<TState> createState, Func<TIn, TState, TOut> map, int workers, int window, CancellationToken cancellationToken)
+        {
+            _map = map;
+            _cancellation = cancellationToken;
+            _results = new TOut[window];
+            _errors = new Exception?[window];
+            _done = new bool[window];
+            _workers = new Thread[workers];
+            for (var w = 0; w < workers; w++)
+            {
+                // State is made here, so a failure to make it reaches the caller instead of a worker thread.
+                var state = createState();
+                _workers[w] = new Thread(() => Work(state)) { IsBackground = true, Name = "KeyDoctor worker" };
+                _workers[w].Start();
+            }
+        }
+
+        public int Window => _results.Length;
+
+        /// <summary>Queues item <paramref name="index"/>; the caller keeps fewer than <see cref="Window"/> untaken.</summary>
+        public void Post(long index, TIn item)
+        {
+            lock (_gate)
+            {
+                _pending.Enqueue((index, item));
+                Monitor.Pulse(_gate);
+            }
+        }
+
+        public bool IsDone(long index)
+        {
+            lock (_gate) return _done[index % _results.Length];
+        }
+
+        public TOut Take(long index)
+        {
+            var slot = (int)(index % _results.Length);
+            lock (_gate)
+            {
+                while (!_done[slot])
+                {
+                    _cancellation.ThrowIfCancellationRequested();
+                    Monitor.Wait(_gate, 100);
+                }
+                _done[slot] = false;
+            }
+            var error = _errors[slot];
+            var result = _results[slot];
+            _errors[slot] = null;
+            _results[slot] = default!;
+            if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+            return result;
+        }
+
+        private void Work(TState state)
+        {
+            while (true)
+            {
+                (long Index, TIn Item) next;
+                lock (_gate)
+                {
+                    while (_pending.Count == 0 && !_stopped) Monitor.Wait(_gate);
+                    if (_stopped) return;
+                    next = _pending.Dequeue();
+                }
+                var slot = (int)(next.Index % _results.Length);
+                try
+                {
+                    _results[slot] = _map(next.Item, state);
+                }
+                catch (Exception ex)
+                {
+                    _errors[slot] = ex;
+                }
+                lock (_gate)
+                {
+                    _done[slot] = true;
+                    Monitor.PulseAll(_gate);
+                }
+            }
+        }
+
+        public void Stop()
+        {
+            lock (_gate)
+            {
+                _stopped = true;
+                Monitor.PulseAll(_gate);
+            }
+            foreach (var worker in _workers) worker.Join();
+        }
+    }
+
     private sealed class Run<TIn, TState, TOut>
     {
         private readonly IReadOnlyList<TIn> _items;

@@ -114,12 +114,33 @@ public sealed class HiveKey : RegistryKey
             if (count == 0) return [];
             var values = new List<RegistryValue>(count);
             for (var i = 0; i < count; i++)
-            {
-                var offset = BinaryPrimitives.ReadUInt32LittleEndian(_hive.Span(list)[(i * 4)..]);
-                if (ReadValue(offset, null) is { } value) values.Add(value);
-            }
+                if (TryReadValueAt(list, i, null, out var view)) values.Add(view.ToValue());
             return values;
         }
+    }
+
+    /// <summary>
+    /// The values as views over the hive bytes, in list order, with the same problems reported as <see cref="Values"/>:
+    /// no string or object per value.
+    /// </summary>
+    public RegistryValueViewEnumerator ValueViews
+    {
+        get
+        {
+            var count = ValueListCount(Node, out var list);
+            return new RegistryValueViewEnumerator(this, list, count);
+        }
+    }
+
+    /// <summary>
+    /// The stored name: one Latin-1 byte per character when <paramref name="compressed"/> (what Windows calls a
+    /// compressed name), else UTF-16LE. <see cref="Name"/> is its decoded form.
+    /// </summary>
+    public ReadOnlySpan<byte> RawName(out bool compressed)
+    {
+        KeyNode.TryParse(_hive.Span(_cell), out var node);
+        compressed = node.HasCompressedName;
+        return node.NameBytes;
     }
 
     public override RegistryKey? OpenSubkey(string name)
@@ -139,11 +160,7 @@ public sealed class HiveKey : RegistryKey
     {
         var count = ValueListCount(Node, out var list);
         for (var i = 0; i < count; i++)
-        {
-            var offset = BinaryPrimitives.ReadUInt32LittleEndian(_hive.Span(list)[(i * 4)..]);
-            var value = ReadValue(offset, name);
-            if (value is not null) return value;
-        }
+            if (TryReadValueAt(list, i, name, out var view)) return view.ToValue();
         return null;
     }
 
@@ -215,23 +232,35 @@ public sealed class HiveKey : RegistryKey
         return (int)node.ValueCount;
     }
 
-    /// <summary>Reads the value at <paramref name="offset"/>; with a name, returns null unless the name matches.</summary>
-    private RegistryValue? ReadValue(uint offset, string? wantedName)
+    /// <summary>
+    /// Reads entry <paramref name="index"/> of the value list; false when it is unreadable (reported) or, with
+    /// <paramref name="wantedName"/>, named otherwise.
+    /// </summary>
+    internal bool TryReadValueAt(Cell list, int index, string? wantedName, out RegistryValueView value)
     {
+        value = default;
+        var offset = BinaryPrimitives.ReadUInt32LittleEndian(_hive.Span(list)[(index * 4)..]);
         if (!_hive.TryGetCell(offset, out var cell, out var reason))
         {
             _hive.Report(offset, $"value of key at {RegistryHive.FileOffset(_cell.Offset)} unreadable: {reason}");
-            return null;
+            return false;
         }
         var span = _hive.Span(cell);
         var problem = ValueKey.TryParse(span, out var vk);
         if (problem is not null)
         {
             _hive.Report(offset, problem);
-            return null;
+            return false;
         }
-        if (wantedName is not null && !vk.NameEquals(wantedName)) return null;
-        var name = vk.Name;
+        if (wantedName is not null && !vk.NameEquals(wantedName)) return false;
+        value = ReadData(offset, cell, vk);
+        return true;
+    }
+
+    private RegistryValueView ReadData(uint offset, Cell cell, ValueKey vk)
+    {
+        var name = vk.NameBytes;
+        var compressed = vk.HasCompressedName;
         var type = (RegistryValueType)vk.Type;
         var size = vk.DataSize;
         if (vk.IsInline)
@@ -239,29 +268,29 @@ public sealed class HiveKey : RegistryKey
             if (size > 4)
             {
                 _hive.Report(offset, $"inline value data claims {size} bytes (at most 4 fit)");
-                return new RegistryValue(name, type, _hive.Memory(cell.Start + ValueKey.InlineDataPosition, 4), "inline data size larger than 4");
+                return new RegistryValueView(name, compressed, type, _hive.Memory(cell.Start + ValueKey.InlineDataPosition, 4), "inline data size larger than 4");
             }
-            return new RegistryValue(name, type, _hive.Memory(cell.Start + ValueKey.InlineDataPosition, (int)size));
+            return new RegistryValueView(name, compressed, type, _hive.Memory(cell.Start + ValueKey.InlineDataPosition, (int)size));
         }
-        if (size == 0) return new RegistryValue(name, type, ReadOnlyMemory<byte>.Empty);
-        if (!_hive.TryGetCell(vk.DataOffset, out var dataCell, out reason))
+        if (size == 0) return new RegistryValueView(name, compressed, type, ReadOnlyMemory<byte>.Empty);
+        if (!_hive.TryGetCell(vk.DataOffset, out var dataCell, out var reason))
         {
             var why = $"value data unreadable: {reason}";
             _hive.Report(vk.DataOffset == Cell.None ? offset : vk.DataOffset, why);
-            return new RegistryValue(name, type, ReadOnlyMemory<byte>.Empty, why);
+            return new RegistryValueView(name, compressed, type, ReadOnlyMemory<byte>.Empty, why);
         }
         var data = _hive.Span(dataCell);
         if (size > ValueKey.BigDataThreshold && _hive.MinorVersion > 3 && BigData.IsBigData(data))
         {
             var bytes = BigData.Assemble(_hive, vk.DataOffset, data, size, out var bigProblem);
-            return new RegistryValue(name, type, bytes, bigProblem);
+            return new RegistryValueView(name, compressed, type, bytes, bigProblem);
         }
         if (size > (uint)dataCell.Length)
         {
             var why = $"value data size {size} exceeds its cell ({dataCell.Length} bytes)";
             _hive.Report(vk.DataOffset, why);
-            return new RegistryValue(name, type, _hive.Memory(dataCell.Start, dataCell.Length), why);
+            return new RegistryValueView(name, compressed, type, _hive.Memory(dataCell.Start, dataCell.Length), why);
         }
-        return new RegistryValue(name, type, _hive.Memory(dataCell.Start, (int)size));
+        return new RegistryValueView(name, compressed, type, _hive.Memory(dataCell.Start, (int)size));
     }
 }

@@ -29,7 +29,7 @@ public sealed class RegistryValue
     /// <summary>Why the data may be incomplete (e.g. its size field exceeds its cell), or null.</summary>
     public string? Problem { get; }
 
-    public bool IsStringType => Type is RegistryValueType.String or RegistryValueType.ExpandString or RegistryValueType.Link;
+    public bool IsStringType => IsString(Type);
 
     /// <summary>
     /// UTF-16LE text up to the first NUL (a trailing odd byte is ignored); null for non-string types.
@@ -41,17 +41,28 @@ public sealed class RegistryValue
         Type == RegistryValueType.MultiString ? DecodeMultiString(Data.Span) : null;
 
     /// <summary>The number of a REG_DWORD (either byte order) or REG_QWORD whose length is right, else null.</summary>
-    public ulong? AsNumber()
+    public ulong? AsNumber() => NumberOf(Type, Data.Span);
+
+    /// <summary>REG_SZ, REG_EXPAND_SZ and REG_LINK hold UTF-16LE text.</summary>
+    public static bool IsString(RegistryValueType type) =>
+        type is RegistryValueType.String or RegistryValueType.ExpandString or RegistryValueType.Link;
+
+    /// <summary>The UTF-16LE text of string data up to the first NUL, as characters (a trailing odd byte is ignored).</summary>
+    public static ReadOnlySpan<char> StringChars(ReadOnlySpan<byte> data)
     {
-        var span = Data.Span;
-        return Type switch
-        {
-            RegistryValueType.DWordLittleEndian when span.Length == 4 => BinaryPrimitives.ReadUInt32LittleEndian(span),
-            RegistryValueType.DWordBigEndian when span.Length == 4 => BinaryPrimitives.ReadUInt32BigEndian(span),
-            RegistryValueType.QWordLittleEndian when span.Length == 8 => BinaryPrimitives.ReadUInt64LittleEndian(span),
-            _ => null,
-        };
+        var chars = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, char>(data[..(data.Length & ~1)]);
+        var nul = chars.IndexOf('\0');
+        return nul >= 0 ? chars[..nul] : chars;
     }
+
+    /// <summary>See <see cref="AsNumber"/>.</summary>
+    public static ulong? NumberOf(RegistryValueType type, ReadOnlySpan<byte> data) => type switch
+    {
+        RegistryValueType.DWordLittleEndian when data.Length == 4 => BinaryPrimitives.ReadUInt32LittleEndian(data),
+        RegistryValueType.DWordBigEndian when data.Length == 4 => BinaryPrimitives.ReadUInt32BigEndian(data),
+        RegistryValueType.QWordLittleEndian when data.Length == 8 => BinaryPrimitives.ReadUInt64LittleEndian(data),
+        _ => null,
+    };
 
     /// <summary>
     /// The natural .NET form: string (REG_SZ/EXPAND_SZ/LINK), string[] (MULTI_SZ), ulong (DWORD/QWORD of the
@@ -67,16 +78,15 @@ public sealed class RegistryValue
 
     public override string ToString() => $"{(Name.Length == 0 ? "(default)" : Name)} {Type.ToRegName()} ({Data.Length} bytes)";
 
-    internal static string DecodeString(ReadOnlySpan<byte> data)
+    /// <summary>See <see cref="AsString"/>.</summary>
+    public static string DecodeString(ReadOnlySpan<byte> data)
     {
-        var even = data[..(data.Length & ~1)];
-        var chars = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, char>(even);
-        var nul = chars.IndexOf('\0');
-        if (nul >= 0) chars = chars[..nul];
-        return BitConverter.IsLittleEndian ? new string(chars) : Encoding.Unicode.GetString(even[..(chars.Length * 2)]);
+        var chars = StringChars(data);
+        return BitConverter.IsLittleEndian ? new string(chars) : Encoding.Unicode.GetString(data[..(chars.Length * 2)]);
     }
 
-    internal static List<string> DecodeMultiString(ReadOnlySpan<byte> data)
+    /// <summary>See <see cref="AsMultiString"/>.</summary>
+    public static List<string> DecodeMultiString(ReadOnlySpan<byte> data)
     {
         var even = data[..(data.Length & ~1)];
         var text = Encoding.Unicode.GetString(even);
