@@ -89,6 +89,13 @@ public sealed class JsonStream : IDisposable
     public void AddRaw(ReadOnlySpan<byte> utf8)
     {
         Writer.Flush();
+        if (utf8.Length >= FlushThreshold / 4)
+        {
+            // Big pieces go out as they are, after what is waiting: one copy fewer.
+            Flush();
+            _context.WriteUtf8(utf8);
+            return;
+        }
         _buffer.Write(utf8);
         if (_buffer.WrittenCount >= FlushThreshold) Flush();
     }
@@ -108,6 +115,7 @@ public sealed class JsonStream : IDisposable
     private void Flush()
     {
         Writer.Flush();
+        if (_buffer.WrittenCount == 0) return;
         _context.WriteUtf8(_buffer.WrittenSpan);
         _buffer.ResetWrittenCount();
     }

@@ -88,7 +88,7 @@ public sealed class JsonStrings
     /// writer must escape it (non-ASCII or very long). Escaping goes character by character, so pieces escaped apart
     /// join into the escaping of the whole (a registry path from its key names).
     /// </summary>
-    public bool TryAppendEscaped(ReadOnlySpan<char> text, IBufferWriter<byte> output)
+    public bool TryAppendEscaped(ReadOnlySpan<char> text, PooledBufferWriter output)
     {
         if (text.Length > MaxFastLength || !Ascii.IsValid(text)) return false;
         var destination = output.GetSpan(text.Length * 6);
@@ -96,8 +96,8 @@ public sealed class JsonStrings
         return true;
     }
 
-    /// <summary>As <see cref="TryAppendEscaped(ReadOnlySpan{char}, IBufferWriter{byte})"/>, in quotes: a whole string value.</summary>
-    public bool TryAppendEscapedQuoted(ReadOnlySpan<char> text, IBufferWriter<byte> output)
+    /// <summary>As <see cref="TryAppendEscaped(ReadOnlySpan{char}, PooledBufferWriter)"/>, in quotes: a whole string value.</summary>
+    public bool TryAppendEscapedQuoted(ReadOnlySpan<char> text, PooledBufferWriter output)
     {
         if (text.Length > MaxFastLength || !Ascii.IsValid(text)) return false;
         output.Write("\""u8);
@@ -106,8 +106,8 @@ public sealed class JsonStrings
         return true;
     }
 
-    /// <summary>As <see cref="TryAppendEscaped(ReadOnlySpan{byte}, IBufferWriter{byte})"/>, in quotes: a whole string value.</summary>
-    public bool TryAppendEscapedQuoted(ReadOnlySpan<byte> ascii, IBufferWriter<byte> output)
+    /// <summary>As <see cref="TryAppendEscaped(ReadOnlySpan{byte}, PooledBufferWriter)"/>, in quotes: a whole string value.</summary>
+    public bool TryAppendEscapedQuoted(ReadOnlySpan<byte> ascii, PooledBufferWriter output)
     {
         if (ascii.Length > MaxFastLength || !Ascii.IsValid(ascii)) return false;
         output.Write("\""u8);
@@ -116,8 +116,8 @@ public sealed class JsonStrings
         return true;
     }
 
-    /// <summary>As <see cref="TryAppendEscaped(ReadOnlySpan{char}, IBufferWriter{byte})"/> for text held as ASCII bytes (false for any byte above 0x7F).</summary>
-    public bool TryAppendEscaped(ReadOnlySpan<byte> ascii, IBufferWriter<byte> output)
+    /// <summary>As <see cref="TryAppendEscaped(ReadOnlySpan{char}, PooledBufferWriter)"/> for text held as ASCII bytes (false for any byte above 0x7F).</summary>
+    public bool TryAppendEscaped(ReadOnlySpan<byte> ascii, PooledBufferWriter output)
     {
         if (ascii.Length > MaxFastLength || !Ascii.IsValid(ascii)) return false;
         var destination = output.GetSpan(ascii.Length * 6);

@@ -20,6 +20,14 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 
     public void Advance(int count) => _written += count;
 
+    /// <summary>Appends <paramref name="bytes"/> (a direct call, where the interface's Write extension dispatches twice).</summary>
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        Ensure(bytes.Length);
+        bytes.CopyTo(_buffer.AsSpan(_written));
+        _written += bytes.Length;
+    }
+
     /// <summary>Forgets what was written (the buffer is kept).</summary>
     public void Clear() => _written = 0;
 

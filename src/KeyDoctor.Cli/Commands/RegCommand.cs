@@ -83,7 +83,7 @@ public static class RegCommand
 
         public PooledBufferWriter? Format(RegistryKey[] keys)
         {
-            var buffer = new PooledBufferWriter(16 * 1024);
+            var buffer = new PooledBufferWriter(64 * 1024);
             foreach (var key in keys) _lines.WriteKey(buffer, key);
             if (buffer.WrittenCount > 0) return buffer;
             buffer.Dispose();

@@ -56,7 +56,7 @@ public sealed class RegistryValueLineWriter
     private readonly List<(HiveKey Key, int End)> _pathChain = [];
 
     /// <summary>One line per value of <paramref name="key"/>, each followed by a line feed.</summary>
-    public void WriteKey(IBufferWriter<byte> output, RegistryKey key)
+    public void WriteKey(PooledBufferWriter output, RegistryKey key)
     {
         if (key is HiveKey hiveKey)
         {
@@ -95,14 +95,14 @@ public sealed class RegistryValueLineWriter
         }
     }
 
-    private static void StartLine(IBufferWriter<byte> output, ReadOnlySpan<byte> escapedPath)
+    private static void StartLine(PooledBufferWriter output, ReadOnlySpan<byte> escapedPath)
     {
         output.Write("{\"key\":\""u8);
         output.Write(escapedPath);
         output.Write("\",\"name\":"u8);
     }
 
-    private void EndLine(IBufferWriter<byte> output, RegistryValueType type, ReadOnlySpan<byte> data)
+    private void EndLine(PooledBufferWriter output, RegistryValueType type, ReadOnlySpan<byte> data)
     {
         output.Write(",\"type\":"u8);
         if ((uint)type < (uint)TypeNames.Length) output.Write(TypeNames[(int)type]);
@@ -113,7 +113,7 @@ public sealed class RegistryValueLineWriter
     }
 
     /// <summary>A value's decoded data (see <see cref="RegistryValueLine"/>), as <see cref="RegistryDataConverter"/> writes it.</summary>
-    private void WriteData(IBufferWriter<byte> output, RegistryValueType type, ReadOnlySpan<byte> data)
+    private void WriteData(PooledBufferWriter output, RegistryValueType type, ReadOnlySpan<byte> data)
     {
         if (RegistryValue.IsString(type))
         {
@@ -200,7 +200,7 @@ public sealed class RegistryValueLineWriter
         _path.Truncate(_pathChain[^1].End);
     }
 
-    private void WriteString(IBufferWriter<byte> output, ReadOnlySpan<char> text)
+    private void WriteString(PooledBufferWriter output, ReadOnlySpan<char> text)
     {
         if (_strings.TryAppendEscapedQuoted(text, output)) return;
         _writer.Reset(output);

@@ -49,7 +49,7 @@ public class RegistryValueLineWriterTests
     private static void AssertWrittenAsTheSerializerWritesIt(RegistryKey root, int minimumValues)
     {
         var expected = new ArrayBufferWriter<byte>();
-        var actual = new ArrayBufferWriter<byte>();
+        using var actual = new KeyDoctor.Cli.PooledBufferWriter(1024);
         using var serializer = new Utf8JsonWriter(expected, KeyDoctor.Cli.JsonOutput.Compact);
         var direct = new RegistryValueLineWriter();
         var values = 0;
