@@ -30,7 +30,8 @@ public static class RegCommand
 
     private static int Dump(CliContext context, string path, string? keyPath, bool json)
     {
-        var hive = RegistrySources.OpenFile(path);
+        var hive = RegistrySources.OpenFileMapped(path, out var mapping);
+        using var mappingScope = mapping;
         var start = keyPath is null ? hive.Root : hive.OpenKey(keyPath) ?? throw new UserInputException($"no key {keyPath} in {path}");
         if (json)
         {

@@ -12,7 +12,11 @@ public sealed class RegistryHive : IRegistryHive
     /// <summary>Largest hive accepted. Windows caps hives far below this; a bigger file is not a hive.</summary>
     public const long MaxFileSize = ReaderLimits.HiveMaxFileBytes;
 
-    private readonly byte[] _data;
+    // The hive's bytes: an array (read or recovered here), or memory the caller holds, such as a mapped file.
+    // Cells are read through the array when there is one: the hot path is one span per cell.
+    private readonly ReadOnlyMemory<byte> _memory;
+    private readonly byte[]? _array;
+    private readonly int _arrayOffset;
     private readonly int _binsLength;
     private readonly int[] _pageBinStart;
     private readonly int[] _pageBinEnd;
@@ -20,10 +24,15 @@ public sealed class RegistryHive : IRegistryHive
     private readonly HashSet<(long, string)> _seen = [];
     private readonly Lock _problemLock = new();
 
-    private RegistryHive(byte[] data, string source, BaseBlock baseBlock, BaseBlock originalBaseBlock, LogRecovery? recovery,
+    private RegistryHive(ReadOnlyMemory<byte> data, string source, BaseBlock baseBlock, BaseBlock originalBaseBlock, LogRecovery? recovery,
         IEnumerable<RegistryProblem> earlyProblems)
     {
-        _data = data;
+        _memory = data;
+        if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment))
+        {
+            _array = segment.Array;
+            _arrayOffset = segment.Offset;
+        }
         Source = source;
         BaseBlock = baseBlock;
         OriginalBaseBlock = originalBaseBlock;
@@ -75,7 +84,7 @@ public sealed class RegistryHive : IRegistryHive
     }
 
     /// <summary>The hive bytes as read (base block first), after in-memory log recovery.</summary>
-    public ReadOnlyMemory<byte> Bytes => _data;
+    public ReadOnlyMemory<byte> Bytes => _memory;
 
     public RegistryKey? OpenKey(string path) => RegistryKey.OpenFromRoot(Root, path);
 
@@ -83,9 +92,18 @@ public sealed class RegistryHive : IRegistryHive
     /// Opens a hive file read-only. Transaction logs beside it (NAME.LOG, NAME.LOG1, NAME.LOG2, any letter case)
     /// are read too and, when the hive is dirty, replayed in memory.
     /// </summary>
-    public static RegistryHive Open(string path, bool replayLogs = true)
+    public static RegistryHive Open(string path, bool replayLogs = true) =>
+        Open(path, MalformedDataException.FromFile(path, () => ReadFile(path)), replayLogs, takeOwnership: true);
+
+    /// <summary>
+    /// As <see cref="Open(string, bool)"/> over bytes of the file the caller already holds (a memory-mapped view, for
+    /// a big hive read once). They must stay valid while the hive is used; log recovery works on a copy.
+    /// </summary>
+    public static RegistryHive Open(string path, ReadOnlyMemory<byte> contents, bool replayLogs = true) =>
+        Open(path, contents, replayLogs, takeOwnership: false);
+
+    private static RegistryHive Open(string path, ReadOnlyMemory<byte> contents, bool replayLogs, bool takeOwnership)
     {
-        var data = MalformedDataException.FromFile(path, () => ReadFile(path));
         var logs = new List<TransactionLog>();
         if (replayLogs)
             foreach (var logPath in FindLogs(path))
@@ -94,7 +112,7 @@ public sealed class RegistryHive : IRegistryHive
                 if (bytes.Length == 0) continue;
                 logs.Add(MalformedDataException.FromFile(logPath, () => TransactionLog.Parse(bytes, Path.GetFileName(logPath))));
             }
-        return MalformedDataException.FromFile(path, () => Load(data, logs, path, takeOwnership: true));
+        return MalformedDataException.FromFile(path, () => Load(contents, logs, path, takeOwnership));
     }
 
     /// <summary>
@@ -104,11 +122,11 @@ public sealed class RegistryHive : IRegistryHive
     public static RegistryHive Load(byte[] hive, IReadOnlyList<TransactionLog>? logs = null, string source = "(memory)") =>
         Load(hive, logs ?? [], source, takeOwnership: false);
 
-    private static RegistryHive Load(byte[] data, IReadOnlyList<TransactionLog> logs, string source, bool takeOwnership)
+    private static RegistryHive Load(ReadOnlyMemory<byte> data, IReadOnlyList<TransactionLog> logs, string source, bool takeOwnership)
     {
         if (data.Length > MaxFileSize)
             throw new MalformedDataException(BaseBlock.Format, 0, $"{data.Length} bytes is larger than any hive ({MaxFileSize})");
-        var original = BaseBlock.Parse(data);
+        var original = BaseBlock.Parse(data.Span);
         if (original.FileType != 0)
             throw new MalformedDataException(BaseBlock.Format, 28, $"file type {original.FileType} is a transaction log, not a primary hive");
         if (data.Length < BaseBlock.Size + HiveBin.PageSize)
@@ -121,10 +139,14 @@ public sealed class RegistryHive : IRegistryHive
             problems.Add(RegistryProblem.AtOffset(508, $"base block checksum 0x{original.Checksum:X8} does not match computed 0x{original.ComputedChecksum:X8}"));
         if (original.IsDirty && logs.Count > 0)
         {
-            var working = takeOwnership ? data : (byte[])data.Clone();
+            // Replay writes: into the array this class read itself, else into a copy (callers' memory is theirs).
+            var working = takeOwnership && System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var owned) &&
+                          owned.Offset == 0 && owned.Count == owned.Array!.Length
+                ? owned.Array
+                : data.ToArray();
             recovery = TransactionLogReplay.Apply(ref working, original, logs);
             data = working;
-            effective = BaseBlock.Parse(data);
+            effective = BaseBlock.Parse(working);
         }
         else if (original.IsDirty)
         {
@@ -169,7 +191,7 @@ public sealed class RegistryHive : IRegistryHive
         var inBadRegion = false;
         while (offset < _binsLength)
         {
-            var header = _data.AsSpan(BaseBlock.Size + offset, Math.Min(HiveBin.HeaderSize, _binsLength - offset));
+            var header = Slice(BaseBlock.Size + offset, Math.Min(HiveBin.HeaderSize, _binsLength - offset));
             if (HiveBin.TryRead(header, (uint)offset, (uint)(_binsLength - offset), out var bin))
             {
                 if (!bin.SignatureValid)
@@ -206,7 +228,7 @@ public sealed class RegistryHive : IRegistryHive
         if (offset < binStart + HiveBin.HeaderSize) { reason = $"cell {FileOffset(offset)} points into a hive bin header"; return false; }
         if (offset + 4 > binEnd) { reason = $"cell {FileOffset(offset)} leaves no room for a cell size"; return false; }
         var position = BaseBlock.Size + (int)offset;
-        var size = BinaryPrimitives.ReadInt32LittleEndian(_data.AsSpan(position));
+        var size = BinaryPrimitives.ReadInt32LittleEndian(Slice(position, 4));
         var allocated = size < 0;
         if (size == int.MinValue) { reason = "cell size is invalid"; return false; }
         var length = Math.Abs(size);
@@ -218,9 +240,12 @@ public sealed class RegistryHive : IRegistryHive
         return true;
     }
 
-    internal ReadOnlySpan<byte> Span(Cell cell) => _data.AsSpan(cell.Start, cell.Length);
+    internal ReadOnlySpan<byte> Span(Cell cell) => Slice(cell.Start, cell.Length);
 
-    internal ReadOnlyMemory<byte> Memory(int start, int length) => _data.AsMemory(start, length);
+    internal ReadOnlyMemory<byte> Memory(int start, int length) => _memory.Slice(start, length);
+
+    private ReadOnlySpan<byte> Slice(int start, int length) =>
+        _array is not null ? _array.AsSpan(_arrayOffset + start, length) : _memory.Span.Slice(start, length);
 
     /// <summary>Records a problem at a hive-bins-relative offset (deduplicated).</summary>
     internal void Report(uint offset, string reason) => Report(offset, reason, absolute: false);
