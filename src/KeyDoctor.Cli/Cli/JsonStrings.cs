@@ -22,6 +22,7 @@ public sealed class JsonStrings
 
     private readonly byte[]?[] _escapes = new byte[128][];
     private readonly SearchValues<char> _special;
+    private readonly SearchValues<byte> _specialBytes;
 
     private JsonStrings(JavaScriptEncoder? encoder)
     {
@@ -42,6 +43,7 @@ public sealed class JsonStrings
             special.Append((char)c);
         }
         _special = SearchValues.Create(special.ToString());
+        _specialBytes = SearchValues.Create(Encoding.ASCII.GetBytes(special.ToString()));
     }
 
     /// <summary>The escaping of <see cref="JsonOutput.Compact"/> and <see cref="JsonOutput.Indented"/> (relaxed).</summary>
@@ -53,14 +55,17 @@ public sealed class JsonStrings
     /// <summary>Writes <paramref name="text"/> as a string value (after a property name, or as an array item).</summary>
     public void WriteValue(Utf8JsonWriter writer, ReadOnlySpan<char> text)
     {
-        if (text.Length > MaxFastLength || !Ascii.IsValid(text))
+        if (text.Length <= MaxFastLength)
         {
-            writer.WriteStringValue(text);
-            return;
+            var scratch = Scratch((text.Length * 6) + 2);
+            var length = Encode(text, scratch);
+            if (length >= 0)
+            {
+                writer.WriteRawValue(scratch.AsSpan(0, length), skipInputValidation: true);
+                return;
+            }
         }
-        var scratch = Scratch((text.Length * 6) + 2);
-        var length = Encode(text, scratch);
-        writer.WriteRawValue(scratch.AsSpan(0, length), skipInputValidation: true);
+        writer.WriteStringValue(text);
     }
 
     /// <summary>Writes a property with a string value.</summary>
@@ -76,15 +81,28 @@ public sealed class JsonStrings
     /// </summary>
     public byte[]? TryEncode(ReadOnlySpan<char> text)
     {
-        if (text.Length > MaxFastLength || !Ascii.IsValid(text)) return null;
+        if (text.Length > MaxFastLength) return null;
         var scratch = Scratch((text.Length * 6) + 2);
-        return scratch.AsSpan(0, Encode(text, scratch)).ToArray();
+        var length = Encode(text, scratch);
+        return length < 0 ? null : scratch.AsSpan(0, length).ToArray();
     }
 
+    /// <summary>The quoted, escaped text in <paramref name="destination"/> and its length; -1 when it is not ASCII.</summary>
     private int Encode(ReadOnlySpan<char> text, byte[] destination)
     {
-        var at = 0;
-        destination[at++] = (byte)'"';
+        destination[0] = (byte)'"';
+        // Narrowing checks that the text is ASCII; most text then has nothing to escape, found in one search.
+        if (Ascii.FromUtf16(text, destination.AsSpan(1), out _) != OperationStatus.Done) return -1;
+        var at = 1;
+        var first = destination.AsSpan(1, text.Length).IndexOfAny(_specialBytes);
+        if (first < 0)
+        {
+            at += text.Length;
+            destination[at++] = (byte)'"';
+            return at;
+        }
+        at += first;
+        text = text[first..];
         while (true)
         {
             var next = text.IndexOfAny(_special);

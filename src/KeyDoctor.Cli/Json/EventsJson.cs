@@ -105,7 +105,8 @@ public static class EventJsonWriter
         if (r.ProcessId is { } pid) w.WriteNumber(PProcessId, pid);
         if (r.ThreadId is { } tid) w.WriteNumber(PThreadId, tid);
         w.WritePropertyName(PData);
-        WriteData(w, r.Data);
+        // EVTX records hold their items in an array: walked as a span, without an interface call per item.
+        WriteData(w, r.Data as EvtxDataItem[] ?? [.. r.Data]);
         if (withXml) w.WriteString(PXml, r.RenderXml());
         w.WriteEndObject();
     }
@@ -114,43 +115,62 @@ public static class EventJsonWriter
 
     /// <summary>Name → value; a name that repeats (unnamed &lt;Data&gt; items) maps to an array, in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WriteData(Utf8JsonWriter w, IReadOnlyList<EvtxDataItem> data)
+    private static void WriteData(Utf8JsonWriter w, ReadOnlySpan<EvtxDataItem> data)
     {
-        // Count names first (one hash lookup each): most events have none repeated and take the plain path.
+        w.WriteStartObject();
+        // Most events have no name repeated and take the plain path.
+        if (data.Length <= MaxPairwiseNames && !HasRepeatedName(data))
+        {
+            for (var i = 0; i < data.Length; i++)
+            {
+                w.WritePropertyName(data[i].Name);
+                WriteValue(w, in data[i]);
+            }
+            w.WriteEndObject();
+            return;
+        }
         var counts = _nameCounts ??= [];
         counts.Clear();
-        var repeated = false;
-        for (var i = 0; i < data.Count; i++)
-        {
-            ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, data[i].Name, out var exists);
-            count++;
-            repeated |= exists;
-        }
-        w.WriteStartObject();
-        for (var i = 0; i < data.Count; i++)
+        for (var i = 0; i < data.Length; i++)
+            CollectionsMarshal.GetValueRefOrAddDefault(counts, data[i].Name, out _)++;
+        for (var i = 0; i < data.Length; i++)
         {
             var name = data[i].Name;
-            if (!repeated || counts[name] == 1)
+            if (counts[name] == 1)
             {
                 w.WritePropertyName(name);
-                WriteValue(w, data[i]);
+                WriteValue(w, in data[i]);
                 continue;
             }
             if (counts[name] == 0) continue; // already written with its first occurrence
             counts[name] = 0;
             w.WritePropertyName(name);
             w.WriteStartArray();
-            for (var j = i; j < data.Count; j++)
-                if (data[j].Name == name) WriteValue(w, data[j]);
+            for (var j = i; j < data.Length; j++)
+                if (data[j].Name == name) WriteValue(w, in data[j]);
             w.WriteEndArray();
         }
         w.WriteEndObject();
     }
 
+    // Up to this many names, comparing them pairwise costs less than hashing each.
+    private const int MaxPairwiseNames = 16;
+
+    private static bool HasRepeatedName(ReadOnlySpan<EvtxDataItem> data)
+    {
+        for (var i = 1; i < data.Length; i++)
+        {
+            var name = data[i].Name;
+            for (var j = 0; j < i; j++)
+                if (data[j].Name == name) return true;
+        }
+        return false;
+    }
+
     [ThreadStatic] private static char[]? _valueBuffer;
 
     /// <summary>Most values fit a reused buffer and go from the chunk to UTF-8 without a string.</summary>
-    private static void WriteValue(Utf8JsonWriter w, EvtxDataItem item)
+    private static void WriteValue(Utf8JsonWriter w, in EvtxDataItem item)
     {
         var buffer = _valueBuffer ??= new char[4096];
         if (item.TryFormatValue(buffer, out var written)) Strings.WriteValue(w, buffer.AsSpan(0, written));

@@ -290,9 +290,14 @@ internal struct BinXmlParser
         return value;
     }
 
+    // Inlined, with the message built out of line: it runs for every token.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private readonly void Need(int count)
     {
-        if (count > _end - _pos)
-            throw _chunk.Error(_pos, $"BinXml needs {count} bytes but only {_end - _pos} remain");
+        if (count > _end - _pos) ThrowTooShort(count);
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private readonly void ThrowTooShort(int count) =>
+        throw _chunk.Error(_pos, $"BinXml needs {count} bytes but only {_end - _pos} remain");
 }
