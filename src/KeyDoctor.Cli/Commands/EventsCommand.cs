@@ -209,7 +209,7 @@ public static partial class EventsCommand
                 }
                 using (reader)
                 {
-                    foreach (var block in reader.ReadChunks(format, options))
+                    foreach (var block in reader.ReadChunks(format, options, projectKeepsNoRecords: true))
                     {
                         try
                         {
@@ -235,7 +235,10 @@ public static partial class EventsCommand
         }
     }
 
-    /// <summary>Runs on the worker thread that parsed the chunk: filter and format its records.</summary>
+    /// <summary>
+    /// Runs on the worker thread that parsed the chunk: filter and format its records. What it returns holds nothing
+    /// of them (text and bytes only), so the chunk's buffer is reused once the block is handed on.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static FormattedBlock Format(EvtxChunkResult chunk, EventFilter filter, bool json, bool withXml, string? source)
     {
