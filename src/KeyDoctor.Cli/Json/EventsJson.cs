@@ -91,10 +91,13 @@ public static class EventJsonWriter
         if (r.Opcode is { } op) w.WriteNumber(POpcode, op);
         if (r.Keywords is { } k)
         {
-            Span<char> hex = stackalloc char[18];
-            "0x".CopyTo(hex);
-            k.TryFormat(hex[2..], out _, "x16", CultureInfo.InvariantCulture);
-            w.WriteString(PKeywords, hex);
+            // Written as the quoted UTF-8 it is ("0x" and 16 hex digits need no escaping).
+            Span<byte> quoted = stackalloc byte[20];
+            "\"0x"u8.CopyTo(quoted);
+            k.TryFormat(quoted[3..19], out _, "x16", CultureInfo.InvariantCulture);
+            quoted[19] = (byte)'"';
+            w.WritePropertyName(PKeywords);
+            w.WriteRawValue(quoted, skipInputValidation: true);
         }
         if (r.Provider is not null) Strings.Write(w, PProvider, r.Provider);
         if (r.ProviderGuid is not null) Strings.Write(w, PProviderGuid, r.ProviderGuid);
@@ -111,24 +114,52 @@ public static class EventJsonWriter
         w.WriteEndObject();
     }
 
-    [ThreadStatic] private static Dictionary<string, int>? _nameCounts;
-
     /// <summary>Name → value; a name that repeats (unnamed &lt;Data&gt; items) maps to an array, in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteData(Utf8JsonWriter w, ReadOnlySpan<EvtxDataItem> data)
     {
         w.WriteStartObject();
-        // Most events have no name repeated and take the plain path.
-        if (data.Length <= MaxPairwiseNames && !HasRepeatedName(data))
+        if (data.Length <= MaxPairwiseNames) WriteDataComparingNames(w, data);
+        else WriteDataCountingNames(w, data);
+        w.WriteEndObject();
+    }
+
+    // Up to this many items, comparing names pairwise costs less than hashing each.
+    private const int MaxPairwiseNames = 32;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WriteDataComparingNames(Utf8JsonWriter w, ReadOnlySpan<EvtxDataItem> data)
+    {
+        for (var i = 0; i < data.Length; i++)
         {
-            for (var i = 0; i < data.Length; i++)
+            var name = data[i].Name;
+            if (IndexOfName(data[..i], name) >= 0) continue; // written with its first occurrence
+            w.WritePropertyName(name);
+            var next = IndexOfName(data[(i + 1)..], name);
+            if (next < 0)
             {
-                w.WritePropertyName(data[i].Name);
                 WriteValue(w, in data[i]);
+                continue;
             }
-            w.WriteEndObject();
-            return;
+            w.WriteStartArray();
+            WriteValue(w, in data[i]);
+            for (var j = i + 1 + next; j < data.Length; j++)
+                if (data[j].Name == name) WriteValue(w, in data[j]);
+            w.WriteEndArray();
         }
+    }
+
+    private static int IndexOfName(ReadOnlySpan<EvtxDataItem> data, string name)
+    {
+        for (var i = 0; i < data.Length; i++)
+            if (data[i].Name == name) return i;
+        return -1;
+    }
+
+    [ThreadStatic] private static Dictionary<string, int>? _nameCounts;
+
+    private static void WriteDataCountingNames(Utf8JsonWriter w, ReadOnlySpan<EvtxDataItem> data)
+    {
         var counts = _nameCounts ??= [];
         counts.Clear();
         for (var i = 0; i < data.Length; i++)
@@ -150,21 +181,6 @@ public static class EventJsonWriter
                 if (data[j].Name == name) WriteValue(w, in data[j]);
             w.WriteEndArray();
         }
-        w.WriteEndObject();
-    }
-
-    // Up to this many names, comparing them pairwise costs less than hashing each.
-    private const int MaxPairwiseNames = 16;
-
-    private static bool HasRepeatedName(ReadOnlySpan<EvtxDataItem> data)
-    {
-        for (var i = 1; i < data.Length; i++)
-        {
-            var name = data[i].Name;
-            for (var j = 0; j < i; j++)
-                if (data[j].Name == name) return true;
-        }
-        return false;
     }
 
     [ThreadStatic] private static char[]? _valueBuffer;
