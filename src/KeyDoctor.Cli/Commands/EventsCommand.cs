@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Globalization;
 using System.Runtime.CompilerServices;
@@ -147,7 +146,7 @@ public static partial class EventsCommand
     /// </summary>
     private sealed class ReaderThreads : IDisposable
     {
-        private readonly BlockingCollection<Action> _reads = new();
+        private readonly HandOffQueue<Action> _reads = new();
 
         public ReaderThreads(int count)
         {
@@ -155,7 +154,7 @@ public static partial class EventsCommand
                 new Thread(Run) { IsBackground = true, Name = "evtx file reader" }.Start();
         }
 
-        public void Post(Action read) => _reads.Add(read);
+        public void Post(Action read) => _reads.TryAdd(read);
 
         private void Run()
         {
@@ -177,8 +176,10 @@ public static partial class EventsCommand
 
         private const int BlocksAhead = 8;
 
+        private EvtxFileJob(CancellationToken cancel) => Blocks = new HandOffQueue<FormattedBlock>(BlocksAhead, cancel);
+
         /// <summary>Completed last, when the read has ended (<see cref="Statistics"/> or <see cref="Failure"/> set).</summary>
-        public BlockingCollection<FormattedBlock> Blocks { get; } = new(BlocksAhead);
+        public HandOffQueue<FormattedBlock> Blocks { get; }
         public EvtxReadStatistics? Statistics { get; private set; }
         public ExceptionDispatchInfo? Failure { get; private set; }
         public bool FailedOnOpen { get; private set; }
@@ -186,7 +187,7 @@ public static partial class EventsCommand
         public static EvtxFileJob Start(ReaderThreads readers, string file, Func<EvtxChunkResult, FormattedBlock> format,
             EvtxReadOptions options, CancellationToken cancel)
         {
-            var job = new EvtxFileJob();
+            var job = new EvtxFileJob(cancel);
             readers.Post(() => job.Read(file, format, options, cancel));
             return job;
         }
@@ -211,15 +212,9 @@ public static partial class EventsCommand
                 {
                     foreach (var block in reader.ReadChunks(format, options, projectKeepsNoRecords: true))
                     {
-                        try
-                        {
-                            Blocks.Add(block, cancel);
-                        }
-                        catch (OperationCanceledException)
-                        {
-                            block.Utf8?.Dispose();
-                            return;
-                        }
+                        if (Blocks.TryAdd(block)) continue;
+                        block.Utf8?.Dispose();
+                        return;
                     }
                     Statistics = reader.Statistics;
                 }

@@ -235,7 +235,7 @@ internal static class BinXmlValues
         _ => null,
     };
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong ReadUnsigned(ReadOnlySpan<byte> bytes, int size)
     {
         if (bytes.Length >= size)
@@ -248,6 +248,12 @@ internal static class BinXmlValues
                 case >= 8: return BinaryPrimitives.ReadUInt64LittleEndian(bytes);
             }
         }
+        return ReadPadded(bytes, size);
+    }
+
+    // Out of line: its buffer would keep ReadUnsigned from being inlined.
+    private static ulong ReadPadded(ReadOnlySpan<byte> bytes, int size)
+    {
         // Short values in dirty records read as if zero-padded instead of failing the record.
         Span<byte> padded = stackalloc byte[8];
         padded.Clear();
