@@ -55,14 +55,17 @@ public sealed class JsonStrings
     /// <summary>Writes <paramref name="text"/> as a string value (after a property name, or as an array item).</summary>
     public void WriteValue(Utf8JsonWriter writer, ReadOnlySpan<char> text)
     {
-        if (text.Length > MaxFastLength || !Ascii.IsValid(text))
+        if (text.Length <= MaxFastLength)
         {
-            writer.WriteStringValue(text);
-            return;
+            var scratch = Scratch((text.Length * 6) + 2);
+            var length = Encode(text, scratch);
+            if (length >= 0)
+            {
+                writer.WriteRawValue(scratch.AsSpan(0, length), skipInputValidation: true);
+                return;
+            }
         }
-        var scratch = Scratch((text.Length * 6) + 2);
-        var length = Encode(text, scratch);
-        writer.WriteRawValue(scratch.AsSpan(0, length), skipInputValidation: true);
+        writer.WriteStringValue(text);
     }
 
     /// <summary>Writes a property with a string value.</summary>
@@ -78,9 +81,10 @@ public sealed class JsonStrings
     /// </summary>
     public byte[]? TryEncode(ReadOnlySpan<char> text)
     {
-        if (text.Length > MaxFastLength || !Ascii.IsValid(text)) return null;
+        if (text.Length > MaxFastLength) return null;
         var scratch = Scratch((text.Length * 6) + 2);
-        return scratch.AsSpan(0, Encode(text, scratch)).ToArray();
+        var length = Encode(text, scratch);
+        return length < 0 ? null : scratch.AsSpan(0, length).ToArray();
     }
 
     /// <summary>
@@ -90,19 +94,23 @@ public sealed class JsonStrings
     /// </summary>
     public bool TryAppendEscaped(ReadOnlySpan<char> text, PooledBufferWriter output)
     {
-        if (text.Length > MaxFastLength || !Ascii.IsValid(text)) return false;
-        var destination = output.GetSpan(text.Length * 6);
-        output.Advance(Escape(text, destination));
+        if (text.Length > MaxFastLength) return false;
+        var length = Escape(text, output.GetSpan(text.Length * 6));
+        if (length < 0) return false;
+        output.Advance(length);
         return true;
     }
 
     /// <summary>As <see cref="TryAppendEscaped(ReadOnlySpan{char}, PooledBufferWriter)"/>, in quotes: a whole string value.</summary>
     public bool TryAppendEscapedQuoted(ReadOnlySpan<char> text, PooledBufferWriter output)
     {
-        if (text.Length > MaxFastLength || !Ascii.IsValid(text)) return false;
-        output.Write("\""u8);
-        TryAppendEscaped(text, output);
-        output.Write("\""u8);
+        if (text.Length > MaxFastLength) return false;
+        var destination = output.GetSpan((text.Length * 6) + 2);
+        var length = Escape(text, destination[1..]);
+        if (length < 0) return false;
+        destination[0] = (byte)'"';
+        destination[length + 1] = (byte)'"';
+        output.Advance(length + 2);
         return true;
     }
 
@@ -129,26 +137,35 @@ public sealed class JsonStrings
             run.CopyTo(destination[at..]);
             at += run.Length;
             if (next < 0) break;
-            var escape = _escapes[ascii[next]]!;
-            escape.CopyTo(destination[at..]);
-            at += escape.Length;
+            foreach (var b in _escapes[ascii[next]]!) destination[at++] = b;
             ascii = ascii[(next + 1)..];
         }
         output.Advance(at);
         return true;
     }
 
+    /// <summary>The quoted, escaped text in <paramref name="destination"/> and its length; -1 when it is not ASCII.</summary>
     private int Encode(ReadOnlySpan<char> text, byte[] destination)
     {
+        var length = Escape(text, destination.AsSpan(1));
+        if (length < 0) return -1;
         destination[0] = (byte)'"';
-        var at = 1 + Escape(text, destination.AsSpan(1));
-        destination[at++] = (byte)'"';
-        return at;
+        destination[length + 1] = (byte)'"';
+        return length + 2;
     }
 
+    /// <summary>
+    /// The escaped UTF-8 of <paramref name="text"/> (without quotes) in <paramref name="destination"/>, which holds 6
+    /// bytes per character; -1 when the text is not ASCII.
+    /// </summary>
     private int Escape(ReadOnlySpan<char> text, Span<byte> destination)
     {
-        var at = 0;
+        // Narrowing checks that the text is ASCII; most text then has nothing to escape, found in one search.
+        if (Ascii.FromUtf16(text, destination, out _) != OperationStatus.Done) return -1;
+        var first = destination[..text.Length].IndexOfAny(_specialBytes);
+        if (first < 0) return text.Length;
+        var at = first;
+        text = text[first..];
         while (true)
         {
             var next = text.IndexOfAny(_special);
@@ -156,9 +173,8 @@ public sealed class JsonStrings
             Ascii.FromUtf16(run, destination[at..], out var narrowed);
             at += narrowed;
             if (next < 0) break;
-            var escape = _escapes[text[next]]!;
-            escape.CopyTo(destination[at..]);
-            at += escape.Length;
+            // An escape is 2 or 6 bytes: copied here rather than by a call per escape (XML text has many).
+            foreach (var b in _escapes[text[next]]!) destination[at++] = b;
             text = text[(next + 1)..];
         }
         return at;

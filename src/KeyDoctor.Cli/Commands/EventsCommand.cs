@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Globalization;
 using System.Runtime.CompilerServices;
@@ -66,6 +65,7 @@ public static partial class EventsCommand
         // Files are read ahead of the output on their own threads (a folder is mostly small logs of a few chunks:
         // reading one at a time left a core idle at every file's end); the output keeps file order.
         using var cancel = new CancellationTokenSource();
+        using var readers = new ReaderThreads(Math.Min(files.Count, EvtxFileJob.FilesAhead + 1));
         var ahead = new Queue<EvtxFileJob>();
         var nextToStart = 0;
         try
@@ -77,7 +77,7 @@ public static partial class EventsCommand
                     var path = files[nextToStart];
                     if (IsLegacyLog(path)) continue;
                     var source = files.Count > 1 ? path : null;
-                    ahead.Enqueue(EvtxFileJob.Start(path, chunk => Format(chunk, filter, json, withXml, source), options, cancel.Token));
+                    ahead.Enqueue(EvtxFileJob.Start(readers, path, chunk => Format(chunk, filter, json, withXml, source), options, cancel.Token));
                 }
                 var file = files[index];
                 if (IsLegacyLog(file))
@@ -104,7 +104,7 @@ public static partial class EventsCommand
                         context.Output.Write(block.Text);
                     }
                 }
-                job.Work.Wait();
+                // The blocks are complete once the read has ended: its statistics or failure are set.
                 if (job.Failure is { } failure)
                 {
                     // In a folder, one file that is not EVTX should not hide the others.
@@ -139,7 +139,33 @@ public static partial class EventsCommand
     private sealed record FormattedBlock(int Matched, PooledBufferWriter? Utf8, string? Text);
 
     /// <summary>
-    /// One .evtx file read on a thread of its own ahead of the output (its chunks still parsed on all cores), with
+    /// The threads that read files ahead (<see cref="EvtxFileJob"/>), one per file in flight. They are not the pool's:
+    /// a read waits on its queue while the pool's threads parse the chunks. Started once per run, not per file:
+    /// starting a thread per file cost the main thread 8% of the CPU of a folder of small logs, spinning until the
+    /// new thread ran.
+    /// </summary>
+    private sealed class ReaderThreads : IDisposable
+    {
+        private readonly HandOffQueue<Action> _reads = new();
+
+        public ReaderThreads(int count)
+        {
+            for (var i = 0; i < count; i++)
+                new Thread(Run) { IsBackground = true, Name = "evtx file reader" }.Start();
+        }
+
+        public void Post(Action read) => _reads.TryAdd(read);
+
+        private void Run()
+        {
+            foreach (var read in _reads.GetConsumingEnumerable()) read();
+        }
+
+        public void Dispose() => _reads.CompleteAdding();
+    }
+
+    /// <summary>
+    /// One .evtx file read on a reader thread ahead of the output (its chunks still parsed on all cores), with
     /// its formatted blocks waiting in a bounded queue: a huge log does not pile up in memory while an earlier one
     /// is written.
     /// </summary>
@@ -150,18 +176,19 @@ public static partial class EventsCommand
 
         private const int BlocksAhead = 8;
 
-        public BlockingCollection<FormattedBlock> Blocks { get; } = new(BlocksAhead);
-        public Task Work { get; private set; } = Task.CompletedTask;
+        private EvtxFileJob(CancellationToken cancel) => Blocks = new HandOffQueue<FormattedBlock>(BlocksAhead, cancel);
+
+        /// <summary>Completed last, when the read has ended (<see cref="Statistics"/> or <see cref="Failure"/> set).</summary>
+        public HandOffQueue<FormattedBlock> Blocks { get; }
         public EvtxReadStatistics? Statistics { get; private set; }
         public ExceptionDispatchInfo? Failure { get; private set; }
         public bool FailedOnOpen { get; private set; }
 
-        public static EvtxFileJob Start(string file, Func<EvtxChunkResult, FormattedBlock> format, EvtxReadOptions options, CancellationToken cancel)
+        public static EvtxFileJob Start(ReaderThreads readers, string file, Func<EvtxChunkResult, FormattedBlock> format,
+            EvtxReadOptions options, CancellationToken cancel)
         {
-            var job = new EvtxFileJob();
-            // A thread of its own, not the pool's: it waits on its queue, and the pool's threads parse the chunks.
-            job.Work = Task.Factory.StartNew(() => job.Read(file, format, options, cancel), CancellationToken.None,
-                TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            var job = new EvtxFileJob(cancel);
+            readers.Post(() => job.Read(file, format, options, cancel));
             return job;
         }
 
@@ -169,6 +196,7 @@ public static partial class EventsCommand
         {
             try
             {
+                if (cancel.IsCancellationRequested) return; // the run ended before this read began
                 EvtxReader reader;
                 try
                 {
@@ -182,17 +210,11 @@ public static partial class EventsCommand
                 }
                 using (reader)
                 {
-                    foreach (var block in reader.ReadChunks(format, options))
+                    foreach (var block in reader.ReadChunks(format, options, projectKeepsNoRecords: true))
                     {
-                        try
-                        {
-                            Blocks.Add(block, cancel);
-                        }
-                        catch (OperationCanceledException)
-                        {
-                            block.Utf8?.Dispose();
-                            return;
-                        }
+                        if (Blocks.TryAdd(block)) continue;
+                        block.Utf8?.Dispose();
+                        return;
                     }
                     Statistics = reader.Statistics;
                 }
@@ -208,7 +230,10 @@ public static partial class EventsCommand
         }
     }
 
-    /// <summary>Runs on the worker thread that parsed the chunk: filter and format its records.</summary>
+    /// <summary>
+    /// Runs on the worker thread that parsed the chunk: filter and format its records. What it returns holds nothing
+    /// of them (text and bytes only), so the chunk's buffer is reused once the block is handed on.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static FormattedBlock Format(EvtxChunkResult chunk, EventFilter filter, bool json, bool withXml, string? source)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using KeyDoctor.Formats.Evtx;
 
@@ -80,7 +81,7 @@ public static class EventJsonWriter
     public static void Write(Utf8JsonWriter w, EvtxRecord r, bool withXml, string? source)
     {
         w.WriteStartObject();
-        if (source is not null) Strings.Write(w, PFile, source);
+        if (source is not null) WriteShared(w, PFile, source);
         w.WriteNumber(PRecordId, r.RecordId);
         w.WriteString(PTimeCreated, r.Time); // ISO 8601 round-trip form: 2017-07-12T17:16:28.4641401Z
         w.WriteNumber(PEventId, r.EventId);
@@ -91,69 +92,143 @@ public static class EventJsonWriter
         if (r.Opcode is { } op) w.WriteNumber(POpcode, op);
         if (r.Keywords is { } k)
         {
-            Span<char> hex = stackalloc char[18];
-            "0x".CopyTo(hex);
-            k.TryFormat(hex[2..], out _, "x16", CultureInfo.InvariantCulture);
-            w.WriteString(PKeywords, hex);
+            // Written as the quoted UTF-8 it is ("0x" and 16 hex digits need no escaping).
+            Span<byte> quoted = stackalloc byte[20];
+            "\"0x"u8.CopyTo(quoted);
+            k.TryFormat(quoted[3..19], out _, "x16", CultureInfo.InvariantCulture);
+            quoted[19] = (byte)'"';
+            w.WritePropertyName(PKeywords);
+            w.WriteRawValue(quoted, skipInputValidation: true);
         }
-        if (r.Provider is not null) Strings.Write(w, PProvider, r.Provider);
-        if (r.ProviderGuid is not null) Strings.Write(w, PProviderGuid, r.ProviderGuid);
-        if (r.EventSourceName is not null) Strings.Write(w, PEventSourceName, r.EventSourceName);
-        if (r.Channel is not null) Strings.Write(w, PChannel, r.Channel);
-        if (r.Computer is not null) Strings.Write(w, PComputer, r.Computer);
-        if (r.UserId is not null) Strings.Write(w, PUserId, r.UserId);
+        if (r.Provider is not null) WriteShared(w, PProvider, r.Provider);
+        if (r.ProviderGuid is not null) WriteShared(w, PProviderGuid, r.ProviderGuid);
+        if (r.EventSourceName is not null) WriteShared(w, PEventSourceName, r.EventSourceName);
+        if (r.Channel is not null) WriteShared(w, PChannel, r.Channel);
+        if (r.Computer is not null) WriteShared(w, PComputer, r.Computer);
+        if (r.UserId is not null) WriteShared(w, PUserId, r.UserId);
         if (r.ProcessId is { } pid) w.WriteNumber(PProcessId, pid);
         if (r.ThreadId is { } tid) w.WriteNumber(PThreadId, tid);
         w.WritePropertyName(PData);
-        WriteData(w, r.Data);
+        // EVTX records hold their items in an array: walked as a span, without an interface call per item.
+        WriteData(w, r.Data as EvtxDataItem[] ?? [.. r.Data]);
         if (withXml) w.WriteString(PXml, r.RenderXml());
         w.WriteEndObject();
     }
 
-    [ThreadStatic] private static Dictionary<string, int>? _nameCounts;
+    // The System fields, file and data names of a chunk's records are mostly the same string objects (the chunk shares
+    // them), so their JSON is encoded once per object, not once per event.
+    [ThreadStatic] private static EncodedByReference<byte[]?>? _quotedValues;
+    [ThreadStatic] private static EncodedByReference<JsonEncodedText?>? _propertyNames;
+
+    private static void WriteShared(Utf8JsonWriter w, JsonEncodedText name, string value)
+    {
+        w.WritePropertyName(name);
+        var quoted = (_quotedValues ??= new(text => Strings.TryEncode(text))).Get(value);
+        if (quoted is not null) w.WriteRawValue(quoted, skipInputValidation: true);
+        else Strings.WriteValue(w, value);
+    }
+
+    private static void WritePropertyName(Utf8JsonWriter w, string name)
+    {
+        // Only ASCII names: JsonEncodedText and the writer differ on text that is not valid UTF-16.
+        var encoded = (_propertyNames ??= new(text => Ascii.IsValid(text) ? JsonEncodedText.Encode(text) : null)).Get(name);
+        if (encoded is { } ascii) w.WritePropertyName(ascii);
+        else w.WritePropertyName(name);
+    }
 
     /// <summary>Name → value; a name that repeats (unnamed &lt;Data&gt; items) maps to an array, in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WriteData(Utf8JsonWriter w, IReadOnlyList<EvtxDataItem> data)
+    private static void WriteData(Utf8JsonWriter w, ReadOnlySpan<EvtxDataItem> data)
     {
-        // Count names first (one hash lookup each): most events have none repeated and take the plain path.
-        var counts = _nameCounts ??= [];
-        counts.Clear();
-        var repeated = false;
-        for (var i = 0; i < data.Count; i++)
-        {
-            ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, data[i].Name, out var exists);
-            count++;
-            repeated |= exists;
-        }
         w.WriteStartObject();
-        for (var i = 0; i < data.Count; i++)
+        if (data.Length <= MaxPairwiseNames) WriteDataComparingNames(w, data);
+        else WriteDataCountingNames(w, data);
+        w.WriteEndObject();
+    }
+
+    // Up to this many items, comparing names pairwise costs less than hashing each.
+    private const int MaxPairwiseNames = 32;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WriteDataComparingNames(Utf8JsonWriter w, ReadOnlySpan<EvtxDataItem> data)
+    {
+        for (var i = 0; i < data.Length; i++)
         {
             var name = data[i].Name;
-            if (!repeated || counts[name] == 1)
+            if (IndexOfName(data[..i], name) >= 0) continue; // written with its first occurrence
+            WritePropertyName(w, name);
+            var next = IndexOfName(data[(i + 1)..], name);
+            if (next < 0)
             {
-                w.WritePropertyName(name);
-                WriteValue(w, data[i]);
+                WriteValue(w, in data[i]);
+                continue;
+            }
+            w.WriteStartArray();
+            WriteValue(w, in data[i]);
+            for (var j = i + 1 + next; j < data.Length; j++)
+                if (data[j].Name == name) WriteValue(w, in data[j]);
+            w.WriteEndArray();
+        }
+    }
+
+    private static int IndexOfName(ReadOnlySpan<EvtxDataItem> data, string name)
+    {
+        for (var i = 0; i < data.Length; i++)
+            if (data[i].Name == name) return i;
+        return -1;
+    }
+
+    [ThreadStatic] private static Dictionary<string, int>? _nameCounts;
+
+    private static void WriteDataCountingNames(Utf8JsonWriter w, ReadOnlySpan<EvtxDataItem> data)
+    {
+        var counts = _nameCounts ??= [];
+        counts.Clear();
+        for (var i = 0; i < data.Length; i++)
+            CollectionsMarshal.GetValueRefOrAddDefault(counts, data[i].Name, out _)++;
+        for (var i = 0; i < data.Length; i++)
+        {
+            var name = data[i].Name;
+            if (counts[name] == 1)
+            {
+                WritePropertyName(w, name);
+                WriteValue(w, in data[i]);
                 continue;
             }
             if (counts[name] == 0) continue; // already written with its first occurrence
             counts[name] = 0;
-            w.WritePropertyName(name);
+            WritePropertyName(w, name);
             w.WriteStartArray();
-            for (var j = i; j < data.Count; j++)
-                if (data[j].Name == name) WriteValue(w, data[j]);
+            for (var j = i; j < data.Length; j++)
+                if (data[j].Name == name) WriteValue(w, in data[j]);
             w.WriteEndArray();
         }
-        w.WriteEndObject();
     }
 
     [ThreadStatic] private static char[]? _valueBuffer;
 
     /// <summary>Most values fit a reused buffer and go from the chunk to UTF-8 without a string.</summary>
-    private static void WriteValue(Utf8JsonWriter w, EvtxDataItem item)
+    private static void WriteValue(Utf8JsonWriter w, in EvtxDataItem item)
     {
         var buffer = _valueBuffer ??= new char[4096];
         if (item.TryFormatValue(buffer, out var written)) Strings.WriteValue(w, buffer.AsSpan(0, written));
         else Strings.WriteValue(w, item.Value);
+    }
+}
+
+/// <summary>
+/// The encoded form of strings met again as the same object, per thread: a direct-mapped cache keyed by the object, so
+/// a hit costs no hashing of the text, and a string that is only equal to an earlier one is encoded again.
+/// </summary>
+internal sealed class EncodedByReference<T>(Func<string, T> encode)
+{
+    private const int Slots = 256;
+    private readonly (string? Text, T Encoded)[] _slots = new (string?, T)[Slots];
+
+    public T Get(string text)
+    {
+        ref var slot = ref _slots[RuntimeHelpers.GetHashCode(text) & (Slots - 1)];
+        if (!ReferenceEquals(slot.Text, text)) slot = (text, encode(text));
+        return slot.Encoded;
     }
 }

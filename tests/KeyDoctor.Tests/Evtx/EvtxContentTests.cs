@@ -200,6 +200,10 @@ public class EvtxContentTests
     [InlineData((byte)BinXmlValueType.SizeT, "E703000000000000", "0x3e7")]
     [InlineData((byte)BinXmlValueType.Binary, "0A0B", "0A0B")]
     [InlineData((byte)BinXmlValueType.AnsiString, "4B65793A8000", "Key:€")]
+    [InlineData((byte)BinXmlValueType.AnsiString, "4B65793A0041", "Key:")]
+    [InlineData((byte)BinXmlValueType.UInt16, "3412", "4660")]
+    [InlineData((byte)BinXmlValueType.UInt64, "0100000000000080", "9223372036854775809")]
+    [InlineData((byte)BinXmlValueType.Int64, "FEFFFF", "16777214")]
     [InlineData((byte)0x81, "41000000420043000000", "A,BC")]
     [InlineData((byte)0x88, "0100000002000000", "1,2")]
     public void ValueTypesRenderLikeWindows(byte typeCode, string hex, string expected)
@@ -208,7 +212,12 @@ public class EvtxContentTests
         var bytes = Convert.FromHexString(hex);
         var chunk = new byte[64];
         bytes.CopyTo(chunk, 8);
-        Assert.Equal(expected, BinXmlValues.Render(chunk, new BinXmlValue(type, 8, bytes.Length)));
+        var value = new BinXmlValue(type, 8, bytes.Length);
+        Assert.Equal(expected, BinXmlValues.Render(chunk, value));
+        // The output path formats into a buffer instead: the same text.
+        var buffer = new char[128];
+        Assert.True(BinXmlValues.TryFormat(chunk, value, buffer, out var written));
+        Assert.Equal(expected, new string(buffer, 0, written));
     }
 
     /// <summary>Writes BinXml bytes for the hand-made record above.</summary>

@@ -50,14 +50,19 @@ internal static class BinXmlEvaluator
     /// <summary>What the last walk of <paramref name="chunk"/> expanded to, also when it stopped with an error.</summary>
     public static long UsedByLastWalk(ChunkContext chunk) => Math.Min(chunk.WalkLimit, chunk.WalkLimit - chunk.WalkBudget);
 
+    // Inlined, with the message built out of line: it runs for every node.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Charge(ChunkContext chunk, long weight)
     {
         chunk.WalkBudget -= weight;
-        if (chunk.WalkBudget < 0)
-            throw chunk.Error(0, chunk.WalkLimit < ReaderLimits.EvtxMaxRecordExpansion
-                ? $"the chunk's records expand to more than {ReaderLimits.EvtxMaxChunkExpansion} characters (ReaderLimits.EvtxMaxChunkExpansion)"
-                : $"record expands to more than {ReaderLimits.EvtxMaxRecordExpansion} characters (ReaderLimits.EvtxMaxRecordExpansion)");
+        if (chunk.WalkBudget < 0) ThrowOverBudget(chunk);
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowOverBudget(ChunkContext chunk) =>
+        throw chunk.Error(0, chunk.WalkLimit < ReaderLimits.EvtxMaxRecordExpansion
+            ? $"the chunk's records expand to more than {ReaderLimits.EvtxMaxChunkExpansion} characters (ReaderLimits.EvtxMaxChunkExpansion)"
+            : $"record expands to more than {ReaderLimits.EvtxMaxRecordExpansion} characters (ReaderLimits.EvtxMaxRecordExpansion)");
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Walk(ChunkContext chunk, BinXmlNode[] nodes, BinXmlValue[] values, IBinXmlSink sink, int depth)

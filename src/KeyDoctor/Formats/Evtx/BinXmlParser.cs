@@ -42,9 +42,8 @@ internal struct BinXmlParser
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public BinXmlNode[] ParseFragment()
     {
-        // Nearly every fragment holds one node (a template instance): no list unless a second one appears.
-        BinXmlNode? first = null;
-        List<BinXmlNode>? more = null;
+        // Nearly every fragment holds one node (a template instance).
+        var nodes = new OneOrMore<BinXmlNode>();
         while (_pos < _end)
         {
             var token = _data[_pos];
@@ -53,7 +52,7 @@ internal struct BinXmlParser
             {
                 case BinXmlToken.EndOfStream:
                     _pos++;
-                    return Result(first, more);
+                    return nodes.ToArray();
                 case BinXmlToken.FragmentHeader:
                     Need(4);
                     _pos += 4;
@@ -70,14 +69,10 @@ internal struct BinXmlParser
                 default:
                     throw _chunk.Error(_pos, $"unexpected BinXml token 0x{token:X2} at document level");
             }
-            if (first is null) first = node;
-            else (more ??= [first]).Add(node);
+            nodes.Add(node);
         }
-        return Result(first, more);
+        return nodes.ToArray();
     }
-
-    private static BinXmlNode[] Result(BinXmlNode? first, List<BinXmlNode>? more) =>
-        more is not null ? [.. more] : first is not null ? [first] : [];
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TemplateInstance ParseTemplateInstance()
@@ -140,13 +135,12 @@ internal struct BinXmlParser
             _pos += 4; // attribute list size
         }
 
-        List<BinXmlAttribute>? attributes = null;
+        var attributes = new OneOrMore<BinXmlAttribute>();
         while (_pos < _end && (_data[_pos] & ~BinXmlToken.MoreFlag) == BinXmlToken.Attribute)
         {
             _pos++;
             Need(4);
             var attributeName = ReadNameReference();
-            attributes ??= [];
             attributes.Add(new BinXmlAttribute(attributeName, ParseAttributeValue()));
         }
 
@@ -159,29 +153,29 @@ internal struct BinXmlParser
             children = ParseContent(depth);
         else
             throw _chunk.Error(_pos - 1, $"expected the end of a start element, found token 0x{close:X2}");
-        return new BinXmlElement(name, attributes is null ? [] : [.. attributes], children);
+        return new BinXmlElement(name, attributes.ToArray(), children);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BinXmlNode[] ParseAttributeValue()
     {
-        List<BinXmlNode>? parts = null;
+        var parts = new OneOrMore<BinXmlNode>();
         while (_pos < _end)
         {
             var token = _data[_pos] & ~BinXmlToken.MoreFlag;
             if (token is not (BinXmlToken.Value or BinXmlToken.NormalSubstitution or BinXmlToken.OptionalSubstitution
                 or BinXmlToken.CharRef or BinXmlToken.EntityRef))
                 break;
-            (parts ??= []).Add(ParseContentItem());
+            parts.Add(ParseContentItem());
         }
-        return parts is null ? [] : [.. parts];
+        return parts.ToArray();
     }
 
     /// <summary>Element content up to and including the end-element token.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private BinXmlNode[] ParseContent(int depth)
     {
-        var nodes = new List<BinXmlNode>(2);
+        var nodes = new OneOrMore<BinXmlNode>(); // mostly one text or substitution
         while (true)
         {
             Need(1);
@@ -190,7 +184,7 @@ internal struct BinXmlParser
             {
                 case BinXmlToken.EndElement:
                     _pos++;
-                    return [.. nodes];
+                    return nodes.ToArray();
                 case BinXmlToken.OpenStartElement:
                     nodes.Add(BinXmlNode.ForElement(ParseElement(depth + 1)));
                     break;
@@ -290,9 +284,30 @@ internal struct BinXmlParser
         return value;
     }
 
+    // Inlined, with the message built out of line: it runs for every token.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private readonly void Need(int count)
     {
-        if (count > _end - _pos)
-            throw _chunk.Error(_pos, $"BinXml needs {count} bytes but only {_end - _pos} remain");
+        if (count > _end - _pos) ThrowTooShort(count);
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private readonly void ThrowTooShort(int count) =>
+        throw _chunk.Error(_pos, $"BinXml needs {count} bytes but only {_end - _pos} remain");
+}
+
+/// <summary>Collects parsed items into an array of their exact number, without a list for the usual single item.</summary>
+internal struct OneOrMore<T>
+    where T : class
+{
+    private T? _first;
+    private List<T>? _more;
+
+    public void Add(T item)
+    {
+        if (_first is null) _first = item;
+        else (_more ??= [_first]).Add(item);
+    }
+
+    public readonly T[] ToArray() => _more is not null ? [.. _more] : _first is not null ? [_first] : [];
 }

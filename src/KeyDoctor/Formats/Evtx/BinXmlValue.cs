@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.CompilerServices;
@@ -75,6 +76,9 @@ internal static class BinXmlValues
             return true;
         }
         if (value.Type == BinXmlValueType.Binary) return Convert.TryToHexString(bytes, destination, out written);
+        // windows-1252 maps ASCII to itself: ASCII text needs no decoder (and no string).
+        if (value.Type == BinXmlValueType.AnsiString && Ascii.ToUtf16(AnsiBytes(bytes), destination, out written) == OperationStatus.Done)
+            return true;
         if (!value.IsArray && value.Type != BinXmlValueType.AnsiString && TryFormatScalar(bytes, value.Type, destination, out written))
             return true;
         var text = Render(chunk, value);
@@ -111,10 +115,13 @@ internal static class BinXmlValues
 
     public static string DecodeUtf16(ReadOnlySpan<byte> bytes) => new(Utf16Chars(bytes));
 
-    private static string DecodeAnsi(ReadOnlySpan<byte> bytes)
+    private static string DecodeAnsi(ReadOnlySpan<byte> bytes) => Ansi.GetString(AnsiBytes(bytes));
+
+    /// <summary>The bytes of an ANSI string value up to its first NUL.</summary>
+    private static ReadOnlySpan<byte> AnsiBytes(ReadOnlySpan<byte> bytes)
     {
         var nul = bytes.IndexOf((byte)0);
-        return Ansi.GetString(nul >= 0 ? bytes[..nul] : bytes);
+        return nul >= 0 ? bytes[..nul] : bytes;
     }
 
     /// <summary>Reads an unsigned integer value (any integer, hex or bool type) for typed fields.</summary>
@@ -228,8 +235,24 @@ internal static class BinXmlValues
         _ => null,
     };
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong ReadUnsigned(ReadOnlySpan<byte> bytes, int size)
+    {
+        if (bytes.Length >= size)
+        {
+            switch (size)
+            {
+                case 1: return bytes[0];
+                case 2: return BinaryPrimitives.ReadUInt16LittleEndian(bytes);
+                case 4: return BinaryPrimitives.ReadUInt32LittleEndian(bytes);
+                case >= 8: return BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+            }
+        }
+        return ReadPadded(bytes, size);
+    }
+
+    // Out of line: its buffer would keep ReadUnsigned from being inlined.
+    private static ulong ReadPadded(ReadOnlySpan<byte> bytes, int size)
     {
         // Short values in dirty records read as if zero-padded instead of failing the record.
         Span<byte> padded = stackalloc byte[8];
@@ -264,7 +287,7 @@ internal static class BinXmlValues
             case BinXmlValueType.HexInt32 or BinXmlValueType.HexInt64 or BinXmlValueType.SizeT:
                 return FormatHex(raw, dest, out written);
             case BinXmlValueType.Guid when b.Length >= 16:
-                return new Guid(b[..16]).TryFormat(dest, out written, "B") && Upper(dest[..written]);
+                return new Guid(b[..16]).TryFormat(dest, out written, "B") && Ascii.ToUpperInPlace(dest[..written], out _) == OperationStatus.Done;
             case BinXmlValueType.FileTime when b.Length >= 8:
                 var ft = FromFileTime(raw);
                 if (ft is null) break;
@@ -278,12 +301,6 @@ internal static class BinXmlValues
         }
         written = 0;
         return false;
-    }
-
-    private static bool Upper(Span<char> chars)
-    {
-        for (var i = 0; i < chars.Length; i++) chars[i] = char.ToUpperInvariant(chars[i]);
-        return true;
     }
 
     private static bool FormatHex(ulong v, Span<char> dest, out int written)

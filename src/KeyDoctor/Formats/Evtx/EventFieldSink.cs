@@ -7,16 +7,24 @@ namespace KeyDoctor.Formats.Evtx;
 /// <summary>
 /// Fills an <see cref="EvtxRecord"/>'s fields from the evaluated document by path (Event/System/…,
 /// Event/EventData/Data, Event/UserData/*/…) without building a tree. Typed values (EventID, times) are read
-/// from their binary form, not parsed back from text.
+/// from their binary form, not parsed back from text. One sink reads all the records of a chunk, one at a time.
 /// </summary>
 internal sealed class EventFieldSink : IBinXmlSink
 {
-    private readonly EvtxRecord _record;
+    private enum Section
+    {
+        Other,
+        System,
+        EventData,
+        UserData,
+    }
+
     private readonly ChunkContext _chunk;
-    private readonly List<EvtxDataItem> _data = new(8); // most events have a few to a dozen items
+    private readonly List<EvtxDataItem> _data = [];
+    private EvtxRecord _record = null!;
     private string? _level3Element; // the System child being read, e.g. "Provider"
     private int _depth;
-    private string? _section;
+    private Section _section;
 
     // The element or attribute whose text is being collected, and what was collected.
     private string? _target;
@@ -28,13 +36,27 @@ internal sealed class EventFieldSink : IBinXmlSink
     private StringBuilder? _builder;
     private int _pieces;
 
-    public EventFieldSink(EvtxRecord record, ChunkContext chunk)
+    public EventFieldSink(ChunkContext chunk)
     {
-        _record = record;
         _chunk = chunk;
     }
 
-    public void Complete() => _record.Data = _data;
+    /// <summary>Starts reading <paramref name="record"/> (the last walk may have stopped anywhere, on an error).</summary>
+    public void Begin(EvtxRecord record)
+    {
+        _record = record;
+        _data.Clear();
+        _level3Element = null;
+        _depth = 0;
+        _section = Section.Other;
+        _target = null;
+        _dataName = null;
+        _attribute = null;
+        Reset();
+    }
+
+    // An array of the exact size: the list is the sink's, reused for the next record.
+    public void Complete() => _record.Data = _data.ToArray();
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void StartElement(string name)
@@ -42,12 +64,18 @@ internal sealed class EventFieldSink : IBinXmlSink
         FlushElementText();
         _depth++;
         if (_depth == 3) _level3Element = name;
-        if (_depth == 2) _section = name;
+        if (_depth == 2) _section = name switch
+        {
+            "System" => Section.System,
+            "EventData" => Section.EventData,
+            "UserData" => Section.UserData,
+            _ => Section.Other,
+        };
         _dataName = null;
         _target = null;
-        if (_depth == 3 && _section == "System") _target = name;
-        else if (_section == "EventData" && _depth == 3) _target = name;
-        else if (_section == "UserData" && _depth >= 4) _target = name;
+        if (_depth == 3 && _section == Section.System) _target = name;
+        else if (_section == Section.EventData && _depth == 3) _target = name;
+        else if (_section == Section.UserData && _depth >= 4) _target = name;
         Reset();
     }
 
@@ -61,11 +89,11 @@ internal sealed class EventFieldSink : IBinXmlSink
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void EndAttribute()
     {
-        if (_depth == 3 && _section == "System")
+        if (_depth == 3 && _section == Section.System)
             SystemAttribute(_level3Element!, _attribute!);
-        else if (_depth == 3 && _section == "EventData" && _attribute == "Name")
+        else if (_depth == 3 && _section == Section.EventData && _attribute == "Name")
             _dataName = TakeText();
-        else if (_depth >= 3 && _section == "UserData" && !_attribute!.StartsWith("xmlns", StringComparison.Ordinal))
+        else if (_depth >= 3 && _section == Section.UserData && !_attribute!.StartsWith("xmlns", StringComparison.Ordinal))
             _data.Add(TakeDataItem(_attribute)); // e.g. CAPI2 <EventAuxInfo ProcessName="…"/>
         _attribute = null;
         Reset();
@@ -117,9 +145,9 @@ internal sealed class EventFieldSink : IBinXmlSink
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FlushElementText()
     {
-        if (_target is null || _pieces == 0 && !(_section == "EventData" && _depth == 3)) return;
-        if (_section == "System" && _depth == 3) SystemText(_target);
-        else if (_section is "EventData" or "UserData") _data.Add(TakeDataItem(_dataName ?? _target));
+        if (_target is null || _pieces == 0 && !(_section == Section.EventData && _depth == 3)) return;
+        if (_section == Section.System && _depth == 3) SystemText(_target);
+        else if (_section is Section.EventData or Section.UserData) _data.Add(TakeDataItem(_dataName ?? _target));
         _target = null;
         Reset();
     }

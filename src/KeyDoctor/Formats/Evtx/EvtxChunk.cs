@@ -41,6 +41,7 @@ internal static class EvtxChunk
     {
         var header = EvtxChunkHeader.Parse(data, fileOffset);
         var chunk = new ChunkContext(data, fileOffset);
+        var sink = new EventFieldSink(chunk);
         var items = new List<EvtxReadResult>(128);
         var result = new EvtxChunkResult(slot, fileOffset, header, items);
         var end = (int)Math.Min(header.FreeSpaceOffset, (uint)EvtxChunkHeader.ChunkSize);
@@ -80,7 +81,7 @@ internal static class EvtxChunk
             var written = BinXmlValues.FromFileTime(BinaryPrimitives.ReadUInt64LittleEndian(span[16..])) ?? DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc);
             try
             {
-                var record = ReadRecord(chunk, offset, (int)size, recordOffset, recordId, written, options, out var filtered);
+                var record = ReadRecord(chunk, sink, offset, (int)size, recordOffset, recordId, written, options, out var filtered);
                 if (record is not null) items.Add(new EvtxReadResult(record, null));
                 if (filtered) result.FilteredOut++;
             }
@@ -96,7 +97,7 @@ internal static class EvtxChunk
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static EvtxRecord? ReadRecord(ChunkContext chunk, int offset, int size, long recordOffset, ulong recordId,
+    private static EvtxRecord? ReadRecord(ChunkContext chunk, EventFieldSink sink, int offset, int size, long recordOffset, ulong recordId,
         DateTime written, EvtxReadOptions options, out bool filtered)
     {
         filtered = false;
@@ -110,7 +111,7 @@ internal static class EvtxChunk
             filtered = true;
             return null;
         }
-        var sink = new EventFieldSink(record, chunk);
+        sink.Begin(record);
         try
         {
             chunk.Expansion += BinXmlEvaluator.Walk(chunk, document, [], sink, limit);

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Diagnostics;
+
 namespace KeyDoctor.Formats.Evtx;
 
 /// <summary>Options for reading records.</summary>
@@ -85,16 +88,23 @@ public sealed class EvtxReader : IDisposable
     /// Chunk by chunk, with <paramref name="project"/> applied on the worker thread that parsed the chunk
     /// (formatting output there keeps both cores busy). Results are yielded in file order.
     /// </summary>
-    public IEnumerable<T> ReadChunks<T>(Func<EvtxChunkResult, T> project, EvtxReadOptions? options = null)
+    /// <param name="projectKeepsNoRecords">
+    /// True when <paramref name="project"/> keeps nothing of the chunk's records (it formats them): each chunk's
+    /// 64 KiB buffer then goes back to a pool for a later chunk once its result is yielded, instead of to the GC.
+    /// </param>
+    public IEnumerable<T> ReadChunks<T>(Func<EvtxChunkResult, T> project, EvtxReadOptions? options = null, bool projectKeepsNoRecords = false)
     {
         options ??= new EvtxReadOptions();
         var parallel = Math.Max(1, options.MaxDegreeOfParallelism);
-        var pending = new Queue<Task<(EvtxChunkResult Chunk, T Value)>>();
+        var pending = new Queue<(Task<(EvtxChunkResult Chunk, T Value)> Work, byte[] Data)>();
         var slot = 0;
         for (var offset = (long)EvtxFileHeader.Size; offset < Length; offset += EvtxChunkHeader.ChunkSize, slot++)
         {
             // Not zeroed first: the read fills it, and a short read is never parsed (the slot is reported cut short).
-            var data = GC.AllocateUninitializedArray<byte>(EvtxChunkHeader.ChunkSize);
+            var data = projectKeepsNoRecords
+                ? ArrayPool<byte>.Shared.Rent(EvtxChunkHeader.ChunkSize)
+                : GC.AllocateUninitializedArray<byte>(EvtxChunkHeader.ChunkSize);
+            Debug.Assert(data.Length == EvtxChunkHeader.ChunkSize, "the pool's sizes are powers of two");
             _stream.Position = offset;
             var read = _stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
             Task<(EvtxChunkResult, T)>? work = null;
@@ -125,12 +135,16 @@ public sealed class EvtxReader : IDisposable
                     : Task.Run(() => Parse(data, s, o, options, project));
             }
 
-            if (work is null) continue;
-            pending.Enqueue(work);
+            if (work is null)
+            {
+                if (projectKeepsNoRecords) ArrayPool<byte>.Shared.Return(data);
+                continue;
+            }
+            pending.Enqueue((work, data));
             // Bound the chunks in memory: wait for the oldest before reading further ahead.
-            while (pending.Count > parallel * 2) yield return Complete(pending.Dequeue());
+            while (pending.Count > parallel * 2) yield return Complete(pending.Dequeue(), projectKeepsNoRecords);
         }
-        while (pending.Count > 0) yield return Complete(pending.Dequeue());
+        while (pending.Count > 0) yield return Complete(pending.Dequeue(), projectKeepsNoRecords);
     }
 
     private static (EvtxChunkResult, T) Parse<T>(byte[] data, int slot, long offset, EvtxReadOptions options, Func<EvtxChunkResult, T> project)
@@ -145,9 +159,9 @@ public sealed class EvtxReader : IDisposable
         return (chunk, project(chunk));
     }
 
-    private T Complete<T>(Task<(EvtxChunkResult Chunk, T Value)> task)
+    private T Complete<T>((Task<(EvtxChunkResult Chunk, T Value)> Work, byte[] Data) pending, bool recycle)
     {
-        var (chunk, value) = task.GetAwaiter().GetResult();
+        var (chunk, value) = pending.Work.GetAwaiter().GetResult();
         if (chunk.Header is null)
         {
             Statistics.ChunksSkipped++;
@@ -164,6 +178,7 @@ public sealed class EvtxReader : IDisposable
             else Statistics.RecordsRead++;
         }
         Statistics.RecordsFilteredOut += chunk.FilteredOut;
+        if (recycle) ArrayPool<byte>.Shared.Return(pending.Data);
         return value;
     }
 
