@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -43,9 +44,9 @@ public sealed partial class TraceJsonContext : JsonSerializerContext
 }
 
 /// <summary>
-/// Writes <see cref="TraceEventJson"/>'s shape straight from a <see cref="ProcmonEvent"/> (a capture has millions):
-/// property names encoded once, strings through <see cref="JsonStrings"/>. A test reads the output back through the
-/// record to keep the two the same.
+/// Writes <see cref="TraceEventJson"/>'s shape straight from an event's <see cref="ProcmonEventColumns"/> (a capture
+/// has millions): property names encoded once, strings through <see cref="JsonStrings"/>. A test reads the output
+/// back through the record to keep the two the same.
 /// </summary>
 public static class TraceEventWriter
 {
@@ -64,40 +65,56 @@ public static class TraceEventWriter
     private static readonly JsonEncodedText PResult = JsonEncodedText.Encode("result");
     private static readonly JsonEncodedText PDetail = JsonEncodedText.Encode("detail");
 
-    // Process names, operations and results are a few string instances shared by every event, and the PML reader
-    // hands out one instance per repeated path and Detail text: each encoded once per thread (a bounded number).
-    [ThreadStatic] private static Dictionary<string, byte[]?>? _encoded;
+    [ThreadStatic] private static EncodedStrings? _encoded;
 
-    public static void Write(Utf8JsonWriter w, ProcmonEvent e)
+    public static void Write(Utf8JsonWriter w, in ProcmonEventColumns e)
     {
         var strings = JsonStrings.Relaxed;
+        var encoded = _encoded ??= new EncodedStrings();
         w.WriteStartObject();
         if (e.Time is { } time) w.WriteString(PTime, time);
         else w.WriteNull(PTime);
-        WriteShared(w, strings, PProcess, e.Process.Name);
+        encoded.Write(w, strings, PProcess, e.Process.Name);
         w.WriteNumber(PPid, e.Process.ProcessId);
         w.WriteNumber(PTid, e.ThreadId);
-        WriteShared(w, strings, POperation, e.Operation);
-        WriteShared(w, strings, PPath, e.Path);
-        WriteShared(w, strings, PResult, e.Result);
-        WriteShared(w, strings, PDetail, e.Detail);
+        encoded.Write(w, strings, POperation, e.Operation);
+        encoded.Write(w, strings, PPath, e.Path);
+        encoded.Write(w, strings, PResult, e.Result);
+        encoded.Write(w, strings, PDetail, e.Detail);
         w.WriteEndObject();
     }
 
-    private static void WriteShared(Utf8JsonWriter w, JsonStrings strings, JsonEncodedText name, string value)
+    /// <summary>
+    /// One thread's JSON encodings of the strings it wrote, by string instance: process names, operations and results
+    /// are a few instances shared by every event, and the PML reader hands out one instance per repeated path and
+    /// Detail text. Direct-mapped (a string's slot comes from its identity hash; a newcomer takes the slot over):
+    /// a lookup is one array read and one reference compare, and the size is fixed whatever the capture holds.
+    /// </summary>
+    private sealed class EncodedStrings
     {
-        var encoded = _encoded ??= new Dictionary<string, byte[]?>(ReferenceEqualityComparer.Instance);
-        if (!encoded.TryGetValue(value, out var bytes))
+        private const int Slots = 4096; // a power of two
+        private const int MaxLength = 256;
+
+        private readonly string?[] _strings = new string?[Slots];
+        private readonly byte[]?[] _encodings = new byte[Slots][];
+
+        public void Write(Utf8JsonWriter w, JsonStrings strings, JsonEncodedText name, string value)
         {
-            if (encoded.Count >= 4096 || value.Length > 256)
+            if (value.Length > MaxLength)
             {
                 strings.Write(w, name, value);
                 return;
             }
-            encoded[value] = bytes = strings.TryEncode(value);
+            var slot = RuntimeHelpers.GetHashCode(value) & (Slots - 1);
+            if (!ReferenceEquals(_strings[slot], value))
+            {
+                _strings[slot] = value;
+                _encodings[slot] = strings.TryEncode(value);
+            }
+            w.WritePropertyName(name);
+            // No encoding: text the writer must escape itself (not ASCII).
+            if (_encodings[slot] is { } bytes) w.WriteRawValue(bytes, skipInputValidation: true);
+            else w.WriteStringValue(value);
         }
-        w.WritePropertyName(name);
-        if (bytes is null) w.WriteStringValue(value);
-        else w.WriteRawValue(bytes, skipInputValidation: true);
     }
 }

@@ -62,7 +62,7 @@ public class TraceOutputTests
             var expected = JsonSerializer.SerializeToUtf8Bytes(
                 new TraceEventJson(e.Time, e.Process.Name, e.Process.ProcessId, e.ThreadId, e.Operation, e.Path, e.Result, e.Detail),
                 TraceJsonContext.Lines.TraceEventJson);
-            var actual = Write(TraceEventWriter.Options, w => TraceEventWriter.Write(w, e));
+            var actual = Write(TraceEventWriter.Options, w => TraceEventWriter.Write(w, e.Columns));
             Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(actual));
         }
     }
