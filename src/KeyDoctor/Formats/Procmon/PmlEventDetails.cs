@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Text;
 using KeyDoctor.Formats.Primitives;
@@ -93,27 +94,43 @@ internal static class PmlEventDetails
     [ThreadStatic] private static StringCache? _strings;
 
     /// <summary>
-    /// One decoding thread's strings seen so far (paths and Detail texts repeat across events), by content. Bounded:
-    /// the first few thousand short strings are kept, anything after or longer is a new string each time.
+    /// One decoding thread's recent strings (paths and Detail texts repeat across events), by content, in a fixed
+    /// table: a text's slot comes from its length and a few of its characters, a hit is confirmed by comparing the
+    /// whole text, and a newcomer takes its slot over. Memory stays bounded (at most 4,096 strings of at most 260
+    /// characters) however many distinct texts a capture holds, and texts that come back late in a long capture are
+    /// shared too.
     /// </summary>
     private sealed class StringCache
     {
-        private const int MaxEntries = 4096;
+        private const int SlotBits = 12;
+        private const int MinLength = 4;
         private const int MaxLength = 260;
 
-        private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _lookup;
-
-        public StringCache() => _lookup = _strings.GetAlternateLookup<ReadOnlySpan<char>>();
+        private readonly string?[] _strings = new string?[1 << SlotBits];
 
         public string Get(ReadOnlySpan<char> text)
         {
             if (text.IsEmpty) return "";
-            if (text.Length > MaxLength) return new string(text);
-            if (_lookup.TryGetValue(text, out var known)) return known;
-            var added = new string(text);
-            if (_strings.Count < MaxEntries) _strings.Add(added, added);
-            return added;
+            if (text.Length is < MinLength or > MaxLength) return new string(text);
+            ref var cached = ref _strings[Slot(text)];
+            if (cached is not null && text.SequenceEqual(cached)) return cached;
+            return cached = new string(text);
+        }
+
+        /// <summary>
+        /// From the length and the first, middle and last four characters: a few instructions instead of hashing every
+        /// character, and paths that share a long prefix still spread. Two texts that share a slot cost a new string
+        /// each time they alternate, never a wrong one.
+        /// </summary>
+        private static int Slot(ReadOnlySpan<char> text)
+        {
+            var bytes = MemoryMarshal.AsBytes(text);
+            var middle = Math.Min(bytes.Length / 2, bytes.Length - 8);
+            var mix = ((ulong)bytes.Length * 0x9E3779B97F4A7C15UL)
+                      ^ BinaryPrimitives.ReadUInt64LittleEndian(bytes)
+                      ^ BitOperations.RotateLeft(BinaryPrimitives.ReadUInt64LittleEndian(bytes[middle..]), 21)
+                      ^ BitOperations.RotateLeft(BinaryPrimitives.ReadUInt64LittleEndian(bytes[^8..]), 42);
+            return (int)((mix * 0xC2B2AE3D27D4EB4FUL) >> (64 - SlotBits));
         }
     }
 

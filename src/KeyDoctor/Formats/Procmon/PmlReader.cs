@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.MemoryMappedFiles;
 using KeyDoctor.Formats.Primitives;
 
 namespace KeyDoctor.Formats.Procmon;
@@ -6,7 +7,8 @@ namespace KeyDoctor.Formats.Procmon;
 /// <summary>
 /// Reads a Process Monitor capture (.PML, version 9, from 32- or 64-bit Windows) offline on any OS. The header and
 /// the string, process and host/port tables are read when it opens; events are then decoded through the
-/// event-offset array, batches of them on all cores (each worker reading through its own window over the file), and
+/// event-offset array, batches of them on all cores (each worker reading through its own window over the file: a
+/// memory-mapped view for a file, so the bytes are not copied, a buffer for any other stream), and
 /// come out in capture order, a bounded number of batches ahead, so memory stays bounded for captures of many
 /// gigabytes. A capture that is not PML, or whose tables are missing (Procmon did not finish saving it),
 /// throws <see cref="MalformedDataException"/> when opened; a corrupt event ends the stream with that exception,
@@ -23,6 +25,7 @@ public sealed class PmlReader : IDisposable
     private readonly bool _leaveOpen;
     private readonly Dictionary<int, ProcmonProcess> _processes;
     private readonly PmlNetworkNames _network;
+    private readonly MemoryMappedFile? _mapping;
 
     public PmlReader(Stream stream, bool leaveOpen = false)
     {
@@ -38,6 +41,20 @@ public sealed class PmlReader : IDisposable
         _processes = PmlProcessTable.Parse(Table(Header.ProcessTableOffset, NextTableAfter(Header.ProcessTableOffset), "process table"),
             Header.ProcessTableOffset, strings, Header.Is64Bit);
         _network = PmlNetworkNames.Parse(Table(Header.HostsAndPortsOffset, Length, "host and port tables"), Header.HostsAndPortsOffset);
+        if (stream is FileStream file) _mapping = TryMap(file);
+    }
+
+    /// <summary>The file mapped read-only for the event decoders, or null where it cannot be (they read it then).</summary>
+    private static MemoryMappedFile? TryMap(FileStream file)
+    {
+        try
+        {
+            return MemoryMappedFile.CreateFromFile(file, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Opens a capture read-only.</summary>
@@ -129,7 +146,8 @@ public sealed class PmlReader : IDisposable
     /// <summary>One worker's decoding state: its own window over the file, so workers never share a read position.</summary>
     private sealed class EventDecoder(PmlReader reader)
     {
-        private byte[] _window = new byte[256 * 1024];
+        private readonly MappedFileWindow? _mapped = reader._mapping is { } mapping ? new MappedFileWindow(mapping, reader.Length) : null;
+        private byte[] _window = reader._mapping is null ? new byte[256 * 1024] : [];
         private byte[] _offsets = [];
         private long _windowStart;
         private int _windowLength;
@@ -220,7 +238,7 @@ public sealed class PmlReader : IDisposable
             if (bodySize > MaxEventSize || offset + bodySize > header.EventOffsetsOffset)
                 throw new MalformedDataException(PmlHeader.Format, offset + 44, $"event {sequence}'s detail ({detailSize} bytes) runs past the events area");
 
-            ReadOnlySpan<byte> extra = [];
+            var end = offset + bodySize;
             var hasExtra = false;
             if (extraOffset > 0)
             {
@@ -230,22 +248,31 @@ public sealed class PmlReader : IDisposable
                 var extraSize = BinaryPrimitives.ReadUInt16LittleEndian(Window(extraAt, 2));
                 if (extraAt + 2 + extraSize > header.EventOffsetsOffset)
                     throw new MalformedDataException(PmlHeader.Format, extraAt, $"event {sequence}'s extra detail runs past the events area");
-                // Body and extra detail are usually adjacent: one window holds both.
-                Window(offset, (int)(extraAt + 2 + extraSize - offset));
-                extra = Window(extraAt + 2, extraSize);
+                end = extraAt + 2 + extraSize;
                 hasExtra = true;
             }
-            var body = Window(offset, (int)bodySize);
-            var detail = body[(EventHeaderSize + stackSize)..];
+            // Body and extra detail are usually adjacent: one window holds both (and the next Window call may move it).
+            var bytes = Window(offset, (int)(end - offset));
+            var detail = bytes[(EventHeaderSize + stackSize)..(int)bodySize];
+            var extra = hasExtra ? bytes[((int)extraOffset + 2)..] : [];
             var details = PmlEventDetails.Read(eventClass, operation, operationName, detail, extra, hasExtra,
                 offset + EventHeaderSize + stackSize, header.Is64Bit, threadId, reader._network);
             return new DecodedEvent(process, threadId, eventClass, time > 0 && time < DateTime.MaxValue.ToFileTimeUtc() ? DateTime.FromFileTimeUtc(time) : null,
                 duration, status, details);
         }
 
-        /// <summary>Bytes [offset, offset+count) of the file from the window, refilled from <paramref name="offset"/> when they are not in it.</summary>
+        /// <summary>
+        /// Bytes [offset, offset+count) of the file: from the mapped view, or from the buffer, refilled from
+        /// <paramref name="offset"/> when they are not in it. Valid until the next call.
+        /// </summary>
         private ReadOnlySpan<byte> Window(long offset, int count)
         {
+            if (_mapped is not null)
+            {
+                if (offset + count > reader.Length)
+                    throw new MalformedDataException(PmlHeader.Format, reader.Length, $"needs {count} bytes but the file ends");
+                return _mapped.Read(offset, count);
+            }
             if (offset < _windowStart || offset + count > _windowStart + _windowLength)
             {
                 if (count > _window.Length) _window = new byte[Math.Max(count, _window.Length * 2)];
@@ -313,6 +340,7 @@ public sealed class PmlReader : IDisposable
 
     public void Dispose()
     {
+        _mapping?.Dispose();
         if (!_leaveOpen) _stream.Dispose();
     }
 }
