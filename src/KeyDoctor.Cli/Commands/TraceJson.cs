@@ -87,16 +87,18 @@ public static class TraceEventWriter
     /// <summary>
     /// One thread's JSON encodings of the strings it wrote, by string instance: process names, operations and results
     /// are a few instances shared by every event, and the PML reader hands out one instance per repeated path and
-    /// Detail text. Direct-mapped (a string's slot comes from its identity hash; a newcomer takes the slot over):
-    /// a lookup is one array read and one reference compare, and the size is fixed whatever the capture holds.
+    /// Detail text. A fixed table of two-slot sets (a string's set from its identity hash; a newcomer takes the place of
+    /// the less recently used): a lookup is an array read and a reference compare or two, and the size is fixed
+    /// whatever the capture holds.
     /// </summary>
     private sealed class EncodedStrings
     {
-        private const int Slots = 4096; // a power of two
+        private const int Sets = 2048; // a power of two
         private const int MaxLength = 256;
 
-        private readonly string?[] _strings = new string?[Slots];
-        private readonly byte[]?[] _encodings = new byte[Slots][];
+        // Each set: most recently used first.
+        private readonly string?[] _strings = new string?[Sets * 2];
+        private readonly byte[]?[] _encodings = new byte[Sets * 2][];
 
         public void Write(Utf8JsonWriter w, JsonStrings strings, JsonEncodedText name, string value)
         {
@@ -105,15 +107,19 @@ public static class TraceEventWriter
                 strings.Write(w, name, value);
                 return;
             }
-            var slot = RuntimeHelpers.GetHashCode(value) & (Slots - 1);
-            if (!ReferenceEquals(_strings[slot], value))
+            var set = (RuntimeHelpers.GetHashCode(value) & (Sets - 1)) * 2;
+            if (!ReferenceEquals(_strings[set], value))
             {
-                _strings[slot] = value;
-                _encodings[slot] = strings.TryEncode(value);
+                var older = _strings[set + 1];
+                var olderEncoding = _encodings[set + 1];
+                _strings[set + 1] = _strings[set];
+                _encodings[set + 1] = _encodings[set];
+                _strings[set] = value;
+                _encodings[set] = ReferenceEquals(older, value) ? olderEncoding : strings.TryEncode(value);
             }
             w.WritePropertyName(name);
             // No encoding: text the writer must escape itself (not ASCII).
-            if (_encodings[slot] is { } bytes) w.WriteRawValue(bytes, skipInputValidation: true);
+            if (_encodings[set] is { } bytes) w.WriteRawValue(bytes, skipInputValidation: true);
             else w.WriteStringValue(value);
         }
     }

@@ -116,6 +116,21 @@ public class TraceOutputTests
         }
     }
 
+    [Fact]
+    public void ColumnBatchesHoldEachEventsColumnsFromAMappedFileAsFromAStream()
+    {
+        foreach (var capture in ProcmonFixtures.Captures)
+        {
+            var path = ProcmonFixtures.Path(capture + ".pml");
+            List<ProcmonEventColumns> expected;
+            using (var read = new PmlReader(new MemoryStream(File.ReadAllBytes(path)))) expected = [.. read.ReadEvents().Select(e => e.Columns)];
+            using var mapped = PmlReader.Open(path);
+            var columns = mapped.ReadColumnBatches(b => b.Events.ToArray(), 100).SelectMany(b => b).ToList();
+            Assert.True(expected.Count > 1000, $"{capture}: only {expected.Count} events");
+            Assert.Equal(expected, columns);
+        }
+    }
+
     private static byte[] Write(JsonWriterOptions options, Action<Utf8JsonWriter> write)
     {
         var buffer = new ArrayBufferWriter<byte>();

@@ -4,16 +4,14 @@ namespace KeyDoctor.Formats.Primitives;
 
 /// <summary>
 /// Reads a memory-mapped file through one read-only view that moves along as reads ask for other parts: the bytes
-/// are read where the page cache holds them, without read() copying them into a buffer first. One view of at most
-/// <see cref="ViewSize"/> bytes (or what a read needs) is mapped at a time, so memory stays bounded on files of any
-/// size. A span from <see cref="Read"/> is valid until the next call, which may map another view. The file must not
+/// are read where the page cache holds them, without read() copying them into a buffer first. One view of
+/// <paramref name="viewSize"/> bytes (64 MiB unless told; more when a read needs it) is mapped at a time, so memory
+/// stays bounded on files of any size. A span from <see cref="Read"/> is valid until the next call, which may map another view. The file must not
 /// shrink while it is read (on Linux, touching a mapped page past its end kills the process), which is why only
 /// readers of captures and logs that are finished being written use this.
 /// </summary>
-internal sealed unsafe class MappedFileWindow(MemoryMappedFile file, long fileLength) : IDisposable
+internal sealed unsafe class MappedFileWindow(MemoryMappedFile file, long fileLength, long viewSize = 64L << 20) : IDisposable
 {
-    private const long ViewSize = 64L << 20;
-
     private MemoryMappedViewAccessor? _view;
     private byte* _viewStart;
     private long _viewOffset;
@@ -31,7 +29,7 @@ internal sealed unsafe class MappedFileWindow(MemoryMappedFile file, long fileLe
     private void Map(long offset, int count)
     {
         Dispose();
-        var length = Math.Min(fileLength - offset, Math.Max(ViewSize, count));
+        var length = Math.Min(fileLength - offset, Math.Max(viewSize, count));
         var view = file.CreateViewAccessor(offset, length, MemoryMappedFileAccess.Read);
         byte* pointer = null;
         view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);

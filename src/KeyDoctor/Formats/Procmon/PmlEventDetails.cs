@@ -95,42 +95,43 @@ internal static class PmlEventDetails
 
     /// <summary>
     /// One decoding thread's recent strings (paths and Detail texts repeat across events), by content, in a fixed
-    /// table: a text's slot comes from its length and a few of its characters, a hit is confirmed by comparing the
-    /// whole text, and a newcomer takes its slot over. Memory stays bounded (at most 4,096 strings of at most 260
-    /// characters) however many distinct texts a capture holds, and texts that come back late in a long capture are
-    /// shared too.
+    /// table: a text's set of two slots comes from a quick hash, a hit is confirmed by comparing the whole text, and
+    /// a newcomer takes the place of the set's less recently used string. Memory stays bounded (at most 4,096 strings
+    /// of at most 260 characters) however many distinct texts a capture holds, and texts that come back late in a long
+    /// capture are shared too.
     /// </summary>
     private sealed class StringCache
     {
-        private const int SlotBits = 12;
+        private const int SetBits = 11;
         private const int MinLength = 4;
         private const int MaxLength = 260;
 
-        private readonly string?[] _strings = new string?[1 << SlotBits];
+        private readonly string?[] _strings = new string?[2 << SetBits]; // each set: most recently used first
 
         public string Get(ReadOnlySpan<char> text)
         {
             if (text.IsEmpty) return "";
             if (text.Length is < MinLength or > MaxLength) return new string(text);
-            ref var cached = ref _strings[Slot(text)];
-            if (cached is not null && text.SequenceEqual(cached)) return cached;
-            return cached = new string(text);
+            var set = Set(text) * 2;
+            var recent = _strings[set];
+            if (recent is not null && text.SequenceEqual(recent)) return recent;
+            var older = _strings[set + 1];
+            _strings[set + 1] = recent;
+            return _strings[set] = older is not null && text.SequenceEqual(older) ? older : new string(text);
         }
 
         /// <summary>
-        /// From the length and the first, middle and last four characters: a few instructions instead of hashing every
-        /// character, and paths that share a long prefix still spread. Two texts that share a slot cost a new string
-        /// each time they alternate, never a wrong one.
+        /// Every eight bytes rotated and folded in, then multiplied so each bit moves the set: a few instructions per
+        /// eight bytes where a string hash code costs several per character. Texts that share a set cost a new string
+        /// when they crowd it out, never a wrong one.
         /// </summary>
-        private static int Slot(ReadOnlySpan<char> text)
+        private static int Set(ReadOnlySpan<char> text)
         {
             var bytes = MemoryMarshal.AsBytes(text);
-            var middle = Math.Min(bytes.Length / 2, bytes.Length - 8);
-            var mix = ((ulong)bytes.Length * 0x9E3779B97F4A7C15UL)
-                      ^ BinaryPrimitives.ReadUInt64LittleEndian(bytes)
-                      ^ BitOperations.RotateLeft(BinaryPrimitives.ReadUInt64LittleEndian(bytes[middle..]), 21)
-                      ^ BitOperations.RotateLeft(BinaryPrimitives.ReadUInt64LittleEndian(bytes[^8..]), 42);
-            return (int)((mix * 0xC2B2AE3D27D4EB4FUL) >> (64 - SlotBits));
+            var mix = (ulong)bytes.Length;
+            foreach (var word in MemoryMarshal.Cast<byte, ulong>(bytes)) mix = BitOperations.RotateLeft(mix, 5) ^ word;
+            mix = BitOperations.RotateLeft(mix, 5) ^ BinaryPrimitives.ReadUInt64LittleEndian(bytes[^8..]); // the last bytes, if not a whole word
+            return (int)((mix * 0xC2B2AE3D27D4EB4FUL) >> (64 - SetBits));
         }
     }
 
