@@ -5,12 +5,13 @@ namespace KeyDoctor.Formats.Primitives;
 /// <summary>
 /// Reads a memory-mapped file through one read-only view that moves along as reads ask for other parts: the bytes
 /// are read where the page cache holds them, without read() copying them into a buffer first. One view of
-/// <paramref name="viewSize"/> bytes (64 MiB unless told; more when a read needs it) is mapped at a time, so memory
-/// stays bounded on files of any size. A span from <see cref="Read"/> is valid until the next call, which may map another view. The file must not
+/// <paramref name="viewSize"/> bytes (4 MiB unless told; more when a read needs it) is mapped at a time: the pages
+/// read count in the process's resident memory until their view is unmapped, so this keeps that bounded on files of
+/// any size, and mapping a view costs a few microseconds. A span from <see cref="Read"/> is valid until the next call, which may map another view. The file must not
 /// shrink while it is read (on Linux, touching a mapped page past its end kills the process), which is why only
 /// readers of captures and logs that are finished being written use this.
 /// </summary>
-internal sealed unsafe class MappedFileWindow(MemoryMappedFile file, long fileLength, long viewSize = 64L << 20) : IDisposable
+internal sealed unsafe class MappedFileWindow(MemoryMappedFile file, long fileLength, long viewSize = 4L << 20) : IDisposable
 {
     private MemoryMappedViewAccessor? _view;
     private byte* _viewStart;
