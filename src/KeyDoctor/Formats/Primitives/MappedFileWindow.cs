@@ -5,11 +5,11 @@ namespace KeyDoctor.Formats.Primitives;
 /// <summary>
 /// Reads a memory-mapped file through one read-only view that moves along as reads ask for other parts: the bytes
 /// are read where the page cache holds them, without read() copying them into a buffer first. One view of
-/// <paramref name="viewSize"/> bytes (4 MiB unless told; more when a read needs it) is mapped at a time: the pages
-/// read count in the process's resident memory until their view is unmapped, so this keeps that bounded on files of
-/// any size, and mapping a view costs a few microseconds. A span from <see cref="Read"/> is valid until the next call, which may map another view. The file must not
-/// shrink while it is read (on Linux, touching a mapped page past its end kills the process), which is why only
-/// readers of captures and logs that are finished being written use this.
+/// <paramref name="viewSize"/> bytes (4 MiB unless told; more when a read needs it) is mapped at a time: pages read
+/// count in the process's resident memory until their view is unmapped, so this keeps that bounded on files of any
+/// size, and mapping a view costs a few microseconds. A span from <see cref="Read"/> is valid until the next call,
+/// which may map another view. The file must not shrink while it is read: on Linux, touching a mapped page past the
+/// file's end kills the process (SIGBUS), so this is for files that are finished being written, such as saved captures.
 /// </summary>
 internal sealed unsafe class MappedFileWindow(MemoryMappedFile file, long fileLength, long viewSize = 4L << 20) : IDisposable
 {
@@ -35,7 +35,7 @@ internal sealed unsafe class MappedFileWindow(MemoryMappedFile file, long fileLe
         byte* pointer = null;
         view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
         _view = view;
-        _viewStart = pointer + view.PointerOffset; // the view starts at the page below offset
+        _viewStart = pointer + view.PointerOffset; // the mapping starts at the page boundary below offset
         _viewOffset = offset;
         _viewLength = length;
     }

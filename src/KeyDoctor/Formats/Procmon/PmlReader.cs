@@ -208,7 +208,8 @@ public sealed class PmlReader : IDisposable
         public ProcmonEventColumns ReadColumns(long offset, long sequence)
         {
             var e = Decode(offset, sequence);
-            return new ProcmonEventColumns(e.Time, e.Process, e.ThreadId, e.Details.Operation, e.Details.Path, ProcmonResults.Name(e.Status), e.Details.Detail);
+            return new ProcmonEventColumns(e.Time, e.Process, e.ThreadId, e.Details.Operation, e.Details.Path, ProcmonResults.Name(e.Status),
+                e.Details.Detail);
         }
 
         private DecodedEvent Decode(long offset, long sequence)
