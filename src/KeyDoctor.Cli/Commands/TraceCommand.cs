@@ -51,7 +51,7 @@ public static class TraceCommand
 
     private sealed record TraceFilter(string? Process, string? Path, string? Result, DateTime? Since, DateTime? Until)
     {
-        public bool Matches(ProcmonEvent e) =>
+        public bool Matches(in ProcmonEventColumns e) =>
             (Process is null || string.Equals(e.Process.Name, Process, StringComparison.OrdinalIgnoreCase))
             && (Path is null || e.Path.Contains(Path, StringComparison.OrdinalIgnoreCase))
             && (Result is null || string.Equals(e.Result, Result, StringComparison.OrdinalIgnoreCase))
@@ -65,10 +65,11 @@ public static class TraceCommand
         using (owner)
         {
             // A capture has millions of events: each batch is filtered and formatted as UTF-8 on the thread that
-            // decoded it (all cores for a PML capture), and the bytes go to stdout in capture order.
+            // decoded it (all cores for a PML capture, with no object per event), and the bytes go to stdout in
+            // capture order.
             var batches = owner is ProcmonCapture { Pml: { } pml }
-                ? pml.ReadBatches(batch => Format(batch.Events, batch.Error, filter, json, context.Output.NewLine))
-                : Batches(events).Select(batch => Format(batch.Events, batch.Error, filter, json, context.Output.NewLine));
+                ? pml.ReadColumnBatches(batch => Format(batch.Events, batch.Error, filter, json, context.Output.NewLine))
+                : Batches(events).Select(batch => Format([.. batch.Events.Select(e => e.Columns)], batch.Error, filter, json, context.Output.NewLine));
             foreach (var block in batches)
             {
                 using (block.Utf8) context.WriteUtf8(block.Utf8.WrittenSpan);
@@ -115,14 +116,14 @@ public static class TraceCommand
 
     [ThreadStatic] private static StringBuilder? _line;
 
-    private static FormattedBatch Format(IReadOnlyList<ProcmonEvent> events, MalformedDataException? error, TraceFilter filter, bool json, string newLine)
+    private static FormattedBatch Format(ReadOnlySpan<ProcmonEventColumns> events, MalformedDataException? error, TraceFilter filter, bool json, string newLine)
     {
-        var buffer = new PooledBufferWriter(events.Count * 512); // a JSON line is about 350 bytes: rarely grown
+        var buffer = new PooledBufferWriter(events.Length * 512); // a JSON line is about 350 bytes: rarely grown
         var shown = 0;
         if (json)
         {
             using var writer = new Utf8JsonWriter(buffer, TraceEventWriter.Options);
-            foreach (var e in events)
+            foreach (ref readonly var e in events)
             {
                 if (!filter.Matches(e)) continue;
                 shown++;
@@ -131,10 +132,10 @@ public static class TraceCommand
                 writer.Reset();
                 buffer.Write("\n"u8);
             }
-            return new FormattedBatch(buffer, shown, events.Count, error);
+            return new FormattedBatch(buffer, shown, events.Length, error);
         }
         var line = _line ??= new StringBuilder(256);
-        foreach (var e in events)
+        foreach (ref readonly var e in events)
         {
             if (!filter.Matches(e)) continue;
             shown++;
@@ -146,7 +147,7 @@ public static class TraceCommand
             var text = line.Append(newLine).ToString();
             buffer.Advance(Utf8.GetBytes(text, buffer.GetSpan(Utf8.GetMaxByteCount(text.Length))));
         }
-        return new FormattedBatch(buffer, shown, events.Count, error);
+        return new FormattedBatch(buffer, shown, events.Length, error);
     }
 
     private static readonly UTF8Encoding Utf8 = new(false);
@@ -161,7 +162,7 @@ public static class TraceCommand
         {
             try
             {
-                story = KeyStoryBuilder.Build(events.Where(e => { read++; return filter.Matches(e); }), keyFiles);
+                story = KeyStoryBuilder.Build(events.Where(e => { read++; return filter.Matches(e.Columns); }), keyFiles);
             }
             catch (MalformedDataException ex)
             {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -43,9 +44,9 @@ public sealed partial class TraceJsonContext : JsonSerializerContext
 }
 
 /// <summary>
-/// Writes <see cref="TraceEventJson"/>'s shape straight from a <see cref="ProcmonEvent"/> (a capture has millions):
-/// property names encoded once, strings through <see cref="JsonStrings"/>. A test reads the output back through the
-/// record to keep the two the same.
+/// Writes <see cref="TraceEventJson"/>'s shape straight from an event's <see cref="ProcmonEventColumns"/> (a capture
+/// has millions): property names encoded once, strings through <see cref="JsonStrings"/>. A test reads the output
+/// back through the record to keep the two the same.
 /// </summary>
 public static class TraceEventWriter
 {
@@ -64,40 +65,62 @@ public static class TraceEventWriter
     private static readonly JsonEncodedText PResult = JsonEncodedText.Encode("result");
     private static readonly JsonEncodedText PDetail = JsonEncodedText.Encode("detail");
 
-    // Process names, operations and results are a few string instances shared by every event, and the PML reader
-    // hands out one instance per repeated path and Detail text: each encoded once per thread (a bounded number).
-    [ThreadStatic] private static Dictionary<string, byte[]?>? _encoded;
+    [ThreadStatic] private static EncodedStrings? _encoded;
 
-    public static void Write(Utf8JsonWriter w, ProcmonEvent e)
+    public static void Write(Utf8JsonWriter w, in ProcmonEventColumns e)
     {
         var strings = JsonStrings.Relaxed;
+        var encoded = _encoded ??= new EncodedStrings();
         w.WriteStartObject();
         if (e.Time is { } time) w.WriteString(PTime, time);
         else w.WriteNull(PTime);
-        WriteShared(w, strings, PProcess, e.Process.Name);
+        encoded.Write(w, strings, PProcess, e.Process.Name);
         w.WriteNumber(PPid, e.Process.ProcessId);
         w.WriteNumber(PTid, e.ThreadId);
-        WriteShared(w, strings, POperation, e.Operation);
-        WriteShared(w, strings, PPath, e.Path);
-        WriteShared(w, strings, PResult, e.Result);
-        WriteShared(w, strings, PDetail, e.Detail);
+        encoded.Write(w, strings, POperation, e.Operation);
+        encoded.Write(w, strings, PPath, e.Path);
+        encoded.Write(w, strings, PResult, e.Result);
+        encoded.Write(w, strings, PDetail, e.Detail);
         w.WriteEndObject();
     }
 
-    private static void WriteShared(Utf8JsonWriter w, JsonStrings strings, JsonEncodedText name, string value)
+    /// <summary>
+    /// One thread's JSON encodings of the strings it wrote, by string instance: process names, operations and results
+    /// are a few instances shared by every event, and the PML reader hands out one instance per repeated path and
+    /// Detail text. A fixed table of two-slot sets (a string's set from its identity hash; a newcomer takes the place of
+    /// the less recently used): a lookup is an array read and a reference compare or two, and the size is fixed
+    /// whatever the capture holds.
+    /// </summary>
+    private sealed class EncodedStrings
     {
-        var encoded = _encoded ??= new Dictionary<string, byte[]?>(ReferenceEqualityComparer.Instance);
-        if (!encoded.TryGetValue(value, out var bytes))
+        private const int Sets = 2048; // a power of two
+        private const int MaxLength = 256;
+
+        // Each set: most recently used first.
+        private readonly string?[] _strings = new string?[Sets * 2];
+        private readonly byte[]?[] _encodings = new byte[Sets * 2][];
+
+        public void Write(Utf8JsonWriter w, JsonStrings strings, JsonEncodedText name, string value)
         {
-            if (encoded.Count >= 4096 || value.Length > 256)
+            if (value.Length > MaxLength)
             {
                 strings.Write(w, name, value);
                 return;
             }
-            encoded[value] = bytes = strings.TryEncode(value);
+            var set = (RuntimeHelpers.GetHashCode(value) & (Sets - 1)) * 2;
+            if (!ReferenceEquals(_strings[set], value))
+            {
+                var older = _strings[set + 1];
+                var olderEncoding = _encodings[set + 1];
+                _strings[set + 1] = _strings[set];
+                _encodings[set + 1] = _encodings[set];
+                _strings[set] = value;
+                _encodings[set] = ReferenceEquals(older, value) ? olderEncoding : strings.TryEncode(value);
+            }
+            w.WritePropertyName(name);
+            // No encoding: text the writer must escape itself (not ASCII).
+            if (_encodings[set] is { } bytes) w.WriteRawValue(bytes, skipInputValidation: true);
+            else w.WriteStringValue(value);
         }
-        w.WritePropertyName(name);
-        if (bytes is null) w.WriteStringValue(value);
-        else w.WriteRawValue(bytes, skipInputValidation: true);
     }
 }

@@ -62,7 +62,7 @@ public class TraceOutputTests
             var expected = JsonSerializer.SerializeToUtf8Bytes(
                 new TraceEventJson(e.Time, e.Process.Name, e.Process.ProcessId, e.ThreadId, e.Operation, e.Path, e.Result, e.Detail),
                 TraceJsonContext.Lines.TraceEventJson);
-            var actual = Write(TraceEventWriter.Options, w => TraceEventWriter.Write(w, e));
+            var actual = Write(TraceEventWriter.Options, w => TraceEventWriter.Write(w, e.Columns));
             Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(actual));
         }
     }
@@ -113,6 +113,21 @@ public class TraceOutputTests
         finally
         {
             File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void ColumnBatchesHoldEachEventsColumnsFromAMappedFileAsFromAStream()
+    {
+        foreach (var capture in ProcmonFixtures.Captures)
+        {
+            var path = ProcmonFixtures.Path(capture + ".pml");
+            List<ProcmonEventColumns> expected;
+            using (var read = new PmlReader(new MemoryStream(File.ReadAllBytes(path)))) expected = [.. read.ReadEvents().Select(e => e.Columns)];
+            using var mapped = PmlReader.Open(path);
+            var columns = mapped.ReadColumnBatches(b => b.Events.ToArray(), 100).SelectMany(b => b).ToList();
+            Assert.True(expected.Count > 1000, $"{capture}: only {expected.Count} events");
+            Assert.Equal(expected, columns);
         }
     }
 

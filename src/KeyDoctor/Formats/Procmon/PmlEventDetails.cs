@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Text;
 using KeyDoctor.Formats.Primitives;
@@ -93,27 +94,44 @@ internal static class PmlEventDetails
     [ThreadStatic] private static StringCache? _strings;
 
     /// <summary>
-    /// One decoding thread's strings seen so far (paths and Detail texts repeat across events), by content. Bounded:
-    /// the first few thousand short strings are kept, anything after or longer is a new string each time.
+    /// One decoding thread's recent strings (paths and Detail texts repeat across events), by content, in a fixed
+    /// table: a text's set of two slots comes from a quick hash, a hit is confirmed by comparing the whole text, and
+    /// a newcomer takes the place of the set's less recently used string. Memory stays bounded (at most 4,096 strings
+    /// of at most 260 characters) however many distinct texts a capture holds, and texts that come back late in a long
+    /// capture are shared too.
     /// </summary>
     private sealed class StringCache
     {
-        private const int MaxEntries = 4096;
+        private const int SetBits = 11;
+        private const int MinLength = 4;
         private const int MaxLength = 260;
 
-        private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _lookup;
-
-        public StringCache() => _lookup = _strings.GetAlternateLookup<ReadOnlySpan<char>>();
+        private readonly string?[] _strings = new string?[2 << SetBits]; // each set: most recently used first
 
         public string Get(ReadOnlySpan<char> text)
         {
             if (text.IsEmpty) return "";
-            if (text.Length > MaxLength) return new string(text);
-            if (_lookup.TryGetValue(text, out var known)) return known;
-            var added = new string(text);
-            if (_strings.Count < MaxEntries) _strings.Add(added, added);
-            return added;
+            if (text.Length is < MinLength or > MaxLength) return new string(text);
+            var set = Set(text) * 2;
+            var recent = _strings[set];
+            if (recent is not null && text.SequenceEqual(recent)) return recent;
+            var older = _strings[set + 1];
+            _strings[set + 1] = recent;
+            return _strings[set] = older is not null && text.SequenceEqual(older) ? older : new string(text);
+        }
+
+        /// <summary>
+        /// Every eight bytes rotated and folded in, then multiplied so each bit moves the set: a few instructions per
+        /// eight bytes where a string hash code costs several per character. Texts that share a set cost a new string
+        /// when they crowd it out, never a wrong one.
+        /// </summary>
+        private static int Set(ReadOnlySpan<char> text)
+        {
+            var bytes = MemoryMarshal.AsBytes(text);
+            var mix = (ulong)bytes.Length;
+            foreach (var word in MemoryMarshal.Cast<byte, ulong>(bytes)) mix = BitOperations.RotateLeft(mix, 5) ^ word;
+            mix = BitOperations.RotateLeft(mix, 5) ^ BinaryPrimitives.ReadUInt64LittleEndian(bytes[^8..]); // the last bytes, if not a whole word
+            return (int)((mix * 0xC2B2AE3D27D4EB4FUL) >> (64 - SetBits));
         }
     }
 

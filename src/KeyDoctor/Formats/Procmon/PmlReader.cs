@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.MemoryMappedFiles;
 using KeyDoctor.Formats.Primitives;
 
 namespace KeyDoctor.Formats.Procmon;
@@ -6,7 +7,8 @@ namespace KeyDoctor.Formats.Procmon;
 /// <summary>
 /// Reads a Process Monitor capture (.PML, version 9, from 32- or 64-bit Windows) offline on any OS. The header and
 /// the string, process and host/port tables are read when it opens; events are then decoded through the
-/// event-offset array, batches of them on all cores (each worker reading through its own window over the file), and
+/// event-offset array, batches of them on all cores (each worker reading through its own window over the file: a
+/// memory-mapped view for a file, so the bytes are not copied, a buffer for any other stream), and
 /// come out in capture order, a bounded number of batches ahead, so memory stays bounded for captures of many
 /// gigabytes. A capture that is not PML, or whose tables are missing (Procmon did not finish saving it),
 /// throws <see cref="MalformedDataException"/> when opened; a corrupt event ends the stream with that exception,
@@ -23,6 +25,7 @@ public sealed class PmlReader : IDisposable
     private readonly bool _leaveOpen;
     private readonly Dictionary<int, ProcmonProcess> _processes;
     private readonly PmlNetworkNames _network;
+    private readonly MemoryMappedFile? _mapping;
 
     public PmlReader(Stream stream, bool leaveOpen = false)
     {
@@ -38,6 +41,20 @@ public sealed class PmlReader : IDisposable
         _processes = PmlProcessTable.Parse(Table(Header.ProcessTableOffset, NextTableAfter(Header.ProcessTableOffset), "process table"),
             Header.ProcessTableOffset, strings, Header.Is64Bit);
         _network = PmlNetworkNames.Parse(Table(Header.HostsAndPortsOffset, Length, "host and port tables"), Header.HostsAndPortsOffset);
+        if (stream is FileStream file) _mapping = TryMap(file);
+    }
+
+    /// <summary>The file mapped read-only for the event decoders, or null where it cannot be (they read it then).</summary>
+    private static MemoryMappedFile? TryMap(FileStream file)
+    {
+        try
+        {
+            return MemoryMappedFile.CreateFromFile(file, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Opens a capture read-only.</summary>
@@ -72,36 +89,44 @@ public sealed class PmlReader : IDisposable
     /// where each event is, so batches are decoded in parallel, a bounded number ahead of the consumer. A corrupt
     /// event ends its batch (<see cref="PmlEventBatch.Error"/>, after the events before it) and no batch follows it.
     /// </summary>
-    public IEnumerable<T> ReadBatches<T>(Func<PmlEventBatch, T> project, int batchSize = 1024)
+    public IEnumerable<T> ReadBatches<T>(Func<PmlEventBatch, T> project, int batchSize = 1024) =>
+        Batches(batchSize, (decoder, first, count) =>
+        {
+            var events = new List<ProcmonEvent>(count);
+            var error = decoder.DecodeRange(first, count, (offset, sequence) => events.Add(decoder.ReadEvent(offset, sequence)));
+            return (project(new PmlEventBatch(first, events, error)), error is not null);
+        });
+
+    /// <summary>
+    /// As <see cref="ReadBatches{T}"/>, but each event as its export columns only (<see cref="ProcmonEventColumns"/>),
+    /// in a buffer the decoding thread reuses: no object per event, for listing millions of them. The batch's span
+    /// is valid only inside <paramref name="project"/>.
+    /// </summary>
+    public IEnumerable<T> ReadColumnBatches<T>(Func<PmlColumnBatch, T> project, int batchSize = 1024) =>
+        Batches(batchSize, (decoder, first, count) =>
+        {
+            var columns = decoder.ColumnBuffer(count);
+            var decoded = 0;
+            var error = decoder.DecodeRange(first, count, (offset, sequence) =>
+            {
+                columns[decoded] = decoder.ReadColumns(offset, sequence);
+                decoded++; // only once decoded: a corrupt event is not counted
+            });
+            return (project(new PmlColumnBatch(first, columns.AsSpan(0, decoded), error)), error is not null);
+        });
+
+    private IEnumerable<T> Batches<T>(int batchSize, Func<EventDecoder, long, int, (T Value, bool Failed)> decode)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var batches = new BatchStarts(Header.EventCount, batchSize);
         var workers = Math.Max(1, MaxDegreeOfParallelism);
         foreach (var (value, failed) in OrderedParallel.Map(batches, () => new EventDecoder(this),
-                     (first, decoder) => Decode(decoder, first, (int)Math.Min(batchSize, Header.EventCount - first), project),
+                     (first, decoder) => decode(decoder, first, (int)Math.Min(batchSize, Header.EventCount - first)),
                      workers, window: workers * 4))
         {
             yield return value;
             if (failed) yield break;
         }
-    }
-
-    private (T Value, bool Failed) Decode<T>(EventDecoder decoder, long first, int count, Func<PmlEventBatch, T> project)
-    {
-        var events = new List<ProcmonEvent>(count);
-        MalformedDataException? error = null;
-        try
-        {
-            var offsets = decoder.Offsets(count * 5);
-            ReadAt(Header.EventOffsetsOffset + (first * 5), offsets);
-            for (var i = 0; i < count; i++)
-                events.Add(decoder.ReadEvent(BinaryPrimitives.ReadUInt32LittleEndian(offsets[(i * 5)..]), first + i));
-        }
-        catch (MalformedDataException ex)
-        {
-            error = ex;
-        }
-        return (project(new PmlEventBatch(first, events, error)), error is not null);
     }
 
     /// <summary>The first event of each batch, computed rather than stored (a capture may hold many millions).</summary>
@@ -121,18 +146,73 @@ public sealed class PmlReader : IDisposable
     /// <summary>One worker's decoding state: its own window over the file, so workers never share a read position.</summary>
     private sealed class EventDecoder(PmlReader reader)
     {
-        private byte[] _window = new byte[256 * 1024];
+        private readonly MappedFileWindow? _mapped = reader._mapping is { } mapping ? new MappedFileWindow(mapping, reader.Length) : null;
+        private byte[] _window = reader._mapping is null ? new byte[256 * 1024] : [];
         private byte[] _offsets = [];
         private long _windowStart;
         private int _windowLength;
+        private ProcmonEventColumns[] _columns = [];
 
-        public Span<byte> Offsets(int size)
+        /// <summary>This worker's reused buffer for a batch of <see cref="ProcmonEventColumns"/>.</summary>
+        public ProcmonEventColumns[] ColumnBuffer(int size)
         {
-            if (_offsets.Length < size) _offsets = new byte[size];
-            return _offsets.AsSpan(0, size);
+            if (_columns.Length < size) _columns = new ProcmonEventColumns[size];
+            return _columns;
+        }
+
+        /// <summary>
+        /// Decodes events [first, first + count) through the event-offset array, handing each one's offset and
+        /// sequence to <paramref name="decode"/>; returns the corrupt event that stopped it, or null.
+        /// </summary>
+        public MalformedDataException? DecodeRange(long first, int count, Action<long, long> decode)
+        {
+            try
+            {
+                if (_offsets.Length < count * 5) _offsets = new byte[count * 5];
+                var offsets = _offsets.AsSpan(0, count * 5);
+                reader.ReadAt(reader.Header.EventOffsetsOffset + (first * 5), offsets);
+                for (var i = 0; i < count; i++) decode(BinaryPrimitives.ReadUInt32LittleEndian(offsets[(i * 5)..]), first + i);
+                return null;
+            }
+            catch (MalformedDataException ex)
+            {
+                return ex;
+            }
         }
 
         public ProcmonEvent ReadEvent(long offset, long sequence)
+        {
+            var e = Decode(offset, sequence);
+            var details = e.Details;
+            return new ProcmonEvent
+            {
+                Sequence = sequence,
+                Process = e.Process,
+                ThreadId = e.ThreadId,
+                Class = e.Class,
+                Operation = details.Operation,
+                Time = e.Time,
+                Duration = e.Duration >= 0 ? TimeSpan.FromTicks(e.Duration) : null,
+                Path = details.Path,
+                Status = e.Status,
+                Result = ProcmonResults.Name(e.Status),
+                Detail = details.Detail,
+                DesiredAccess = details.DesiredAccess,
+                Disposition = details.Disposition,
+                OpenResult = details.OpenResult,
+                ValueType = details.ValueType,
+                ValueData = details.ValueData,
+            };
+        }
+
+        public ProcmonEventColumns ReadColumns(long offset, long sequence)
+        {
+            var e = Decode(offset, sequence);
+            return new ProcmonEventColumns(e.Time, e.Process, e.ThreadId, e.Details.Operation, e.Details.Path, ProcmonResults.Name(e.Status),
+                e.Details.Detail);
+        }
+
+        private DecodedEvent Decode(long offset, long sequence)
         {
             var header = reader.Header;
             if (offset < PmlHeader.Size || offset + EventHeaderSize > header.EventOffsetsOffset)
@@ -159,7 +239,7 @@ public sealed class PmlReader : IDisposable
             if (bodySize > MaxEventSize || offset + bodySize > header.EventOffsetsOffset)
                 throw new MalformedDataException(PmlHeader.Format, offset + 44, $"event {sequence}'s detail ({detailSize} bytes) runs past the events area");
 
-            ReadOnlySpan<byte> extra = [];
+            var end = offset + bodySize;
             var hasExtra = false;
             if (extraOffset > 0)
             {
@@ -169,39 +249,31 @@ public sealed class PmlReader : IDisposable
                 var extraSize = BinaryPrimitives.ReadUInt16LittleEndian(Window(extraAt, 2));
                 if (extraAt + 2 + extraSize > header.EventOffsetsOffset)
                     throw new MalformedDataException(PmlHeader.Format, extraAt, $"event {sequence}'s extra detail runs past the events area");
-                // Body and extra detail are usually adjacent: one window holds both.
-                Window(offset, (int)(extraAt + 2 + extraSize - offset));
-                extra = Window(extraAt + 2, extraSize);
+                end = extraAt + 2 + extraSize;
                 hasExtra = true;
             }
-            var body = Window(offset, (int)bodySize);
-            var detail = body[(EventHeaderSize + stackSize)..];
+            // Body and extra detail are usually adjacent: one window holds both (and the next Window call may move it).
+            var bytes = Window(offset, (int)(end - offset));
+            var detail = bytes[(EventHeaderSize + stackSize)..(int)bodySize];
+            var extra = hasExtra ? bytes[((int)extraOffset + 2)..] : [];
             var details = PmlEventDetails.Read(eventClass, operation, operationName, detail, extra, hasExtra,
                 offset + EventHeaderSize + stackSize, header.Is64Bit, threadId, reader._network);
-            return new ProcmonEvent
-            {
-                Sequence = sequence,
-                Process = process,
-                ThreadId = threadId,
-                Class = eventClass,
-                Operation = details.Operation,
-                Time = time > 0 && time < DateTime.MaxValue.ToFileTimeUtc() ? DateTime.FromFileTimeUtc(time) : null,
-                Duration = duration >= 0 ? TimeSpan.FromTicks(duration) : null,
-                Path = details.Path,
-                Status = status,
-                Result = ProcmonResults.Name(status),
-                Detail = details.Detail,
-                DesiredAccess = details.DesiredAccess,
-                Disposition = details.Disposition,
-                OpenResult = details.OpenResult,
-                ValueType = details.ValueType,
-                ValueData = details.ValueData,
-            };
+            return new DecodedEvent(process, threadId, eventClass, time > 0 && time < DateTime.MaxValue.ToFileTimeUtc() ? DateTime.FromFileTimeUtc(time) : null,
+                duration, status, details);
         }
 
-        /// <summary>Bytes [offset, offset+count) of the file from the window, refilled from <paramref name="offset"/> when they are not in it.</summary>
+        /// <summary>
+        /// Bytes [offset, offset+count) of the file: from the mapped view, or from the buffer, refilled from
+        /// <paramref name="offset"/> when they are not in it. Valid until the next call.
+        /// </summary>
         private ReadOnlySpan<byte> Window(long offset, int count)
         {
+            if (_mapped is not null)
+            {
+                if (offset + count > reader.Length)
+                    throw new MalformedDataException(PmlHeader.Format, reader.Length, $"needs {count} bytes but the file ends");
+                return _mapped.Read(offset, count);
+            }
             if (offset < _windowStart || offset + count > _windowStart + _windowLength)
             {
                 if (count > _window.Length) _window = new byte[Math.Max(count, _window.Length * 2)];
@@ -213,6 +285,10 @@ public sealed class PmlReader : IDisposable
             return _window.AsSpan((int)(offset - _windowStart), count);
         }
     }
+
+    /// <summary>An event's header fields and details, before they become a <see cref="ProcmonEvent"/> or its columns.</summary>
+    private readonly record struct DecodedEvent(ProcmonProcess Process, uint ThreadId, ProcmonEventClass Class, DateTime? Time, long Duration,
+        uint Status, PmlDetails Details);
 
     private byte[] Table(long start, long end, string what)
     {
@@ -265,6 +341,7 @@ public sealed class PmlReader : IDisposable
 
     public void Dispose()
     {
+        _mapping?.Dispose();
         if (!_leaveOpen) _stream.Dispose();
     }
 }
@@ -274,3 +351,16 @@ public sealed class PmlReader : IDisposable
 /// <param name="Events">The events, in capture order.</param>
 /// <param name="Error">The corrupt event that ended the batch (and the read), or null.</param>
 public sealed record PmlEventBatch(long FirstSequence, IReadOnlyList<ProcmonEvent> Events, MalformedDataException? Error);
+
+/// <summary>Consecutive events of a capture as their export columns, from <see cref="PmlReader.ReadColumnBatches{T}"/>.</summary>
+public readonly ref struct PmlColumnBatch(long firstSequence, ReadOnlySpan<ProcmonEventColumns> events, MalformedDataException? error)
+{
+    /// <summary>The sequence number (position in the capture) of the first event.</summary>
+    public long FirstSequence { get; } = firstSequence;
+
+    /// <summary>The events, in capture order, in the decoding thread's buffer: valid only while the batch is handled.</summary>
+    public ReadOnlySpan<ProcmonEventColumns> Events { get; } = events;
+
+    /// <summary>The corrupt event that ended the batch (and the read), or null.</summary>
+    public MalformedDataException? Error { get; } = error;
+}

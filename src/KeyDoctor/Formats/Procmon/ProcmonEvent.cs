@@ -66,4 +66,14 @@ public sealed record ProcmonEvent
     public string? ValueType { get; init; }
     /// <summary>Registry value data as Procmon shows it, where the capture has it.</summary>
     public string? ValueData { get; init; }
+
+    /// <summary>The columns of Procmon's export (what `trace` lists).</summary>
+    public ProcmonEventColumns Columns => new(Time, Process, ThreadId, Operation, Path, Result, Detail);
 }
+
+/// <summary>
+/// The columns of Procmon's own export for one event, without the typed details: a struct, so a PML capture's
+/// millions of events can be listed without an object each (<see cref="PmlReader.ReadColumnBatches{T}"/>).
+/// </summary>
+public readonly record struct ProcmonEventColumns(DateTime? Time, ProcmonProcess Process, uint ThreadId, string Operation, string Path,
+    string Result, string Detail);
