@@ -1,3 +1,4 @@
+using KeyDoctor.Formats.Primitives;
 using KeyDoctor.Formats.Registry;
 
 namespace KeyDoctor.Cli.Commands;

@@ -1,4 +1,4 @@
-using KeyDoctor.Cli;
+using KeyDoctor.Formats.Primitives;
 using KeyDoctor.Cli.Commands;
 using KeyDoctor.Formats.Registry;
 

@@ -1,14 +1,15 @@
 using System.Buffers;
 using System.IO.MemoryMappedFiles;
 
-namespace KeyDoctor.Cli;
+namespace KeyDoctor.Formats.Primitives;
 
 /// <summary>
 /// A file mapped read-only, as the memory a reader takes. Reading a 12 MB hive into an array costs a fresh page per
 /// 4 KiB, zeroed and then copied into (7 of the 9 ms it takes); a mapping uses the page cache's pages as they are.
 /// Dispose it only after everything read from it is done with: spans over it point into the mapping. The file must
 /// not shrink while mapped (on Linux, touching a mapped page past its end kills the process), so only evidence that is
-/// no longer written is mapped: a hive copied off a server, never a live one.
+/// no longer written is mapped: a hive copied off a server, never a live one. <see cref="MappedFileWindow"/> is the
+/// streaming kind, for files read front to back whatever their size.
 /// </summary>
 public sealed unsafe class MappedFile : MemoryManager<byte>
 {
