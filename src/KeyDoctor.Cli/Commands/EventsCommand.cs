@@ -171,8 +171,12 @@ public static partial class EventsCommand
     /// </summary>
     private sealed class EvtxFileJob
     {
-        /// <summary>Files read ahead of the one being written.</summary>
-        public const int FilesAhead = 2;
+        /// <summary>
+        /// Files read ahead of the one being written. A folder is mostly logs of one to seven chunks: with two ahead a
+        /// core still idled while a long log was written (727 files: 434 → 380 ms wall with four, the same peak memory;
+        /// eight threads reading was slower again).
+        /// </summary>
+        public const int FilesAhead = 4;
 
         private const int BlocksAhead = 8;
 
