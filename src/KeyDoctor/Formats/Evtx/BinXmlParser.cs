@@ -20,6 +20,8 @@ internal struct BinXmlParser
     private readonly bool _inTemplate;
     private readonly int _depth;
     private int _pos;
+    private List<NameReference>? _nameReferences;
+    private bool _instantiatesTemplates;
 
     /// <param name="inTemplate">Element starts carry a 2-byte dependency id inside template definitions only.</param>
     public BinXmlParser(ChunkContext chunk, int start, int end, bool inTemplate, int depth)
@@ -34,6 +36,20 @@ internal struct BinXmlParser
     }
 
     public readonly int Position => _pos;
+
+    /// <summary>
+    /// <see cref="ParseFragment"/> for a template definition, with what ties its parse to this chunk: every name
+    /// reference (a chunk offset, inline or elsewhere), and whether it instantiates a template (then its parse
+    /// depends on more than its bytes and its names).
+    /// </summary>
+    public BinXmlNode[] ParseTemplateFragment(out NameReference[] nameReferences, out bool instantiatesTemplates)
+    {
+        _nameReferences = [];
+        var nodes = ParseFragment();
+        nameReferences = [.. _nameReferences];
+        instantiatesTemplates = _instantiatesTemplates;
+        return nodes;
+    }
 
     /// <summary>
     /// Parses a document or fragment: fragment headers, template instances, elements and PIs until the
@@ -77,6 +93,7 @@ internal struct BinXmlParser
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TemplateInstance ParseTemplateInstance()
     {
+        _instantiatesTemplates = true;
         Need(10);
         _pos += 1 + 1 + 4; // token, unknown byte, template id (the GUID's first 4 bytes)
         var definitionOffset = (int)ReadUInt32();
@@ -254,8 +271,10 @@ internal struct BinXmlParser
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private string ReadNameReference()
     {
+        var field = _pos;
         var offset = (int)ReadUInt32();
         var name = _chunk.ReadName(offset, out var storedSize);
+        _nameReferences?.Add(new NameReference(field, offset, name));
         if (offset == _pos)
         {
             if (storedSize > _end - _pos) throw _chunk.Error(_pos, "inline name runs past the end of the data");
@@ -295,6 +314,9 @@ internal struct BinXmlParser
     private readonly void ThrowTooShort(int count) =>
         throw _chunk.Error(_pos, $"BinXml needs {count} bytes but only {_end - _pos} remain");
 }
+
+/// <summary>A name reference read while parsing: where its offset field is, the chunk offset it holds, the name there.</summary>
+internal readonly record struct NameReference(int Field, int Target, string Name);
 
 /// <summary>Collects parsed items into an array of their exact number, without a list for the usual single item.</summary>
 internal struct OneOrMore<T>

@@ -77,6 +77,15 @@ internal sealed class ChunkContext
         return name;
     }
 
+    /// <summary>Whether a name at <paramref name="offset"/> reads <paramref name="expected"/> (false, not an error, when none fits there).</summary>
+    public bool NameAtEquals(int offset, string expected)
+    {
+        if (offset < EvtxChunkHeader.HeaderSize || offset > Data.Length - 8) return false;
+        var count = BinaryPrimitives.ReadUInt16LittleEndian(Data.AsSpan(offset + 6));
+        if (count != expected.Length || offset + 8 + (2 * count) > Data.Length) return false;
+        return MemoryMarshal.Cast<byte, char>(Data.AsSpan(offset + 8, 2 * count)).SequenceEqual(expected);
+    }
+
     /// <summary>The template definition at <paramref name="offset"/>, parsed on first use.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public TemplateDefinition GetTemplate(int offset, int depth)
@@ -94,10 +103,18 @@ internal sealed class ChunkContext
             var start = offset + TemplateDefinition.HeaderSize;
             if (dataSize > (uint)(Data.Length - start))
                 throw Error(offset + 20, $"template definition of {dataSize} bytes runs past the end of the chunk");
+            // Every chunk repeats the definitions its records use: most were parsed in an earlier chunk already.
+            var body = Data.AsSpan(offset + 4, 20 + (int)dataSize); // all but the chunk's own next-in-bucket link
+            if (TemplateCache.Find(this, offset, body, depth) is { } known)
+            {
+                _templates[offset] = known;
+                return known;
+            }
             var parser = new BinXmlParser(this, start, start + (int)dataSize, inTemplate: true, depth + 1);
-            var nodes = parser.ParseFragment();
+            var nodes = parser.ParseTemplateFragment(out var nameReferences, out var instantiatesTemplates);
             var definition = new TemplateDefinition(offset, guid, (int)dataSize, nodes);
             _templates[offset] = definition;
+            if (!instantiatesTemplates) TemplateCache.Add(body, offset + 4, depth, nameReferences, definition);
             return definition;
         }
         finally

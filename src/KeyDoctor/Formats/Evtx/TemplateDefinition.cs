@@ -16,6 +16,18 @@ internal sealed class TemplateDefinition
         (EventIdSubstitution, EventIdLiteral) = FindEventId(nodes);
     }
 
+    /// <summary>The same parsed definition stored at <paramref name="offset"/> of another chunk.</summary>
+    public TemplateDefinition At(int offset) => offset == Offset ? this : new(offset, this);
+
+    private TemplateDefinition(int offset, TemplateDefinition same)
+    {
+        Offset = offset;
+        Guid = same.Guid;
+        DataSize = same.DataSize;
+        Nodes = same.Nodes;
+        (EventIdSubstitution, EventIdLiteral) = (same.EventIdSubstitution, same.EventIdLiteral);
+    }
+
     /// <summary>Bytes before the fragment: next offset (4), GUID (16), data size (4).</summary>
     public const int HeaderSize = 24;
 
