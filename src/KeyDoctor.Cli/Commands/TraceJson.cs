@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -69,57 +68,42 @@ public static class TraceEventWriter
 
     public static void Write(Utf8JsonWriter w, in ProcmonEventColumns e)
     {
-        var strings = JsonStrings.Relaxed;
         var encoded = _encoded ??= new EncodedStrings();
         w.WriteStartObject();
         if (e.Time is { } time) w.WriteString(PTime, time);
         else w.WriteNull(PTime);
-        encoded.Write(w, strings, PProcess, e.Process.Name);
+        encoded.Write(w, PProcess, e.Process.Name);
         w.WriteNumber(PPid, e.Process.ProcessId);
         w.WriteNumber(PTid, e.ThreadId);
-        encoded.Write(w, strings, POperation, e.Operation);
-        encoded.Write(w, strings, PPath, e.Path);
-        encoded.Write(w, strings, PResult, e.Result);
-        encoded.Write(w, strings, PDetail, e.Detail);
+        encoded.Write(w, POperation, e.Operation);
+        encoded.Write(w, PPath, e.Path);
+        encoded.Write(w, PResult, e.Result);
+        encoded.Write(w, PDetail, e.Detail);
         w.WriteEndObject();
     }
 
     /// <summary>
     /// One thread's JSON encodings of the strings it wrote, by string instance: process names, operations and results
     /// are a few instances shared by every event, and the PML reader hands out one instance per repeated path and
-    /// Detail text. A fixed table of two-slot sets (a string's set from its identity hash; a newcomer takes the place of
-    /// the less recently used): a lookup is an array read and a reference compare or two, and the size is fixed
-    /// whatever the capture holds.
+    /// Detail text. Long text (rarely repeated) is not kept.
     /// </summary>
     private sealed class EncodedStrings
     {
-        private const int Sets = 2048; // a power of two
         private const int MaxLength = 256;
 
-        // Each set: most recently used first.
-        private readonly string?[] _strings = new string?[Sets * 2];
-        private readonly byte[]?[] _encodings = new byte[Sets * 2][];
+        private static readonly JsonStrings Strings = JsonStrings.Relaxed;
+        private readonly EncodedByReference<byte[]?> _encoded = new(text => Strings.TryEncode(text), sets: 2048);
 
-        public void Write(Utf8JsonWriter w, JsonStrings strings, JsonEncodedText name, string value)
+        public void Write(Utf8JsonWriter w, JsonEncodedText name, string value)
         {
             if (value.Length > MaxLength)
             {
-                strings.Write(w, name, value);
+                Strings.Write(w, name, value);
                 return;
-            }
-            var set = (RuntimeHelpers.GetHashCode(value) & (Sets - 1)) * 2;
-            if (!ReferenceEquals(_strings[set], value))
-            {
-                var older = _strings[set + 1];
-                var olderEncoding = _encodings[set + 1];
-                _strings[set + 1] = _strings[set];
-                _encodings[set + 1] = _encodings[set];
-                _strings[set] = value;
-                _encodings[set] = ReferenceEquals(older, value) ? olderEncoding : strings.TryEncode(value);
             }
             w.WritePropertyName(name);
             // No encoding: text the writer must escape itself (not ASCII).
-            if (_encodings[set] is { } bytes) w.WriteRawValue(bytes, skipInputValidation: true);
+            if (_encoded.Get(value) is { } bytes) w.WriteRawValue(bytes, skipInputValidation: true);
             else w.WriteStringValue(value);
         }
     }

@@ -123,7 +123,7 @@ public static class EventJsonWriter
     private static void WriteShared(Utf8JsonWriter w, JsonEncodedText name, string value)
     {
         w.WritePropertyName(name);
-        var quoted = (_quotedValues ??= new(text => Strings.TryEncode(text))).Get(value);
+        var quoted = (_quotedValues ??= new(text => Strings.TryEncode(text), sets: 128)).Get(value);
         if (quoted is not null) w.WriteRawValue(quoted, skipInputValidation: true);
         else Strings.WriteValue(w, value);
     }
@@ -131,7 +131,7 @@ public static class EventJsonWriter
     private static void WritePropertyName(Utf8JsonWriter w, string name)
     {
         // Only ASCII names: JsonEncodedText and the writer differ on text that is not valid UTF-16.
-        var encoded = (_propertyNames ??= new(text => Ascii.IsValid(text) ? JsonEncodedText.Encode(text) : null)).Get(name);
+        var encoded = (_propertyNames ??= new(text => Ascii.IsValid(text) ? JsonEncodedText.Encode(text) : null, sets: 128)).Get(name);
         if (encoded is { } ascii) w.WritePropertyName(ascii);
         else w.WritePropertyName(name);
     }
@@ -213,22 +213,5 @@ public static class EventJsonWriter
         var buffer = _valueBuffer ??= new char[4096];
         if (item.TryFormatValue(buffer, out var written)) Strings.WriteValue(w, buffer.AsSpan(0, written));
         else Strings.WriteValue(w, item.Value);
-    }
-}
-
-/// <summary>
-/// The encoded form of strings met again as the same object, per thread: a direct-mapped cache keyed by the object, so
-/// a hit costs no hashing of the text, and a string that is only equal to an earlier one is encoded again.
-/// </summary>
-internal sealed class EncodedByReference<T>(Func<string, T> encode)
-{
-    private const int Slots = 256;
-    private readonly (string? Text, T Encoded)[] _slots = new (string?, T)[Slots];
-
-    public T Get(string text)
-    {
-        ref var slot = ref _slots[RuntimeHelpers.GetHashCode(text) & (Slots - 1)];
-        if (!ReferenceEquals(slot.Text, text)) slot = (text, encode(text));
-        return slot.Encoded;
     }
 }
