@@ -114,21 +114,17 @@ public sealed class JsonStrings
         return true;
     }
 
-    /// <summary>As <see cref="TryAppendEscaped(ReadOnlySpan{byte}, PooledBufferWriter)"/>, in quotes: a whole string value.</summary>
-    public bool TryAppendEscapedQuoted(ReadOnlySpan<byte> ascii, PooledBufferWriter output)
-    {
-        if (ascii.Length > MaxFastLength || !Ascii.IsValid(ascii)) return false;
-        output.Write("\""u8);
-        TryAppendEscaped(ascii, output);
-        output.Write("\""u8);
-        return true;
-    }
-
     /// <summary>As <see cref="TryAppendEscaped(ReadOnlySpan{char}, PooledBufferWriter)"/> for text held as ASCII bytes (false for any byte above 0x7F).</summary>
     public bool TryAppendEscaped(ReadOnlySpan<byte> ascii, PooledBufferWriter output)
     {
         if (ascii.Length > MaxFastLength || !Ascii.IsValid(ascii)) return false;
-        var destination = output.GetSpan(ascii.Length * 6);
+        output.Advance(Escape(ascii, output.GetSpan(ascii.Length * 6)));
+        return true;
+    }
+
+    /// <summary>The escaped form of ASCII bytes in <paramref name="destination"/> (6 bytes per byte), and its length.</summary>
+    private int Escape(ReadOnlySpan<byte> ascii, Span<byte> destination)
+    {
         var at = 0;
         while (true)
         {
@@ -136,12 +132,10 @@ public sealed class JsonStrings
             var run = next < 0 ? ascii : ascii[..next];
             run.CopyTo(destination[at..]);
             at += run.Length;
-            if (next < 0) break;
+            if (next < 0) return at;
             foreach (var b in _escapes[ascii[next]]!) destination[at++] = b;
             ascii = ascii[(next + 1)..];
         }
-        output.Advance(at);
-        return true;
     }
 
     /// <summary>The quoted, escaped text in <paramref name="destination"/> and its length; -1 when it is not ASCII.</summary>

@@ -67,15 +67,9 @@ public sealed class RegistryValueLineWriter
             {
                 var value = values.Current;
                 StartLine(output, path);
-                if (value.HasCompressedName)
-                {
-                    // One Latin-1 byte per character: ASCII is written as it is; anything else is decoded first.
-                    if (!_strings.TryAppendEscapedQuoted(value.NameBytes, output)) WriteString(output, value.DecodeName());
-                }
-                else
-                {
-                    WriteString(output, BitConverter.IsLittleEndian ? Utf16(value.NameBytes) : value.DecodeName());
-                }
+                output.Write("\""u8);
+                AppendEscapedName(output, value.NameBytes, value.HasCompressedName);
+                output.Write("\""u8);
                 EndLine(output, value.Type, value.Data.Span);
             }
             while (values.MoveNext());
@@ -177,19 +171,7 @@ public sealed class RegistryValueLineWriter
         }
         var parentEnd = PathEnd(parent);
         if (parentEnd > 0) _path.Write("\\\\"u8);
-        var name = key.RawName(out var compressed);
-        if (compressed)
-        {
-            if (!_strings.TryAppendEscaped(name, _path)) AppendEscapedThroughWriter(_path, key.Name);
-        }
-        else if (!BitConverter.IsLittleEndian)
-        {
-            AppendEscapedThroughWriter(_path, key.Name);
-        }
-        else if (!_strings.TryAppendEscaped(Utf16(name), _path))
-        {
-            AppendEscapedThroughWriter(_path, Utf16(name));
-        }
+        AppendEscapedName(_path, key.RawName(out var compressed), compressed);
         _pathChain.Add((key, _path.WrittenCount));
         return _path.WrittenCount;
     }
@@ -208,6 +190,18 @@ public sealed class RegistryValueLineWriter
         _writer.Flush();
     }
 
+    /// <summary>
+    /// A stored key or value name, escaped, without quotes: one Latin-1 byte per character when compressed (ASCII is
+    /// written as it is), else UTF-16LE; anything the fast path does not take is decoded and escaped by the writer.
+    /// </summary>
+    private void AppendEscapedName(PooledBufferWriter target, ReadOnlySpan<byte> stored, bool compressed)
+    {
+        var done = compressed
+            ? _strings.TryAppendEscaped(stored, target)
+            : BitConverter.IsLittleEndian && _strings.TryAppendEscaped(MemoryMarshal.Cast<byte, char>(stored[..(stored.Length & ~1)]), target);
+        if (!done) AppendEscapedThroughWriter(target, HiveKey.DecodeName(stored, compressed));
+    }
+
     /// <summary>The writer's escaping of non-ASCII text, without its quotes.</summary>
     private void AppendEscapedThroughWriter(PooledBufferWriter target, ReadOnlySpan<char> text)
     {
@@ -217,8 +211,6 @@ public sealed class RegistryValueLineWriter
         target.Truncate(start);
         target.Write(inner);
     }
-
-    private static ReadOnlySpan<char> Utf16(ReadOnlySpan<byte> bytes) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, char>(bytes[..(bytes.Length & ~1)]);
 
     private static byte[] Quoted(string text)
     {

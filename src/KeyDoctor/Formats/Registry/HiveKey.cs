@@ -143,6 +143,9 @@ public sealed class HiveKey : RegistryKey
         return node.NameBytes;
     }
 
+    /// <summary>A stored key or value name as text (see <see cref="RawName"/> and <see cref="RegistryValueView.NameBytes"/>).</summary>
+    public static string DecodeName(ReadOnlySpan<byte> stored, bool compressed) => KeyNode.DecodeName(stored, compressed);
+
     public override RegistryKey? OpenSubkey(string name)
     {
         var node = Node;
