@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace KeyDoctor.Formats.Registry;
 
@@ -28,7 +29,7 @@ public sealed class RegistryHive : IRegistryHive
         IEnumerable<RegistryProblem> earlyProblems)
     {
         _memory = data;
-        if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment))
+        if (MemoryMarshal.TryGetArray(data, out var segment))
         {
             _array = segment.Array;
             _arrayOffset = segment.Offset;
@@ -92,17 +93,20 @@ public sealed class RegistryHive : IRegistryHive
     /// Opens a hive file read-only. Transaction logs beside it (NAME.LOG, NAME.LOG1, NAME.LOG2, any letter case)
     /// are read too and, when the hive is dirty, replayed in memory.
     /// </summary>
-    public static RegistryHive Open(string path, bool replayLogs = true) =>
-        Open(path, MalformedDataException.FromFile(path, () => ReadFile(path)), replayLogs, takeOwnership: true);
+    public static RegistryHive Open(string path, bool replayLogs = true)
+    {
+        var data = MalformedDataException.FromFile(path, () => ReadFile(path));
+        return Open(path, data, replayLogs, writable: data);
+    }
 
     /// <summary>
     /// As <see cref="Open(string, bool)"/> over bytes of the file the caller already holds (a memory-mapped view, for
     /// a big hive read once). They must stay valid while the hive is used; log recovery works on a copy.
     /// </summary>
     public static RegistryHive Open(string path, ReadOnlyMemory<byte> contents, bool replayLogs = true) =>
-        Open(path, contents, replayLogs, takeOwnership: false);
+        Open(path, contents, replayLogs, writable: null);
 
-    private static RegistryHive Open(string path, ReadOnlyMemory<byte> contents, bool replayLogs, bool takeOwnership)
+    private static RegistryHive Open(string path, ReadOnlyMemory<byte> contents, bool replayLogs, byte[]? writable)
     {
         var logs = new List<TransactionLog>();
         if (replayLogs)
@@ -112,7 +116,7 @@ public sealed class RegistryHive : IRegistryHive
                 if (bytes.Length == 0) continue;
                 logs.Add(MalformedDataException.FromFile(logPath, () => TransactionLog.Parse(bytes, Path.GetFileName(logPath))));
             }
-        return MalformedDataException.FromFile(path, () => Load(contents, logs, path, takeOwnership));
+        return MalformedDataException.FromFile(path, () => Load(contents, logs, path, writable));
     }
 
     /// <summary>
@@ -120,9 +124,10 @@ public sealed class RegistryHive : IRegistryHive
     /// copy, so <paramref name="hive"/> itself is never modified.
     /// </summary>
     public static RegistryHive Load(byte[] hive, IReadOnlyList<TransactionLog>? logs = null, string source = "(memory)") =>
-        Load(hive, logs ?? [], source, takeOwnership: false);
+        Load(hive, logs ?? [], source, writable: null);
 
-    private static RegistryHive Load(ReadOnlyMemory<byte> data, IReadOnlyList<TransactionLog> logs, string source, bool takeOwnership)
+    /// <param name="writable"><paramref name="data"/>'s own array when this class read it and log replay may write into it; else null (replay works on a copy).</param>
+    private static RegistryHive Load(ReadOnlyMemory<byte> data, IReadOnlyList<TransactionLog> logs, string source, byte[]? writable)
     {
         if (data.Length > MaxFileSize)
             throw new MalformedDataException(BaseBlock.Format, 0, $"{data.Length} bytes is larger than any hive ({MaxFileSize})");
@@ -140,10 +145,7 @@ public sealed class RegistryHive : IRegistryHive
         if (original.IsDirty && logs.Count > 0)
         {
             // Replay writes: into the array this class read itself, else into a copy (callers' memory is theirs).
-            var working = takeOwnership && System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var owned) &&
-                          owned.Offset == 0 && owned.Count == owned.Array!.Length
-                ? owned.Array
-                : data.ToArray();
+            var working = writable ?? data.ToArray();
             recovery = TransactionLogReplay.Apply(ref working, original, logs);
             data = working;
             effective = BaseBlock.Parse(working);
