@@ -14,16 +14,14 @@ namespace KeyDoctor.Formats.Primitives;
 public sealed unsafe class MappedFile : MemoryManager<byte>
 {
     private readonly MemoryMappedFile _file;
-    private readonly MemoryMappedViewAccessor _view;
-    private readonly byte* _pointer;
+    private readonly MappedView _view;
     private readonly int _length;
     private bool _disposed;
 
-    private MappedFile(MemoryMappedFile file, MemoryMappedViewAccessor view, byte* pointer, int length)
+    private MappedFile(MemoryMappedFile file, MappedView view, int length)
     {
         _file = file;
         _view = view;
-        _pointer = pointer;
         _length = length;
     }
 
@@ -32,20 +30,15 @@ public sealed unsafe class MappedFile : MemoryManager<byte>
     {
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         MemoryMappedFile? file = null;
-        MemoryMappedViewAccessor? view = null;
         try
         {
             var length = stream.Length;
             if (length is 0 or > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(path), $"{path} holds {length} bytes; only 1 byte to 2 GiB is mapped");
             file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-            view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
-            byte* pointer = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-            return new MappedFile(file, view, pointer + view.PointerOffset, (int)length);
+            return new MappedFile(file, MappedView.Open(file, 0, length), (int)length);
         }
         catch
         {
-            view?.Dispose();
             if (file is not null) file.Dispose();
             else stream.Dispose();
             throw;
@@ -58,13 +51,13 @@ public sealed unsafe class MappedFile : MemoryManager<byte>
     public override Span<byte> GetSpan()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return new Span<byte>(_pointer, _length);
+        return new Span<byte>(_view.Start, _length);
     }
 
     public override MemoryHandle Pin(int elementIndex = 0)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return new MemoryHandle(_pointer + elementIndex);
+        return new MemoryHandle(_view.Start + elementIndex);
     }
 
     public override void Unpin()
@@ -75,7 +68,6 @@ public sealed unsafe class MappedFile : MemoryManager<byte>
     {
         if (_disposed) return;
         _disposed = true;
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _file.Dispose();
     }

@@ -13,8 +13,7 @@ namespace KeyDoctor.Formats.Primitives;
 /// </summary>
 internal sealed unsafe class MappedFileWindow(MemoryMappedFile file, long fileLength, long viewSize = 4L << 20) : IDisposable
 {
-    private MemoryMappedViewAccessor? _view;
-    private byte* _viewStart;
+    private MappedView? _view;
     private long _viewOffset;
     private long _viewLength;
 
@@ -24,29 +23,22 @@ internal sealed unsafe class MappedFileWindow(MemoryMappedFile file, long fileLe
         if (offset < 0 || count < 0 || offset + count > fileLength)
             throw new ArgumentOutOfRangeException(nameof(offset), $"bytes 0x{offset:X}+{count} are not within the {fileLength}-byte file");
         if (_view is null || offset < _viewOffset || offset + count > _viewOffset + _viewLength) Map(offset, count);
-        return new ReadOnlySpan<byte>(_viewStart + (offset - _viewOffset), count);
+        return new ReadOnlySpan<byte>(_view!.Start + (offset - _viewOffset), count);
     }
 
     private void Map(long offset, int count)
     {
         Dispose();
         var length = Math.Min(fileLength - offset, Math.Max(viewSize, count));
-        var view = file.CreateViewAccessor(offset, length, MemoryMappedFileAccess.Read);
-        byte* pointer = null;
-        view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-        _view = view;
-        _viewStart = pointer + view.PointerOffset; // the mapping starts at the page boundary below offset
+        _view = MappedView.Open(file, offset, length);
         _viewOffset = offset;
         _viewLength = length;
     }
 
     public void Dispose()
     {
-        if (_view is null) return;
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        _view.Dispose();
+        _view?.Dispose();
         _view = null;
-        _viewStart = null;
         _viewLength = 0;
     }
 }
