@@ -36,7 +36,6 @@ internal static class KeysShowCommand
         Row("size", r.Size.ToString(CultureInfo.InvariantCulture));
         Row("created (UTC)", r.CreatedUtc?.ToString("u", CultureInfo.InvariantCulture));
         Row("modified (UTC)", r.ModifiedUtc?.ToString("u", CultureInfo.InvariantCulture));
-        Row("accessed (UTC)", r.AccessedUtc?.ToString("u", CultureInfo.InvariantCulture));
         Row("kind", r.Kind is { } kind ? KeysJson.KindName(kind) : null);
         Row("container", r.Container);
         if (r.WellKnown is { } known) Row("well-known", $"{known.Name}: {known.UsedBy}");

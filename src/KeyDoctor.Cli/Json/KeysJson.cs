@@ -32,7 +32,6 @@ public sealed record KeyFileJson(
     long Size,
     DateTime? Created,
     DateTime? Modified,
-    DateTime? Accessed,
     string Status,
     IReadOnlyList<KeyFileProblemJson> Problems,
     CapiKeyFileJson? Capi = null,
@@ -138,7 +137,7 @@ public static class KeysJson
     public static KeyFileJson Row(KeyDoctor.Machine.KeyStore.KeyFileReport r, CapiKeyFileJson? capi = null, CngKeyFileJson? cng = null) => new(
         r.FileName, r.Path, r.Container, r.WellKnown?.Name, r.WellKnown?.UsedBy, r.Kind is { } k ? KindName(k) : null,
         r.KeySpecs.Count == 0 ? [] : r.KeySpecs.Select(SpecName).ToArray(), r.Algorithm, r.KeyBits, r.Exponent, r.PublicKeySha256,
-        r.MasterKeyGuids, r.Size, r.CreatedUtc, r.ModifiedUtc, r.AccessedUtc,
+        r.MasterKeyGuids, r.Size, r.CreatedUtc, r.ModifiedUtc,
         KeyDoctor.Machine.KeyStore.KeyFileStatusNames.Of(r.Status),
         r.Problems.Count == 0 ? [] : r.Problems.Select(p => new KeyFileProblemJson(p.Name, p.Evidence)).ToArray(), capi, cng);
 

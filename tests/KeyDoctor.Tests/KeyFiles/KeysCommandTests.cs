@@ -144,6 +144,18 @@ public class KeysCommandTests
     }
 
     [Fact]
+    public void ShowGivesTheSameBytesWhenItsOwnReadMovesTheAccessTime()
+    {
+        using var folder = new KeyFixtures.TempFolder();
+        var path = folder.Write(KeyFixtures.MimikatzCapiName, KeyFixtures.Bytes(KeyFixtures.MimikatzCapi));
+        File.SetLastAccessTimeUtc(path, new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc)); // older than the write: relatime moves it
+        var first = Cli.Run("keys", "show", path, "--json");
+        Assert.Equal(first.Stdout, Cli.Run("keys", "show", path, "--json").Stdout);
+        var text = Cli.Run("keys", "show", path);
+        Assert.Equal(text.Stdout, Cli.Run("keys", "show", path).Stdout);
+    }
+
+    [Fact]
     public void ShowOfABrokenFileIsAFindingAndAMissingFileAnInputError()
     {
         using var folder = new KeyFixtures.TempFolder();

@@ -40,7 +40,7 @@ public static class KeyFileInspector
         {
             Report = inspection.Report with
             {
-                CreatedUtc = info.CreationTimeUtc, ModifiedUtc = info.LastWriteTimeUtc, AccessedUtc = info.LastAccessTimeUtc,
+                CreatedUtc = info.CreationTimeUtc, ModifiedUtc = info.LastWriteTimeUtc,
             },
         };
     }

@@ -36,7 +36,8 @@ public sealed record KeyFileReport
     public long Size { get; init; }
     public DateTime? CreatedUtc { get; init; }
     public DateTime? ModifiedUtc { get; init; }
-    public DateTime? AccessedUtc { get; init; }
+    // No last-access time: reading the file to report on it moves that time, so the
+    // figure would describe KeyDoctor's own read and two runs would disagree.
 
     public IReadOnlyList<KeyFileProblem> Problems { get; init; } = [];
 

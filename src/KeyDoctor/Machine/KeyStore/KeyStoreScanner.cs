@@ -96,15 +96,14 @@ public static class KeyStoreScanner
     public static KeyFileReport ReadOne(string path, byte[] buffer, KeyProviderKind? kind, Guid? machineGuid, PrefixTally? tally)
     {
         long length;
-        DateTime created, modified, accessed;
+        DateTime created, modified;
         int read;
         try
         {
-            var info = new FileInfo(path); // one lstat gives length and the three times
+            var info = new FileInfo(path); // one lstat gives length and both times
             length = info.Length;
             created = info.CreationTimeUtc;
             modified = info.LastWriteTimeUtc;
-            accessed = info.LastAccessTimeUtc;
             read = 0;
             if (length > 0 && length <= buffer.Length)
             {
@@ -130,7 +129,7 @@ public static class KeyStoreScanner
         }
 
         var report = KeyFileInspector.Inspect(path, buffer.AsMemory(0, read), length, kind, machineGuid).Report;
-        report = report with { CreatedUtc = created, ModifiedUtc = modified, AccessedUtc = accessed };
+        report = report with { CreatedUtc = created, ModifiedUtc = modified };
         if (tally is not null && ContainerName.TrySplitFileName(Path.GetFileName(path.AsSpan()), out var prefix, out var guid)
             && guid is { } own && tally.CountOf(prefix) > 1)
         {
