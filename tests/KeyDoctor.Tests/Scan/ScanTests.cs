@@ -148,6 +148,25 @@ public sealed class ScanTests
     }
 
     [Fact]
+    public void KD2007_AnImageIsCheckedAtTheTimeItsRegistryWasLastWritten()
+    {
+        using var image = new ScanImage();
+        var (expired, _) = image.Certificate("CN=old", "old-key", notAfter: new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var (later, _) = image.Certificate("CN=later", "later-key", notAfter: new DateTimeOffset(2025, 9, 1, 0, 0, 0, TimeSpan.Zero));
+        image.HttpSysBinding("0.0.0.0:443", expired.Thumbprint);
+        image.HttpSysBinding("0.0.0.0:8443", later.Thumbprint);
+        image.Site("S", 1, "*:443:", "*:8443:");
+        image.Build();
+        // The export was written in June 2025: the first certificate had expired by then, the second had not.
+        File.SetLastWriteTimeUtc(Path.Combine(image.Root, "registry/machine.reg"), new DateTime(2025, 6, 1, 12, 0, 0, DateTimeKind.Utc));
+        using var source = MachineSource.Open(image.Root);
+        var finding = Assert.Single(Scanner.Scan(source).Findings, f => f.Severity >= Severity.Warning);
+        Assert.Equal("KD2007", finding.Id);
+        Assert.Equal(expired.Thumbprint, finding.Subject);
+        Assert.Equal("2025-06-01 12:00:00Z (the last write of the image's registry exports)", finding.Evidence.Single(e => e.Description == "checked at").Value);
+    }
+
+    [Fact]
     public void KD2008_KeyFileGone()
     {
         using var image = new ScanImage();

@@ -55,9 +55,6 @@ public sealed record CleanOptions
 /// <summary>The orphans of one store kept for a plan, in name order (made from the store's packed names when read).</summary>
 public sealed record PlannedOrphans(string Store, IReadOnlyList<string> Names);
 
-/// <summary>A point in time and where it was read.</summary>
-public sealed record DatedFact(DateTimeOffset Time, string Source);
-
 /// <summary>Which process and account created orphan keys, from Security 5058/5061 events.</summary>
 public sealed record LeakCreator(string Account, string Process, long Events, DateTime First, DateTime Last);
 
@@ -276,25 +273,8 @@ public sealed class KeyCleaner
     /// else of its registry exports (.reg, what an image without hive files holds); now only when the image has neither.
     /// An offline source is never dated by the clock: keys would age with the copy, and two runs would differ.
     /// </summary>
-    private DatedFact DecideReferenceTime()
-    {
-        if (_options.Now is { } now) return new DatedFact(now, "given");
-        if (_source.Info.CollectedUtc is { } collected) return new DatedFact(collected, "when the bundle was collected");
-        if (_source.Kind == MachineSourceKind.Image)
-        {
-            if (NewestWrite(new[] { WindowsPaths.SoftwareHive, WindowsPaths.SystemHive }.Select(_source.GetFile).OfType<MachineFile>()) is { } hives)
-                return new DatedFact(hives, "the last write of the image's SOFTWARE/SYSTEM hive");
-            var exports = _source.EnumerateFiles(WindowsPaths.RegistryExports).Where(f => f.Path.EndsWith(".reg", StringComparison.OrdinalIgnoreCase));
-            if (NewestWrite(exports) is { } registry) return new DatedFact(registry, "the last write of the image's registry exports");
-        }
-        return new DatedFact(DateTimeOffset.UtcNow, "now");
-    }
+    private DatedFact DecideReferenceTime() => _options.Now is { } now ? new DatedFact(now, "given") : SourceClock.Of(_source);
 
-    private static DateTimeOffset? NewestWrite(IEnumerable<MachineFile> files) =>
-        files.Select(f => f.LastWritten).OfType<DateTimeOffset>().Select(t => t.ToUniversalTime()).DefaultIfEmpty().Max() is var newest && newest != default
-            ? newest : null;
-
-    /// <summary>The newest boot event in the System log: Kernel-General 12 (OS start) or EventLog 6005 (event log service started).</summary>
     private DatedFact? ReadLastBoot()
     {
         DateTime? newest = null;

@@ -142,8 +142,10 @@ public sealed class MachineState
     /// <summary>What could not be read, and why: the checks that need it are skipped and KD0001 says so.</summary>
     public IReadOnlyList<(string What, string Why)> Unavailable => _unavailable;
 
-    /// <summary>The time "now" for validity checks: when the bundle was collected, else the scan time.</summary>
-    public DateTimeOffset ReferenceTime => Source.Info.CollectedUtc ?? DateTimeOffset.UtcNow;
+    /// <summary>The time "now" for validity checks, read once per scan (<see cref="SourceClock"/>).</summary>
+    public DatedFact ReferenceTime => _referenceTime ??= SourceClock.Of(Source);
+
+    private DatedFact? _referenceTime;
 
     /// <summary>CryptoAPI MachineKeys of this machine's layout.</summary>
     public string MachineKeysFolder => Catalogue.MachineCapi.Path;

@@ -87,12 +87,15 @@ internal static class SslChecks
         var certificateEvidence = Evidence.ForCertificate(thumbprint, $"{subject}, store {stored.Store}, registry {stored.RegistryPath}");
         var successor = RenewedBy(state, stored);
 
-        if (x509 is not null && (x509.NotAfter.ToUniversalTime() < state.ReferenceTime.UtcDateTime || x509.NotBefore.ToUniversalTime() > state.ReferenceTime.UtcDateTime))
+        var checkedAt = state.ReferenceTime;
+        var now = checkedAt.Time.UtcDateTime;
+        if (x509 is not null && (x509.NotAfter.ToUniversalTime() < now || x509.NotBefore.ToUniversalTime() > now))
             yield return new Finding(FindingCatalog.CertificateExpired, thumbprint,
                 FindingCatalog.CertificateExpired.FormatMessage(thumbprint, subject, where,
-                    x509.NotAfter.ToUniversalTime() < state.ReferenceTime.UtcDateTime ? $"expired on {x509.NotAfter.ToUniversalTime():u}" : $"is valid only from {x509.NotBefore.ToUniversalTime():u}"))
+                    x509.NotAfter.ToUniversalTime() < now ? $"expired on {x509.NotAfter.ToUniversalTime():u}" : $"is valid only from {x509.NotBefore.ToUniversalTime():u}"))
             {
-                Evidence = [certificateEvidence, Evidence.ForValue("checked at", state.ReferenceTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture))],
+                Evidence = [certificateEvidence, Evidence.ForValue("checked at",
+                    $"{checkedAt.Time.ToString("u", System.Globalization.CultureInfo.InvariantCulture)} ({checkedAt.Source})")],
                 Fix = successor is { Certificate: { } renewed } && binding is not null
                     ? RenewedBindingFix(binding, renewed)
                     : new Fix("Bind the renewed certificate, or renew it: which certificate is a person's choice (the store's certificates are listed with their expiry).")
@@ -367,7 +370,7 @@ internal static class SslChecks
                 if (IisInspector.HttpSysKeyOf(iis) is { } key && HttpSysPrecedence.Serving(state.HttpSysBindings, key) == binding)
                     hosts.Add(iis.Endpoint!.Host);
         if (hosts.Count == 0) return null;
-        var now = state.ReferenceTime.UtcDateTime;
+        var now = state.ReferenceTime.Time.UtcDateTime;
         return state.Certificates
             .Where(c => c.Store.Equals(binding.EffectiveStoreName, StringComparison.OrdinalIgnoreCase)
                         && c.Entry?.Certificate is { } x509 && c.Entry.KeyProviderInfo is not null
