@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using KeyDoctor.Cli.Json;
 using KeyDoctor.Formats.KeyFiles;
+using KeyDoctor.Machine;
 using KeyDoctor.Machine.KeyStore;
 using Spectre.Console;
 
@@ -18,7 +19,7 @@ internal static class KeysListCommand
     {
         var path = new Argument<string>("folder")
         {
-            Description = "A MachineKeys or Keys folder, or the root of a Windows image (ProgramData\\Microsoft\\Crypto is searched).",
+            Description = "A MachineKeys or Keys folder, the root of a Windows image (ProgramData\\Microsoft\\Crypto is searched), or a bundle from 'keydoctor collect'.",
         };
         var machineGuid = KeysCommand.MachineGuidOption();
         var json = CommonOptions.Json();
@@ -33,7 +34,8 @@ internal static class KeysListCommand
 
     private static int List(CliContext context, string path, Guid? machineGuid, bool json)
     {
-        var inventory = KeyStoreInventory.Open(path, machineGuid);
+        using var bundle = IsBundle(path) ? (FolderMachineSource)MachineSource.Open(path) : null;
+        var inventory = bundle is null ? KeyStoreInventory.Open(path, machineGuid) : KeyStoreInventory.OpenBundle(bundle, path, machineGuid);
         foreach (var note in inventory.Notes) context.Error.WriteLine(note);
         var total = inventory.FileCount;
 
@@ -79,10 +81,14 @@ internal static class KeysListCommand
 
         if (context.Interactive)
             context.ErrorConsole.MarkupLine(Markup.Escape(
-                $"{total:N0} files in {string.Join(", ", inventory.Folders.Select(f => f.Folder.Path))}: "
+                $"{total:N0} files in {string.Join(", ", inventory.Folders.Select(f => inventory.Shown(f.Folder.Path)))}: "
                 + string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Value:N0} {KeyFileStatusNames.Of(c.Key)}"))));
         return counts.Keys.Any(s => s != KeyFileStatus.Ok) ? ExitCodes.Findings : ExitCodes.Healthy;
     }
+
+    /// <summary>A bundle zip, or a bundle extracted to a folder (it keeps its manifest).</summary>
+    private static bool IsBundle(string path) =>
+        File.Exists(path) || (Directory.Exists(path) && File.Exists(Path.Combine(path, BundleManifest.FileName)));
 
     private static void WriteTable(CliContext context, IReadOnlyList<KeyFileReport> reports)
     {

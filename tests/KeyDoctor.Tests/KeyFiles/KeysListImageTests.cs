@@ -32,6 +32,45 @@ public sealed class KeysListImageTests : IDisposable
     }
 
     [Fact]
+    public void ABundleIsListedWithTheTimesItsManifestRecordedAndPathsInsideIt()
+    {
+        var wiki = Fixtures.Path("keys/mimikatz-wiki/79e1ac78150e8bea8ad238e14d63145b_4f8e7ec6-a506-4d31-9d5a-1e4cbed4997b");
+        var machineKeys = Path.Combine(_image, "ProgramData", "Microsoft", "Crypto", "RSA", "MachineKeys");
+        Directory.CreateDirectory(machineKeys);
+        var key = Path.Combine(machineKeys, Path.GetFileName(wiki));
+        File.Copy(wiki, key);
+        File.SetLastWriteTimeUtc(key, new DateTime(2020, 3, 4, 5, 6, 7, DateTimeKind.Utc));
+        Directory.CreateDirectory(Path.Combine(_image, "registry"));
+        File.WriteAllText(Path.Combine(_image, "registry", "software.reg"),
+            "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography]\r\n" +
+            "\"MachineGuid\"=\"4f8e7ec6-a506-4d31-9d5a-1e4cbed4997b\"\r\n");
+        var output = Directory.CreateTempSubdirectory("kd-keys-bundle-").FullName;
+        try
+        {
+            var bundle = Path.Combine(output, "web01.zip");
+            Assert.Equal(0, Cli.Run("collect", "--from", _image, "-o", bundle).ExitCode);
+            var extracted = Path.Combine(output, "web01");
+            System.IO.Compression.ZipFile.ExtractToDirectory(bundle, extracted); // files dated today, the manifest keeps 2020
+
+            foreach (var source in new[] { bundle, extracted })
+            {
+                var result = Cli.Run("keys", "list", source, "--json");
+                Assert.True(result.ExitCode == 0, result.Stdout + result.Stderr);
+                Assert.Contains("from the bundle's SOFTWARE registry", result.Stderr);
+                using var json = JsonDocument.Parse(result.Stdout);
+                var row = Assert.Single(json.RootElement.EnumerateArray());
+                Assert.Equal(Path.Join(source, "ProgramData/Microsoft/Crypto/RSA/MachineKeys", Path.GetFileName(wiki)), row.GetProperty("path").GetString());
+                Assert.Equal("2020-03-04T05:06:07Z", row.GetProperty("modified").GetString());
+                Assert.Equal(result.Stdout, Cli.Run("keys", "list", source, "--json").Stdout);
+            }
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    [Fact]
     public void AServer2003ImageListsItsMachineKeys()
     {
         // NT 5 keeps machine keys under Documents and Settings\All Users\Application Data, not ProgramData.

@@ -18,7 +18,7 @@ public sealed record KeyStoreFolder(string Path, KeyProviderKind? Kind)
     /// </summary>
     public static IReadOnlyList<KeyStoreFolder> Locate(string path)
     {
-        if (File.Exists(path)) throw new IOException($"'{path}' is a file; give the MachineKeys folder or an image root");
+        if (File.Exists(path)) throw new IOException($"'{path}' is a file; give the MachineKeys folder, an image root or a bundle (.zip)");
         if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"folder not found: '{path}'");
         var found = new List<KeyStoreFolder>();
         foreach (var parts in ImageFolders)

@@ -10,12 +10,18 @@ namespace KeyDoctor.Machine.KeyStore;
 /// </summary>
 public sealed class KeyStoreInventory
 {
-    private KeyStoreInventory(IReadOnlyList<KeyStoreListing> folders, Guid? machineGuid, IReadOnlyList<string> notes)
+    private KeyStoreInventory(IReadOnlyList<KeyStoreListing> folders, Guid? machineGuid, IReadOnlyList<string> notes,
+        FolderMachineSource? bundle = null, string? bundleShownAs = null)
     {
         Folders = folders;
         MachineGuid = machineGuid;
         Notes = notes;
+        _bundle = bundle;
+        _bundleShownAs = bundleShownAs;
     }
+
+    private readonly FolderMachineSource? _bundle;
+    private readonly string? _bundleShownAs;
 
     public IReadOnlyList<KeyStoreListing> Folders { get; }
 
@@ -32,22 +38,52 @@ public sealed class KeyStoreInventory
     {
         var folders = KeyStoreFolder.Locate(path);
         var notes = new List<string>();
-        machineGuid ??= MachineGuidOfImage(path, notes);
+        machineGuid ??= MachineGuidOfImage(path, notes, "the image's");
         return new KeyStoreInventory(folders.Select(f => KeyStoreListing.Read(f, cancellationToken)).ToList(), machineGuid, notes);
+    }
+
+    /// <summary>
+    /// The key stores of a collected bundle (its zip opened as a source, or its extracted folder). A bundle's files
+    /// were extracted or copied after collection, so their times are the ones its manifest recorded, and paths are
+    /// shown inside <paramref name="shownAs"/> (the bundle as the user named it), never the temporary folder.
+    /// </summary>
+    public static KeyStoreInventory OpenBundle(FolderMachineSource bundle, string shownAs, Guid? machineGuid,
+        CancellationToken cancellationToken = default)
+    {
+        var folders = KeyStoreFolder.Locate(bundle.Root);
+        var notes = new List<string>();
+        machineGuid ??= MachineGuidOfImage(bundle.Root, notes, "the bundle's");
+        return new KeyStoreInventory(folders.Select(f => KeyStoreListing.Read(f, cancellationToken)).ToList(), machineGuid, notes, bundle, shownAs);
     }
 
     /// <summary>Every file's report, folder by folder, each sorted by file name; read on all cores.</summary>
     public IEnumerable<KeyFileReport> Reports(int workers = 0, CancellationToken cancellationToken = default)
     {
         var options = new KeyStoreScanOptions { MachineGuid = MachineGuid, Workers = workers <= 0 ? Environment.ProcessorCount : workers };
-        return Folders.SelectMany(f => f.Scan(options, cancellationToken));
+        var reports = Folders.SelectMany(f => f.Scan(options, cancellationToken));
+        return _bundle is null ? reports : reports.Select(AsCollected);
+    }
+
+    /// <summary>Where a folder or file read by this inventory is, as the user knows it.</summary>
+    public string Shown(string localPath) =>
+        _bundle is null ? localPath : Path.Join(_bundleShownAs, Path.GetRelativePath(_bundle.Root, localPath));
+
+    private KeyFileReport AsCollected(KeyFileReport report)
+    {
+        var recorded = _bundle!.GetFile(WindowsPaths.Normalize(Path.GetRelativePath(_bundle.Root, report.Path)));
+        return report with
+        {
+            Path = Shown(report.Path),
+            CreatedUtc = recorded?.Created?.UtcDateTime ?? report.CreatedUtc,
+            ModifiedUtc = recorded?.LastWritten?.UtcDateTime ?? report.ModifiedUtc,
+        };
     }
 
     /// <summary>
     /// An image root carries its own MachineGuid in SOFTWARE (hive or registry\*.reg): use it, so GUID suffixes are
     /// checked without the admin having to look it up. A damaged hive only loses that check.
     /// </summary>
-    private static Guid? MachineGuidOfImage(string path, List<string> notes)
+    private static Guid? MachineGuidOfImage(string path, List<string> notes, string whose)
     {
         if (!Directory.Exists(path) || KeyStoreFolder.KindFromName(path) is not null) return null;
         try
@@ -56,14 +92,14 @@ public sealed class KeyStoreInventory
             if (text is null) return null;
             if (Guid.TryParse(text, out var guid))
             {
-                notes.Add($"MachineGuid {guid:D} (from the image's SOFTWARE registry)");
+                notes.Add($"MachineGuid {guid:D} (from {whose} SOFTWARE registry)");
                 return guid;
             }
-            notes.Add($"keydoctor: the image's MachineGuid '{text}' is not a GUID; suffixes are not checked");
+            notes.Add($"keydoctor: {whose} MachineGuid '{text}' is not a GUID; suffixes are not checked");
         }
         catch (Exception ex) when (ex is MalformedDataException or IOException)
         {
-            notes.Add($"keydoctor: MachineGuid not read from the image ({ex.Message}); suffixes are not checked");
+            notes.Add($"keydoctor: MachineGuid not read from {whose} registry ({ex.Message}); suffixes are not checked");
         }
         return null;
     }
