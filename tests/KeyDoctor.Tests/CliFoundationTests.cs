@@ -11,6 +11,19 @@ public class CliFoundationTests
         Assert.DoesNotContain("   at ", result.Stderr);
     }
 
+    [Theory]
+    [InlineData("keydoctor: 'scna' is not a command of 'keydoctor'; did you mean 'scan'? (see 'keydoctor --help')", "scna")]
+    [InlineData("keydoctor: 'lst' is not a command of 'keydoctor keys'; did you mean 'list'? (see 'keydoctor keys --help')", "keys", "lst")]
+    [InlineData("keydoctor: 'frobnicate' is not a command of 'keydoctor keys'. (see 'keydoctor keys --help')", "keys", "frobnicate")]
+    [InlineData("keydoctor: 'keydoctor certs' needs one of its commands: list, show. (see 'keydoctor certs --help')", "certs")]
+    [InlineData("keydoctor: Unrecognized command or argument 'b'. (see 'keydoctor scan --help')", "scan", "a", "b")]
+    public void AUsageErrorPointsToTheHelpOfTheCommandItIsIn(string stderr, params string[] args)
+    {
+        var result = Cli.Run(args);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(stderr, result.Stderr.Trim());
+    }
+
     [Fact]
     public void HelpListsCommandsAndExitsZero()
     {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json.Serialization.Metadata;
@@ -23,6 +24,12 @@ public sealed class CliContext
         // A UTF-8 StreamWriter (the process's buffered stdout) takes JSON bytes as they are, without a string between.
         _utf8Output = output is StreamWriter { Encoding: UTF8Encoding } writer ? writer.BaseStream : null;
     }
+
+    /// <summary>
+    /// --max-bundle-size, one instance per run: the commands that read bundles add it, and the run applies it to every
+    /// bundle the command opens. Commands that never read one do not show it in their help.
+    /// </summary>
+    public Option<string?> MaxBundleSize { get; } = CommonOptions.MaxBundleSize();
 
     public TextWriter Output { get; }
     public TextWriter Error { get; }

@@ -46,23 +46,17 @@ public static class KeyDoctorApp
         // and the "did you mean" message.
         var chosen = args.Length > 0 ? Array.FindIndex(Commands, c => c.Name == args[0]) : -1;
         foreach (var (_, create) in chosen >= 0 ? [Commands[chosen]] : Commands) root.Subcommands.Add(create(context));
-        var maxBundleSize = new Option<string?>("--max-bundle-size")
-        {
-            Description = "Largest total a bundle zip may extract to, e.g. 8GB (default 4GB; a collected server needs far less).",
-            Recursive = true,
-        };
-        root.Options.Add(maxBundleSize);
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && !IsHelpOrVersion(args))
         {
-            error.WriteLine($"keydoctor: {parse.Errors[0].Message} (see 'keydoctor --help')");
+            error.WriteLine($"keydoctor: {ParseErrorSentence(parse)} (see '{CommandLineOf(parse.CommandResult)} --help')");
             return ExitCodes.UsageOrInputError;
         }
 
         try
         {
-            using var bundleLimits = MachineSource.UseBundleLimits(BundleLimits(parse.GetValue(maxBundleSize)));
+            using var bundleLimits = MachineSource.UseBundleLimits(BundleLimits(parse.GetValue(context.MaxBundleSize)));
             return parse.Invoke(new InvocationConfiguration
             {
                 Output = output,
@@ -101,7 +95,7 @@ public static class KeyDoctorApp
     public static string? Sentence(Exception ex) => ex switch
     {
         UserInputException or Machine.Tools.LiveMachineException or KeyDoctor.Store.ScanStoreException
-            or KeyDoctor.Diagnosis.Farm.FarmNodeException => OneLine(ex.Message),
+            or KeyDoctor.Diagnosis.Farm.FarmNodeException or Machine.InputPathException => OneLine(ex.Message),
         MalformedDataException malformed => $"cannot read the input as {malformed.Format}: {OneLine(malformed.Reason).TrimEnd('.')}. " +
                                             "Check that it is the right file and that it is not damaged.",
         UnauthorizedAccessException => $"access was denied ({Detail(ex)}). Run keydoctor from an elevated prompt (Run as administrator), " +
@@ -133,6 +127,53 @@ public static class KeyDoctorApp
     public static string Version =>
         typeof(KeyDoctorApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? "unknown";
+
+    /// <summary>
+    /// A mistyped command says so, with the nearest command when one is close ("'scna' is not a command of keydoctor;
+    /// did you mean 'scan'?"), instead of the parser's "Required command was not provided".
+    /// </summary>
+    private static string ParseErrorSentence(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        if (command.Subcommands.Count > 0 && parse.UnmatchedTokens.Count > 0 && !parse.UnmatchedTokens[0].StartsWith('-'))
+        {
+            var typed = parse.UnmatchedTokens[0];
+            var nearest = command.Subcommands.Select(c => c.Name)
+                .Select(name => (Name: name, Distance: EditDistance(typed.ToLowerInvariant(), name)))
+                .Where(c => c.Distance <= Math.Max(1, c.Name.Length / 3))
+                .OrderBy(c => c.Distance).ThenBy(c => c.Name, StringComparer.Ordinal).Select(c => c.Name).FirstOrDefault();
+            return $"'{typed}' is not a command of '{CommandLineOf(parse.CommandResult)}'" + (nearest is null ? "." : $"; did you mean '{nearest}'?");
+        }
+        if (command.Subcommands.Count > 0 && command.Action is null && parse.UnmatchedTokens.Count == 0)
+            return $"'{CommandLineOf(parse.CommandResult)}' needs one of its commands: {string.Join(", ", command.Subcommands.Select(c => c.Name))}.";
+        return parse.Errors[0].Message;
+    }
+
+    // Edits, with two swapped neighbours counted as one ("scna" is one away from "scan").
+    private static int EditDistance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (var i = 1; i <= a.Length; i++)
+            for (var j = 1; j <= b.Length; j++)
+            {
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+            }
+        return d[a.Length, b.Length];
+    }
+
+    /// <summary>"keydoctor certs list" for the command a parse stopped in, so the help pointed to is that command's.</summary>
+    private static string CommandLineOf(System.CommandLine.Parsing.CommandResult? result)
+    {
+        var names = new List<string>();
+        for (var r = result; r is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+            if (r.Command is not RootCommand) names.Add(r.Command.Name);
+        names.Add("keydoctor");
+        names.Reverse();
+        return string.Join(' ', names);
+    }
 
     /// <summary>The bundle limits with --max-bundle-size applied: "8GB", "512MB", "1.5GiB" or a number of bytes.</summary>
     private static SafeZipExtractor.Limits BundleLimits(string? maxSize)

@@ -18,6 +18,7 @@ public static partial class AuditCommand
         {
             input, all, json,
         };
+        command.Options.Add(context.MaxBundleSize);
         command.SetAction(parse =>
         {
             var path = parse.GetValue(input)!;

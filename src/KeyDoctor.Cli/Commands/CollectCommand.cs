@@ -60,7 +60,8 @@ public static class CollectCommand
             ICollectionHost host;
             if (image is not null)
             {
-                if (!image.Exists) throw new UserInputException($"no such image folder: {image.FullName}");
+                if (!image.Exists) throw new UserInputException($"there is no image folder {image.FullName}: check the path given to --from.");
+                MachineSource.RequireSystemDrive(image.FullName);
                 host = new ImageCollectionHost(image.FullName, image.Name);
             }
             else if (OperatingSystem.IsWindows())

@@ -24,6 +24,7 @@ public static class DiffCommand
         {
             before, after, all, mattersOnly, json,
         };
+        command.Options.Add(context.MaxBundleSize);
         command.SetAction(parse =>
         {
             using var old = MachineSource.Open(parse.GetValue(before)!);

@@ -34,6 +34,7 @@ public static class FarmCommand
         {
             sources, store, json, html, shell,
         };
+        command.Options.Add(context.MaxBundleSize);
         command.SetAction(parse =>
         {
             var given = parse.GetValue(sources) ?? [];

@@ -2,6 +2,7 @@ using System.CommandLine;
 using KeyDoctor.Cli.Json;
 using KeyDoctor.Diagnosis;
 using KeyDoctor.Diagnosis.Iis;
+using KeyDoctor.Machine;
 using Spectre.Console;
 
 namespace KeyDoctor.Cli.Commands;
@@ -28,9 +29,13 @@ public static class IisCommand
         {
             var path = parse.GetValue(input)!;
             IisReport report;
-            if (Directory.Exists(path)) report = IisInspector.InspectImage(path, OpenMachineLookup(context, path));
+            if (Directory.Exists(path))
+            {
+                MachineSource.RequireSystemDrive(path);
+                report = IisInspector.InspectImage(path, OpenMachineLookup(context, path));
+            }
             else if (File.Exists(path)) report = IisInspector.InspectFile(path);
-            else throw new UserInputException($"'{path}' does not exist");
+            else throw new UserInputException($"there is no file or folder {path}: give an image root or one IIS configuration file.");
 
             if (parse.GetValue(json)) context.WriteJson(report, KeyDoctorJson.Default.IisReport);
             else Print(context.Console, report);

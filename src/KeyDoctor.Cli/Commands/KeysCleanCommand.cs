@@ -42,6 +42,7 @@ internal static class KeysCleanCommand
         {
             source, olderThan, output, json,
         };
+        command.Options.Add(context.MaxBundleSize);
         command.SetAction(parse => Run(context, parse.GetValue(source), parse.GetValue(olderThan), parse.GetValue(output), parse.GetValue(json)));
         return command;
     }

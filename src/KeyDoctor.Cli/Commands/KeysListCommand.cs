@@ -27,6 +27,7 @@ internal static class KeysListCommand
         {
             path, machineGuid, json,
         };
+        command.Options.Add(context.MaxBundleSize);
         command.SetAction(parse => List(context, parse.GetValue(path)!, KeysCommand.ParseGuid(parse.GetValue(machineGuid), "--machine-guid"),
             parse.GetValue(json)));
         return command;

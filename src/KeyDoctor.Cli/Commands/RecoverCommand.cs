@@ -45,6 +45,7 @@ public static class RecoverCommand
         {
             source, container, thumbprint, all, output, passwordFile, userSid, userPasswordFile, userHashFile, domainBackupKey, json,
         };
+        command.Options.Add(context.MaxBundleSize);
         command.SetAction(parse =>
         {
             var selections = new[] { parse.GetValue(container) is not null, parse.GetValue(thumbprint) is not null, parse.GetValue(all) }.Count(x => x);

@@ -26,6 +26,7 @@ public static class RepairCommand
         command.Subcommands.Add(CreateApply(context));
         command.Subcommands.Add(CreateRollback(context));
         foreach (var step in RepairStepCommands.Create(context)) command.Subcommands.Add(step);
+        command.Options.Add(context.MaxBundleSize); // plans, snapshots and checks read bundles
         return command;
     }
 

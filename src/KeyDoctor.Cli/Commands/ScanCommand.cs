@@ -41,6 +41,7 @@ public static class ScanCommand
         {
             input, json, html, traces, shell, store, details,
         };
+        command.Options.Add(context.MaxBundleSize);
         command.SetAction(parse =>
         {
             var captures = parse.GetValue(traces) ?? [];

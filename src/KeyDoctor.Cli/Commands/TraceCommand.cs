@@ -35,6 +35,7 @@ public static class TraceCommand
         {
             capture, process, path, result, since, until, keys, source, json,
         };
+        command.Options.Add(context.MaxBundleSize);
         command.SetAction(parse =>
         {
             var now = DateTime.UtcNow;

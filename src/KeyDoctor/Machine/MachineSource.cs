@@ -38,11 +38,49 @@ public static class MachineSource
             if (File.Exists(manifestPath))
                 return new FolderMachineSource(path, MachineSourceKind.Bundle, $"bundle {path}",
                     BundleManifest.Parse(File.ReadAllBytes(manifestPath)));
+            RequireSystemDrive(path);
             return new FolderMachineSource(path, MachineSourceKind.Image, $"image {path}");
         }
         if (File.Exists(path))
             return OpenBundle(path);
-        throw new FileNotFoundException($"no such image folder or bundle: {path}", path);
+        throw new InputPathException($"there is no image folder or bundle {path}: check the path.", path);
+    }
+
+    // What the root of a system drive, copied or mounted, holds at least one of; "registry" and "traces" are the
+    // folders an image may carry instead of hives (.reg exports) and beside them (Process Monitor captures).
+    private static readonly string[] SystemDriveMarkers =
+        ["Windows", "ProgramData", WindowsPaths.Users, "Documents and Settings", WindowsPaths.RegistryExports, "inetpub", "traces"];
+
+    /// <summary>
+    /// Refuses a folder with nothing of a Windows system drive in it: scanned, it would read as a healthy machine with
+    /// nothing to check. The message says which folder under it looks like one, if any (a disk mounted one level up).
+    /// </summary>
+    /// <exception cref="InputPathException">The folder holds none of the drive's top-level folders.</exception>
+    public static void RequireSystemDrive(string path)
+    {
+        if (Directory.EnumerateFileSystemEntries(path).Any(IsMarker)) return; // unreadable: the system's own error
+        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)));
+        var hint = name.Equals("MachineKeys", StringComparison.OrdinalIgnoreCase) || name.Equals("Keys", StringComparison.OrdinalIgnoreCase)
+            ? $" For a key folder alone, use 'keydoctor keys list {path}'."
+            : Directory.EnumerateDirectories(path).Order(StringComparer.Ordinal).FirstOrDefault(IsSystemDrive) is { } below
+                ? $" {below} looks like one: give that folder."
+                : " Give the folder that holds Windows and ProgramData (the root of the copied or mounted drive), or a bundle from 'keydoctor collect'.";
+        throw new InputPathException(
+            $"{path} is not a Windows system drive: it holds none of {string.Join(", ", SystemDriveMarkers)}.{hint}", path);
+    }
+
+    private static bool IsMarker(string entry) => SystemDriveMarkers.Contains(Path.GetFileName(entry), StringComparer.OrdinalIgnoreCase);
+
+    private static bool IsSystemDrive(string folder)
+    {
+        try
+        {
+            return Directory.EnumerateFileSystemEntries(folder).Any(IsMarker);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     public static IMachineSource OpenBundle(string zipPath)

@@ -58,6 +58,13 @@ public class FuzzFindingTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_root, "out", "Windows")), "nothing is written before the totals are checked");
     }
 
+    private string WritePassword()
+    {
+        var path = Path.Combine(_root, "password.txt");
+        File.WriteAllText(path, "pfx-password\n");
+        return path;
+    }
+
     [Fact]
     public void MaxBundleSizeOptionSetsTheTotalLimit()
     {
@@ -73,6 +80,15 @@ public class FuzzFindingTests : IDisposable
         var wrong = Cli.Run("scan", bundle, "--max-bundle-size", "lots");
         Assert.Equal(2, wrong.ExitCode);
         Assert.Contains("--max-bundle-size 'lots' is not a size", wrong.Stderr);
+
+        // Every command that reads bundles takes it (repair's subcommands through repair), and only those show it.
+        foreach (var args in new[] { new[] { "repair", "plan", bundle }, ["keys", "list", bundle], ["keys", "clean", bundle], ["recover", bundle, "--all", "-o", Path.Combine(_root, "r"), "--password-file", WritePassword()],
+                     ["audit", "report", bundle], ["diff", bundle, bundle] })
+            Assert.Contains("raise it with --max-bundle-size", Cli.Run([.. args, "--max-bundle-size", "64KB"]).Stderr);
+        foreach (var command in new[] { "explain", "keys name", "reg dump", "events" })
+            Assert.DoesNotContain("--max-bundle-size", Cli.Run([.. command.Split(' '), "--help"]).Stdout);
+        foreach (var command in new[] { "repair apply", "trace", "farm" })
+            Assert.Contains("--max-bundle-size", Cli.Run([.. command.Split(' '), "--help"]).Stdout);
     }
 
     [Fact]

@@ -106,13 +106,15 @@ public class IisCommandTests
     {
         var result = Cli.Run("iis", "/no/such/path");
         Assert.Equal(2, result.ExitCode);
-        Assert.Equal("keydoctor: '/no/such/path' does not exist", result.Stderr.Trim());
+        Assert.Equal("keydoctor: there is no file or folder /no/such/path: give an image root or one IIS configuration file.", result.Stderr.Trim());
     }
 
     [Fact]
-    public void EmptyFolderHasNothingToReport()
+    public void ADriveWithoutIisHasNothingToReportAndAnEmptyFolderIsNoDrive()
     {
         using var image = new TempImage();
+        Assert.Equal(2, Cli.Run("iis", image.Root).ExitCode);
+        Directory.CreateDirectory(Path.Combine(image.Root, "Windows", "System32"));
         var result = Cli.Run("iis", image.Root);
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("applicationHost.config   missing", result.Stdout);

@@ -222,7 +222,7 @@ public class KeyFileStatusTests
         Assert.Equal(KeyProviderKind.Capi, found[0].Kind);
         Assert.EndsWith(Path.Combine("crypto", "Keys"), found[1].Path);
         Assert.Equal(KeyProviderKind.Cng, found[1].Kind);
-        Assert.Throws<DirectoryNotFoundException>(() => KeyStoreFolder.Locate(Path.Combine(folder.Path, "nope")));
+        Assert.Throws<KeyDoctor.Machine.InputPathException>(() => KeyStoreFolder.Locate(Path.Combine(folder.Path, "nope")));
     }
 
     [Fact]

@@ -19,6 +19,57 @@ public sealed class MachineSourceTests : IDisposable
     }
 
     [Fact]
+    public void AFolderWithNothingOfASystemDriveIsAnInputErrorNotAHealthyMachine()
+    {
+        var empty = Directory.CreateDirectory(Path.Combine(_root, "empty")).FullName;
+        foreach (var command in new[] { "scan", "iis", "keys clean", "audit report" })
+        {
+            var result = Cli.Run([.. command.Split(' '), empty]);
+            Assert.Equal(2, result.ExitCode);
+            Assert.Equal($"keydoctor: {empty} is not a Windows system drive: it holds none of Windows, ProgramData, Users, Documents and Settings, " +
+                         "registry, inetpub, traces. Give the folder that holds Windows and ProgramData (the root of the copied or mounted drive), " +
+                         "or a bundle from 'keydoctor collect'.", result.Stderr.Trim());
+        }
+
+        // A disk mounted one level up: the drive below is named.
+        Write("mnt/D/data.txt", "x");
+        Write("mnt/C/Windows/System32/config/readme.txt", "x");
+        var mounted = Cli.Run("scan", Path.Combine(_root, "mnt"));
+        Assert.Equal(2, mounted.ExitCode);
+        Assert.Contains($"{Path.Combine(_root, "mnt", "C")} looks like one: give that folder.", mounted.Stderr);
+
+        var machineKeys = Directory.CreateDirectory(Path.Combine(_root, "keys", "MachineKeys")).FullName;
+        Assert.Contains($"For a key folder alone, use 'keydoctor keys list {machineKeys}'.", Cli.Run("scan", machineKeys).Stderr);
+        Assert.Equal(2, Cli.Run("collect", "--from", empty, "-o", Path.Combine(_root, "b.zip")).ExitCode);
+        Assert.False(File.Exists(Path.Combine(_root, "b.zip")));
+
+        // Any one of the drive's folders is enough: an image of registry exports alone is scanned.
+        Write("partial/registry/software.reg", "Windows Registry Editor Version 5.00\r\n");
+        Assert.NotEqual(2, Cli.Run("scan", Path.Combine(_root, "partial")).ExitCode);
+    }
+
+    [Fact]
+    public void AWrongKindOfPathIsOneSentenceThatSaysWhatToGive()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_root, "folder")).FullName;
+        var file = Write("file.bin", "x");
+        (string[] Args, string Stderr)[] cases =
+        [
+            (["keys", "show", folder], $"keydoctor: {folder} is a folder, and 'keys show' reads one key file: list a folder's key files with 'keydoctor keys list {folder}'."),
+            (["keys", "list", Path.Combine(_root, "nope")], $"keydoctor: there is no folder {Path.Combine(_root, "nope")}: check the path."),
+            (["scan", Path.Combine(_root, "nope")], $"keydoctor: there is no image folder or bundle {Path.Combine(_root, "nope")}: check the path."),
+            (["iis", Path.Combine(_root, "nope")], $"keydoctor: there is no file or folder {Path.Combine(_root, "nope")}: give an image root or one IIS configuration file."),
+        ];
+        foreach (var (args, stderr) in cases)
+        {
+            var result = Cli.Run(args);
+            Assert.Equal(2, result.ExitCode);
+            Assert.Equal(stderr, result.Stderr.Trim());
+        }
+        Assert.Equal(1, Cli.Run("keys", "show", file).ExitCode); // a file that is no key file is a finding about it
+    }
+
+    [Fact]
     public void ImageLookupsIgnoreCaseAsWindowsDoes()
     {
         Write("programdata/microsoft/crypto/rsa/MACHINEKEYS/c2319c42033a5ca7f44e731bfd3fa2b5_guid", "x");

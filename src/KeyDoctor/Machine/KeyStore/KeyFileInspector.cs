@@ -24,9 +24,10 @@ public static class KeyFileInspector
     /// <exception cref="IOException">The path is a folder or does not exist (the message says which).</exception>
     public static KeyFileInspection InspectFile(string path, Guid? machineGuid = null)
     {
-        if (Directory.Exists(path)) throw new IOException($"'{path}' is a folder; use 'keydoctor keys list' for folders");
+        if (Directory.Exists(path))
+            throw new InputPathException($"{path} is a folder, and 'keys show' reads one key file: list a folder's key files with 'keydoctor keys list {path}'.", path);
         var info = new FileInfo(path);
-        if (!info.Exists) throw new FileNotFoundException($"file not found: '{path}'", path);
+        if (!info.Exists) throw new InputPathException($"there is no file {path}: check the path, or list the folder's key files with 'keydoctor keys list'.", path);
         byte[] data;
         using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
         {

@@ -18,8 +18,9 @@ public sealed record KeyStoreFolder(string Path, KeyProviderKind? Kind)
     /// </summary>
     public static IReadOnlyList<KeyStoreFolder> Locate(string path)
     {
-        if (File.Exists(path)) throw new IOException($"'{path}' is a file; give the MachineKeys folder, an image root or a bundle (.zip)");
-        if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"folder not found: '{path}'");
+        if (File.Exists(path))
+            throw new InputPathException($"{path} is a file, and a folder of key files is needed: give the MachineKeys folder, an image root or a bundle (.zip); 'keydoctor keys show' reads one key file.", path);
+        if (!Directory.Exists(path)) throw new InputPathException($"there is no folder {path}: check the path.", path);
         var found = new List<KeyStoreFolder>();
         foreach (var parts in ImageFolders)
             if (ResolveCaseInsensitive(path, parts) is { } folder)
