@@ -38,7 +38,10 @@ public sealed class AotBinary
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public Result Invoke(string workingDirectory, params string[] args)
+    public Result Invoke(string workingDirectory, params string[] args) => Invoke(workingDirectory, new Dictionary<string, string>(), args);
+
+    /// <summary>Runs the executable with <paramref name="environment"/> set on top of this process's environment.</summary>
+    public Result Invoke(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo(Path)
         {
@@ -50,6 +53,7 @@ public sealed class AotBinary
             StandardErrorEncoding = System.Text.Encoding.UTF8,
         };
         foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         using var process = Process.Start(start)!;
         process.StandardInput.Close();
         var stderr = process.StandardError.ReadToEndAsync();

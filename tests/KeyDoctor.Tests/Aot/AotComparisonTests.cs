@@ -85,6 +85,27 @@ public sealed class AotComparisonTests(AotBinary binary) : IDisposable
     }
 
     [Fact]
+    public void TheLanguageAndTimeZoneOfTheMachineChangeNoByte()
+    {
+        // Turkish (dotted and dotless i, comma decimals) at UTC+14: culture-sensitive casing, number or date formatting
+        // and local-time conversion would all show. The same bytes as under the test's own settings.
+        var elsewhere = new Dictionary<string, string> { ["LANG"] = "tr_TR.UTF-8", ["LC_ALL"] = "tr_TR.UTF-8", ["TZ"] = "Pacific/Kiritimati" };
+        string[][] commands =
+        [
+            ["scan", Demo], ["scan", Demo, "--json"], ["keys", "list", Demo], ["iis", Demo], ["certs", "list", Demo], ["diff", Demo, Demo, "--all"],
+            ["events", Path.Combine(Fixtures.Root, "evtx", "system.evtx")], ["audit", "report", Path.Combine(Fixtures.Root, "evtx", "security.evtx")],
+            ["reg", "dump", Path.Combine(Fixtures.Root, "hives", "regipy", "SYSTEM_B"), "--key", "ControlSet001\\Control\\Lsa"],
+            ["explain", "0x80090016"], ["keys", "clean", Demo], ["repair", "plan", Demo],
+        ];
+        foreach (var args in commands)
+        {
+            var here = binary.Invoke(_work, args);
+            var there = binary.Invoke(_work, elsewhere, args);
+            Assert.True(here == there, $"keydoctor {string.Join(' ', args)} differs under tr_TR at UTC+14\n--- here\n{Head(here.Stdout + here.Stderr)}\n--- there\n{Head(there.Stdout + there.Stderr)}");
+        }
+    }
+
+    [Fact]
     public void NativeExecutableWritesTheSameRepairPlan()
     {
         var expected = Cli.Run("repair", "plan", Demo, "--accept", "KD1001", "-o", Path.Combine(_work, "plan.json"), "--json");
