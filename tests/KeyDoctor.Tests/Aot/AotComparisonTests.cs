@@ -88,7 +88,8 @@ public sealed class AotComparisonTests(AotBinary binary) : IDisposable
     public void TheLanguageAndTimeZoneOfTheMachineChangeNoByte()
     {
         // Turkish (dotted and dotless i, comma decimals) at UTC+14: culture-sensitive casing, number or date formatting
-        // and local-time conversion would all show. The same bytes as under the test's own settings.
+        // (should InvariantGlobalization, in Directory.Build.props, ever go) and local-time conversion would all show.
+        // The same bytes as under the test's own settings.
         var elsewhere = new Dictionary<string, string> { ["LANG"] = "tr_TR.UTF-8", ["LC_ALL"] = "tr_TR.UTF-8", ["TZ"] = "Pacific/Kiritimati" };
         string[][] commands =
         [
