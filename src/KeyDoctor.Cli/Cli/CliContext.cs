@@ -34,6 +34,29 @@ public sealed class CliContext
     public TextWriter Output { get; }
     public TextWriter Error { get; }
 
+    private readonly List<(string Root, string Shown)> _shownAs = [];
+
+    /// <summary>From now on, paths under <paramref name="root"/> (an extracted bundle) are shown under <paramref name="shown"/> (the zip as the user named it).</summary>
+    public void ShowAs(string root, string shown) => _shownAs.Add((Path.TrimEndingDirectorySeparator(root), shown));
+
+    /// <summary>A path as the user knows it: inside the bundle it was extracted from, never the private temporary folder.</summary>
+    public string ShowPath(string path)
+    {
+        foreach (var (root, shown) in _shownAs)
+            if (path.Length > root.Length && path.StartsWith(root, StringComparison.Ordinal) && path[root.Length] == Path.DirectorySeparatorChar)
+                return shown + path[root.Length..];
+            else if (path == root)
+                return shown;
+        return path;
+    }
+
+    /// <summary>A message with every extracted bundle's folder written as the bundle (error text from the readers names the files it read).</summary>
+    public string ShowPathsIn(string text)
+    {
+        foreach (var (root, shown) in _shownAs) text = text.Replace(root, shown, StringComparison.Ordinal);
+        return text;
+    }
+
     /// <summary>True when a person is watching a terminal: progress bars and colour are allowed.</summary>
     public bool Interactive { get; }
 

@@ -68,13 +68,13 @@ public static class KeyDoctorApp
         {
             // A damaged or hostile file is the input's problem, not KeyDoctor's: say which file, where and why.
             var where = ex.Offset > 0 ? $" (at offset 0x{ex.Offset:X})" : "";
-            error.WriteLine($"keydoctor: cannot read {ex.FilePath} as {ex.Format}: {OneLine(ex.Reason)}{where}. " +
-                            "The file is damaged, truncated or not what it claims to be; collect it again or check that it is the right file.");
+            error.WriteLine(context.ShowPathsIn($"keydoctor: cannot read {ex.FilePath} as {ex.Format}: {OneLine(ex.Reason)}{where}. " +
+                            "The file is damaged, truncated or not what it claims to be; collect it again or check that it is the right file."));
             return ExitCodes.UsageOrInputError;
         }
         catch (Exception ex) when (Sentence(ex) is { } sentence)
         {
-            error.WriteLine($"keydoctor: {sentence}");
+            error.WriteLine(context.ShowPathsIn($"keydoctor: {sentence}"));
             return ExitCodes.UsageOrInputError;
         }
         catch (Exception ex)

@@ -13,20 +13,22 @@ public static class CertsCommand
 {
     public static Command Create(CliContext context)
     {
-        var listSource = new Argument<string>("source") { Description = "An image folder, a SOFTWARE or NTUSER.DAT hive, or a .reg export." };
+        var listSource = new Argument<string>("source") { Description = "An image folder, a bundle (.zip) from 'keydoctor collect', a SOFTWARE or NTUSER.DAT hive, or a .reg export." };
         var listStore = new Option<string?>("--store") { Description = "Only this store (MY, Root, WebHosting, ...)." };
         var listJson = CommonOptions.Json();
         var list = new Command("list", "List the certificates of the registry stores, with their key links.") { listSource, listStore, listJson };
+        list.Options.Add(context.MaxBundleSize);
         list.SetAction(parse => List(context, parse.GetValue(listSource)!, parse.GetValue(listStore), parse.GetValue(listJson)));
 
         var thumbprint = new Argument<string>("thumbprint") { Description = "SHA-1 thumbprint, with or without spaces (\"32 b5 39 8e ...\")." };
-        var from = new Option<string>("--from") { Description = "Where to look: an image folder, a SOFTWARE or NTUSER.DAT hive, or a .reg export.", Required = true };
+        var from = new Option<string>("--from") { Description = "Where to look: an image folder, a bundle (.zip), a SOFTWARE or NTUSER.DAT hive, or a .reg export.", Required = true };
         var showStore = new Option<string?>("--store") { Description = "Only this store." };
         var showJson = CommonOptions.Json();
         var show = new Command("show", "Everything about one certificate, like 'certutil -v -store my <thumbprint>' offline.")
         {
             thumbprint, from, showStore, showJson,
         };
+        show.Options.Add(context.MaxBundleSize);
         show.SetAction(parse => Show(context, parse.GetValue(thumbprint)!, parse.GetValue(from)!, parse.GetValue(showStore), parse.GetValue(showJson)));
 
         return new Command("certs", "Read certificate stores from the registry (SOFTWARE, NTUSER.DAT or a .reg export).") { list, show };
@@ -34,7 +36,8 @@ public static class CertsCommand
 
     private static int List(CliContext context, string source, string? store, bool json)
     {
-        var registry = RegistrySources.OpenMachine(source);
+        using var bundle = BundleInput.OpenIfBundle(context, source);
+        var registry = RegistrySources.OpenMachine(bundle?.Root ?? source);
         var machineGuid = registry.MachineGuid;
         var reports = registry.Certificates(store).Select(c => Report(c, machineGuid)).ToList();
         if (json) context.WriteJson(new CertificateListDocument(source, machineGuid, reports), KeyDoctorJson.Default.CertificateListDocument);
@@ -59,7 +62,8 @@ public static class CertsCommand
     private static int Show(CliContext context, string thumbprintText, string source, string? store, bool json)
     {
         var wanted = Thumbprint.Normalize(thumbprintText) ?? throw new UserInputException($"\"{thumbprintText}\" is not a SHA-1 thumbprint (40 hex digits)");
-        var registry = RegistrySources.OpenMachine(source);
+        using var bundle = BundleInput.OpenIfBundle(context, source);
+        var registry = RegistrySources.OpenMachine(bundle?.Root ?? source);
         var machineGuid = registry.MachineGuid;
         var matches = registry.Certificates(store).Where(c => c.Thumbprint == wanted || c.Entry?.ComputedSha1 == wanted).ToList();
         if (matches.Count == 0) throw new UserInputException($"no certificate {wanted} in {source}");

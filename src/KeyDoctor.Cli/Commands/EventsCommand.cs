@@ -21,7 +21,7 @@ public static partial class EventsCommand
 {
     public static Command Create(CliContext context)
     {
-        var input = new Argument<string>("path") { Description = "An .evtx or legacy .Evt file, a folder of them, or an image root (Windows\\System32\\winevt\\Logs, or Windows\\System32\\config for Server 2003's .Evt, found case-insensitively)." };
+        var input = new Argument<string>("path") { Description = "An .evtx or legacy .Evt file, a folder of them, a bundle (.zip) from 'keydoctor collect', or an image root (Windows\\System32\\winevt\\Logs, or Windows\\System32\\config for Server 2003's .Evt, found case-insensitively)." };
         var ids = new Option<string?>("--id") { Description = "Only these event ids, comma-separated (e.g. 7024,36870)." };
         var provider = new Option<string?>("--provider") { Description = "Only events of this provider (case-insensitive, e.g. Schannel)." };
         var since = new Option<string?>("--since") { Description = "Only events at or after this time: ISO 8601 (UTC unless an offset is given) or relative: 30m, 12h, 7d." };
@@ -33,6 +33,7 @@ public static partial class EventsCommand
         {
             input, ids, provider, since, until, xml, json,
         };
+        command.Options.Add(context.MaxBundleSize);
         command.SetAction(parse =>
         {
             var now = DateTime.UtcNow;
@@ -41,7 +42,8 @@ public static partial class EventsCommand
                 parse.GetValue(provider),
                 ParseTime(parse.GetValue(since), "--since", now),
                 ParseTime(parse.GetValue(until), "--until", now));
-            var files = FindLogs(parse.GetValue(input)!);
+            using var bundle = BundleInput.OpenIfBundle(context, parse.GetValue(input)!);
+            var files = FindLogs(bundle?.Root ?? parse.GetValue(input)!);
             return Run(context, files, filter, parse.GetValue(json), parse.GetValue(xml));
         });
         return command;
@@ -76,7 +78,7 @@ public static partial class EventsCommand
                 {
                     var path = files[nextToStart];
                     if (IsLegacyLog(path)) continue;
-                    var source = files.Count > 1 ? path : null;
+                    var source = files.Count > 1 ? context.ShowPath(path) : null;
                     ahead.Enqueue(EvtxFileJob.Start(readers, path, chunk => Format(chunk, filter, json, withXml, source), options, cancel.Token));
                 }
                 var file = files[index];
@@ -110,7 +112,7 @@ public static partial class EventsCommand
                     // In a folder, one file that is not EVTX should not hide the others.
                     if (failure.SourceException is MalformedDataException malformed && job.FailedOnOpen && files.Count > 1)
                     {
-                        context.Error.WriteLine($"keydoctor: skipped {file}: {malformed.Message}");
+                        context.Error.WriteLine(context.ShowPathsIn($"keydoctor: skipped {file}: {malformed.Message}"));
                         unreadable++;
                         continue;
                     }

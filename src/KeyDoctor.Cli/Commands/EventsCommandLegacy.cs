@@ -25,14 +25,14 @@ public static partial class EventsCommand
         }
         catch (MalformedDataException ex) when (many)
         {
-            context.Error.WriteLine($"keydoctor: skipped {file}: {ex.Message}");
+            context.Error.WriteLine(context.ShowPathsIn($"keydoctor: skipped {file}: {ex.Message}"));
             return new LegacyCounts(0, 0, 0, true);
         }
         using (reader)
         {
             long matched = 0;
             var channel = EvtReader.ChannelOf(file);
-            var source = many ? file : null;
+            var source = many ? context.ShowPath(file) : null;
             var text = new StringBuilder();
             foreach (var item in reader.ReadRecords())
             {

@@ -34,7 +34,13 @@ public static class IisCommand
                 MachineSource.RequireSystemDrive(path);
                 report = IisInspector.InspectImage(path, OpenMachineLookup(context, path));
             }
-            else if (File.Exists(path)) report = IisInspector.InspectFile(path);
+            else if (File.Exists(path))
+            {
+                if (BundleInput.IsZip(path))
+                    throw new UserInputException($"{path} is a zip (a bundle from 'keydoctor collect'?), not an IIS configuration file: " +
+                        $"'keydoctor scan {path}' runs the same IIS checks on a bundle; for this command's view, extract it and give the folder.");
+                report = IisInspector.InspectFile(path);
+            }
             else throw new UserInputException($"there is no file or folder {path}: give an image root or one IIS configuration file.");
 
             if (parse.GetValue(json)) context.WriteJson(report, KeyDoctorJson.Default.IisReport);

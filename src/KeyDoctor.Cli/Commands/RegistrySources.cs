@@ -12,8 +12,9 @@ internal static class RegistrySources
     /// <summary>The hive or export at <paramref name="path"/>; null when <paramref name="mapBigHive"/> and it is a hive of 1 MiB or more.</summary>
     private static IRegistryHive? OpenFile(string path, bool mapBigHive)
     {
-        if (Directory.Exists(path)) throw new UserInputException($"{path} is a folder; give a hive file or a .reg export");
-        if (!File.Exists(path)) throw new UserInputException($"{path}: no such file");
+        if (Directory.Exists(path))
+            throw new UserInputException($"{path} is a folder: give one hive file (e.g. {Path.Join(path, "Windows", "System32", "config", "SYSTEM")}) or a .reg export.");
+        if (!File.Exists(path)) throw new UserInputException($"there is no file {path}: give a hive file or a .reg export.");
         Span<byte> head = stackalloc byte[512];
         int read;
         long length;
@@ -25,7 +26,10 @@ internal static class RegistrySources
         head = head[..read];
         if (BaseBlock.HasSignature(head)) return mapBigHive && length is >= MinimumMappedHive and <= RegistryHive.MaxFileSize ? null : RegistryHive.Open(path);
         if (RegExportReader.LooksLikeExport(head)) return RegExportReader.Read(path);
-        throw new UserInputException($"{path} is neither a registry hive (\"regf\") nor a .reg export");
+        if (head is [(byte)'P', (byte)'K', 3, 4, ..])
+            throw new UserInputException($"{path} is a zip (a bundle from 'keydoctor collect'?), not a hive: its hives are inside, under " +
+                "Windows/System32/config; extract it and give one of them, or read the bundle with 'keydoctor scan' or 'keydoctor certs list'.");
+        throw new UserInputException($"{path} is neither a registry hive (no \"regf\" signature) nor a .reg export: give a hive file such as SYSTEM or SOFTWARE, or a .reg file.");
     }
 
     /// <summary>Smaller hives are read into memory: mapping pays off only where copying costs.</summary>
@@ -85,7 +89,7 @@ internal static class RegistrySources
         {
             var applied = recovery.AppliedEntries;
             if (applied.Count > 0)
-                context.Error.WriteLine($"keydoctor: dirty hive recovered in memory: {applied.Count} log entries ({applied[0].SequenceNumber}-{applied[^1].SequenceNumber}) from {string.Join(", ", applied.Select(a => a.Log).Distinct())}");
+                context.Error.WriteLine(context.ShowPathsIn($"keydoctor: dirty hive recovered in memory: {applied.Count} log entries ({applied[0].SequenceNumber}-{applied[^1].SequenceNumber}) from {string.Join(", ", applied.Select(a => a.Log).Distinct())}"));
             else if (recovery.OldFormatPagesApplied > 0)
                 context.Error.WriteLine($"keydoctor: dirty hive recovered in memory: {recovery.OldFormatPagesApplied} pages from an old-format log");
             if (recovery.StopReason is { } stop) context.Error.WriteLine($"keydoctor: log replay stopped: {stop}");
@@ -93,7 +97,7 @@ internal static class RegistrySources
         // In hive order (values are decoded on several threads, so they are found in no fixed order).
         var problems = hive.Problems.OrderBy(p => p.Offset ?? -1).ThenBy(p => p.Reason, StringComparer.Ordinal).ToList();
         if (problems.Count == 0) return;
-        context.Error.WriteLine($"keydoctor: {problems.Count} problem(s) in {hive.Source}:");
+        context.Error.WriteLine(context.ShowPathsIn($"keydoctor: {problems.Count} problem(s) in {hive.Source}:"));
         foreach (var problem in problems.Take(10)) context.Error.WriteLine($"  {problem}");
         if (problems.Count > 10) context.Error.WriteLine($"  ... and {problems.Count - 10} more (use --json and read stderr, or 'reg dump' a smaller --key)");
     }

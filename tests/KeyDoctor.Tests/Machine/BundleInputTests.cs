@@ -1,0 +1,81 @@
+using KeyDoctor.Tests.Scan;
+
+namespace KeyDoctor.Tests.Machine;
+
+/// <summary>
+/// A bundle given to the commands that read an image folder: read as the image it holds, with every path shown inside
+/// the zip as the user named it (never the private folder it was extracted to), and the same rows as the image gives.
+/// </summary>
+public sealed class BundleInputTests : IDisposable
+{
+    private readonly ScanImage _image = new();
+    private readonly string _work = Directory.CreateTempSubdirectory("kd-bundle-input-").FullName;
+
+    public void Dispose()
+    {
+        _image.Dispose();
+        Directory.Delete(_work, recursive: true);
+    }
+
+    private string Collect()
+    {
+        _image.Certificate("CN=shop.contoso.com", "shop-key");
+        _image.Put(@"Windows\System32\winevt\Logs\System.evtx", Fixtures.Bytes("evtx/system.evtx"));
+        _image.Put(@"Windows\System32\winevt\Logs\Security.evtx", Fixtures.Bytes("evtx/security.evtx"));
+        _image.Build();
+        var bundle = Path.Combine(_work, "web01.zip");
+        var collected = Cli.Run("collect", "--from", _image.Root, "-o", bundle);
+        Assert.True(collected.ExitCode == 0, collected.Stdout + collected.Stderr);
+        return bundle;
+    }
+
+    [Fact]
+    public void EventsOfABundleAreTheImagesWithTheirFilesNamedInsideTheZip()
+    {
+        var bundle = Collect();
+        var fromBundle = Cli.Run("events", bundle, "--json");
+        var fromImage = Cli.Run("events", _image.Root, "--json");
+        Assert.Equal(0, fromBundle.ExitCode);
+        Assert.Contains($"\"file\":\"{bundle}/Windows/System32/winevt/Logs/Security.evtx\"", fromBundle.Stdout);
+        Assert.Equal(fromImage.Stdout.Replace(_image.Root, bundle), fromBundle.Stdout);
+        Assert.DoesNotContain("keydoctor-", fromBundle.Stdout + fromBundle.Stderr);
+        Assert.Equal(fromImage.Stderr, fromBundle.Stderr);
+    }
+
+    [Fact]
+    public void CertificatesOfABundleAreTheImages()
+    {
+        var bundle = Collect();
+        var fromBundle = Cli.Run("certs", "list", bundle, "--json");
+        Assert.Equal(0, fromBundle.ExitCode);
+        Assert.Contains("CN=shop.contoso.com", fromBundle.Stdout);
+        Assert.Equal(Cli.Run("certs", "list", _image.Root, "--json").Stdout.Replace(_image.Root, bundle), fromBundle.Stdout);
+        Assert.Equal(Cli.Run("certs", "list", _image.Root).Stdout, Cli.Run("certs", "list", bundle).Stdout);
+    }
+
+    [Fact]
+    public void ADamagedBundleIsNamedAsTheUserGaveIt()
+    {
+        var bundle = Collect();
+        var damaged = Path.Combine(_work, "damaged.zip");
+        File.WriteAllBytes(damaged, File.ReadAllBytes(bundle)[..5000]);
+        foreach (var command in new[] { "events", "certs list" })
+        {
+            var result = Cli.Run([.. command.Split(' '), damaged]);
+            Assert.Equal(2, result.ExitCode);
+            Assert.StartsWith($"keydoctor: cannot read {damaged} as bundle zip:", result.Stderr);
+        }
+    }
+
+    [Fact]
+    public void CommandsThatReadOneFileSayWhatToDoWithABundle()
+    {
+        var bundle = Collect();
+        var iis = Cli.Run("iis", bundle);
+        Assert.Equal(2, iis.ExitCode);
+        Assert.Contains($"'keydoctor scan {bundle}' runs the same IIS checks on a bundle", iis.Stderr);
+        var reg = Cli.Run("reg", "dump", bundle);
+        Assert.Equal(2, reg.ExitCode);
+        Assert.Contains("its hives are inside, under Windows/System32/config; extract it and give one of them", reg.Stderr);
+    }
+}
