@@ -73,25 +73,85 @@ public static class OrderedParallel
         }
     }
 
+    /// <summary>
+    /// The results of a window of items in flight, kept by index modulo the window: workers complete them in any
+    /// order, the consumer takes them in index order and waits for the one it needs. A result's exception is rethrown
+    /// when it is taken, so a failure surfaces in order, on the consuming thread.
+    /// </summary>
+    private sealed class ResultSlots<TOut>(int window)
+    {
+        private readonly TOut[] _results = new TOut[window];
+        private readonly Exception?[] _errors = new Exception?[window];
+        private readonly bool[] _done = new bool[window];
+        private long _waitingFor = -1;
+
+        /// <summary>Guards the slots; a run may wait on it for its own conditions too.</summary>
+        public object Gate { get; } = new();
+
+        public int Window => _results.Length;
+
+        /// <summary>Maps item <paramref name="index"/> into its slot, or records the exception mapping it threw.</summary>
+        public void Complete<TIn, TState>(long index, Func<TIn, TState, TOut> map, TIn item, TState state)
+        {
+            var slot = (int)(index % _results.Length);
+            try
+            {
+                _results[slot] = map(item, state);
+            }
+            catch (Exception ex)
+            {
+                _errors[slot] = ex;
+            }
+            lock (Gate)
+            {
+                _done[slot] = true;
+                if (_waitingFor == index) Monitor.PulseAll(Gate);
+            }
+        }
+
+        public bool IsDone(long index)
+        {
+            lock (Gate) return _done[index % _results.Length];
+        }
+
+        /// <summary>Waits for item <paramref name="index"/>, frees its slot and returns its result (or throws its exception).</summary>
+        public TOut Take(long index, CancellationToken cancellationToken)
+        {
+            var slot = (int)(index % _results.Length);
+            lock (Gate)
+            {
+                while (!_done[slot])
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    _waitingFor = index;
+                    Monitor.Wait(Gate, 100);
+                }
+                _waitingFor = -1;
+                _done[slot] = false;
+            }
+            var error = _errors[slot];
+            var result = _results[slot];
+            _errors[slot] = null;
+            _results[slot] = default!;
+            if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+            return result;
+        }
+    }
+
     private sealed class StreamingRun<TIn, TState, TOut>
     {
         private readonly Func<TIn, TState, TOut> _map;
         private readonly Queue<(long Index, TIn Item)> _pending = new();
-        private readonly TOut[] _results;
-        private readonly Exception?[] _errors;
-        private readonly bool[] _done;
+        private readonly ResultSlots<TOut> _slots;
         private readonly Thread[] _workers;
         private readonly CancellationToken _cancellation;
-        private readonly object _gate = new();
         private bool _stopped;
 
         public StreamingRun(Func<TState> createState, Func<TIn, TState, TOut> map, int workers, int window, CancellationToken cancellationToken)
         {
             _map = map;
             _cancellation = cancellationToken;
-            _results = new TOut[window];
-            _errors = new Exception?[window];
-            _done = new bool[window];
+            _slots = new ResultSlots<TOut>(window);
             _workers = new Thread[workers];
             for (var w = 0; w < workers; w++)
             {
@@ -102,77 +162,43 @@ public static class OrderedParallel
             }
         }
 
-        public int Window => _results.Length;
+        public int Window => _slots.Window;
 
         /// <summary>Queues item <paramref name="index"/>; the caller keeps fewer than <see cref="Window"/> untaken.</summary>
         public void Post(long index, TIn item)
         {
-            lock (_gate)
+            lock (_slots.Gate)
             {
                 _pending.Enqueue((index, item));
-                Monitor.Pulse(_gate);
+                Monitor.Pulse(_slots.Gate);
             }
         }
 
-        public bool IsDone(long index)
-        {
-            lock (_gate) return _done[index % _results.Length];
-        }
+        public bool IsDone(long index) => _slots.IsDone(index);
 
-        public TOut Take(long index)
-        {
-            var slot = (int)(index % _results.Length);
-            lock (_gate)
-            {
-                while (!_done[slot])
-                {
-                    _cancellation.ThrowIfCancellationRequested();
-                    Monitor.Wait(_gate, 100);
-                }
-                _done[slot] = false;
-            }
-            var error = _errors[slot];
-            var result = _results[slot];
-            _errors[slot] = null;
-            _results[slot] = default!;
-            if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
-            return result;
-        }
+        public TOut Take(long index) => _slots.Take(index, _cancellation);
 
         private void Work(TState state)
         {
             while (true)
             {
                 (long Index, TIn Item) next;
-                lock (_gate)
+                lock (_slots.Gate)
                 {
-                    while (_pending.Count == 0 && !_stopped) Monitor.Wait(_gate);
+                    while (_pending.Count == 0 && !_stopped) Monitor.Wait(_slots.Gate);
                     if (_stopped) return;
                     next = _pending.Dequeue();
                 }
-                var slot = (int)(next.Index % _results.Length);
-                try
-                {
-                    _results[slot] = _map(next.Item, state);
-                }
-                catch (Exception ex)
-                {
-                    _errors[slot] = ex;
-                }
-                lock (_gate)
-                {
-                    _done[slot] = true;
-                    Monitor.PulseAll(_gate);
-                }
+                _slots.Complete(next.Index, _map, next.Item, state);
             }
         }
 
         public void Stop()
         {
-            lock (_gate)
+            lock (_slots.Gate)
             {
                 _stopped = true;
-                Monitor.PulseAll(_gate);
+                Monitor.PulseAll(_slots.Gate);
             }
             foreach (var worker in _workers) worker.Join();
         }
@@ -182,24 +208,18 @@ public static class OrderedParallel
     {
         private readonly IReadOnlyList<TIn> _items;
         private readonly Func<TIn, TState, TOut> _map;
-        private readonly TOut[] _results;
-        private readonly Exception?[] _errors;
-        private readonly bool[] _done;
+        private readonly ResultSlots<TOut> _slots;
         private readonly SemaphoreSlim _free;
         private readonly CancellationTokenSource _stop;
         private readonly Task[] _workers;
-        private readonly object _gate = new();
         private int _next = -1;
-        private int _waitingFor = -1;
 
         public Run(IReadOnlyList<TIn> items, Func<TState> createState, Func<TIn, TState, TOut> map, int workers, int window,
                    CancellationToken cancellationToken)
         {
             _items = items;
             _map = map;
-            _results = new TOut[window];
-            _errors = new Exception?[window];
-            _done = new bool[window];
+            _slots = new ResultSlots<TOut>(window);
             _free = new SemaphoreSlim(window);
             _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             _workers = new Task[Math.Min(workers, items.Count)];
@@ -219,20 +239,7 @@ public static class OrderedParallel
                     _free.Wait(_stop.Token);
                     var i = Interlocked.Increment(ref _next);
                     if (i >= _items.Count) return;
-                    var slot = i % _results.Length;
-                    try
-                    {
-                        _results[slot] = _map(_items[i], state);
-                    }
-                    catch (Exception ex)
-                    {
-                        _errors[slot] = ex;
-                    }
-                    lock (_gate)
-                    {
-                        _done[slot] = true;
-                        if (_waitingFor == i) Monitor.PulseAll(_gate);
-                    }
+                    _slots.Complete(i, _map, _items[i], state);
                 }
             }
             catch (OperationCanceledException)
@@ -243,24 +250,8 @@ public static class OrderedParallel
 
         public TOut Take(int i)
         {
-            var slot = i % _results.Length;
-            lock (_gate)
-            {
-                while (!_done[slot])
-                {
-                    _stop.Token.ThrowIfCancellationRequested();
-                    _waitingFor = i;
-                    Monitor.Wait(_gate, 100);
-                }
-                _waitingFor = -1;
-                _done[slot] = false;
-            }
-            var error = _errors[slot];
-            var result = _results[slot];
-            _errors[slot] = null;
-            _results[slot] = default!;
+            var result = _slots.Take(i, _stop.Token);
             _free.Release();
-            if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
             return result;
         }
 
