@@ -20,7 +20,9 @@ public sealed class KeysCleanTests : IDisposable
 {
     private const string MachineKeys = @"ProgramData\Microsoft\Crypto\RSA\MachineKeys";
     private static readonly RSA Rsa = RSA.Create(2048);
-    private static readonly DateTime Old = DateTime.UtcNow.AddDays(-200);
+    // 10:00 UTC of a day long ago: a leak day's 30 files (one a minute) stay on that day whenever the test runs
+    // (from "now - 200 days", the late-evening runs spread them over a fourth day).
+    private static readonly DateTime Old = DateTime.UtcNow.Date.AddDays(-200).AddHours(10);
     private readonly string _work = Directory.CreateTempSubdirectory("kd-clean-").FullName;
 
     public void Dispose() => Directory.Delete(_work, recursive: true);

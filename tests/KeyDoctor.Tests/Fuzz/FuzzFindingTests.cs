@@ -85,9 +85,9 @@ public class FuzzFindingTests : IDisposable
         foreach (var args in new[] { new[] { "repair", "plan", bundle }, ["keys", "list", bundle], ["keys", "clean", bundle], ["recover", bundle, "--all", "-o", Path.Combine(_root, "r"), "--password-file", WritePassword()],
                      ["audit", "report", bundle], ["diff", bundle, bundle] })
             Assert.Contains("raise it with --max-bundle-size", Cli.Run([.. args, "--max-bundle-size", "64KB"]).Stderr);
-        foreach (var command in new[] { "explain", "keys name", "reg dump", "events" })
+        foreach (var command in new[] { "explain", "keys name", "reg dump", "metabase verify" })
             Assert.DoesNotContain("--max-bundle-size", Cli.Run([.. command.Split(' '), "--help"]).Stdout);
-        foreach (var command in new[] { "repair apply", "trace", "farm" })
+        foreach (var command in new[] { "repair apply", "trace", "farm", "events", "certs list", "certs show" })
             Assert.Contains("--max-bundle-size", Cli.Run([.. command.Split(' '), "--help"]).Stdout);
     }
 
