@@ -25,6 +25,27 @@ public class CliFoundationTests
     }
 
     [Fact]
+    public void AFileToWriteInAFolderThatDoesNotExistIsRefusedBeforeAnyWork()
+    {
+        var demo = Path.Combine(Fixtures.RepoRoot, "demo", "web01");
+        var missing = Path.Combine(Path.GetTempPath(), "kd-no-such-folder-" + Guid.NewGuid().ToString("N"));
+        foreach (var (args, option) in new (string[], string)[]
+                 {
+                     (["scan", demo, "--html", Path.Combine(missing, "r.html")], "--html"),
+                     (["repair", "plan", demo, "-o", Path.Combine(missing, "plan.json")], "--output"),
+                     (["keys", "clean", demo, "-o", Path.Combine(missing, "clean.json")], "--output"),
+                     (["collect", "--from", demo, "-o", Path.Combine(missing, "web01.zip")], "--output"),
+                     (["recover", demo, "--all", "-o", Path.Combine(missing, "keys")], "--output"),
+                 })
+        {
+            var result = Cli.Run(args);
+            Assert.Equal(2, result.ExitCode);
+            Assert.StartsWith($"keydoctor: {option} {args[^1]}: the folder {missing} does not exist; create it or choose another place (see 'keydoctor ", result.Stderr);
+            Assert.Equal("", result.Stdout);
+        }
+    }
+
+    [Fact]
     public void HelpListsCommandsAndExitsZero()
     {
         var result = Cli.Run("--help");

@@ -28,7 +28,7 @@ public static class ConfigCommand
         var file = ConfigArgument();
         var from = new Option<string>("--from") { Description = "The key that opens the configuration now (private key).", Required = true };
         var to = new Option<string>("--to") { Description = "The target server's key (its public half is enough).", Required = true };
-        var output = new Option<string?>("--output", "-o") { Description = "New file (never overwritten); default <file>.rekeyed<ext> beside the old one." };
+        var output = (new Option<string?>("--output", "-o") { Description = "New file (never overwritten); default <file>.rekeyed<ext> beside the old one." }).InExistingFolder();
         var json = CommonOptions.Json();
         var command = new Command("rekey", "Re-wrap every AES provider's session key and every RSA provider value's key for another RSA key, writing a new file (never in place).")
         {

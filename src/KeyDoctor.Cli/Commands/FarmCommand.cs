@@ -25,10 +25,10 @@ public static class FarmCommand
         };
         var json = CommonOptions.Json();
         var shell = RepairCommand.ShellOption();
-        var html = new Option<FileInfo?>("--html")
+        var html = (new Option<FileInfo?>("--html")
         {
             Description = "Also write the farm as one self-contained HTML file: nodes as columns, keys, certificates, bindings and providers as rows, differences marked.",
-        };
+        }).InExistingFolder();
         var command = new Command("farm",
             "Compare the servers of an IIS farm: shared MachineGuids (clones without sysprep), the configuration keys iisConfigurationKey/iisWasKey, the certificates HTTPS bindings use, and shared-configuration drift; plus every node's own scan. Exit 1 when anything is found.")
         {

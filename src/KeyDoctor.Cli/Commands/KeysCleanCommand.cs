@@ -26,10 +26,10 @@ internal static class KeysCleanCommand
             Description = "Keep every key modified within this many days (default 30).",
             DefaultValueFactory = _ => 30,
         };
-        var output = new Option<FileInfo?>("--output", "-o")
+        var output = (new Option<FileInfo?>("--output", "-o")
         {
             Description = "Write a repair plan (.json) that moves the orphans into the repair's backup folder; apply it with 'keydoctor repair apply'.",
-        };
+        }).InExistingFolder();
         var json = CommonOptions.Json();
         var command = new Command("clean",
             "Find the orphan key files of MachineKeys, Crypto\\Keys and the service profiles' stores: keeps every key something uses (and says what), " +
@@ -52,8 +52,6 @@ internal static class KeysCleanCommand
         if (olderThan < 0) throw new UserInputException($"--older-than {olderThan}: give a number of days, 0 or more");
         if (plan is not null && !plan.Extension.Equals(".json", StringComparison.OrdinalIgnoreCase))
             throw new UserInputException($"-o {plan.Name}: a clean-up plan names every orphan and is applied by 'keydoctor repair apply'; write it as a .json file");
-        if (plan is not null && plan.Directory is { Exists: false } missing)
-            throw new UserInputException($"-o {plan.FullName}: the folder {missing.FullName} does not exist; create it or choose another place for the plan");
         using var machine = LiveMachine.OpenSourceOrLive(sourcePath, "keys clean");
         // On this machine the last boot is known exactly: now minus the uptime.
         DateTimeOffset? lastBoot = sourcePath is null ? DateTimeOffset.UtcNow - TimeSpan.FromMilliseconds(Environment.TickCount64) : null;

@@ -11,7 +11,7 @@ internal static class KeysConvertCommand
     public static Command Create(CliContext context)
     {
         var input = new Argument<string>("input") { Description = "Key file: aspnet_regiis XML, PEM (PKCS#1 or PKCS#8), PVK or PFX." };
-        var output = new Option<string>("--output", "-o") { Description = "File to write (created owner-only; never overwritten).", Required = true };
+        var output = (new Option<string>("--output", "-o") { Description = "File to write (created owner-only; never overwritten).", Required = true }).InExistingFolder();
         var to = new Option<string?>("--to") { Description = "xml, pem (PKCS#1), pkcs8, pvk or pfx; by default from the output extension." };
         var keyNumber = new Option<string>("--key-number")
         {

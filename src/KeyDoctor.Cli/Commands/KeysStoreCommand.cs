@@ -12,7 +12,7 @@ internal static class KeysStoreCommand
     public static Command CreateExport(CliContext context)
     {
         var container = new Argument<string>("container") { Description = "CryptoAPI machine key container, e.g. iisWasKey." };
-        var output = new Option<string>("--output", "-o") { Description = "Key set XML to write (owner-only, never overwritten).", Required = true };
+        var output = (new Option<string>("--output", "-o") { Description = "Key set XML to write (owner-only, never overwritten).", Required = true }).InExistingFolder();
         var json = CommonOptions.Json();
         var command = new Command("export", "Windows: export both key numbers of a CryptoAPI machine container to one key set XML.")
         {

@@ -74,7 +74,7 @@ public static class MetabaseCommand
         var file = new Argument<string>("file") { Description = "MetaBase.xml to re-key (never changed)." };
         var from = KeySetOption("--from", "The key set that opens the metabase now (AT_KEYEXCHANGE private key; AT_SIGNATURE to verify).");
         var to = KeySetOption("--to", "The new key set: AT_KEYEXCHANGE (public is enough) and AT_SIGNATURE private key, to sign.");
-        var output = new Option<string?>("--output", "-o") { Description = "New file; default <file>.rekeyed<ext> beside the old one. Never overwritten." };
+        var output = (new Option<string?>("--output", "-o") { Description = "New file; default <file>.rekeyed<ext> beside the old one. Never overwritten." }).InExistingFolder();
         var json = CommonOptions.Json();
         var command = new Command("rekey", "Write a copy of the metabase whose SessionKey and secure properties belong to a new key set, verified with it.")
         {

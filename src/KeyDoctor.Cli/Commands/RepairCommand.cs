@@ -90,10 +90,10 @@ public static class RepairCommand
             Description = "An image folder or a bundle (.zip) to scan and plan for; left out on Windows: this server.",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var output = new Option<FileInfo?>("--output", "-o")
+        var output = (new Option<FileInfo?>("--output", "-o")
         {
             Description = "Write the plan: .json, a PowerShell script (.ps1: dry run unless run with -Apply) or a cmd script (.cmd: dry run unless its first argument is apply); 'repair apply' reads each.",
-        };
+        }).InExistingFolder();
         var snapshot = SnapshotOption("A snapshot or bundle taken before the damage (keydoctor snapshot): key files intact in it are restored from it.");
         var accept = new Option<string[]>("--accept")
         {

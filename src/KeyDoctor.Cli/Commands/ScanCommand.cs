@@ -18,10 +18,10 @@ public static class ScanCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var json = CommonOptions.Json();
-        var html = new Option<FileInfo?>("--html")
+        var html = (new Option<FileInfo?>("--html")
         {
             Description = "Also write the report as one self-contained HTML file (findings, fixes with copy buttons, SSL chains, certificates, key store).",
-        };
+        }).InExistingFolder();
         var traces = new Option<string[]>("--trace")
         {
             Description = "A Process Monitor capture of this server (.PML, or Procmon's CSV or XML export); repeatable. Adds what it proves: a key looked up under a new MachineGuid (KD6001), access denied on a key file (KD6002), a key file deleted by a process (KD6003). Captures in the bundle's traces folder are read too.",
