@@ -34,8 +34,7 @@ public class CliFoundationTests
                      (["scan", demo, "--html", Path.Combine(missing, "r.html")], "--html"),
                      (["repair", "plan", demo, "-o", Path.Combine(missing, "plan.json")], "--output"),
                      (["keys", "clean", demo, "-o", Path.Combine(missing, "clean.json")], "--output"),
-                     (["collect", "--from", demo, "-o", Path.Combine(missing, "web01.zip")], "--output"),
-                     (["recover", demo, "--all", "-o", Path.Combine(missing, "keys")], "--output"),
+                     (["keys", "convert", Path.Combine(demo, "no-such-key.xml"), "-o", Path.Combine(missing, "key.pem")], "--output"),
                  })
         {
             var result = Cli.Run(args);

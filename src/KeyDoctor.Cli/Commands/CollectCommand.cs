@@ -23,11 +23,11 @@ public static class CollectCommand
 
     private static Command Create(CliContext context, string name, string description, bool includeEventLogs)
     {
-        var output = (new Option<FileInfo>("--output", "-o")
+        var output = new Option<FileInfo>("--output", "-o")
         {
             Description = "Bundle to write (.zip); it must not exist. It holds key files: keep it safe.",
             DefaultValueFactory = _ => new FileInfo($"keydoctor-{name}-{Environment.MachineName}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.zip"),
-        }).InExistingFolder();
+        };
         var from = new Option<DirectoryInfo?>("--from")
         {
             Description = "Collect from an offline image folder (a mounted or copied system drive) instead of this machine.",

@@ -30,7 +30,7 @@ public static class RecoverCommand
         var container = new Option<string?>("--container") { Description = "Recover only this container (CAPI) or key (CNG) name." };
         var thumbprint = new Option<string?>("--thumbprint") { Description = "Recover only the key of the certificate with this thumbprint." };
         var all = new Option<bool>("--all") { Description = "Recover every key that can be recovered." };
-        var output = (new Option<string>("--output", "-o") { Description = "Folder for the PFX/XML files and the report (created owner-only).", Required = true }).InExistingFolder();
+        var output = new Option<string>("--output", "-o") { Description = "Folder for the PFX/XML files and the report (created owner-only).", Required = true };
         var passwordFile = new Option<string?>("--password-file") { Description = "File whose first line is the password protecting the PFX files. Without it the password is asked on the terminal." };
         var userSid = new Option<string?>("--user-sid") { Description = "Also recover this user's keys (needs --user-password-file or --user-hash-file)." };
         var userPasswordFile = new Option<string?>("--user-password-file") { Description = "File whose first line is the user's Windows password (local and domain accounts: every pre-key form is tried)." };

@@ -177,7 +177,7 @@ public static class RepairCommand
         apply.SetAction(parse =>
         {
             var file = parse.GetValue(planFile)!;
-            if (!file.Exists) throw new UserInputException($"no such plan: {file.FullName}");
+            if (!file.Exists) throw new UserInputException($"there is no plan {file.FullName}: give the file 'keydoctor repair plan -o' wrote (.json, .ps1 or .cmd).");
             if (file.Length > RepairPlan.MaxPlanBytes) throw new UserInputException($"{file.FullName} is too large to be a plan");
             var plan = Fill(RepairPlan.Parse(File.ReadAllText(file.FullName)), Inputs(parse.GetValue(inputs)));
             var snapshotPath = parse.GetValue(snapshot) ?? plan.Snapshot;
@@ -247,7 +247,7 @@ public static class RepairCommand
         rollback.SetAction(parse =>
         {
             var folder = parse.GetValue(runFolder)!;
-            if (!folder.Exists) throw new UserInputException($"no such run folder: {folder.FullName}");
+            if (!folder.Exists) throw new UserInputException($"there is no run folder {folder.FullName}: give the folder 'keydoctor repair apply' printed (keydoctor-repair-<time>).");
             var run = RepairRun.Open(folder.FullName);
             RollbackResult result;
             try

@@ -42,7 +42,7 @@ public static class TraceCommand
             var filter = new TraceFilter(parse.GetValue(process), parse.GetValue(path), parse.GetValue(result),
                 EventsCommand.ParseTime(parse.GetValue(since), "--since", now), EventsCommand.ParseTime(parse.GetValue(until), "--until", now));
             var file = parse.GetValue(capture)!;
-            if (!File.Exists(file)) throw new UserInputException($"no such capture: {file}");
+            if (!File.Exists(file)) throw new UserInputException($"there is no capture {file}: give a Process Monitor capture (.PML, or its CSV or XML export) that exists.");
             return parse.GetValue(keys)
                 ? RunKeys(context, file, filter, parse.GetValue(source), parse.GetValue(json))
                 : RunEvents(context, file, filter, parse.GetValue(json));
