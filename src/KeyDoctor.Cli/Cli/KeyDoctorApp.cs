@@ -40,7 +40,14 @@ public static class KeyDoctorApp
         var context = new CliContext(output, error, isTerminal);
         var root = new RootCommand(
             "KeyDoctor diagnoses and repairs Windows machine private keys that break IIS: " +
-            "key containers, certificates and their key links, SSL bindings, metabase and applicationHost.config secrets.");
+            "key containers, certificates and their key links, SSL bindings, metabase and applicationHost.config secrets.\n\n" +
+            "Typical use:\n" +
+            "  keydoctor collect -o web01.zip          on the server, elevated: gather what scan reads into one bundle\n" +
+            "  keydoctor scan web01.zip                on any machine: what broke, the evidence, and the fix\n" +
+            "  keydoctor scan /mnt/web01               the same from a copied or mounted system drive\n" +
+            "  keydoctor repair plan web01.zip -o plan.ps1   the fix in order, with backups and rollbacks; nothing changes\n" +
+            "  keydoctor explain 0x80090016            what an error code or a finding ID means for IIS keys\n" +
+            "Run 'keydoctor <command> --help' for a command's options.");
         // Start-up is what an admin running keydoctor dozens of times feels: build only the command being run.
         // Without a known command first (root --help, --version, a typo) every command is built, for the listing
         // and the "did you mean" message.
