@@ -9,6 +9,7 @@ using System.Text.Json;
 using KeyDoctor.Cli.Json;
 using KeyDoctor.Formats;
 using KeyDoctor.Formats.Evtx;
+using KeyDoctor.Formats.Primitives;
 
 namespace KeyDoctor.Cli.Commands;
 

@@ -85,8 +85,7 @@ public static class OrderedParallel
         private readonly bool[] _done = new bool[window];
         private long _waitingFor = -1;
 
-        /// <summary>Guards the slots; a run may wait on it for its own conditions too.</summary>
-        public object Gate { get; } = new();
+        private readonly object _gate = new();
 
         public int Window => _results.Length;
 
@@ -102,29 +101,29 @@ public static class OrderedParallel
             {
                 _errors[slot] = ex;
             }
-            lock (Gate)
+            lock (_gate)
             {
                 _done[slot] = true;
-                if (_waitingFor == index) Monitor.PulseAll(Gate);
+                if (_waitingFor == index) Monitor.PulseAll(_gate);
             }
         }
 
         public bool IsDone(long index)
         {
-            lock (Gate) return _done[index % _results.Length];
+            lock (_gate) return _done[index % _results.Length];
         }
 
         /// <summary>Waits for item <paramref name="index"/>, frees its slot and returns its result (or throws its exception).</summary>
         public TOut Take(long index, CancellationToken cancellationToken)
         {
             var slot = (int)(index % _results.Length);
-            lock (Gate)
+            lock (_gate)
             {
                 while (!_done[slot])
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     _waitingFor = index;
-                    Monitor.Wait(Gate, 100);
+                    Monitor.Wait(_gate, 100);
                 }
                 _waitingFor = -1;
                 _done[slot] = false;
@@ -141,11 +140,10 @@ public static class OrderedParallel
     private sealed class StreamingRun<TIn, TState, TOut>
     {
         private readonly Func<TIn, TState, TOut> _map;
-        private readonly Queue<(long Index, TIn Item)> _pending = new();
+        private readonly HandOffQueue<(long Index, TIn Item)> _pending = new();
         private readonly ResultSlots<TOut> _slots;
         private readonly Thread[] _workers;
         private readonly CancellationToken _cancellation;
-        private bool _stopped;
 
         public StreamingRun(Func<TState> createState, Func<TIn, TState, TOut> map, int workers, int window, CancellationToken cancellationToken)
         {
@@ -165,14 +163,7 @@ public static class OrderedParallel
         public int Window => _slots.Window;
 
         /// <summary>Queues item <paramref name="index"/>; the caller keeps fewer than <see cref="Window"/> untaken.</summary>
-        public void Post(long index, TIn item)
-        {
-            lock (_slots.Gate)
-            {
-                _pending.Enqueue((index, item));
-                Monitor.Pulse(_slots.Gate);
-            }
-        }
+        public void Post(long index, TIn item) => _pending.TryAdd((index, item));
 
         public bool IsDone(long index) => _slots.IsDone(index);
 
@@ -180,26 +171,13 @@ public static class OrderedParallel
 
         private void Work(TState state)
         {
-            while (true)
-            {
-                (long Index, TIn Item) next;
-                lock (_slots.Gate)
-                {
-                    while (_pending.Count == 0 && !_stopped) Monitor.Wait(_slots.Gate);
-                    if (_stopped) return;
-                    next = _pending.Dequeue();
-                }
-                _slots.Complete(next.Index, _map, next.Item, state);
-            }
+            while (_pending.TryTake(out var next)) _slots.Complete(next.Index, _map, next.Item, state);
         }
 
+        /// <summary>Ends the workers at once, whatever is still waiting (the consumer stopped early, or failed).</summary>
         public void Stop()
         {
-            lock (_slots.Gate)
-            {
-                _stopped = true;
-                Monitor.PulseAll(_slots.Gate);
-            }
+            _pending.Abandon();
             foreach (var worker in _workers) worker.Join();
         }
     }

@@ -1,10 +1,28 @@
-using KeyDoctor.Cli;
+using KeyDoctor.Formats.Primitives;
 
-namespace KeyDoctor.Tests.Evtx;
+namespace KeyDoctor.Tests.Primitives;
 
 /// <summary>The queue `events` hands file reads and formatted blocks between threads with.</summary>
-public class EventsHandOffQueueTests
+public class HandOffQueueTests
 {
+    [Fact]
+    public async Task AbandoningDropsWhatIsWaitingAndEndsEveryConsumer()
+    {
+        var queue = new HandOffQueue<int>();
+        for (var i = 0; i < 5; i++) Assert.True(queue.TryAdd(i));
+        Assert.True(queue.TryTake(out var first));
+        Assert.Equal(0, first);
+        queue.Abandon();
+        Assert.False(queue.TryTake(out _)); // four were waiting: dropped, not handed on
+
+        var empty = new HandOffQueue<int>();
+        var waiting = Task.Run(() => empty.GetConsumingEnumerable().Count());
+        await Task.Delay(50);
+        Assert.False(waiting.IsCompleted); // nothing to take yet: it waits
+        empty.Abandon();
+        Assert.Equal(0, await waiting.WaitAsync(TimeSpan.FromMinutes(1)));
+    }
+
     [Fact]
     public async Task ItemsComeOutInOrderAcrossThreadsUntilComplete()
     {
