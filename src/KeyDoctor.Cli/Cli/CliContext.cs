@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Encodings.Web;
 using System.CommandLine;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
@@ -51,9 +53,10 @@ public sealed class CliContext
     }
 
     /// <summary>A message with every extracted bundle's folder written as the bundle (error text from the readers names the files it read).</summary>
-    public string ShowPathsIn(string text)
+    /// <param name="encode">How the bundle's name is written into <paramref name="text"/> (Spectre markup escapes its brackets).</param>
+    public string ShowPathsIn(string text, Func<string, string>? encode = null)
     {
-        foreach (var (root, shown) in _shownAs) text = text.Replace(root, shown, StringComparison.Ordinal);
+        foreach (var (root, shown) in _shownAs) text = text.Replace(root, encode is null ? shown : encode(shown), StringComparison.Ordinal);
         return text;
     }
 
@@ -95,7 +98,18 @@ public sealed class CliContext
     }
 
     /// <summary>Writes <paramref name="value"/> as the single, indented JSON document of this command.</summary>
-    public void WriteJson<T>(T value, JsonTypeInfo<T> type) => WriteUtf8(JsonOutput.ToUtf8(value, type, indented: true));
+    public void WriteJson<T>(T value, JsonTypeInfo<T> type) => WriteUtf8(ShowPathsInJson(JsonOutput.ToUtf8(value, type, indented: true)));
+
+    /// <summary>A document with every extracted bundle's folder written as the bundle, compared in their JSON-escaped forms.</summary>
+    private byte[] ShowPathsInJson(byte[] json)
+    {
+        if (_shownAs.Count == 0) return json;
+        var text = Encoding.UTF8.GetString(json);
+        foreach (var (root, shown) in _shownAs)
+            text = text.Replace(JsonEncodedText.Encode(root, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).Value,
+                JsonEncodedText.Encode(shown, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).Value, StringComparison.Ordinal);
+        return Encoding.UTF8.GetBytes(text);
+    }
 
     /// <summary>Writes one JSON Lines record (one compact object per line).</summary>
     public void WriteJsonLine<T>(T value, JsonTypeInfo<T> type) => WriteUtf8(JsonOutput.ToUtf8(value, type, indented: false));

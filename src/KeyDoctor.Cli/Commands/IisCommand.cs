@@ -17,34 +17,34 @@ public static class IisCommand
     {
         var input = new Argument<string>("path")
         {
-            Description = "An image root (a copy of the system drive), or one applicationHost.config, administration.config, " +
-                          "redirection.config or MetaBase.xml.",
+            Description = "An image root (a copy of the system drive), a bundle (.zip) from 'keydoctor collect', or one " +
+                          "applicationHost.config, administration.config, redirection.config or MetaBase.xml.",
         };
         var json = CommonOptions.Json();
         var command = new Command("iis", "Show IIS sites, SSL bindings, protected-configuration keys and metabase secrets, and what is wrong with them.")
         {
             input, json,
         };
+        command.Options.Add(context.MaxBundleSize);
         command.SetAction(parse =>
         {
             var path = parse.GetValue(input)!;
             IisReport report;
-            if (Directory.Exists(path))
+            using var bundle = BundleInput.OpenIfBundle(context, path);
+            if (bundle is not null)
+            {
+                report = IisInspector.InspectImage(bundle.Root, OpenMachineLookup(context, bundle.Root));
+            }
+            else if (Directory.Exists(path))
             {
                 MachineSource.RequireSystemDrive(path);
                 report = IisInspector.InspectImage(path, OpenMachineLookup(context, path));
             }
-            else if (File.Exists(path))
-            {
-                if (BundleInput.IsZip(path))
-                    throw new UserInputException($"{path} is a zip (a bundle from 'keydoctor collect'?), not an IIS configuration file: " +
-                        $"'keydoctor scan {path}' runs the same IIS checks on a bundle; for this command's view, extract it and give the folder.");
-                report = IisInspector.InspectFile(path);
-            }
+            else if (File.Exists(path)) report = IisInspector.InspectFile(path);
             else throw new UserInputException($"there is no file or folder {path}: give an image root or one IIS configuration file.");
 
             if (parse.GetValue(json)) context.WriteJson(report, KeyDoctorJson.Default.IisReport);
-            else Print(context.Console, report);
+            else Print(context, report);
             return report.NeedsAttention() ? ExitCodes.Findings : ExitCodes.Healthy;
         });
         return command;
@@ -62,14 +62,15 @@ public static class IisCommand
         }
         catch (Exception ex) when (ex is KeyDoctor.Formats.MalformedDataException or IOException)
         {
-            context.Error.WriteLine($"keydoctor: registry not used ({ex.Message}); HTTP.sys bindings and certificates are not looked up");
+            context.Error.WriteLine(context.ShowPathsIn($"keydoctor: registry not used ({ex.Message}); HTTP.sys bindings and certificates are not looked up"));
             return null;
         }
     }
 
-    private static void Print(IAnsiConsole console, IisReport report)
+    private static void Print(CliContext context, IisReport report)
     {
-        void Line(string text) => console.MarkupLine(text);
+        var console = context.Console;
+        void Line(string text) => console.MarkupLine(context.ShowPathsIn(text, Markup.Escape));
         string E(object? value) => Markup.Escape(value?.ToString() ?? "");
 
         Line($"[bold]IIS configuration[/] of {E(report.Input)} ({E(report.InputKind)}; machine lookup: {E(report.Lookup)})");
