@@ -36,8 +36,9 @@ public static class CertsCommand
 
     private static int List(CliContext context, string source, string? store, bool json)
     {
-        using var bundle = BundleInput.OpenIfBundle(context, source);
-        var registry = RegistrySources.OpenMachine(bundle?.Root ?? source);
+        var (local, bundle) = BundleInput.Open(context, source);
+        using var bundleScope = bundle;
+        var registry = RegistrySources.OpenMachine(local);
         var machineGuid = registry.MachineGuid;
         var reports = registry.Certificates(store).Select(c => Report(c, machineGuid)).ToList();
         if (json) context.WriteJson(new CertificateListDocument(source, machineGuid, reports), KeyDoctorJson.Default.CertificateListDocument);
@@ -62,8 +63,9 @@ public static class CertsCommand
     private static int Show(CliContext context, string thumbprintText, string source, string? store, bool json)
     {
         var wanted = Thumbprint.Normalize(thumbprintText) ?? throw new UserInputException($"\"{thumbprintText}\" is not a SHA-1 thumbprint (40 hex digits)");
-        using var bundle = BundleInput.OpenIfBundle(context, source);
-        var registry = RegistrySources.OpenMachine(bundle?.Root ?? source);
+        var (local, bundle) = BundleInput.Open(context, source);
+        using var bundleScope = bundle;
+        var registry = RegistrySources.OpenMachine(local);
         var machineGuid = registry.MachineGuid;
         var matches = registry.Certificates(store).Where(c => c.Thumbprint == wanted || c.Entry?.ComputedSha1 == wanted).ToList();
         if (matches.Count == 0) throw new UserInputException($"no certificate {wanted} in {source}");

@@ -43,8 +43,9 @@ public static partial class EventsCommand
                 parse.GetValue(provider),
                 ParseTime(parse.GetValue(since), "--since", now),
                 ParseTime(parse.GetValue(until), "--until", now));
-            using var bundle = BundleInput.OpenIfBundle(context, parse.GetValue(input)!);
-            var files = FindLogs(bundle?.Root ?? parse.GetValue(input)!);
+            var (local, bundle) = BundleInput.Open(context, parse.GetValue(input)!);
+            using var bundleScope = bundle;
+            var files = FindLogs(local);
             return Run(context, files, filter, parse.GetValue(json), parse.GetValue(xml));
         });
         return command;

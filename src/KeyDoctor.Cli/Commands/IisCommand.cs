@@ -30,17 +30,14 @@ public static class IisCommand
         {
             var path = parse.GetValue(input)!;
             IisReport report;
-            using var bundle = BundleInput.OpenIfBundle(context, path);
-            if (bundle is not null)
+            var (local, bundle) = BundleInput.Open(context, path);
+            using var bundleScope = bundle;
+            if (Directory.Exists(local))
             {
-                report = IisInspector.InspectImage(bundle.Root, OpenMachineLookup(context, bundle.Root));
+                if (bundle is null) MachineSource.RequireSystemDrive(local);
+                report = IisInspector.InspectImage(local, OpenMachineLookup(context, local));
             }
-            else if (Directory.Exists(path))
-            {
-                MachineSource.RequireSystemDrive(path);
-                report = IisInspector.InspectImage(path, OpenMachineLookup(context, path));
-            }
-            else if (File.Exists(path)) report = IisInspector.InspectFile(path);
+            else if (File.Exists(local)) report = IisInspector.InspectFile(local);
             else throw new UserInputException($"there is no file or folder {path}: give an image root or one IIS configuration file.");
 
             if (parse.GetValue(json)) context.WriteJson(report, KeyDoctorJson.Default.IisReport);

@@ -13,13 +13,17 @@ internal static class KeysShowCommand
 {
     public static Command Create(CliContext context)
     {
-        var file = new Argument<string>("file") { Description = "One key file." };
+        var file = new Argument<string>("file") { Description = "One key file, also inside a bundle (web01.zip/ProgramData/Microsoft/Crypto/RSA/MachineKeys/<file>)." };
         var machineGuid = KeysCommand.MachineGuidOption();
         var json = CommonOptions.Json();
         var command = new Command("show", "Every field of one key file (no private key material is printed).") { file, machineGuid, json };
         command.SetAction(parse =>
         {
-            var inspection = KeyFileInspector.InspectFile(parse.GetValue(file)!, KeysCommand.ParseGuid(parse.GetValue(machineGuid), "--machine-guid"));
+            var (local, bundle) = BundleInput.Open(context, parse.GetValue(file)!); // a key file inside a bundle
+            using var bundleScope = bundle;
+            var inspection = KeyFileInspector.InspectFile(local, KeysCommand.ParseGuid(parse.GetValue(machineGuid), "--machine-guid"));
+            if (bundle is not null)
+                inspection = inspection with { Report = KeyStoreInventory.AsCollected(inspection.Report, bundle, context.ShowPath(local)) };
             if (parse.GetValue(json)) context.WriteJson(KeysJson.Show(inspection), KeyDoctorJson.Default.KeyFileJson);
             else ShowText(context, inspection.Report, inspection);
             return inspection.Report.Status == KeyFileStatus.Ok ? ExitCodes.Healthy : ExitCodes.Findings;

@@ -30,7 +30,12 @@ public static class RegCommand
 
     private static int Dump(CliContext context, string path, string? keyPath, bool json)
     {
-        var hive = RegistrySources.OpenFileMapped(path, out var mapping);
+        if (BundleInput.IsZip(path))
+            throw new UserInputException($"{path} is a zip (a bundle from 'keydoctor collect'?), not a hive: give one of the hives inside it, " +
+                $"e.g. {Path.Join(path, "Windows", "System32", "config", "SYSTEM")}, or read the bundle with 'keydoctor scan' or 'keydoctor certs list'.");
+        var (local, bundle) = BundleInput.Open(context, path); // a hive inside a bundle: web01.zip/Windows/System32/config/SYSTEM
+        using var bundleScope = bundle;
+        var hive = RegistrySources.OpenFileMapped(local, out var mapping);
         using var mappingScope = mapping;
         var start = keyPath is null ? hive.Root : hive.OpenKey(keyPath) ?? throw new UserInputException($"no key {keyPath} in {path}");
         if (json)

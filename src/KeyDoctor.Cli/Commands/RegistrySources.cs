@@ -26,9 +26,6 @@ internal static class RegistrySources
         head = head[..read];
         if (BaseBlock.HasSignature(head)) return mapBigHive && length is >= MinimumMappedHive and <= RegistryHive.MaxFileSize ? null : RegistryHive.Open(path);
         if (RegExportReader.LooksLikeExport(head)) return RegExportReader.Read(path);
-        if (head is [(byte)'P', (byte)'K', 3, 4, ..])
-            throw new UserInputException($"{path} is a zip (a bundle from 'keydoctor collect'?), not a hive: its hives are inside, under " +
-                "Windows/System32/config; extract it and give one of them, or read the bundle with 'keydoctor scan' or 'keydoctor certs list'.");
         throw new UserInputException($"{path} is neither a registry hive (no \"regf\" signature) nor a .reg export: give a hive file such as SYSTEM or SOFTWARE, or a .reg file.");
     }
 

@@ -41,7 +41,8 @@ public static class TraceCommand
             var now = DateTime.UtcNow;
             var filter = new TraceFilter(parse.GetValue(process), parse.GetValue(path), parse.GetValue(result),
                 EventsCommand.ParseTime(parse.GetValue(since), "--since", now), EventsCommand.ParseTime(parse.GetValue(until), "--until", now));
-            var file = parse.GetValue(capture)!;
+            var (file, bundle) = BundleInput.Open(context, parse.GetValue(capture)!); // a capture in a bundle's traces folder
+            using var bundleScope = bundle;
             if (!File.Exists(file)) throw new UserInputException($"there is no capture {file}: give a Process Monitor capture (.PML, or its CSV or XML export) that exists.");
             return parse.GetValue(keys)
                 ? RunKeys(context, file, filter, parse.GetValue(source), parse.GetValue(json))

@@ -20,6 +20,8 @@ public sealed class BundleInputTests : IDisposable
     private string Collect()
     {
         _image.Certificate("CN=shop.contoso.com", "shop-key");
+        foreach (var file in Directory.EnumerateFiles(_image.Root, "*", SearchOption.AllDirectories))
+            File.SetLastWriteTimeUtc(file, new DateTime(2025, 2, 3, 4, 5, 6, DateTimeKind.Utc)); // the server's times, recorded by collect
         _image.Put(@"Windows\System32\winevt\Logs\System.evtx", Fixtures.Bytes("evtx/system.evtx"));
         _image.Put(@"Windows\System32\winevt\Logs\Security.evtx", Fixtures.Bytes("evtx/security.evtx"));
         _image.Build();
@@ -85,11 +87,35 @@ public sealed class BundleInputTests : IDisposable
     }
 
     [Fact]
+    public void AFileInsideABundleIsReadAsPrintedWithTheTimesItsManifestRecorded()
+    {
+        var bundle = Collect();
+        var keyFile = Directory.GetFiles(Path.Combine(_image.Root, "ProgramData/Microsoft/Crypto/RSA/MachineKeys")).Single();
+        var relative = Path.GetRelativePath(_image.Root, keyFile);
+        // Extracting gives files new times: the ones shown are those collect recorded, here set on the image first.
+        var shown = Cli.Run("keys", "show", Path.Join(bundle, relative), "--json");
+        Assert.Equal(0, shown.ExitCode);
+        Assert.Equal(Cli.Run("keys", "show", keyFile, "--json").Stdout.Replace(_image.Root, bundle), shown.Stdout);
+
+        // Any letter case inside the zip, as on Windows; the shown path is the one found.
+        var events = Cli.Run("events", Path.Join(bundle, "windows/system32/WINEVT/logs/security.evtx"), "--json");
+        Assert.Equal(0, events.ExitCode);
+        Assert.Equal(Cli.Run("events", Path.Combine(_image.Root, "Windows/System32/winevt/Logs/Security.evtx"), "--json").Stdout, events.Stdout);
+
+        var reg = Cli.Run("reg", "dump", Path.Join(bundle, "registry/machine.reg"), "--json");
+        Assert.Equal(Cli.Run("reg", "dump", Path.Combine(_image.Root, "registry/machine.reg"), "--json").Stdout, reg.Stdout);
+
+        var missing = Cli.Run("keys", "show", Path.Join(bundle, "ProgramData/nope"));
+        Assert.Equal(2, missing.ExitCode);
+        Assert.StartsWith($"keydoctor: there is no file {Path.Join(bundle, "ProgramData/nope")}:", missing.Stderr);
+    }
+
+    [Fact]
     public void ReadingOneHiveSaysWhatToDoWithABundle()
     {
         var bundle = Collect();
         var reg = Cli.Run("reg", "dump", bundle);
         Assert.Equal(2, reg.ExitCode);
-        Assert.Contains("its hives are inside, under Windows/System32/config; extract it and give one of them", reg.Stderr);
+        Assert.Contains($"not a hive: give one of the hives inside it, e.g. {Path.Join(bundle, "Windows", "System32", "config", "SYSTEM")}", reg.Stderr);
     }
 }

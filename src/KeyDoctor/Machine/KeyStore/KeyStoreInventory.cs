@@ -61,19 +61,23 @@ public sealed class KeyStoreInventory
     {
         var options = new KeyStoreScanOptions { MachineGuid = MachineGuid, Workers = workers <= 0 ? Environment.ProcessorCount : workers };
         var reports = Folders.SelectMany(f => f.Scan(options, cancellationToken));
-        return _bundle is null ? reports : reports.Select(AsCollected);
+        return _bundle is null ? reports : reports.Select(r => AsCollected(r, _bundle, Shown(r.Path)));
     }
 
     /// <summary>Where a folder or file read by this inventory is, as the user knows it.</summary>
     public string Shown(string localPath) =>
         _bundle is null ? localPath : Path.Join(_bundleShownAs, Path.GetRelativePath(_bundle.Root, localPath));
 
-    private KeyFileReport AsCollected(KeyFileReport report)
+    /// <summary>
+    /// A report of a file read from an extracted bundle, as collected: its path shown as <paramref name="shownPath"/> and
+    /// its times the ones the manifest recorded on the server (extracting gave the file new ones).
+    /// </summary>
+    public static KeyFileReport AsCollected(KeyFileReport report, FolderMachineSource bundle, string shownPath)
     {
-        var recorded = _bundle!.GetFile(WindowsPaths.Normalize(Path.GetRelativePath(_bundle.Root, report.Path)));
+        var recorded = bundle.GetFile(WindowsPaths.Normalize(Path.GetRelativePath(bundle.Root, report.Path)));
         return report with
         {
-            Path = Shown(report.Path),
+            Path = shownPath,
             CreatedUtc = recorded?.Created?.UtcDateTime ?? report.CreatedUtc,
             ModifiedUtc = recorded?.LastWritten?.UtcDateTime ?? report.ModifiedUtc,
         };
