@@ -1,8 +1,8 @@
-using System.Text.Json;
-using System.Text.Encodings.Web;
 using System.CommandLine;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Spectre.Console;
 

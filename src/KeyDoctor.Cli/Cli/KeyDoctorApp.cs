@@ -136,8 +136,9 @@ public static class KeyDoctorApp
         ?? "unknown";
 
     /// <summary>
-    /// A mistyped command says so, with the nearest command when one is close ("'scna' is not a command of keydoctor;
-    /// did you mean 'scan'?"), instead of the parser's "Required command was not provided".
+    /// A mistyped command says so, with the nearest command when one is close ("'scna' is not a command of
+    /// 'keydoctor'; did you mean 'scan'?"), and a command group without its command names them, instead of the
+    /// parser's "Required command was not provided".
     /// </summary>
     private static string ParseErrorSentence(ParseResult parse)
     {
