@@ -17,9 +17,11 @@ internal static class KeysListCommand
 
     public static Command Create(CliContext context)
     {
-        var path = new Argument<string>("folder")
+        var path = new Argument<string?>("folder")
         {
-            Description = "A MachineKeys or Keys folder, the root of a Windows image (ProgramData\\Microsoft\\Crypto is searched), or a bundle from 'keydoctor collect'.",
+            Description = "A MachineKeys or Keys folder, the root of a Windows image (ProgramData\\Microsoft\\Crypto is searched), or a bundle from 'keydoctor collect'. " +
+                          "None: this Windows machine's key stores, checked against its MachineGuid.",
+            Arity = ArgumentArity.ZeroOrOne,
         };
         var machineGuid = KeysCommand.MachineGuidOption();
         var json = CommonOptions.Json();
@@ -28,8 +30,16 @@ internal static class KeysListCommand
             path, machineGuid, json,
         };
         command.Options.Add(context.MaxBundleSize);
-        command.SetAction(parse => List(context, parse.GetValue(path)!, KeysCommand.ParseGuid(parse.GetValue(machineGuid), "--machine-guid"),
-            parse.GetValue(json)));
+        command.SetAction(parse =>
+        {
+            var guid = KeysCommand.ParseGuid(parse.GetValue(machineGuid), "--machine-guid");
+            if (parse.GetValue(path) is { } given) return List(context, given, guid, parse.GetValue(json));
+            if (!OperatingSystem.IsWindows())
+                throw new UserInputException("give a MachineKeys or Keys folder, an image root or a bundle: without one, 'keys list' reads the key " +
+                                             "stores of the Windows machine it runs on, and this is not Windows");
+            // This machine, read in place (read-only): the system drive's stores, and the MachineGuid from the live registry.
+            return List(context, Path.GetPathRoot(Environment.SystemDirectory)!, guid ?? LiveMachineGuid(context), parse.GetValue(json));
+        });
         return command;
     }
 
@@ -85,6 +95,19 @@ internal static class KeysListCommand
                 $"{total:N0} files in {string.Join(", ", inventory.Folders.Select(f => inventory.Shown(f.Folder.Path)))}: "
                 + string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Value:N0} {KeyFileStatusNames.Of(c.Key)}"))));
         return counts.Keys.Any(s => s != KeyFileStatus.Ok) ? ExitCodes.Findings : ExitCodes.Healthy;
+    }
+
+    [System.Runtime.Versioning.SupportedOSPlatform("windows")]
+    private static Guid? LiveMachineGuid(CliContext context)
+    {
+        using var cryptography = Microsoft.Win32.Registry.LocalMachine.OpenSubKey(@"SOFTWARE\Microsoft\Cryptography");
+        if (cryptography?.GetValue("MachineGuid") is string text && Guid.TryParse(text, out var guid))
+        {
+            context.Error.WriteLine($"MachineGuid {guid:D} (from this machine's registry)");
+            return guid;
+        }
+        context.Error.WriteLine("keydoctor: this machine's MachineGuid could not be read (HKLM\\SOFTWARE\\Microsoft\\Cryptography); suffixes are not checked");
+        return null;
     }
 
     /// <summary>A bundle zip, or a bundle extracted to a folder (it keeps its manifest).</summary>

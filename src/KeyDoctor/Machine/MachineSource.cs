@@ -71,7 +71,8 @@ public static class MachineSource
 
     private static bool IsMarker(string entry) => SystemDriveMarkers.Contains(Path.GetFileName(entry), StringComparer.OrdinalIgnoreCase);
 
-    private static bool IsSystemDrive(string folder)
+    /// <summary>True when <paramref name="folder"/> holds one of a system drive's top-level folders; false also when it cannot be read.</summary>
+    public static bool IsSystemDrive(string folder)
     {
         try
         {

@@ -71,6 +71,24 @@ public sealed class KeysListImageTests : IDisposable
     }
 
     [Fact]
+    public void ADriveWithoutItsKeyStoresIsAnInputErrorNotAFolderOfBrokenKeys()
+    {
+        Directory.CreateDirectory(Path.Combine(_image, "Windows", "System32"));
+        File.WriteAllText(Path.Combine(_image, "pagefile.sys"), "not a key");
+        var result = Cli.Run("keys", "list", _image);
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith($"keydoctor: {_image} looks like a Windows system drive but holds none of its key stores", result.Stderr);
+
+        // Without a folder it is this machine's stores: only on Windows.
+        if (!OperatingSystem.IsWindows())
+        {
+            var live = Cli.Run("keys", "list");
+            Assert.Equal(2, live.ExitCode);
+            Assert.Contains("without one, 'keys list' reads the key stores of the Windows machine it runs on", live.Stderr);
+        }
+    }
+
+    [Fact]
     public void AServer2003ImageListsItsMachineKeys()
     {
         // NT 5 keeps machine keys under Documents and Settings\All Users\Application Data, not ProgramData.

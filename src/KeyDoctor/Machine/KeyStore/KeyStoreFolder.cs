@@ -25,7 +25,13 @@ public sealed record KeyStoreFolder(string Path, KeyProviderKind? Kind)
         foreach (var parts in ImageFolders)
             if (ResolveCaseInsensitive(path, parts) is { } folder)
                 found.Add(new KeyStoreFolder(folder, parts[^1] == "MachineKeys" ? KeyProviderKind.Capi : KeyProviderKind.Cng));
-        return found.Count > 0 ? found : [new KeyStoreFolder(System.IO.Path.GetFullPath(path), KindFromName(path))];
+        if (found.Count > 0) return found;
+        // A drive without its stores is a copy that missed them, not a key folder whose every file is broken.
+        if (KindFromName(path) is null && MachineSource.IsSystemDrive(path))
+            throw new InputPathException($"{path} looks like a Windows system drive but holds none of its key stores " +
+                "(ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys, Crypto\\Keys, Crypto\\SystemKeys, or Documents and Settings\\All Users\\Application Data\\Microsoft\\Crypto on " +
+                "Server 2003): copy ProgramData\\Microsoft\\Crypto from the server too, or give the key folder itself.", path);
+        return [new KeyStoreFolder(System.IO.Path.GetFullPath(path), KindFromName(path))];
     }
 
     /// <summary>MachineKeys and RSA\&lt;SID&gt; hold CAPI files; Keys and SystemKeys hold CNG files.</summary>
