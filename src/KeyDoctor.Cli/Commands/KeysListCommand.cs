@@ -47,7 +47,7 @@ internal static class KeysListCommand
     {
         using var bundle = IsBundle(path) ? (FolderMachineSource)MachineSource.Open(path) : null;
         var inventory = bundle is null ? KeyStoreInventory.Open(path, machineGuid) : KeyStoreInventory.OpenBundle(bundle, path, machineGuid);
-        foreach (var note in inventory.Notes) context.Error.WriteLine(note);
+        foreach (var note in inventory.Notes) context.Error.WriteLine(context.ShowPathsIn(note));
         var total = inventory.FileCount;
 
         var counts = new Dictionary<KeyFileStatus, long>();
@@ -94,7 +94,7 @@ internal static class KeysListCommand
             context.ErrorConsole.MarkupLine(Markup.Escape(
                 $"{total:N0} files in {string.Join(", ", inventory.Folders.Select(f => inventory.Shown(f.Folder.Path)))}: "
                 + string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Value:N0} {KeyFileStatusNames.Of(c.Key)}"))));
-        return counts.Keys.Any(s => s != KeyFileStatus.Ok) ? ExitCodes.Findings : ExitCodes.Healthy;
+        return counts.Keys.Any(s => s != KeyFileStatus.Ok) || inventory.Unlisted > 0 ? ExitCodes.Findings : ExitCodes.Healthy;
     }
 
     [System.Runtime.Versioning.SupportedOSPlatform("windows")]

@@ -33,13 +33,39 @@ public sealed class KeyStoreInventory
 
     public long FileCount => Folders.Sum(f => (long)f.FileCount);
 
+    /// <summary>Stores found but not listable (each has a note): the listing is incomplete.</summary>
+    public int Unlisted { get; private init; }
+
     /// <exception cref="IOException">The path is a file or does not exist.</exception>
     public static KeyStoreInventory Open(string path, Guid? machineGuid, CancellationToken cancellationToken = default)
     {
         var folders = KeyStoreFolder.Locate(path);
         var notes = new List<string>();
         machineGuid ??= MachineGuidOfImage(path, notes, "the image's");
-        return new KeyStoreInventory(folders.Select(f => KeyStoreListing.Read(f, cancellationToken)).ToList(), machineGuid, notes);
+        var listings = ReadListings(folders, notes, cancellationToken);
+        return new KeyStoreInventory(listings, machineGuid, notes) { Unlisted = folders.Count - listings.Count };
+    }
+
+    /// <summary>
+    /// Every store found, listed by name. Of several stores, one that cannot be listed (SystemKeys is SYSTEM's on a
+    /// live server) is a note and the others are still read; a single store that cannot be listed is the error.
+    /// </summary>
+    private static List<KeyStoreListing> ReadListings(IReadOnlyList<KeyStoreFolder> folders, List<string> notes, CancellationToken cancellationToken)
+    {
+        var listings = new List<KeyStoreListing>();
+        foreach (var folder in folders)
+        {
+            try
+            {
+                listings.Add(KeyStoreListing.Read(folder, cancellationToken));
+            }
+            catch (Exception ex) when (folders.Count > 1 && ex is UnauthorizedAccessException or IOException)
+            {
+                notes.Add($"keydoctor: {folder.Path} could not be listed ({ex.Message.TrimEnd('.')}); its key files are not shown. " +
+                          "Run elevated (SystemKeys is readable by SYSTEM only on some servers).");
+            }
+        }
+        return listings;
     }
 
     /// <summary>
@@ -53,7 +79,8 @@ public sealed class KeyStoreInventory
         var folders = KeyStoreFolder.Locate(bundle.Root);
         var notes = new List<string>();
         machineGuid ??= MachineGuidOfImage(bundle.Root, notes, "the bundle's");
-        return new KeyStoreInventory(folders.Select(f => KeyStoreListing.Read(f, cancellationToken)).ToList(), machineGuid, notes, bundle, shownAs);
+        var listings = ReadListings(folders, notes, cancellationToken);
+        return new KeyStoreInventory(listings, machineGuid, notes, bundle, shownAs) { Unlisted = folders.Count - listings.Count };
     }
 
     /// <summary>Every file's report, folder by folder, each sorted by file name; read on all cores.</summary>
