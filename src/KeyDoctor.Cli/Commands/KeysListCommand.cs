@@ -45,8 +45,12 @@ internal static class KeysListCommand
 
     private static int List(CliContext context, string path, Guid? machineGuid, bool json)
     {
-        using var bundle = IsBundle(path) ? (FolderMachineSource)MachineSource.Open(path) : null;
-        var inventory = bundle is null ? KeyStoreInventory.Open(path, machineGuid) : KeyStoreInventory.OpenBundle(bundle, path, machineGuid);
+        var (local, extracted) = BundleInput.Open(context, path); // a bundle zip, or a key folder inside one
+        using var extractedScope = extracted;
+        // A bundle extracted by hand keeps its manifest, and with it the times the files had on the server.
+        using var keptFolder = extracted is null && File.Exists(Path.Combine(local, BundleManifest.FileName))
+            ? (FolderMachineSource)MachineSource.Open(local) : null;
+        var inventory = KeyStoreInventory.Open(local, machineGuid, extracted ?? keptFolder);
         foreach (var note in inventory.Notes) context.Error.WriteLine(context.ShowPathsIn(note));
         var total = inventory.FileCount;
 
@@ -54,8 +58,9 @@ internal static class KeysListCommand
         IEnumerable<KeyFileReport> Counted(Action<long>? progress)
         {
             long seen = 0;
-            foreach (var report in inventory.Reports())
+            foreach (var found in inventory.Reports())
             {
+                var report = extracted is null ? found : found with { Path = context.ShowPath(found.Path) };
                 counts[report.Status] = counts.GetValueOrDefault(report.Status) + 1;
                 if ((++seen & 0xFF) == 0) progress?.Invoke(seen);
                 yield return report;
@@ -92,7 +97,7 @@ internal static class KeysListCommand
 
         if (context.Interactive)
             context.ErrorConsole.MarkupLine(Markup.Escape(
-                $"{total:N0} files in {string.Join(", ", inventory.Folders.Select(f => inventory.Shown(f.Folder.Path)))}: "
+                $"{total:N0} files in {string.Join(", ", inventory.Folders.Select(f => context.ShowPath(f.Folder.Path)))}: "
                 + string.Join(", ", counts.OrderBy(c => c.Key).Select(c => $"{c.Value:N0} {KeyFileStatusNames.Of(c.Key)}"))));
         return counts.Keys.Any(s => s != KeyFileStatus.Ok) || inventory.Unlisted > 0 ? ExitCodes.Findings : ExitCodes.Healthy;
     }
@@ -109,10 +114,6 @@ internal static class KeysListCommand
         context.Error.WriteLine("keydoctor: this machine's MachineGuid could not be read (HKLM\\SOFTWARE\\Microsoft\\Cryptography); suffixes are not checked");
         return null;
     }
-
-    /// <summary>A bundle zip, or a bundle extracted to a folder (it keeps its manifest).</summary>
-    private static bool IsBundle(string path) =>
-        File.Exists(path) || (Directory.Exists(path) && File.Exists(Path.Combine(path, BundleManifest.FileName)));
 
     private static void WriteTable(CliContext context, IReadOnlyList<KeyFileReport> reports)
     {

@@ -23,7 +23,7 @@ internal static class KeysShowCommand
             using var bundleScope = bundle;
             var inspection = KeyFileInspector.InspectFile(local, KeysCommand.ParseGuid(parse.GetValue(machineGuid), "--machine-guid"));
             if (bundle is not null)
-                inspection = inspection with { Report = KeyStoreInventory.AsCollected(inspection.Report, bundle, context.ShowPath(local)) };
+                inspection = inspection with { Report = KeyStoreInventory.AsCollected(inspection.Report, bundle) with { Path = context.ShowPath(local) } };
             if (parse.GetValue(json)) context.WriteJson(KeysJson.Show(inspection), KeyDoctorJson.Default.KeyFileJson);
             else ShowText(context, inspection.Report, inspection);
             return inspection.Report.Status == KeyFileStatus.Ok ? ExitCodes.Healthy : ExitCodes.Findings;

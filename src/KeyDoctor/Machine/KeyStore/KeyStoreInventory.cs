@@ -11,17 +11,15 @@ namespace KeyDoctor.Machine.KeyStore;
 public sealed class KeyStoreInventory
 {
     private KeyStoreInventory(IReadOnlyList<KeyStoreListing> folders, Guid? machineGuid, IReadOnlyList<string> notes,
-        FolderMachineSource? bundle = null, string? bundleShownAs = null)
+        FolderMachineSource? collected)
     {
         Folders = folders;
         MachineGuid = machineGuid;
         Notes = notes;
-        _bundle = bundle;
-        _bundleShownAs = bundleShownAs;
+        _collected = collected;
     }
 
-    private readonly FolderMachineSource? _bundle;
-    private readonly string? _bundleShownAs;
+    private readonly FolderMachineSource? _collected;
 
     public IReadOnlyList<KeyStoreListing> Folders { get; }
 
@@ -36,14 +34,19 @@ public sealed class KeyStoreInventory
     /// <summary>Stores found but not listable (each has a note): the listing is incomplete.</summary>
     public int Unlisted { get; private init; }
 
+    /// <param name="collected">
+    /// The bundle <paramref name="path"/> lies in (extracted, or its folder kept with the manifest): its files were
+    /// extracted or copied after collection, so their times are the ones its manifest recorded.
+    /// </param>
     /// <exception cref="IOException">The path is a file or does not exist.</exception>
-    public static KeyStoreInventory Open(string path, Guid? machineGuid, CancellationToken cancellationToken = default)
+    public static KeyStoreInventory Open(string path, Guid? machineGuid, FolderMachineSource? collected = null,
+        CancellationToken cancellationToken = default)
     {
         var folders = KeyStoreFolder.Locate(path);
         var notes = new List<string>();
-        machineGuid ??= MachineGuidOfImage(path, notes, "the image's");
+        machineGuid ??= MachineGuidOfImage(path, notes, collected is null ? "the image's" : "the bundle's");
         var listings = ReadListings(folders, notes, cancellationToken);
-        return new KeyStoreInventory(listings, machineGuid, notes) { Unlisted = folders.Count - listings.Count };
+        return new KeyStoreInventory(listings, machineGuid, notes, collected) { Unlisted = folders.Count - listings.Count };
     }
 
     /// <summary>
@@ -68,43 +71,23 @@ public sealed class KeyStoreInventory
         return listings;
     }
 
-    /// <summary>
-    /// The key stores of a collected bundle (its zip opened as a source, or its extracted folder). A bundle's files
-    /// were extracted or copied after collection, so their times are the ones its manifest recorded, and paths are
-    /// shown inside <paramref name="shownAs"/> (the bundle as the user named it), never the temporary folder.
-    /// </summary>
-    public static KeyStoreInventory OpenBundle(FolderMachineSource bundle, string shownAs, Guid? machineGuid,
-        CancellationToken cancellationToken = default)
-    {
-        var folders = KeyStoreFolder.Locate(bundle.Root);
-        var notes = new List<string>();
-        machineGuid ??= MachineGuidOfImage(bundle.Root, notes, "the bundle's");
-        var listings = ReadListings(folders, notes, cancellationToken);
-        return new KeyStoreInventory(listings, machineGuid, notes, bundle, shownAs) { Unlisted = folders.Count - listings.Count };
-    }
-
     /// <summary>Every file's report, folder by folder, each sorted by file name; read on all cores.</summary>
     public IEnumerable<KeyFileReport> Reports(int workers = 0, CancellationToken cancellationToken = default)
     {
         var options = new KeyStoreScanOptions { MachineGuid = MachineGuid, Workers = workers <= 0 ? Environment.ProcessorCount : workers };
         var reports = Folders.SelectMany(f => f.Scan(options, cancellationToken));
-        return _bundle is null ? reports : reports.Select(r => AsCollected(r, _bundle, Shown(r.Path)));
+        return _collected is null ? reports : reports.Select(r => AsCollected(r, _collected));
     }
 
-    /// <summary>Where a folder or file read by this inventory is, as the user knows it.</summary>
-    public string Shown(string localPath) =>
-        _bundle is null ? localPath : Path.Join(_bundleShownAs, Path.GetRelativePath(_bundle.Root, localPath));
-
     /// <summary>
-    /// A report of a file read from an extracted bundle, as collected: its path shown as <paramref name="shownPath"/> and
-    /// its times the ones the manifest recorded on the server (extracting gave the file new ones).
+    /// A report of a file read from a bundle, with the times the manifest recorded on the server (extracting gave the
+    /// file new ones).
     /// </summary>
-    public static KeyFileReport AsCollected(KeyFileReport report, FolderMachineSource bundle, string shownPath)
+    public static KeyFileReport AsCollected(KeyFileReport report, FolderMachineSource bundle)
     {
         var recorded = bundle.GetFile(WindowsPaths.Normalize(Path.GetRelativePath(bundle.Root, report.Path)));
         return report with
         {
-            Path = shownPath,
             CreatedUtc = recorded?.Created?.UtcDateTime ?? report.CreatedUtc,
             ModifiedUtc = recorded?.LastWritten?.UtcDateTime ?? report.ModifiedUtc,
         };
