@@ -13,7 +13,7 @@ public sealed class FolderMachineSource : IMachineSource
     public FolderMachineSource(string root, MachineSourceKind kind, string description,
                                BundleManifest? manifest = null, Action? onDispose = null)
     {
-        if (!Directory.Exists(root)) throw new InputPathException($"there is no folder {root}: check the path.", root);
+        if (!Directory.Exists(root)) throw new InputPathException($"there is no folder {root}: check the path.");
         _resolver = new CaseInsensitivePathResolver(root);
         Kind = kind;
         Description = description;

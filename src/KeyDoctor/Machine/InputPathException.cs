@@ -5,8 +5,4 @@ namespace KeyDoctor.Machine;
 /// (or the reverse), or it is a folder that is not a Windows system drive. The message is a whole sentence that
 /// names the path and says what to give instead, so it is shown as it is.
 /// </summary>
-public sealed class InputPathException(string message, string path) : IOException(message)
-{
-    /// <summary>The path as the user gave it.</summary>
-    public string Path { get; } = path;
-}
+public sealed class InputPathException(string message) : IOException(message);

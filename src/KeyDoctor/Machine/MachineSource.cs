@@ -43,7 +43,7 @@ public static class MachineSource
         }
         if (File.Exists(path))
             return OpenBundle(path);
-        throw new InputPathException($"there is no image folder or bundle {path}: check the path.", path);
+        throw new InputPathException($"there is no image folder or bundle {path}: check the path.");
     }
 
     // What the root of a system drive, copied or mounted, holds at least one of; "registry" and "traces" are the
@@ -66,7 +66,7 @@ public static class MachineSource
                 ? $" {below} looks like one: give that folder."
                 : " Give the folder that holds Windows and ProgramData (the root of the copied or mounted drive), or a bundle from 'keydoctor collect'.";
         throw new InputPathException(
-            $"{path} is not a Windows system drive: it holds none of {string.Join(", ", SystemDriveMarkers)}.{hint}", path);
+            $"{path} is not a Windows system drive: it holds none of {string.Join(", ", SystemDriveMarkers)}.{hint}");
     }
 
     private static bool IsMarker(string entry) => SystemDriveMarkers.Contains(Path.GetFileName(entry), StringComparer.OrdinalIgnoreCase);

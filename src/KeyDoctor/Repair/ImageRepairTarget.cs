@@ -24,7 +24,7 @@ public sealed class ImageRepairTarget : IRepairTarget
     public ImageRepairTarget(string root, Func<IMachineSource>? openSnapshot, IReadOnlyList<Diagnosis.Commands.RequiredInput>? inputs = null)
     {
         _inputs = inputs ?? [];
-        if (!Directory.Exists(root)) throw new InputPathException($"there is no image folder {root}: give --image the root of the mounted or copied system drive.", root);
+        if (!Directory.Exists(root)) throw new InputPathException($"there is no image folder {root}: give --image the root of the mounted or copied system drive.");
         if (File.Exists(Path.Combine(root, BundleManifest.FileName)))
             throw new InvalidOperationException($"{root} is an extracted bundle, which is evidence: apply the plan to the server's disk, not to a copy of what was collected");
         _root = Path.GetFullPath(root);

@@ -25,9 +25,9 @@ public static class KeyFileInspector
     public static KeyFileInspection InspectFile(string path, Guid? machineGuid = null)
     {
         if (Directory.Exists(path))
-            throw new InputPathException($"{path} is a folder, and 'keys show' reads one key file: list a folder's key files with 'keydoctor keys list {path}'.", path);
+            throw new InputPathException($"{path} is a folder, and 'keys show' reads one key file: list a folder's key files with 'keydoctor keys list {path}'.");
         var info = new FileInfo(path);
-        if (!info.Exists) throw new InputPathException($"there is no file {path}: check the path, or list the folder's key files with 'keydoctor keys list'.", path);
+        if (!info.Exists) throw new InputPathException($"there is no file {path}: check the path, or list the folder's key files with 'keydoctor keys list'.");
         byte[] data;
         using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
         {

@@ -19,8 +19,8 @@ public sealed record KeyStoreFolder(string Path, KeyProviderKind? Kind)
     public static IReadOnlyList<KeyStoreFolder> Locate(string path)
     {
         if (File.Exists(path))
-            throw new InputPathException($"{path} is a file, and a folder of key files is needed: give the MachineKeys folder, an image root or a bundle (.zip); 'keydoctor keys show' reads one key file.", path);
-        if (!Directory.Exists(path)) throw new InputPathException($"there is no folder {path}: check the path.", path);
+            throw new InputPathException($"{path} is a file, and a folder of key files is needed: give the MachineKeys folder, an image root or a bundle (.zip); 'keydoctor keys show' reads one key file.");
+        if (!Directory.Exists(path)) throw new InputPathException($"there is no folder {path}: check the path.");
         var found = new List<KeyStoreFolder>();
         foreach (var parts in ImageFolders)
             if (ResolveCaseInsensitive(path, parts) is { } folder)
@@ -30,7 +30,7 @@ public sealed record KeyStoreFolder(string Path, KeyProviderKind? Kind)
         if (KindFromName(path) is null && MachineSource.IsSystemDrive(path))
             throw new InputPathException($"{path} looks like a Windows system drive but holds none of its key stores " +
                 "(ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys, Crypto\\Keys, Crypto\\SystemKeys, or Documents and Settings\\All Users\\Application Data\\Microsoft\\Crypto on " +
-                "Server 2003): copy ProgramData\\Microsoft\\Crypto from the server too, or give the key folder itself.", path);
+                "Server 2003): copy ProgramData\\Microsoft\\Crypto from the server too, or give the key folder itself.");
         return [new KeyStoreFolder(System.IO.Path.GetFullPath(path), KindFromName(path))];
     }
 
