@@ -105,6 +105,11 @@ public sealed class BundleInputTests : IDisposable
         var reg = Cli.Run("reg", "dump", Path.Join(bundle, "registry/machine.reg"), "--json");
         Assert.Equal(Cli.Run("reg", "dump", Path.Combine(_image.Root, "registry/machine.reg"), "--json").Stdout, reg.Stdout);
 
+        var folder = Cli.Run("keys", "list", Path.Join(bundle, "programdata/microsoft/crypto/rsa/machinekeys"), "--json");
+        Assert.True(folder.ExitCode is 0 or 1, folder.Stderr);
+        Assert.Contains($"\"path\": \"{Path.Join(bundle, relative)}\"", folder.Stdout);
+        Assert.Contains("\"modified\": \"2025-02-03T04:05:06Z\"", folder.Stdout);
+
         var missing = Cli.Run("keys", "show", Path.Join(bundle, "ProgramData/nope"));
         Assert.Equal(2, missing.ExitCode);
         Assert.StartsWith($"keydoctor: there is no file {Path.Join(bundle, "ProgramData/nope")}:", missing.Stderr);
